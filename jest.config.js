@@ -1,0 +1,18 @@
+/** @type {import('jest').Config} */
+export default {
+  preset: 'ts-jest/presets/default-esm',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/tests/unit', '<rootDir>/tests/integration'],
+  testMatch: ['**/*.test.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
+  setupFiles: ['<rootDir>/tests/setup-env.ts'],
+  testTimeout: 60_000,
+  collectCoverage: true,
+  coverageDirectory: 'coverage',
+  coverageReporters: ['text-summary', 'lcov', 'json-summary'],
+  collectCoverageFrom: ['src/**/*.ts', 'functions/**/*.ts', '!**/*.d.ts'],
+  coverageThreshold: {
+    global: { lines: 90, statements: 90, functions: 90, branches: 85 },
+  },
+};

@@ -1,0 +1,240 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import convict from 'convict';
+import { AtolyeError, errorMessage } from '../errors.js';
+import { resolveFromRoot } from './paths.js';
+import {
+  ENVIRONMENTS,
+  REQUIRED_PRODUCTION_SECRETS,
+  schema,
+  type AtolyeConfig,
+  type Environment,
+} from './schema.js';
+
+export interface LoadOptions {
+  /** Environment to load; beats ATOLYE_ENV. */
+  env?: string;
+  /** Folder of base.json and <env>.json; defaults to ATOLYE_CONFIG_DIR or <root>/config. */
+  configDir?: string;
+  /** Environment variables to read (process.env by default). */
+  environ?: NodeJS.ProcessEnv;
+  /** `key=value` settings from CLI flags: the highest layer. */
+  overrides?: Record<string, string>;
+}
+
+export interface LoadedConfig {
+  config: AtolyeConfig;
+  /** Where the effective value of each key came from. */
+  sourceOf(key: string): string;
+  /** Dotted names of the sensitive keys. */
+  sensitiveKeys: string[];
+}
+
+interface SchemaLeaf {
+  doc?: string;
+  env?: string;
+  sensitive?: boolean;
+  default?: unknown;
+}
+
+interface Layer {
+  label: string;
+  values: Record<string, unknown>;
+}
+
+const LEAVES = flattenSchema(schema as unknown as Record<string, unknown>);
+
+/** Dotted names of every sensitive key of the schema. */
+export const SENSITIVE_KEYS = Object.entries(LEAVES)
+  .filter(([, leaf]) => leaf.sensitive)
+  .map(([key]) => key);
+
+export class ConfigError extends AtolyeError {
+  readonly problems: string[];
+
+  constructor(heading: string, problems: string[]) {
+    super('CONFIG_INVALID', `${heading}\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Layers schema defaults < config/base.json < config/<env>.json < $ATOLYE_CONFIG_FILE <
+ * environment variables < CLI overrides, then validates strictly. Every problem is reported at
+ * once, each naming the key, where its value came from and the form expected.
+ */
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const environ = options.environ ?? process.env;
+  const env = options.env ?? environ.ATOLYE_ENV ?? 'development';
+  if (!(ENVIRONMENTS as readonly string[]).includes(env)) {
+    throw new ConfigError('Invalid configuration:', [
+      `environment "${env}" is unknown: use one of ${ENVIRONMENTS.join(', ')} (ATOLYE_ENV or --env)`,
+    ]);
+  }
+  const configDir = options.configDir ?? resolveFromRoot(environ.ATOLYE_CONFIG_DIR ?? 'config');
+  const overrides = options.overrides ?? {};
+  const problems: string[] = [];
+
+  const layers: Layer[] = [];
+  for (const file of [path.join(configDir, 'base.json'), path.join(configDir, `${env}.json`)]) {
+    if (existsSync(file)) layers.push(readLayer(file, problems));
+  }
+  if (environ.ATOLYE_CONFIG_FILE) {
+    const file = path.resolve(environ.ATOLYE_CONFIG_FILE);
+    if (existsSync(file)) layers.push(readLayer(file, problems));
+    else problems.push(`ATOLYE_CONFIG_FILE names ${file}, which does not exist: fix the path or unset it`);
+  }
+  for (const layer of layers) problems.push(...unknownKeys(layer));
+  for (const key of Object.keys(overrides)) {
+    if (!(key in LEAVES)) problems.push(`${unknownKeyMessage(key)} (from flag --set ${key}=…)`);
+  }
+  if (problems.length > 0) throw invalid(env, problems);
+
+  const sourceOf = (key: string): string => {
+    if (key in overrides) return `flag --set ${key}`;
+    const variable = LEAVES[key]?.env;
+    if (key === 'env' && options.env !== undefined) return 'flag --env';
+    if (variable && environ[variable] !== undefined) return `environment variable ${variable}`;
+    const layer = layers.findLast((candidate) => key in candidate.values);
+    return layer ? layer.label : 'schema default';
+  };
+
+  const instance = convict(schema, { env: environ, args: [] });
+  for (const layer of layers) instance.load(unflatten(layer.values));
+  instance.set('env', env);
+  for (const [key, value] of Object.entries(overrides)) instance.set(key, value);
+
+  try {
+    instance.validate({ allowed: 'strict' });
+  } catch (error) {
+    throw invalid(env, describeConvictErrors(errorMessage(error), sourceOf));
+  }
+  const config = instance.getProperties();
+  if (config.env === 'production') {
+    const missing = productionSecretProblems(config, configDir);
+    if (missing.length > 0) {
+      throw new ConfigError(
+        'Refusing to start in production: required secrets are missing or still development values:',
+        missing,
+      );
+    }
+  }
+  return { config, sourceOf, sensitiveKeys: SENSITIVE_KEYS };
+}
+
+function invalid(env: string, problems: string[]): ConfigError {
+  return new ConfigError(`Invalid configuration (environment "${env}"):`, problems);
+}
+
+function readLayer(file: string, problems: string[]): Layer {
+  const label = `file ${path.relative(process.cwd(), file) || file}`;
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      problems.push(`${label} must hold a JSON object of settings`);
+      return { label, values: {} };
+    }
+    return { label, values: flattenValues(parsed as Record<string, unknown>) };
+  } catch (error) {
+    problems.push(`${label} is not valid JSON: ${errorMessage(error)}`);
+    return { label, values: {} };
+  }
+}
+
+function unknownKeys(layer: Layer): string[] {
+  return Object.keys(layer.values)
+    .filter((key) => !(key in LEAVES))
+    .map((key) => `${unknownKeyMessage(key)} (in ${layer.label})`);
+}
+
+function unknownKeyMessage(key: string): string {
+  const parent = key.includes('.') ? key.slice(0, key.lastIndexOf('.')) : '';
+  const siblings = Object.keys(LEAVES)
+    .filter((candidate) => (parent ? candidate.startsWith(`${parent}.`) : true))
+    .map((candidate) => (parent ? candidate.slice(parent.length + 1) : candidate));
+  const known = siblings.length > 0 ? siblings : Object.keys(LEAVES);
+  return `${key}: unknown setting; remove it or use a known key${parent ? ` of "${parent}"` : ''}: ${known.join(', ')}`;
+}
+
+/** Turns convict's "key: message: value was X" lines into messages naming source and expected form. */
+function describeConvictErrors(text: string, sourceOf: (key: string) => string): string[] {
+  return text.split('\n').map((line) => {
+    const match = /^([A-Za-z0-9_.]+): (.*)$/.exec(line);
+    const key = match?.[1];
+    if (!key || !(key in LEAVES)) return line;
+    const doc = LEAVES[key]?.doc;
+    return `${key}: ${match[2]} (from ${sourceOf(key)})${doc ? `. Expected: ${doc}` : ''}`;
+  });
+}
+
+function productionSecretProblems(config: AtolyeConfig, configDir: string): string[] {
+  const developmentValues = new Set<unknown>();
+  for (const env of ['development', 'testing'] satisfies Environment[]) {
+    const file = path.join(configDir, `${env}.json`);
+    if (!existsSync(file)) continue;
+    const values = flattenValues(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>);
+    for (const key of REQUIRED_PRODUCTION_SECRETS) developmentValues.add(values[key]);
+  }
+  const problems: string[] = [];
+  for (const key of REQUIRED_PRODUCTION_SECRETS) {
+    const value = readKey(config, key);
+    const variable = LEAVES[key]?.env ?? key;
+    if (typeof value !== 'string' || value.length === 0) {
+      problems.push(`${key} is missing: set ${variable} or put it in the file named by ATOLYE_CONFIG_FILE`);
+    } else if (developmentValues.has(value) || /^(dev|test|change-?me|insecure)/i.test(value)) {
+      problems.push(`${key} is still a development value: set ${variable} to a long random secret`);
+    } else if (value.length < 16) {
+      problems.push(`${key} is shorter than 16 characters: set ${variable} to a long random secret`);
+    }
+  }
+  return problems;
+}
+
+export function readKey(config: AtolyeConfig, key: string): unknown {
+  let node: unknown = config;
+  for (const part of key.split('.')) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+function flattenSchema(node: Record<string, unknown>, prefix = ''): Record<string, SchemaLeaf> {
+  const leaves: Record<string, SchemaLeaf> = {};
+  for (const [name, child] of Object.entries(node)) {
+    const key = prefix ? `${prefix}.${name}` : name;
+    if (child !== null && typeof child === 'object' && 'default' in child) {
+      leaves[key] = child as SchemaLeaf;
+    } else {
+      Object.assign(leaves, flattenSchema(child as Record<string, unknown>, key));
+    }
+  }
+  return leaves;
+}
+
+function flattenValues(node: Record<string, unknown>, prefix = ''): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(node)) {
+    const key = prefix ? `${prefix}.${name}` : name;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value) && !(key in LEAVES)) {
+      Object.assign(values, flattenValues(value as Record<string, unknown>, key));
+    } else {
+      values[key] = value;
+    }
+  }
+  return values;
+}
+
+function unflatten(values: Record<string, unknown>): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    const parts = key.split('.');
+    let node = root;
+    for (const part of parts.slice(0, -1)) {
+      node = (node[part] ??= {}) as Record<string, unknown>;
+    }
+    node[parts.at(-1) as string] = value;
+  }
+  return root;
+}

@@ -1,0 +1,195 @@
+import type convict from 'convict';
+
+export const ENVIRONMENTS = ['development', 'production', 'testing'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+
+/** The effective configuration, as the rest of the code sees it. */
+export interface AtolyeConfig {
+  env: Environment;
+  service: string;
+  release: string;
+  logging: {
+    dir: string;
+    level: (typeof LOG_LEVELS)[number];
+    console: boolean;
+    maxSize: string;
+    maxFiles: string;
+    datePattern: string;
+    zippedArchive: boolean;
+  };
+  sentry: {
+    dsn: string;
+    environment: string;
+    sampleRate: number;
+    tracesSampleRate: number;
+    spotlight: string;
+  };
+  security: {
+    signingSecret: string;
+    adminToken: string;
+  };
+  host: {
+    bind: string;
+    port: number;
+  };
+  storage: {
+    dataDir: string;
+  };
+}
+
+/**
+ * The single schema of every setting. `env` names the environment variable that overrides a key;
+ * `sensitive` keys are masked in every printout and redacted from every log line.
+ */
+export const schema: convict.Schema<AtolyeConfig> = {
+  env: {
+    doc: 'Environment whose config/<env>.json is layered over config/base.json.',
+    format: ENVIRONMENTS as unknown as string[],
+    default: 'development',
+    env: 'ATOLYE_ENV',
+  },
+  service: {
+    doc: 'Name of this process in logs, metrics and Sentry (host, orchestrator, cli, or a function).',
+    format: String,
+    default: 'atolye',
+    env: 'ATOLYE_SERVICE',
+  },
+  release: {
+    doc: 'Release reported to logs and Sentry; empty means package version plus git sha.',
+    format: String,
+    default: '',
+    env: 'ATOLYE_RELEASE',
+  },
+  logging: {
+    dir: {
+      doc: 'Directory of the four log channels (relative paths are relative to the project root).',
+      format: String,
+      default: 'logs',
+      env: 'ATOLYE_LOG_DIR',
+    },
+    level: {
+      doc: 'Lowest level written to the channel files.',
+      format: LOG_LEVELS as unknown as string[],
+      default: 'info',
+      env: 'ATOLYE_LOG_LEVEL',
+    },
+    console: {
+      doc: 'Also print human-readable lines to the console.',
+      format: Boolean,
+      default: false,
+      env: 'ATOLYE_LOG_CONSOLE',
+    },
+    maxSize: {
+      doc: 'Rotate a channel file when it reaches this size (winston-daily-rotate-file form: 20m, 500k).',
+      format: (value: unknown) => {
+        if (typeof value !== 'string' || !/^\d+[kmg]?$/i.test(value)) {
+          throw new Error('must be a size such as "20m", "500k" or "1g"');
+        }
+      },
+      default: '20m',
+      env: 'ATOLYE_LOG_MAX_SIZE',
+    },
+    maxFiles: {
+      doc: 'Retention: a number of files ("10") or of days ("14d").',
+      format: (value: unknown) => {
+        if (typeof value !== 'string' || !/^\d+d?$/.test(value)) {
+          throw new Error('must be a number of files such as "10" or of days such as "14d"');
+        }
+      },
+      default: '14d',
+      env: 'ATOLYE_LOG_MAX_FILES',
+    },
+    datePattern: {
+      doc: 'moment.js date pattern of the daily rotation.',
+      format: String,
+      default: 'YYYY-MM-DD',
+    },
+    zippedArchive: {
+      doc: 'gzip rotated files.',
+      format: Boolean,
+      default: true,
+    },
+  },
+  sentry: {
+    dsn: {
+      doc: 'Sentry DSN; empty turns error reporting off.',
+      format: String,
+      default: '',
+      env: 'SENTRY_DSN',
+      sensitive: true,
+    },
+    environment: {
+      doc: 'Sentry environment; empty means the value of `env`.',
+      format: String,
+      default: '',
+      env: 'SENTRY_ENVIRONMENT',
+    },
+    sampleRate: {
+      doc: 'Share of error events sent (0..1).',
+      format: (value: unknown) => assertRate(value),
+      default: 1,
+      env: 'SENTRY_SAMPLE_RATE',
+    },
+    tracesSampleRate: {
+      doc: 'Share of transactions traced (0..1).',
+      format: (value: unknown) => assertRate(value),
+      default: 0,
+      env: 'SENTRY_TRACES_SAMPLE_RATE',
+    },
+    spotlight: {
+      doc: 'Spotlight sidecar URL for local triage ("" = off), e.g. http://localhost:8969/stream.',
+      format: String,
+      default: '',
+      env: 'SENTRY_SPOTLIGHT',
+    },
+  },
+  security: {
+    signingSecret: {
+      doc: 'HMAC secret signing every orchestrator → function call.',
+      format: String,
+      default: '',
+      env: 'ATOLYE_SIGNING_SECRET',
+      sensitive: true,
+    },
+    adminToken: {
+      doc: 'Bearer token of the deploy/admin API.',
+      format: String,
+      default: '',
+      env: 'ATOLYE_ADMIN_TOKEN',
+      sensitive: true,
+    },
+  },
+  host: {
+    bind: {
+      doc: 'Address the worker host gateway listens on.',
+      format: String,
+      default: '127.0.0.1',
+      env: 'ATOLYE_HOST_BIND',
+    },
+    port: {
+      doc: 'Port of the worker host gateway (0 = any free port).',
+      format: 'port',
+      default: 8787,
+      env: 'ATOLYE_HOST_PORT',
+    },
+  },
+  storage: {
+    dataDir: {
+      doc: 'Directory of the SQLite store and host state (relative to the project root).',
+      format: String,
+      default: 'data',
+      env: 'ATOLYE_DATA_DIR',
+    },
+  },
+};
+
+/** Secrets that production refuses to start without (or with a development value). */
+export const REQUIRED_PRODUCTION_SECRETS = ['security.signingSecret', 'security.adminToken'] as const;
+
+function assertRate(value: unknown): void {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value > 1) {
+    throw new Error('must be a number from 0 to 1');
+  }
+}
