@@ -89,7 +89,6 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   for (const key of Object.keys(overrides)) {
     if (!(key in LEAVES)) problems.push(`${unknownKeyMessage(key)} (from flag --set ${key}=…)`);
   }
-  if (problems.length > 0) throw invalid(env, problems);
 
   const sourceOf = (key: string): string => {
     if (key in overrides) return `flag --set ${key}`;
@@ -102,14 +101,16 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 
   const instance = convict(schema, { env: environ, args: [] });
   for (const layer of layers) instance.load(unflatten(layer.values));
-  instance.set('env', env);
+  instance.set('env', env as Environment);
   for (const [key, value] of Object.entries(overrides)) instance.set(key, value);
 
   try {
-    instance.validate({ allowed: 'strict' });
+    // Unknown keys were reported above with their file; convict adds only type problems.
+    instance.validate({ allowed: 'warn', output: () => undefined });
   } catch (error) {
-    throw invalid(env, describeConvictErrors(errorMessage(error), sourceOf));
+    problems.push(...describeConvictErrors(errorMessage(error), sourceOf));
   }
+  if (problems.length > 0) throw invalid(env, problems);
   const config = instance.getProperties();
   if (config.env === 'production') {
     const missing = productionSecretProblems(config, configDir);
@@ -153,8 +154,10 @@ function unknownKeyMessage(key: string): string {
   const siblings = Object.keys(LEAVES)
     .filter((candidate) => (parent ? candidate.startsWith(`${parent}.`) : true))
     .map((candidate) => (parent ? candidate.slice(parent.length + 1) : candidate));
-  const known = siblings.length > 0 ? siblings : Object.keys(LEAVES);
-  return `${key}: unknown setting; remove it or use a known key${parent ? ` of "${parent}"` : ''}: ${known.join(', ')}`;
+  if (siblings.length === 0) {
+    return `${key}: unknown setting; remove it or use a known key: ${Object.keys(LEAVES).join(', ')}`;
+  }
+  return `${key}: unknown setting; remove it or use a known key${parent ? ` of "${parent}"` : ''}: ${siblings.join(', ')}`;
 }
 
 /** Turns convict's "key: message: value was X" lines into messages naming source and expected form. */

@@ -1,0 +1,51 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { AtolyeError } from '../errors.js';
+import { registerConfigCommands } from './config-command.js';
+import type { CliContext } from './context.js';
+import { processOutput, type Output } from './output.js';
+
+/**
+ * Runs the `atolye` command line and resolves to its exit status. It never calls process.exit,
+ * so tests drive it in-process and a long-running command keeps its process alive by itself.
+ */
+export async function main(argv: string[], output: Output = processOutput): Promise<number> {
+  const program = new Command('atolye')
+    .description('Atölye Şefi — a self-hostable AI coding agent delivered as serverless functions')
+    .addOption(
+      new Option('-s, --set <key=value>', 'override one configuration key (repeatable)')
+        .argParser(collectSetting)
+        .default({}),
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: output.out, writeErr: output.err })
+    .showHelpAfterError();
+
+  const cli: CliContext = {
+    output,
+    overrides: () => program.opts<{ set: Record<string, string> }>().set,
+  };
+  registerConfigCommands(program, cli);
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the problem already; usage errors exit 2 like other CLIs.
+      return error.exitCode === 1 ? 2 : error.exitCode;
+    }
+    if (error instanceof AtolyeError) {
+      output.err(`atolye: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function collectSetting(value: string, previous: Record<string, string>): Record<string, string> {
+  const separator = value.indexOf('=');
+  if (separator <= 0) {
+    throw new InvalidArgumentError(`--set takes key=value, got "${value}"`);
+  }
+  return { ...previous, [value.slice(0, separator)]: value.slice(separator + 1) };
+}

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { AtolyeError } from '../errors.js';
+
+/** A function's resources: the single source for bundling, the host's pools and every deploy target. */
+export const Limits = z
+  .object({
+    timeoutMs: z.number().int().min(10).max(3_600_000).default(30_000),
+    memoryMb: z.number().int().min(32).max(16_384).default(256),
+    concurrency: z.number().int().min(1).max(1_000).default(1),
+    minWorkers: z.number().int().min(0).max(64).default(0),
+    maxWorkers: z.number().int().min(1).max(64).default(2),
+    idleMs: z.number().int().min(100).default(60_000),
+    retries: z.number().int().min(0).max(10).default(0),
+    queueSize: z.number().int().min(0).max(100_000).default(64),
+  })
+  .strict()
+  .refine((limits) => limits.minWorkers <= limits.maxWorkers, {
+    message: 'minWorkers must not exceed maxWorkers',
+    path: ['minWorkers'],
+  });
+export type Limits = z.infer<typeof Limits>;
+
+export const FUNCTION_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+/** A record a handler logs; the worker forwards it to the host, the only writer of log files. */
+export interface HandlerLog {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  debug(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** What a handler knows about the call it serves. */
+export interface InvocationMeta {
+  invocationId: string;
+  requestId?: string;
+  threadId?: string;
+  runId?: string;
+  step?: string;
+  attempt: number;
+}
+
+export interface HandlerContext extends InvocationMeta {
+  /** Aborts when the deadline passes; long work should listen to it. */
+  signal: AbortSignal;
+  log: HandlerLog;
+}
+
+export interface FunctionSpec<I extends z.ZodType, O extends z.ZodType> {
+  name: string;
+  description?: string;
+  input: I;
+  output: O;
+  limits?: z.input<typeof Limits>;
+  /** Names of the environment variables this function may receive; it sees no others. */
+  secrets?: string[];
+  handle(input: z.infer<I>, ctx: HandlerContext): Promise<z.input<O>> | z.input<O>;
+}
+
+export interface FunctionDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+  readonly kind: 'atolye.function';
+  readonly name: string;
+  readonly description: string;
+  readonly input: I;
+  readonly output: O;
+  readonly limits: Limits;
+  readonly secrets: readonly string[];
+  handle(input: z.infer<I>, ctx: HandlerContext): Promise<z.input<O>> | z.input<O>;
+}
+
+/**
+ * Declares a serverless function. Throws a `FUNCTION_INVALID` error naming the function and each
+ * problem, so a bad declaration fails the build rather than a deploy.
+ */
+export function defineFunction<I extends z.ZodType, O extends z.ZodType>(
+  spec: FunctionSpec<I, O>,
+): FunctionDefinition<I, O> {
+  const label = typeof spec.name === 'string' ? spec.name : '(unnamed)';
+  const problems: string[] = [];
+  if (typeof spec.name !== 'string' || !FUNCTION_NAME.test(spec.name)) {
+    problems.push(`name must match ${FUNCTION_NAME} (lower-case letters, digits, dashes)`);
+  }
+  if (!(spec.input instanceof z.ZodType)) problems.push('input must be a zod schema');
+  if (!(spec.output instanceof z.ZodType)) problems.push('output must be a zod schema');
+  if (typeof spec.handle !== 'function') problems.push('handle must be a function');
+  const limits = Limits.safeParse(spec.limits ?? {});
+  if (!limits.success) {
+    for (const issue of limits.error.issues) {
+      problems.push(`limits.${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    }
+  }
+  for (const secret of spec.secrets ?? []) {
+    if (!SECRET_NAME.test(secret)) problems.push(`secret "${secret}" is not an environment variable name`);
+  }
+  if (problems.length > 0 || !limits.success) {
+    throw new AtolyeError(
+      'FUNCTION_INVALID',
+      `function ${label} is declared wrongly:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+  }
+  return Object.freeze({
+    kind: 'atolye.function',
+    name: spec.name,
+    description: spec.description ?? '',
+    input: spec.input,
+    output: spec.output,
+    limits: limits.data,
+    secrets: Object.freeze([...(spec.secrets ?? [])]),
+    handle: spec.handle,
+  });
+}
+
+export function isFunctionDefinition(value: unknown): value is FunctionDefinition {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    (value as { kind?: unknown }).kind === 'atolye.function'
+  );
+}
+
+/** zod issues as `field: problem` lines, for 400 replies that name each bad field. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`);
+}

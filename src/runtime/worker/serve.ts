@@ -1,0 +1,124 @@
+import { describeIssues, type FunctionDefinition, type HandlerLog, type InvocationMeta } from '../contract.js';
+import type { HostMessage, LogLevel, WireError, WorkerMessage } from '../protocol.js';
+import { WORKER_ENV } from '../protocol.js';
+
+/**
+ * The worker side of a function bundle. Started by the host with `fork()`, it initialises the
+ * module once and serves invocations over IPC for the rest of its life, as a warm Lambda or Modal
+ * container does. It never writes log files: every record goes to the host.
+ */
+export function serveWorker(definition: FunctionDefinition, startedAt = performance.now()): boolean {
+  if (process.env[WORKER_ENV] !== 'ipc' || typeof process.send !== 'function') return false;
+  const send = (message: WorkerMessage): void => {
+    if (process.connected) process.send?.(message);
+  };
+  const inFlight = new Set<string>();
+  let closing = false;
+
+  process.on('message', (message: HostMessage) => {
+    switch (message.t) {
+      case 'invoke':
+        inFlight.add(message.id);
+        void runInvocation(definition, message, send).finally(() => {
+          inFlight.delete(message.id);
+          if (closing && inFlight.size === 0) process.exit(0);
+        });
+        return;
+      case 'ping':
+        send({ t: 'pong', id: message.id, rssBytes: process.memoryUsage.rss() });
+        return;
+      case 'shutdown':
+        closing = true;
+        if (inFlight.size === 0) process.exit(0);
+        return;
+    }
+  });
+  // Losing the host means nobody can receive results: leave at once (die-with-parent).
+  process.on('disconnect', () => process.exit(0));
+  process.on('uncaughtException', (error) => {
+    forwardLog(send, 'error', 'uncaught exception in worker', { err: serialiseError(error) });
+    process.exit(70);
+  });
+  send({ t: 'ready', initMs: performance.now() - startedAt, pid: process.pid });
+  return true;
+}
+
+async function runInvocation(
+  definition: FunctionDefinition,
+  message: Extract<HostMessage, { t: 'invoke' }>,
+  send: (message: WorkerMessage) => void,
+): Promise<void> {
+  const started = performance.now();
+  const fail = (status: number, error: WireError): void =>
+    send({ t: 'result', id: message.id, ok: false, status, error, durationMs: performance.now() - started });
+
+  const input = definition.input.safeParse(message.input);
+  if (!input.success) {
+    fail(400, {
+      code: 'INPUT_INVALID',
+      message: `invalid input for ${definition.name}: ${describeIssues(input.error).join('; ')}`,
+      retryable: false,
+    });
+    return;
+  }
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), message.timeoutMs);
+  try {
+    const raw = await definition.handle(input.data, {
+      ...message.meta,
+      signal: controller.signal,
+      log: handlerLog(send, message.meta),
+    });
+    const output = definition.output.safeParse(raw);
+    if (!output.success) {
+      fail(500, {
+        code: 'OUTPUT_INVALID',
+        message: `${definition.name} returned output that breaks its schema: ${describeIssues(output.error).join('; ')}`,
+        retryable: false,
+      });
+      return;
+    }
+    send({ t: 'result', id: message.id, ok: true, output: output.data, durationMs: performance.now() - started });
+  } catch (error) {
+    const wire = toWireError(error);
+    forwardLog(send, 'error', `${definition.name} failed: ${wire.message}`, { err: serialiseError(error) }, message.meta);
+    fail(500, wire);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function handlerLog(send: (message: WorkerMessage) => void, meta: InvocationMeta): HandlerLog {
+  const at =
+    (level: LogLevel) =>
+    (msg: string, fields?: Record<string, unknown>): void =>
+      forwardLog(send, level, msg, fields, meta);
+  return { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
+}
+
+function forwardLog(
+  send: (message: WorkerMessage) => void,
+  level: LogLevel,
+  msg: string,
+  fields?: Record<string, unknown>,
+  meta?: InvocationMeta,
+): void {
+  send({ t: 'log', record: { level, msg, fields, invocationId: meta?.invocationId } });
+}
+
+function toWireError(error: unknown): WireError {
+  if (error !== null && typeof error === 'object' && 'code' in error && typeof error.code === 'string') {
+    const retryable = 'retryable' in error && error.retryable === true;
+    return { code: error.code, message: String((error as { message?: unknown }).message), retryable };
+  }
+  return {
+    code: 'HANDLER_ERROR',
+    message: error instanceof Error ? error.message : String(error),
+    retryable: false,
+  };
+}
+
+function serialiseError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  return { name: error.name, message: error.message, stack: error.stack };
+}
