@@ -20,5 +20,9 @@ export class AtolyeError extends Error {
 
 /** Reads a message from anything thrown, without assuming it is an Error. */
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  // Checked by shape: errors from another realm (a VM context, a worker) fail `instanceof Error`.
+  if (error !== null && typeof error === 'object' && typeof (error as Error).message === 'string') {
+    return (error as Error).message;
+  }
+  return String(error);
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineFunction } from '../../src/runtime/contract.js';
 
 /** Proves the serverless path end to end: bundle, deploy, signed invoke, logs, metrics. */

@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { AtolyeError } from '../errors.js';
+import { registerBuildCommand } from './build-command.js';
 import { registerConfigCommands } from './config-command.js';
 import type { CliContext } from './context.js';
 import { processOutput, type Output } from './output.js';
@@ -25,6 +26,7 @@ export async function main(argv: string[], output: Output = processOutput): Prom
     overrides: () => program.opts<{ set: Record<string, string> }>().set,
   };
   registerConfigCommands(program, cli);
+  registerBuildCommand(program, cli);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AtolyeError } from '../errors.js';
 
 /** A function's resources: the single source for bundling, the host's pools and every deploy target. */

@@ -9,11 +9,30 @@ import { WORKER_ENV } from '../protocol.js';
  */
 export function serveWorker(definition: FunctionDefinition, startedAt = performance.now()): boolean {
   if (process.env[WORKER_ENV] !== 'ipc' || typeof process.send !== 'function') return false;
-  const send = (message: WorkerMessage): void => {
-    if (process.connected) process.send?.(message);
-  };
   const inFlight = new Set<string>();
   let closing = false;
+  let exitCode = 0;
+  let unflushed = 0;
+  // Exiting with messages still queued on the channel would lose them (a last result, the log
+  // record of a fatal error): leave only once every send has been written.
+  const exitWhenDone = (): void => {
+    if (closing && inFlight.size === 0 && unflushed === 0) process.exit(exitCode);
+  };
+  const flushed = (): void => {
+    unflushed -= 1;
+    exitWhenDone();
+  };
+  const send = (message: WorkerMessage): void => {
+    if (!process.connected || !process.send) return;
+    unflushed += 1;
+    try {
+      process.send(message, undefined, {}, flushed);
+    } catch (error) {
+      unflushed -= 1;
+      const fallback = unsendable(message, error);
+      if (fallback) send(fallback);
+    }
+  };
 
   process.on('message', (message: HostMessage) => {
     switch (message.t) {
@@ -21,7 +40,7 @@ export function serveWorker(definition: FunctionDefinition, startedAt = performa
         inFlight.add(message.id);
         void runInvocation(definition, message, send).finally(() => {
           inFlight.delete(message.id);
-          if (closing && inFlight.size === 0) process.exit(0);
+          exitWhenDone();
         });
         return;
       case 'ping':
@@ -29,18 +48,45 @@ export function serveWorker(definition: FunctionDefinition, startedAt = performa
         return;
       case 'shutdown':
         closing = true;
-        if (inFlight.size === 0) process.exit(0);
+        exitWhenDone();
         return;
     }
   });
   // Losing the host means nobody can receive results: leave at once (die-with-parent).
-  process.on('disconnect', () => process.exit(0));
+  process.on('disconnect', () => process.exit(exitCode));
   process.on('uncaughtException', (error) => {
-    forwardLog(send, 'error', 'uncaught exception in worker', { err: serialiseError(error) });
-    process.exit(70);
+    forwardLog(send, 'error', `uncaught exception in worker: ${error.message}`, { err: serialiseError(error) });
+    // The calls in flight cannot finish in a broken process; the host fails them with 502.
+    closing = true;
+    exitCode = 70;
+    inFlight.clear();
+    setTimeout(() => process.exit(exitCode), 1_000);
+    exitWhenDone();
   });
   send({ t: 'ready', initMs: performance.now() - startedAt, pid: process.pid });
   return true;
+}
+
+/**
+ * What to send instead of a message the channel cannot carry (a BigInt or a cycle in a log field
+ * or an output): the record without its fields, or a failed result naming the problem.
+ */
+function unsendable(message: WorkerMessage, error: unknown): WorkerMessage | undefined {
+  const reason = error instanceof Error ? error.message : String(error);
+  if (message.t === 'log' && message.record.fields !== undefined) {
+    return { t: 'log', record: { ...message.record, fields: { fieldsDropped: `not serialisable: ${reason}` } } };
+  }
+  if (message.t === 'result' && message.ok) {
+    return {
+      t: 'result',
+      id: message.id,
+      ok: false,
+      status: 500,
+      error: { code: 'OUTPUT_UNSERIALISABLE', message: `the output cannot be sent as JSON: ${reason}`, retryable: false },
+      durationMs: message.durationMs,
+    };
+  }
+  return undefined;
 }
 
 async function runInvocation(

@@ -1,0 +1,80 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { resolveFromRoot } from '../config/paths.js';
+import { budgetWarnings, buildFunctions, type Manifest } from '../runtime/bundle/index.js';
+import type { CliContext } from './context.js';
+
+interface BuildFlags {
+  out: string;
+  functions: string;
+  only?: string[];
+  minify: boolean;
+}
+
+export function registerBuildCommand(program: Command, cli: CliContext): void {
+  program
+    .command('build')
+    .description('Bundle every function with esbuild and write the manifest')
+    .option('--out <dir>', 'build folder, relative to the project root', 'dist')
+    .option(
+      '--functions <dir>',
+      'folder of <name>/index.ts functions, relative to the project root',
+      'functions',
+    )
+    .option('--only <names...>', 'rebuild only these functions (space- or comma-separated)')
+    .option('--no-minify', 'keep the bundle readable (larger)')
+    .action(async (flags: BuildFlags) => {
+      const started = performance.now();
+      const outDir = resolveFromRoot(flags.out);
+      const only = flags.only?.flatMap((name) => name.split(',')).filter((name) => name.length > 0);
+      const manifest = await buildFunctions({
+        outDir,
+        functionsDir: flags.functions,
+        only,
+        minify: flags.minify,
+      });
+      const elapsed = performance.now() - started;
+
+      cli.output.out(sizeTable(manifest));
+      for (const warning of await budgetWarnings(manifest, outDir)) {
+        const largest = warning.largest
+          .map((input) => `${input.input} ${kib(input.bytes)}`)
+          .join(', ');
+        cli.output.err(
+          `warning: ${warning.name} is ${kib(warning.bytes)}, over its ${kib(warning.budget)} budget ` +
+            `(a bigger bundle starts slower); largest inputs: ${largest}`,
+        );
+      }
+      cli.output.out(
+        `built ${manifest.functions.length === 1 ? '1 function' : `${manifest.functions.length} functions`} ` +
+          `in ${Math.round(elapsed)} ms → ${path.join(outDir, 'manifest.json')} (version ${manifest.version})`,
+      );
+    });
+}
+
+/** The size report: one row per function in the manifest, sizes right-aligned. */
+export function sizeTable(manifest: Manifest): string {
+  const rows = manifest.functions.map((fn) => ({
+    name: fn.name,
+    size: kib(fn.bytes),
+    version: fn.version,
+    external: fn.external.join(', ') || '-',
+  }));
+  const header = { name: 'function', size: 'size', version: 'version', external: 'external' };
+  const width = (column: 'name' | 'size' | 'version'): number =>
+    Math.max(header[column].length, ...rows.map((row) => row[column].length));
+  return [header, ...rows]
+    .map((row) =>
+      [
+        row.name.padEnd(width('name')),
+        row.size.padStart(width('size')),
+        row.version.padEnd(width('version')),
+        row.external,
+      ].join('  '),
+    )
+    .join('\n');
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}

@@ -1,0 +1,21 @@
+export { FunctionPool, type PoolDeps } from './pool.js';
+export { WorkerProcess, type WorkerExit, type WorkerState, type ExitReason } from './worker-process.js';
+export { Registry } from './registry.js';
+export {
+  createGateway,
+  DEFAULT_BODY_LIMIT,
+  type Gateway,
+  type GatewayAddress,
+  type GatewayOptions,
+  type RouteContext,
+  type RouteHandler,
+  type RouteMatcher,
+} from './gateway.js';
+export { HttpError } from './http.js';
+export { HostMetrics, outcomeOf, DURATION_BUCKETS, type Outcome } from './metrics.js';
+export { IdempotencyCache, type StoredReply, type IdempotencyOptions } from './idempotency.js';
+export { ServiceSupervisor, type ServiceSpec, type ServiceStatus, type ServiceState } from './services.js';
+export { hostLogger, silentLogger, outsideRequest, type HostLogger, type RecordStamp } from './log.js';
+export { workerEnv } from './worker-env.js';
+export { restartDelay, DEFAULT_RESTART_BACKOFF, type RestartBackoff } from './backoff.js';
+export type * from './types.js';

@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verify } from '../signing.js';
+import { parseCallBody } from './call-body.js';
+import { HttpError, JSON_TYPE, headerValue, readBody, send } from './http.js';
+import type { IdempotencyCache, StoredReply } from './idempotency.js';
+import type { HostLogger } from './log.js';
+import { outcomeOf, type HostMetrics } from './metrics.js';
+import type { Registry } from './registry.js';
+import type { CallMeta, InvokeResult, Pool } from './types.js';
+
+export const FN_PREFIX = '/fn/';
+const MAX_KEY_CHARS = 255;
+
+export interface InvokeRouteDeps {
+  signingSecret: string;
+  registry: Registry;
+  metrics: HostMetrics;
+  logger: HostLogger;
+  idempotency: IdempotencyCache<Reply>;
+  bodyLimitBytes: number;
+}
+
+export interface Reply extends StoredReply {
+  retryable: boolean;
+}
+
+/**
+ * `POST /fn/{name}`: size limit, signature, lookup, body shape, idempotency, then the pool. The
+ * hot path of the host, so it does each step once and writes the reply in one call.
+ */
+export function createInvokeRoute(deps: InvokeRouteDeps) {
+  const { registry, metrics, logger, idempotency } = deps;
+
+  async function execute(pool: Pool, input: unknown, meta: CallMeta): Promise<Reply> {
+    const { name, version } = pool.spec;
+    const result = await pool.invoke(input, meta);
+    metrics.observe(name, result);
+    const status = result.ok ? 200 : result.status;
+    const fields = {
+      function: name,
+      status,
+      outcome: outcomeOf(result),
+      durationMs: round(result.durationMs),
+      coldStart: result.coldStart,
+      worker: result.worker,
+      code: result.ok ? undefined : result.error.code,
+    };
+    if (status >= 500) logger.system.warn(`invoked ${name}: ${status}`, fields);
+    else logger.system.info(`invoked ${name}: ${status}`, fields);
+    return toReply(result, version);
+  }
+
+  return async function invoke(req: IncomingMessage, res: ServerResponse, path: string, requestId: string): Promise<void> {
+    if (req.method !== 'POST') {
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} only takes POST`, { headers: { allow: 'POST' } });
+    }
+    const name = path.slice(FN_PREFIX.length);
+    const body = await readBody(req, deps.bodyLimitBytes);
+    const verdict = verify(
+      deps.signingSecret,
+      { method: 'POST', path, body },
+      headerValue(req, TIMESTAMP_HEADER),
+      headerValue(req, SIGNATURE_HEADER),
+    );
+    if (!verdict.ok) throw new HttpError(401, 'SIGNATURE_INVALID', verdict.reason);
+    const pool = registry.get(name);
+    if (!pool) throw new HttpError(404, 'FUNCTION_NOT_FOUND', `no function named "${name}" is deployed on this host`);
+    const key = headerValue(req, 'idempotency-key');
+    if (key !== undefined && (key.length === 0 || key.length > MAX_KEY_CHARS)) {
+      throw new HttpError(400, 'REQUEST_INVALID', `idempotency-key: must be 1 to ${MAX_KEY_CHARS} characters`);
+    }
+    const call = parseCallBody(body);
+    const meta = { ...call.meta, requestId, invocationId: call.meta.invocationId ?? randomUUID() };
+    const context = {
+      requestId,
+      invocationId: meta.invocationId,
+      function: name,
+      threadId: meta.threadId,
+      runId: meta.runId,
+      step: meta.step,
+    };
+    await logger.withContext(context, async () => {
+      let reply: Reply;
+      let replayed = false;
+      if (key === undefined) {
+        reply = await execute(pool, call.input, meta);
+      } else {
+        ({ reply, replayed } = await idempotency.run(
+          `${name}\n${key}`,
+          () => execute(pool, call.input, meta),
+          (stored) => !stored.retryable,
+        ));
+        if (replayed) {
+          logger.system.info(`replayed ${name}: ${reply.status} (idempotency key seen before)`, {
+            function: name,
+            status: reply.status,
+            idempotent: true,
+          });
+        }
+      }
+      const headers: Record<string, string> = { ...reply.headers, 'x-request-id': requestId };
+      if (replayed) headers['idempotent-replayed'] = 'true';
+      send(res, reply.status, reply.body, headers);
+    });
+  };
+}
+
+function toReply(result: InvokeResult, version: string): Reply {
+  if (result.ok) {
+    const meta = { durationMs: round(result.durationMs), coldStart: result.coldStart, worker: result.worker, version };
+    return { status: 200, body: JSON.stringify({ output: result.output, meta }), headers: { 'content-type': JSON_TYPE }, retryable: false };
+  }
+  const headers: Record<string, string> = { 'content-type': JSON_TYPE };
+  if (result.retryAfterS !== undefined) headers['retry-after'] = String(result.retryAfterS);
+  return { status: result.status, body: JSON.stringify({ error: result.error }), headers, retryable: result.error.retryable };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

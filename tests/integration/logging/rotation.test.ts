@@ -1,0 +1,117 @@
+import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { jest } from '@jest/globals';
+import { CHANNELS, createLogging } from '../../../src/logging/index.js';
+import { allRecords, channelFiles, liveRecords, testConfig, useTempDir } from './helpers.js';
+
+const dir = useTempDir();
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+test('100,000 lines through several rotations per channel: after close each is on disk exactly once', async () => {
+  const total = 100_000;
+  const logging = createLogging(
+    testConfig({ dir: dir.path, maxSize: '1m', maxFiles: '1000', zippedArchive: true }),
+  );
+  const pad = 'x'.repeat(40);
+  const started = performance.now();
+  // The first half in one synchronous burst: files rotate before their streams have even opened.
+  for (let id = 0; id < total / 2; id++) {
+    logging.log(CHANNELS[id % 4] ?? 'system').info('line', { id, pad });
+  }
+  // The second half spread over event-loop turns: rotations while earlier files still flush.
+  for (let id = total / 2; id < total; id++) {
+    logging.log(CHANNELS[id % 4] ?? 'system').info('line', { id, pad });
+    if (id % 2000 === 0) await turn();
+  }
+  await logging.close();
+  const seconds = (performance.now() - started) / 1000;
+
+  const seen = new Map<number, number>();
+  const misrouted: number[] = [];
+  for (const channel of CHANNELS) {
+    const files = channelFiles(dir.path, channel);
+    const live = readlinkSync(path.join(dir.path, `${channel}.log`));
+    // Every file but the live one was rotated and gzipped; no half-written archive is left.
+    expect(files.filter((name) => !name.endsWith('.gz'))).toEqual([live]);
+    expect(files.filter((name) => name.endsWith('.gz')).length).toBeGreaterThanOrEqual(3);
+    for (const record of allRecords(dir.path, channel)) {
+      const id = record.id as number;
+      if (CHANNELS[id % 4] !== channel) misrouted.push(id);
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+    }
+  }
+  expect(misrouted).toEqual([]);
+  expect(seen.size).toBe(total);
+  expect([...seen.values()].filter((count) => count !== 1)).toEqual([]);
+  process.stdout.write(`100k rotation test: ${seconds.toFixed(2)} s, ${Math.round(total / seconds)} lines/s\n`);
+});
+
+test('retention keeps maxFiles files per channel and removes their archives too', async () => {
+  const logging = createLogging(testConfig({ dir: dir.path, maxSize: '1k', maxFiles: '2', datePattern: '[day]' }));
+  for (let id = 0; id < 40; id++) {
+    logging.log('system').info('line', { id, pad: 'y'.repeat(300) });
+    await turn();
+  }
+  await logging.close();
+
+  const files = channelFiles(dir.path, 'system').sort();
+  expect(files).toHaveLength(2);
+  const audit = JSON.parse(readFileSync(path.join(dir.path, '.audit', 'system.json'), 'utf8')) as {
+    files: { name: string }[];
+  };
+  expect(audit.files.map((file) => path.basename(file.name)).sort()).toEqual(
+    files.map((name) => name.replace(/\.gz$/, '')).sort(),
+  );
+  // The newest lines survive.
+  expect(allRecords(dir.path, 'system').map((record) => record.id)).toContain(39);
+});
+
+test('a restart archives the live file of the previous run once it is no longer written', async () => {
+  const config = testConfig({ dir: dir.path, maxSize: '1k', datePattern: '[day]' });
+  const pad = 'z'.repeat(500);
+  const first = createLogging(config);
+  for (let id = 0; id < 4; id++) {
+    first.log('agent').info('first run', { id, pad });
+    await turn(); // one write per line, so the two files are predictable
+  }
+  await first.close();
+  expect(channelFiles(dir.path, 'agent').sort()).toEqual(['agent-day.1.log', 'agent-day.log.gz']);
+
+  const second = createLogging(config);
+  second.log('agent').info('second run', { id: 4 });
+  await second.close();
+  expect(channelFiles(dir.path, 'agent').sort()).toEqual([
+    'agent-day.1.log.gz',
+    'agent-day.2.log',
+    'agent-day.log.gz',
+  ]);
+  expect(allRecords(dir.path, 'agent').map((record) => record.id).sort()).toEqual([0, 1, 2, 3, 4]);
+  expect(liveRecords(dir.path, 'agent').map((record) => record.msg)).toEqual(['second run']);
+});
+
+test('a file that cannot be opened is reported once on stderr and close() still resolves', async () => {
+  mkdirSync(path.join(dir.path, 'system-day.log')); // a directory where the live file should be
+  const write = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  try {
+    const logging = createLogging(testConfig({ dir: dir.path, datePattern: '[day]' }));
+    logging.log('system').info('lost: its file cannot be opened');
+    logging.log('system').info('lost too');
+    logging.log('agent').info('kept');
+    await logging.close();
+    const reports = write.mock.calls.map((call) => String(call[0])).filter((line) => line.includes('EISDIR'));
+    expect(reports).toHaveLength(1);
+    expect(JSON.parse(reports[0] ?? '')).toMatchObject({ level: 'error', channel: 'system' });
+    expect(liveRecords(dir.path, 'agent').map((record) => record.msg)).toEqual(['kept']);
+  } finally {
+    write.mockRestore();
+  }
+});
+
+test('an unusable log directory fails fast with an actionable error', () => {
+  // A regular file where a parent directory should be.
+  const file = path.join(dir.path, 'not-a-dir');
+  writeFileSync(file, '');
+  expect(() => createLogging(testConfig({ dir: path.join(file, 'logs') }))).toThrow(
+    expect.objectContaining({ code: 'LOG_DIR_UNWRITABLE', message: expect.stringContaining('logging.dir') }),
+  );
+});

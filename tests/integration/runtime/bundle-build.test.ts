@@ -1,0 +1,214 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { projectRoot } from '../../../src/config/paths.js';
+import {
+  buildFunctions,
+  Manifest,
+  MANIFEST_FILE,
+  type ManifestFunction,
+} from '../../../src/runtime/bundle/index.js';
+import type { WorkerMessage } from '../../../src/runtime/protocol.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+/** Builds the real functions/ folder once and checks the bundles as a host would use them. */
+describe('buildFunctions on the real functions/ folder', () => {
+  const out = tempDir('atolye-bundle-');
+  const again = tempDir('atolye-bundle-again-');
+  let manifest: Manifest;
+  let echo: ManifestFunction;
+  let bundle: string;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    manifest = await buildFunctions({ outDir: out.dir });
+    const found = manifest.functions.find((fn) => fn.name === 'echo');
+    if (!found) throw new Error('echo is missing from the manifest');
+    echo = found;
+    bundle = path.join(out.dir, echo.entry);
+  });
+
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+    out.cleanup();
+    again.cleanup();
+  });
+
+  it('writes a manifest that the schema accepts, with echo declared as in its source', () => {
+    const onDisk = Manifest.parse(
+      JSON.parse(readFileSync(path.join(out.dir, MANIFEST_FILE), 'utf8')),
+    );
+    expect(onDisk).toEqual(manifest);
+    expect(echo).toMatchObject({
+      name: 'echo',
+      description: expect.stringContaining('Returns its message'),
+      limits: {
+        timeoutMs: 10_000,
+        memoryMb: 128,
+        concurrency: 8,
+        minWorkers: 0,
+        maxWorkers: 2,
+        idleMs: 60_000,
+        retries: 0,
+      },
+      secrets: ['ECHO_SECRET'],
+      entry: 'functions/echo/index.mjs',
+      external: [],
+    });
+    expect(manifest.functions.map((fn) => fn.name)).toEqual(
+      [...manifest.functions.map((fn) => fn.name)].sort(),
+    );
+    expect(Date.parse(manifest.builtAt)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('versions each bundle by the sha256 of its bytes and writes its source map and metafile beside it', () => {
+    const code = readFileSync(bundle);
+    expect(echo.bytes).toBe(code.byteLength);
+    expect(echo.version).toBe(createHash('sha256').update(code).digest('hex').slice(0, 12));
+    expect(existsSync(`${bundle}.map`)).toBe(true);
+    const meta = JSON.parse(readFileSync(path.join(path.dirname(bundle), 'meta.json'), 'utf8')) as {
+      inputs: object;
+    };
+    expect(Object.keys(meta.inputs)).toContain('functions/echo/index.ts');
+    expect(code.toString()).toMatch(/\n\/\/# sourceMappingURL=index\.mjs\.map\n?$/);
+  });
+
+  it('keeps absolute paths and timestamps out of the bundle', () => {
+    const code = readFileSync(bundle, 'utf8');
+    expect(code).not.toContain(projectRoot());
+    expect(code).not.toContain(out.dir);
+    expect(code).not.toContain(manifest.builtAt.slice(0, 10));
+  });
+
+  it('builds the same bytes and versions a second time', async () => {
+    const second = await buildFunctions({ outDir: again.dir });
+    expect(second.version).toBe(manifest.version);
+    expect(second.functions.map((fn) => [fn.name, fn.version, fn.bytes])).toEqual(
+      manifest.functions.map((fn) => [fn.name, fn.version, fn.bytes]),
+    );
+    for (const fn of manifest.functions) {
+      expect(
+        readFileSync(path.join(again.dir, fn.entry)).equals(
+          readFileSync(path.join(out.dir, fn.entry)),
+        ),
+      ).toBe(true);
+    }
+  });
+
+  it('serves invocations as a self-contained worker started by the host', async () => {
+    // Only PATH: the bundle must find nothing from the checkout (no tsx, no NODE_OPTIONS loader).
+    const child = fork(bundle, [], {
+      cwd: out.dir,
+      env: { ATOLYE_WORKER: 'ipc', PATH: process.env.PATH },
+      execArgv: [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    children.push(child);
+    const messages = collect(child);
+
+    const ready = await messages.next((m) => m.t === 'ready');
+    expect(ready).toMatchObject({ t: 'ready', pid: child.pid });
+    expect(ready.t === 'ready' && ready.initMs).toBeGreaterThan(0);
+
+    child.send({
+      t: 'invoke',
+      id: '1',
+      input: { message: 'hi' },
+      meta: { invocationId: 'i1', attempt: 1 },
+      timeoutMs: 5000,
+    });
+    expect(await messages.next((m) => m.t === 'result' && m.id === '1')).toMatchObject({
+      ok: true,
+      output: { message: 'hi', pid: child.pid, invocations: 1, envValue: null },
+    });
+
+    child.send({
+      t: 'invoke',
+      id: '2',
+      input: { message: 42 },
+      meta: { invocationId: 'i2', attempt: 1 },
+      timeoutMs: 5000,
+    });
+    const invalid = await messages.next((m) => m.t === 'result' && m.id === '2');
+    expect(invalid).toMatchObject({
+      ok: false,
+      status: 400,
+      error: { code: 'INPUT_INVALID', retryable: false },
+    });
+    expect(invalid.t === 'result' && !invalid.ok && invalid.error.message).toMatch(
+      /message: .*expected string/,
+    );
+
+    child.kill();
+    await new Promise((resolve) => child.once('exit', resolve));
+  });
+
+  it.each([
+    ['without ATOLYE_WORKER', {}],
+    ['with ATOLYE_WORKER=ipc but no IPC channel', { ATOLYE_WORKER: 'ipc' }],
+  ])('has no side effect when imported %s, and exports the definition', async (_label, env) => {
+    const script = `
+      const mod = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+      const fn = mod.default;
+      process.stdout.write(JSON.stringify({
+        kind: fn.kind, name: fn.name, limits: fn.limits, parsed: fn.input.safeParse({ message: 'x' }).success,
+        messageListeners: process.listenerCount('message'), disconnectListeners: process.listenerCount('disconnect'),
+      }));`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // It exits by itself: a serving worker would keep the process alive.
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      kind: 'atolye.function',
+      name: 'echo',
+      limits: echo.limits,
+      parsed: true,
+      messageListeners: 0,
+      disconnectListeners: 0,
+    });
+  });
+});
+
+/** Messages from a worker, awaited by predicate; fails fast when the worker exits. */
+function collect(child: ChildProcess): {
+  next(match: (m: WorkerMessage) => boolean): Promise<WorkerMessage>;
+} {
+  const seen: WorkerMessage[] = [];
+  const waiters: { match: (m: WorkerMessage) => boolean; resolve: (m: WorkerMessage) => void }[] =
+    [];
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.on('message', (message: WorkerMessage) => {
+    const waiter = waiters.find((w) => w.match(message));
+    if (waiter) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(message);
+    } else seen.push(message);
+  });
+  return {
+    next(match) {
+      const earlier = seen.find(match);
+      if (earlier) {
+        seen.splice(seen.indexOf(earlier), 1);
+        return Promise.resolve(earlier);
+      }
+      return new Promise((resolve, reject) => {
+        waiters.push({ match, resolve });
+        child.once('exit', (code) =>
+          reject(new Error(`worker exited (${code}) before replying: ${stderr}`)),
+        );
+      });
+    },
+  };
+}

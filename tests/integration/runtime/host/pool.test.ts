@@ -1,0 +1,222 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { InvokeFailure, InvokeResult, InvokeSuccess } from '../../../../src/runtime/host/index.js';
+import { tempDir } from '../../../helpers/tmp.js';
+import { bundleFixtures, eventually, isAlive, PoolSet, poolSpec, recordingLogger, sleep } from './harness.js';
+
+/**
+ * FunctionPool against real worker processes: the serverless semantics callers rely on (warm
+ * reuse, cold starts, timeouts, crashes, the queue, scale to zero, secrets, drain).
+ */
+
+const tmp = tempDir('atolye-pool-');
+let bundles: Record<'echo' | 'sleepy' | 'broken', string>;
+const logger = recordingLogger();
+const pools = new PoolSet({ logger });
+
+beforeAll(async () => {
+  bundles = await bundleFixtures(['echo', 'sleepy', 'broken'], tmp.dir);
+});
+afterEach(() => pools.drainAll());
+afterAll(() => tmp.cleanup());
+
+function ok(result: InvokeResult): InvokeSuccess {
+  if (!result.ok) throw new Error(`expected success, got ${result.status} ${JSON.stringify(result.error)}`);
+  return result;
+}
+function failed(result: InvokeResult): InvokeFailure {
+  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.output)}`);
+  return result;
+}
+const echoOutput = (result: InvokeResult) =>
+  ok(result).output as { message: string; pid: number; invocations: number; envValue: string | null };
+
+test('reuses a warm worker (same pid, module state survives); only the first call is a cold start', async () => {
+  const pool = pools.make(poolSpec('echo', bundles.echo));
+  const first = await pool.invoke({ message: 'one' });
+  const second = await pool.invoke({ message: 'two' });
+
+  expect(ok(first).coldStart).toBe(true);
+  expect(ok(second).coldStart).toBe(false);
+  expect(echoOutput(first)).toMatchObject({ message: 'one', invocations: 1, pid: ok(first).worker });
+  expect(echoOutput(second)).toMatchObject({ message: 'two', invocations: 2, pid: ok(first).worker });
+  expect(pool.stats()).toMatchObject({ invocations: 2, coldStarts: 1, starts: 1, workers: { idle: 1, total: 1 } });
+});
+
+test('kills a worker whose call overruns the timeout: 504 for it, 502 for its neighbour, a fresh worker next', async () => {
+  const pool = pools.make(poolSpec('sleepy', bundles.sleepy, { timeoutMs: 300, concurrency: 2, maxWorkers: 1 }));
+  const warm = ok(await pool.invoke({ ms: 0 }));
+  const overrun = pool.invoke({ ms: 5_000 });
+  await sleep(120);
+  const neighbour = pool.invoke({ ms: 5_000 });
+
+  const timedOut = failed(await overrun);
+  expect(timedOut).toMatchObject({ status: 504, error: { code: 'FUNCTION_TIMEOUT', retryable: true } });
+  expect(timedOut.durationMs).toBeGreaterThanOrEqual(290);
+  expect(timedOut.durationMs).toBeLessThan(1_500);
+  expect(failed(await neighbour)).toMatchObject({ status: 502, error: { code: 'WORKER_CRASHED', retryable: true } });
+  await eventually(() => !isAlive(warm.worker), 2_000, 'the overrunning worker to die');
+
+  const next = ok(await pool.invoke({ ms: 0 }));
+  expect(next.worker).not.toBe(warm.worker);
+  expect(next.coldStart).toBe(true);
+  expect(pool.stats()).toMatchObject({ timeouts: 1, crashes: 0 });
+  expect(logger.lines.some((line) => line.level === 'warn' && line.msg.includes('overran the 300 ms timeout'))).toBe(true);
+});
+
+test('a crash fails the call with 502 retryable; the next call is served by a new worker', async () => {
+  const pool = pools.make(poolSpec('echo', bundles.echo));
+  const warm = ok(await pool.invoke({ message: 'warm' }));
+  const crash = failed(await pool.invoke({ message: 'bye', fail: 'crash' }));
+  expect(crash).toMatchObject({ status: 502, error: { code: 'WORKER_CRASHED', retryable: true }, worker: warm.worker });
+  expect(crash.error.message).toContain('code 3');
+
+  const after = ok(await pool.invoke({ message: 'again' }));
+  expect(after.worker).not.toBe(warm.worker);
+  expect(echoOutput(after).invocations).toBe(1);
+  expect(pool.stats()).toMatchObject({ crashes: 1, health: { status: 'pass' } });
+});
+
+test('a worker that crashes before serving anything is restarted after a short backoff the next call waits for', async () => {
+  const pool = pools.make(poolSpec('echo', bundles.echo), { backoff: { initialMs: 150, maxMs: 1_000, factor: 2 } });
+  failed(await pool.invoke({ message: 'x', fail: 'crash' }));
+  const started = performance.now();
+  const next = ok(await pool.invoke({ message: 'after' }));
+  expect(performance.now() - started).toBeGreaterThanOrEqual(100);
+  expect(next.coldStart).toBe(true);
+});
+
+test('runs `concurrency` calls per worker, queues up to queueSize, then refuses with 429 and a Retry-After hint', async () => {
+  const pool = pools.make(
+    poolSpec('sleepy', bundles.sleepy, { timeoutMs: 5_000, concurrency: 2, maxWorkers: 1, queueSize: 1 }),
+  );
+  const warm = ok(await pool.invoke({ ms: 0 }));
+  const calls = [pool.invoke({ ms: 300 }), pool.invoke({ ms: 300 }), pool.invoke({ ms: 300 })];
+  const refused = failed(await pool.invoke({ ms: 300 }));
+  expect(refused).toMatchObject({ status: 429, error: { code: 'QUEUE_FULL', retryable: true } });
+  expect(refused.retryAfterS).toBeGreaterThanOrEqual(1);
+  expect(pool.stats()).toMatchObject({ queued: 1, inFlight: 2, workers: { busy: 1, total: 1 } });
+
+  const results = (await Promise.all(calls)).map(ok);
+  expect(results.map((result) => result.worker)).toEqual([warm.worker, warm.worker, warm.worker]);
+  // The queued call waited for a slot: it took about two rounds.
+  expect(results[2]?.durationMs).toBeGreaterThanOrEqual(550);
+});
+
+test('starts another worker when every worker is saturated, up to maxWorkers', async () => {
+  const pool = pools.make(poolSpec('echo', bundles.echo, { concurrency: 1, maxWorkers: 2, queueSize: 0 }));
+  const first = pool.invoke({ message: 'a', delayMs: 300 });
+  const second = pool.invoke({ message: 'b', delayMs: 300 });
+  const third = failed(await pool.invoke({ message: 'c' }));
+  expect(third.status).toBe(429);
+  expect(pool.stats().workers.starting).toBe(2);
+
+  const [a, b] = [ok(await first), ok(await second)];
+  expect(a.worker).not.toBe(b.worker);
+  expect([a.coldStart, b.coldStart]).toEqual([true, true]);
+  expect(pool.stats()).toMatchObject({ coldStarts: 2, workers: { idle: 2 } });
+});
+
+test('scales to zero after idleMs; the next call is a cold start', async () => {
+  const pool = pools.make(poolSpec('echo', bundles.echo, { idleMs: 200 }));
+  const first = ok(await pool.invoke({ message: 'a' }));
+  expect(pool.stats().workers.total).toBe(1);
+  const idleFrom = performance.now();
+
+  await eventually(() => pool.stats().workers.total === 0, 3_000, 'the idle worker to stop');
+  expect(performance.now() - idleFrom).toBeGreaterThanOrEqual(190);
+  expect(isAlive(first.worker)).toBe(false);
+
+  const next = ok(await pool.invoke({ message: 'b' }));
+  expect(next.coldStart).toBe(true);
+  expect(next.worker).not.toBe(first.worker);
+});
+
+test('keeps minWorkers warm: started ahead of calls and never scaled below', async () => {
+  const pool = pools.make(poolSpec('echo', bundles.echo, { minWorkers: 1, idleMs: 100 }));
+  await pool.start();
+  expect(pool.stats().workers.idle).toBe(1);
+  expect(ok(await pool.invoke({ message: 'a' })).coldStart).toBe(false);
+  await sleep(350);
+  expect(pool.stats().workers.idle).toBe(1);
+});
+
+test('a function sees its declared secrets and no other variable of the host', async () => {
+  const saved = { echo: process.env.ECHO_SECRET, other: process.env.OTHER_SECRET };
+  process.env.ECHO_SECRET = 'echo-secret-value';
+  process.env.OTHER_SECRET = 'other-secret-value';
+  try {
+    const pool = pools.make(poolSpec('echo', bundles.echo, {}, ['ECHO_SECRET']));
+    const read = async (env: string) => echoOutput(await pool.invoke({ message: 'env', env })).envValue;
+    expect(await read('ECHO_SECRET')).toBe('echo-secret-value');
+    expect(await read('OTHER_SECRET')).toBeNull();
+    expect(await read('NODE_OPTIONS')).toBeNull();
+    expect(await read('ATOLYE_WORKER')).toBe('ipc');
+    expect(await read('ATOLYE_RELEASE')).toBe('test-release');
+  } finally {
+    if (saved.echo === undefined) delete process.env.ECHO_SECRET;
+    else process.env.ECHO_SECRET = saved.echo;
+    if (saved.other === undefined) delete process.env.OTHER_SECRET;
+    else process.env.OTHER_SECRET = saved.other;
+  }
+});
+
+test('a bundle that crashes at start: 503 quoting its error, no restart loop, unhealthy until a start succeeds', async () => {
+  const pool = pools.make(poolSpec('broken', bundles.broken), { backoff: { initialMs: 200, maxMs: 1_000, factor: 2 } });
+  const first = failed(await pool.invoke({}));
+  expect(first).toMatchObject({ status: 503, error: { code: 'WORKER_START_FAILED', retryable: true } });
+  expect(first.error.message).toContain('broken on purpose while initialising');
+  expect(pool.health()).toMatchObject({ status: 'fail' });
+
+  // Within the backoff window calls are refused at once, and nothing is started.
+  const refused = failed(await pool.invoke({}));
+  expect(refused.status).toBe(503);
+  expect(refused.retryAfterS).toBeGreaterThanOrEqual(1);
+  expect(refused.durationMs).toBeLessThan(50);
+  expect(pool.stats().starts).toBe(1);
+  expect(await pool.healthCheck(1_000)).toMatchObject({ ok: false });
+
+  await sleep(250);
+  failed(await pool.invoke({}));
+  expect(pool.stats().starts).toBe(2);
+  expect(logger.lines.some((line) => line.level === 'error' && line.msg.includes('broken failed to start'))).toBe(true);
+  expect(logger.lines.some((line) => line.fields.stream === 'stderr' && line.msg.includes('refusing to initialise'))).toBe(true);
+});
+
+test('a worker that never says ready is killed after the start timeout', async () => {
+  const silent = path.join(tmp.dir, 'silent.mjs');
+  writeFileSync(silent, 'setInterval(() => {}, 1000);\n');
+  const pool = pools.make(poolSpec('silent', silent), { startTimeoutMs: 300 });
+  const result = failed(await pool.invoke({}));
+  expect(result).toMatchObject({ status: 503, error: { code: 'WORKER_START_FAILED' } });
+  expect(result.error.message).toContain('did not report ready within 300 ms');
+});
+
+test('healthCheck starts a worker when none runs and pings it', async () => {
+  const pool = pools.make(poolSpec('echo', bundles.echo));
+  const check = await pool.healthCheck(5_000);
+  if (!check.ok) throw new Error(check.reason);
+  expect(check.rssBytes).toBeGreaterThan(1_000_000);
+  expect(isAlive(check.worker)).toBe(true);
+  expect(ok(await pool.invoke({ message: 'warm' }))).toMatchObject({ coldStart: false, worker: check.worker });
+  expect(await pool.healthCheck()).toMatchObject({ ok: true, worker: check.worker });
+});
+
+test('drain refuses new calls, finishes running and queued ones, then stops the workers', async () => {
+  const pool = pools.make(poolSpec('echo', bundles.echo, { concurrency: 1, maxWorkers: 1 }));
+  const warm = ok(await pool.invoke({ message: 'warm' }));
+  const running = pool.invoke({ message: 'running', delayMs: 200 });
+  const queued = pool.invoke({ message: 'queued', delayMs: 50 });
+  const drained = pool.drain();
+
+  expect(failed(await pool.invoke({ message: 'late' }))).toMatchObject({
+    status: 503,
+    error: { code: 'FUNCTION_DRAINING', retryable: true },
+  });
+  expect(echoOutput(await running).message).toBe('running');
+  expect(echoOutput(await queued).message).toBe('queued');
+  await drained;
+  expect(pool.stats().workers.total).toBe(0);
+  expect(isAlive(warm.worker)).toBe(false);
+  expect(await pool.healthCheck()).toMatchObject({ ok: false });
+});
