@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { AtolyeError } from '../errors.js';
 import { registerBuildCommand } from './build-command.js';
 import { registerConfigCommands } from './config-command.js';
+import { registerHostCommands } from './host-commands.js';
 import type { CliContext } from './context.js';
 import { processOutput, type Output } from './output.js';
 
@@ -27,6 +28,7 @@ export async function main(argv: string[], output: Output = processOutput): Prom
   };
   registerConfigCommands(program, cli);
   registerBuildCommand(program, cli);
+  registerHostCommands(program, cli);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

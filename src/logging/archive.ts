@@ -4,14 +4,15 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 
 /**
- * Gzips rotated channel files, only once they are complete, and lets close() wait for it.
+ * Gzips rotated channel files and completes retention, only once each file is complete, and lets
+ * close() wait for both.
  *
- * winston-daily-rotate-file's own `zippedArchive` is not used, because it starts on 'rotate',
- * which file-stream-rotator emits synchronously right after end() on the old stream: the gzip
- * may read while that stream still holds buffered writes and then unlinks the source (the tail
- * is lost); it skips files whose stream has not opened yet (a burst that rotates within one tick
- * leaves them uncompressed); and nothing can wait for it, so exiting after winston's 'finish'
- * leaves truncated .gz files beside their sources.
+ * winston-daily-rotate-file's own `zippedArchive` is not used. It starts on 'rotate', which
+ * file-stream-rotator emits synchronously right after end() on the old stream, so the gzip can
+ * read before that stream's buffered writes land and then unlink the source, losing the tail. It
+ * skips files whose stream has not opened yet (seen here: a burst that rotates within one tick
+ * leaves every rotated file uncompressed). And nothing can wait for it: exiting on winston's
+ * 'finish' left truncated .gz files beside their sources, and lost the lines still buffered.
  */
 export class Archiver {
   private readonly jobs = new Set<Promise<void>>();
@@ -24,21 +25,37 @@ export class Archiver {
   archive(file: string, complete: Promise<void>): void {
     if (this.scheduled.has(file)) return;
     this.scheduled.add(file);
-    const job = complete
-      .then(() => (this.removed.has(file) ? undefined : gzip(file)))
-      .then(() => (this.removed.has(file) ? rm(`${file}.gz`, { force: true }) : undefined))
+    this.track(
+      complete
+        .then(() => (this.removed.has(file) ? undefined : gzip(file)))
+        // Retention may have dropped it while it was being gzipped.
+        .then(() => (this.removed.has(file) ? rm(`${file}.gz`, { force: true }) : undefined)),
+    );
+  }
+
+  /**
+   * Retention dropped `file`. file-stream-rotator unlinks it only if it exists, but under load a
+   * stream's open can lag behind a burst of writes by more than `maxFiles` rotations, and the file
+   * then appears after its removal. So: once its stream has closed, remove it and its archive.
+   */
+  remove(file: string, complete: Promise<void>): void {
+    this.removed.add(file);
+    this.track(
+      complete.then(async () => {
+        await rm(file, { force: true });
+        await rm(`${file}.gz`, { force: true });
+      }),
+    );
+  }
+
+  private track(work: Promise<void>): void {
+    const job = work
       .catch((error: unknown) => this.onError(error as Error))
       .finally(() => this.jobs.delete(job));
     this.jobs.add(job);
   }
 
-  /** Retention dropped `file`: drop its archive too, now or when its gzip ends. */
-  remove(file: string): void {
-    this.removed.add(file);
-    rm(`${file}.gz`, { force: true }).catch((error: unknown) => this.onError(error as Error));
-  }
-
-  /** Resolves when no gzip is running. */
+  /** Resolves when no gzip or removal is pending. */
   async idle(): Promise<void> {
     while (this.jobs.size > 0) await Promise.all([...this.jobs]);
   }

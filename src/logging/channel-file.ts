@@ -31,7 +31,12 @@ export class ChannelFile {
   private batchBytes = 0;
   private flushQueued = false;
 
-  constructor(dir: string, channel: Channel, settings: RotationSettings, onError: (error: Error) => void) {
+  constructor(
+    dir: string,
+    channel: Channel,
+    settings: RotationSettings,
+    onError: (error: Error) => void,
+  ) {
     const auditFile = path.join(dir, '.audit', `${channel}.json`);
     const earlierFiles = readAuditedFiles(auditFile);
     this.archiver = new Archiver(onError);
@@ -51,21 +56,15 @@ export class ChannelFile {
     // file-stream-rotator re-emits stream errors on a bare EventEmitter: unheard, they would throw.
     this.transport.logStream.on('error', onError);
     this.transport.on('new', (file: string) => this.tracker.watch(file));
+    this.transport.on('logRemoved', (file: string) =>
+      this.archiver.remove(file, this.tracker.settled(file)),
+    );
     if (settings.zippedArchive) {
       this.transport.on('rotate', (oldFile: string) =>
         this.archiver.archive(oldFile, this.tracker.closed(oldFile)),
       );
-      this.transport.on('logRemoved', (file: string) => this.archiver.remove(file));
-      // The live file of an earlier run is never rotated by this one: archive it once we know
-      // which file this run writes to.
-      this.transport.once('new', (current: string) => {
-        for (const file of earlierFiles) {
-          if (file !== current && existsSync(file) && !existsSync(`${file}.gz`)) {
-            this.archiver.archive(file, Promise.resolve());
-          }
-        }
-      });
     }
+    this.settleEarlierRun(earlierFiles, readAuditedFiles(auditFile), settings.zippedArchive);
     this.logger = winston.createLogger({
       level: 'debug',
       format: winston.format((info) => info)(), // lines arrive finished: see write()
@@ -73,6 +72,24 @@ export class ChannelFile {
       exitOnError: false,
     });
     this.logger.on('error', onError);
+  }
+
+  /**
+   * Files of earlier runs, in the audit trail before this run started (`before`) and now (`after`,
+   * this run's live file last). Retention already ran while the transport was being built, before
+   * anyone could listen to its 'logRemoved' (winston-daily-rotate-file misses it as well): drop
+   * the archives of files it expired. And the live file of an earlier run is never rotated by this
+   * one: archive it now.
+   */
+  private settleEarlierRun(before: string[], after: string[], zipped: boolean): void {
+    const current = after.at(-1);
+    for (const file of before) {
+      if (!after.includes(file)) {
+        this.archiver.remove(file, Promise.resolve());
+      } else if (zipped && file !== current && existsSync(file) && !existsSync(`${file}.gz`)) {
+        this.archiver.archive(file, Promise.resolve());
+      }
+    }
   }
 
   /** Appends one finished line. */
@@ -128,7 +145,9 @@ function maxSizeOption(size: string): string | number {
 function readAuditedFiles(auditFile: string): string[] {
   try {
     const audit = JSON.parse(readFileSync(auditFile, 'utf8')) as { files?: { name?: unknown }[] };
-    return (audit.files ?? []).map((file) => file.name).filter((name): name is string => typeof name === 'string');
+    return (audit.files ?? [])
+      .map((file) => file.name)
+      .filter((name): name is string => typeof name === 'string');
   } catch {
     return []; // first run, or an unreadable trail: nothing earlier to archive
   }

@@ -48,6 +48,11 @@ export class FileTracker {
     if (!this.files.has(file)) this.files.set(file, pendingState());
   }
 
+  /** Resolves once this process's stream of `file` has closed; at once if it has none. */
+  settled(file: string): Promise<void> {
+    return this.files.get(file)?.promise ?? Promise.resolve();
+  }
+
   /** Resolves once the stream of `file` has closed (at once if it already has). */
   closed(file: string): Promise<void> {
     this.watch(file);

@@ -5,7 +5,12 @@ export function jsonLine(record: LogRecord): string {
   return JSON.stringify(record);
 }
 
-const LEVEL_COLOR: Readonly<Record<LogLevel, number>> = { error: 31, warn: 33, info: 32, debug: 34 };
+const LEVEL_COLOR: Readonly<Record<LogLevel, number>> = {
+  error: 31,
+  warn: 33,
+  info: 32,
+  debug: 34,
+};
 const CONTEXT_FIELDS = Object.keys(logContextSchema.shape);
 const HIDDEN = new Set<string>([...FIXED_FIELDS, ...CONTEXT_FIELDS]);
 
@@ -15,7 +20,8 @@ const HIDDEN = new Set<string>([...FIXED_FIELDS, ...CONTEXT_FIELDS]);
  * any logged error on the following lines.
  */
 export function prettyLine(record: LogRecord, colors: boolean): string {
-  const paint = (code: number, text: string): string => (colors ? `\x1b[${code}m${text}\x1b[0m` : text);
+  const paint = (code: number, text: string): string =>
+    colors ? `\x1b[${code}m${text}\x1b[0m` : text;
   const parts = [
     paint(2, record.ts.slice(11, 23)),
     paint(LEVEL_COLOR[record.level], record.level.toUpperCase().padEnd(5)),

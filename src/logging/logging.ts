@@ -5,7 +5,14 @@ import type { AtolyeConfig } from '../config/schema.js';
 import { errorMessage } from '../errors.js';
 import { Pipeline, type Logging } from './pipeline.js';
 import { createRedactor } from './redact.js';
-import { ChannelFilesSink, ConsoleSink, ForwardSink, fanOut, stderrSink, type Sink } from './sinks.js';
+import {
+  ChannelFilesSink,
+  ConsoleSink,
+  ForwardSink,
+  fanOut,
+  stderrSink,
+  type Sink,
+} from './sinks.js';
 import type { Channel, ChannelLogger, LogRecord } from './record.js';
 
 export interface LoggingOptions {
@@ -36,7 +43,11 @@ export function createLogging(config: AtolyeConfig, options: LoggingOptions = {}
   if (options.forward) {
     sink = new ForwardSink(options.forward);
   } else {
-    const files = new ChannelFilesSink(resolveFromRoot(config.logging.dir), config.logging, reportFileError);
+    const files = new ChannelFilesSink(
+      resolveFromRoot(config.logging.dir),
+      config.logging,
+      fileErrorReporter(),
+    );
     sink = config.logging.console ? fanOut([files, new ConsoleSink()]) : files;
   }
   return new Pipeline(settings, sink);
@@ -82,11 +93,16 @@ export function log(channel: Channel): ChannelLogger {
   return logger;
 }
 
-/** A log file failed (disk full, permissions): say so once per kind, outside the files. */
-const reportedFileErrors = new Set<string>();
-function reportFileError(error: Error): void {
-  const kind = (error as NodeJS.ErrnoException).code ?? error.name;
-  if (reportedFileErrors.has(kind)) return;
-  reportedFileErrors.add(kind);
-  fallback.log('system').error(`log file error: ${errorMessage(error)}`, { err: error });
+/**
+ * A log file failed (disk full, permissions): say so on stderr, where an operator looks when the
+ * files stop growing, once per kind of failure rather than once per line.
+ */
+function fileErrorReporter(): (error: Error) => void {
+  const reported = new Set<string>();
+  return (error) => {
+    const kind = (error as NodeJS.ErrnoException).code ?? error.name;
+    if (reported.has(kind)) return;
+    reported.add(kind);
+    fallback.log('system').error(`log file error: ${errorMessage(error)}`, { err: error });
+  };
 }

@@ -70,7 +70,9 @@ export class Pipeline implements Logging {
     const parsed = logRecordSchema.safeParse(record);
     if (!parsed.success) {
       this.emit('warn', 'system', 'dropped a forwarded log record that is not a valid record', {
-        problems: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(record)'}: ${issue.message}`),
+        problems: parsed.error.issues.map(
+          (issue) => `${issue.path.join('.') || '(record)'}: ${issue.message}`,
+        ),
       });
       return;
     }
@@ -96,9 +98,19 @@ export class Pipeline implements Logging {
     if (LEVEL_RANK[level] > this.threshold) return;
     const { service, env, release, redact } = this.settings;
     const fields: LogMeta | undefined = meta instanceof Error ? { err: meta } : meta;
-    const fixed = { ts: new Date().toISOString(), level, channel, msg: String(msg), service, env, release };
+    const fixed = {
+      ts: new Date().toISOString(),
+      level,
+      channel,
+      msg: String(msg),
+      service,
+      env,
+      release,
+    };
     // Fixed fields first in every line and never overwritten by the caller's.
-    const record = redact(Object.assign({}, fixed, currentLogContext(), fields, fixed) as LogRecord);
+    const record = redact(
+      Object.assign({}, fixed, currentLogContext(), fields, fixed) as LogRecord,
+    );
     if (level === 'error') this.report(record, fields);
     this.sink.write(record);
   }
@@ -106,7 +118,9 @@ export class Pipeline implements Logging {
   private report(record: LogRecord, fields: LogMeta | undefined): void {
     const reporter = currentErrorReporter();
     if (!reporter) return;
-    const error = Object.values(fields ?? {}).find((value): value is Error => value instanceof Error);
+    const error = Object.values(fields ?? {}).find(
+      (value): value is Error => value instanceof Error,
+    );
     try {
       const eventId = reporter(record, error);
       if (eventId) record.sentryEventId = eventId;

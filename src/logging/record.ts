@@ -9,7 +9,12 @@ export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Severity rank as winston's npm levels count it (0 = most severe). */
-export const LEVEL_RANK: Readonly<Record<LogLevel, number>> = { error: 0, warn: 1, info: 2, debug: 5 };
+export const LEVEL_RANK: Readonly<Record<LogLevel, number>> = {
+  error: 0,
+  warn: 1,
+  info: 2,
+  debug: 5,
+};
 
 /** The request context an entry point sets once; every line beneath it carries these fields. */
 export const logContextSchema = z.object({

@@ -49,16 +49,18 @@ export function createRedactor(secretValues: readonly string[]): Redactor {
   const hint = new RegExp([...values, String.raw`sk-|[Bb]earer|:\/\/`].join('|'));
 
   const redactString = (text: string): string =>
-    !hint.test(text) ? text : text.replace(pattern, (...args: unknown[]) => {
-      const groups = args.at(-1) as RedactionGroups;
-      if (groups.bearer !== undefined) return `${groups.bearer}${REDACTED}`;
-      if (groups.scheme !== undefined) {
-        return groups.pass === undefined
-          ? `${groups.scheme}${REDACTED}@`
-          : `${groups.scheme}${groups.user ?? ''}:${REDACTED}@`;
-      }
-      return REDACTED;
-    });
+    !hint.test(text)
+      ? text
+      : text.replace(pattern, (...args: unknown[]) => {
+          const groups = args.at(-1) as RedactionGroups;
+          if (groups.bearer !== undefined) return `${groups.bearer}${REDACTED}`;
+          if (groups.scheme !== undefined) {
+            return groups.pass === undefined
+              ? `${groups.scheme}${REDACTED}@`
+              : `${groups.scheme}${groups.user ?? ''}:${REDACTED}@`;
+          }
+          return REDACTED;
+        });
 
   return <T>(value: T): T => new Walk(redactString).value(value) as T;
 }
@@ -109,7 +111,8 @@ class Walk {
       return this.fields(Object.fromEntries([...object].map(([key, item]) => [String(key), item])));
     }
     if (object instanceof Set) return this.items([...object]);
-    if (ArrayBuffer.isView(object)) return `[${object.constructor.name} ${object.byteLength} bytes]`;
+    if (ArrayBuffer.isView(object))
+      return `[${object.constructor.name} ${object.byteLength} bytes]`;
     const toJSON = (object as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return this.value(toJSON.call(object));
     return this.fields(object);

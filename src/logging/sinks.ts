@@ -55,7 +55,11 @@ export class ConsoleSink implements Sink {
   ) {}
 
   write(record: LogRecord): void {
-    this.logger.log({ level: record.level, message: '', [MESSAGE]: prettyLine(record, this.colors) });
+    this.logger.log({
+      level: record.level,
+      message: '',
+      [MESSAGE]: prettyLine(record, this.colors),
+    });
   }
 
   async close(): Promise<void> {
@@ -79,7 +83,12 @@ export class ForwardSink implements Sink {
       // The host is gone (e.g. its IPC channel closed): keep the line on stderr rather than lose it.
       if (!this.failed) {
         this.failed = true;
-        stderrSink.write({ ...record, level: 'error', channel: 'system', msg: `log forwarding failed: ${errorMessage(error)}` });
+        stderrSink.write({
+          ...record,
+          level: 'error',
+          channel: 'system',
+          msg: `log forwarding failed: ${errorMessage(error)}`,
+        });
       }
       stderrSink.write(record);
     }
@@ -98,7 +107,6 @@ export const stderrSink: Sink = {
 
 /** Writes every record to each of `sinks`. */
 export function fanOut(sinks: Sink[]): Sink {
-  if (sinks.length === 1) return sinks[0] as Sink;
   return {
     write: (record) => sinks.forEach((sink) => sink.write(record)),
     close: async () => {

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verify } from '../signing.js';
 import { parseCallBody } from './call-body.js';
 import { HttpError, JSON_TYPE, headerValue, readBody, send } from './http.js';
-import type { IdempotencyCache, StoredReply } from './idempotency.js';
+import type { IdempotencyCache } from './idempotency.js';
 import type { HostLogger } from './log.js';
 import { outcomeOf, type HostMetrics } from './metrics.js';
 import type { Registry } from './registry.js';
@@ -21,7 +21,11 @@ export interface InvokeRouteDeps {
   bodyLimitBytes: number;
 }
 
-export interface Reply extends StoredReply {
+/** A reply as it went out, kept for idempotent repeats (headers are rebuilt per request). */
+export interface Reply {
+  status: number;
+  body: string;
+  retryAfter?: string;
   retryable: boolean;
 }
 
@@ -46,8 +50,12 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
       worker: result.worker,
       code: result.ok ? undefined : result.error.code,
     };
-    if (status >= 500) logger.system.warn(`invoked ${name}: ${status}`, fields);
-    else logger.system.info(`invoked ${name}: ${status}`, fields);
+    // Written once the reply is out (an immediate runs after this turn's socket writes, and
+    // keeps the request's log context): the line costs the caller no latency.
+    setImmediate(() => {
+      if (status >= 500) logger.system.warn(`invoked ${name}: ${status}`, fields);
+      else logger.system.info(`invoked ${name}: ${status}`, fields);
+    });
     return toReply(result, version);
   }
 
@@ -71,7 +79,15 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
       throw new HttpError(400, 'REQUEST_INVALID', `idempotency-key: must be 1 to ${MAX_KEY_CHARS} characters`);
     }
     const call = parseCallBody(body);
-    const meta = { ...call.meta, requestId, invocationId: call.meta.invocationId ?? randomUUID() };
+    const given = call.meta;
+    const meta: CallMeta = {
+      invocationId: given.invocationId ?? randomUUID(),
+      requestId,
+      threadId: given.threadId,
+      runId: given.runId,
+      step: given.step,
+      attempt: given.attempt,
+    };
     const context = {
       requestId,
       invocationId: meta.invocationId,
@@ -99,7 +115,8 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
           });
         }
       }
-      const headers: Record<string, string> = { ...reply.headers, 'x-request-id': requestId };
+      const headers: Record<string, string> = { 'content-type': JSON_TYPE, 'x-request-id': requestId };
+      if (reply.retryAfter !== undefined) headers['retry-after'] = reply.retryAfter;
       if (replayed) headers['idempotent-replayed'] = 'true';
       send(res, reply.status, reply.body, headers);
     });
@@ -109,11 +126,14 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
 function toReply(result: InvokeResult, version: string): Reply {
   if (result.ok) {
     const meta = { durationMs: round(result.durationMs), coldStart: result.coldStart, worker: result.worker, version };
-    return { status: 200, body: JSON.stringify({ output: result.output, meta }), headers: { 'content-type': JSON_TYPE }, retryable: false };
+    return { status: 200, body: JSON.stringify({ output: result.output, meta }), retryable: false };
   }
-  const headers: Record<string, string> = { 'content-type': JSON_TYPE };
-  if (result.retryAfterS !== undefined) headers['retry-after'] = String(result.retryAfterS);
-  return { status: result.status, body: JSON.stringify({ error: result.error }), headers, retryable: result.error.retryable };
+  return {
+    status: result.status,
+    body: JSON.stringify({ error: result.error }),
+    retryAfter: result.retryAfterS === undefined ? undefined : String(result.retryAfterS),
+    retryable: result.error.retryable,
+  };
 }
 
 function round(ms: number): number {

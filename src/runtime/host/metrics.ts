@@ -21,6 +21,12 @@ export function outcomeOf(result: InvokeResult): Outcome {
 /** 1 ms to 2 min: warm calls land in the first buckets, model-calling steps in the last ones. */
 export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
+interface FunctionSeries {
+  duration: Histogram.Internal<'function'>;
+  coldStarts: Counter.Internal;
+  outcomes: Map<Outcome, Counter.Internal>;
+}
+
 const WORKER_STATES = ['starting', 'idle', 'busy', 'stopping'] as const;
 
 export interface HostMetricsOptions {
@@ -41,6 +47,8 @@ export class HostMetrics {
   private readonly duration: Histogram<'function'>;
   private readonly coldStarts: Counter<'function'>;
   private readonly rejected: Counter<'code'>;
+  /** Labelled children per function: resolving labels on every call costs more than the update. */
+  private readonly series = new Map<string, FunctionSeries>();
 
   constructor(options: HostMetricsOptions) {
     const registers = [this.registry];
@@ -103,9 +111,24 @@ export class HostMetrics {
   }
 
   observe(name: string, result: InvokeResult): void {
-    this.invocations.inc({ function: name, outcome: outcomeOf(result) });
-    this.duration.observe({ function: name }, result.durationMs / 1000);
-    if (result.coldStart) this.coldStarts.inc({ function: name });
+    let series = this.series.get(name);
+    if (!series) {
+      series = {
+        duration: this.duration.labels({ function: name }),
+        coldStarts: this.coldStarts.labels({ function: name }),
+        outcomes: new Map(),
+      };
+      this.series.set(name, series);
+    }
+    const outcome = outcomeOf(result);
+    let counter = series.outcomes.get(outcome);
+    if (!counter) {
+      counter = this.invocations.labels({ function: name, outcome });
+      series.outcomes.set(outcome, counter);
+    }
+    counter.inc();
+    series.duration.observe(result.durationMs / 1000);
+    if (result.coldStart) series.coldStarts.inc();
   }
 
   reject(code: string): void {

@@ -103,7 +103,15 @@ export class FunctionPool implements Pool {
 
   invoke(input: unknown, meta: CallMeta = {}): Promise<InvokeResult> {
     const started = performance.now();
-    const full = { ...meta, invocationId: meta.invocationId ?? randomUUID(), attempt: meta.attempt ?? 1 };
+    // A literal, not `{ ...meta, … }`: adding keys after a spread is slow on V8 11 (hot path).
+    const full: InvocationMeta = {
+      invocationId: meta.invocationId ?? randomUUID(),
+      requestId: meta.requestId,
+      threadId: meta.threadId,
+      runId: meta.runId,
+      step: meta.step,
+      attempt: meta.attempt ?? 1,
+    };
     if (this.draining) return Promise.resolve(this.refuse(functionDraining(this.spec.name), started));
     const slot = this.freeSlot();
     if (slot) return this.run(slot, input, full, started, false);

@@ -1,4 +1,10 @@
-import { describeIssues, type FunctionDefinition, type HandlerLog, type InvocationMeta } from '../contract.js';
+import {
+  describeIssues,
+  type FunctionDefinition,
+  type HandlerContext,
+  type HandlerLog,
+  type InvocationMeta,
+} from '../contract.js';
 import type { HostMessage, LogLevel, WireError, WorkerMessage } from '../protocol.js';
 import { WORKER_ENV } from '../protocol.js';
 
@@ -107,14 +113,33 @@ async function runInvocation(
     });
     return;
   }
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), message.timeoutMs);
+  const deadline = started + message.timeoutMs;
+  let controller: AbortController | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let finished = false;
+  const { meta } = message;
+  // A literal rather than `{ ...meta, signal, log }`: keys added after a spread are slow on V8 11.
+  const ctx: HandlerContext = {
+    invocationId: meta.invocationId,
+    requestId: meta.requestId,
+    threadId: meta.threadId,
+    runId: meta.runId,
+    step: meta.step,
+    attempt: meta.attempt,
+    // Made on first use: most handlers never look, and a controller plus a timer per call shows.
+    get signal(): AbortSignal {
+      if (!controller) {
+        controller = new AbortController();
+        const left = deadline - performance.now();
+        if (finished || left <= 0) controller.abort();
+        else timer = setTimeout(() => controller?.abort(), left);
+      }
+      return controller.signal;
+    },
+    log: handlerLog(send, meta),
+  };
   try {
-    const raw = await definition.handle(input.data, {
-      ...message.meta,
-      signal: controller.signal,
-      log: handlerLog(send, message.meta),
-    });
+    const raw = await definition.handle(input.data, ctx);
     const output = definition.output.safeParse(raw);
     if (!output.success) {
       fail(500, {
@@ -130,6 +155,7 @@ async function runInvocation(
     forwardLog(send, 'error', `${definition.name} failed: ${wire.message}`, { err: serialiseError(error) }, message.meta);
     fail(500, wire);
   } finally {
+    finished = true;
     clearTimeout(timer);
   }
 }

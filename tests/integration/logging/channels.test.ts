@@ -92,7 +92,10 @@ test('every line inside withLogContext carries the context, across awaits and ne
 
 test('secrets are redacted in the files and the logged object is left untouched', async () => {
   const base = testConfig({ dir: dir.path });
-  const config = { ...base, sentry: { ...base.sentry, dsn: 'https://abc123dsnkey@o1.ingest.sentry.io/42' } };
+  const config = {
+    ...base,
+    sentry: { ...base.sentry, dsn: 'https://abc123dsnkey@o1.ingest.sentry.io/42' },
+  };
   const logging = createLogging(config);
   const fields = {
     headers: { Authorization: 'Bearer abcdefgh12345678', cookie: 'sid=s1d' },
@@ -103,7 +106,9 @@ test('secrets are redacted in the files and the logged object is left untouched'
     promptTokens: 12,
   };
   const before = structuredClone(fields);
-  logging.log('agent').info('calling https://otherkey9@example.com/1 with test-admin-token', fields);
+  logging
+    .log('agent')
+    .info('calling https://otherkey9@example.com/1 with test-admin-token', fields);
   await logging.close();
 
   expect(fields).toEqual(before);
@@ -128,7 +133,14 @@ test('secrets are redacted in the files and the logged object is left untouched'
   expect(liveRecords(dir.path, 'agent')[0]).toMatchObject({
     msg: 'calling https://[REDACTED]@example.com/1 with [REDACTED]',
     headers: { Authorization: '[REDACTED]', cookie: '[REDACTED]' },
-    nested: [{ password: '[REDACTED]', apiKey: '[REDACTED]', api_key: '[REDACTED]', 'x-api-key': '[REDACTED]' }],
+    nested: [
+      {
+        password: '[REDACTED]',
+        apiKey: '[REDACTED]',
+        api_key: '[REDACTED]',
+        'x-api-key': '[REDACTED]',
+      },
+    ],
     note: 'used [REDACTED], [REDACTED] and Bearer [REDACTED]',
     database: 'postgres://app:[REDACTED]@db:5432/atolye',
     dsn: '[REDACTED]',
@@ -148,7 +160,9 @@ test('each channel has a <channel>.log symlink to its live file and an audit fil
     expect(target).toMatch(new RegExp(`^${channel}-\\d{4}-\\d{2}-\\d{2}\\.log$`));
     expect(existsSync(path.join(dir.path, target))).toBe(true);
 
-    const audit = JSON.parse(readFileSync(path.join(dir.path, '.audit', `${channel}.json`), 'utf8')) as {
+    const audit = JSON.parse(
+      readFileSync(path.join(dir.path, '.audit', `${channel}.json`), 'utf8'),
+    ) as {
       files: { name: string }[];
     };
     expect(audit.files.map((file) => path.basename(file.name))).toEqual([target]);
@@ -166,7 +180,10 @@ test('the error reporter is called once per error record and its id lands on eve
 
   expect(reporter).toHaveBeenCalledTimes(1);
   expect(reporter.mock.calls[0]?.[1]).toBe(err);
-  expect(liveRecords(dir.path, 'agent').map((record) => record.sentryEventId)).toEqual(['event-failed', undefined]);
+  expect(liveRecords(dir.path, 'agent').map((record) => record.sentryEventId)).toEqual([
+    'event-failed',
+    undefined,
+  ]);
   expect(liveRecords(dir.path, 'errors')[0]?.sentryEventId).toBe('event-failed');
 });
 
@@ -175,11 +192,17 @@ test('console output is human, redacted and on stderr when logging.console is on
   const write = jest.spyOn(stderr, 'write').mockImplementation(() => true);
   try {
     const logging = createLogging(testConfig({ dir: dir.path, console: true }));
-    withLogContext({ runId: 'run-7' }, () => logging.log('agent').info('token test-admin-token', { files: 3 }));
+    withLogContext({ runId: 'run-7' }, () =>
+      logging.log('agent').info('token test-admin-token', { files: 3 }),
+    );
     await logging.close();
     // Colours depend on the terminal the tests run in; the text must not.
-    const printed = stripVTControlCharacters(write.mock.calls.map((call) => String(call[0])).join(''));
-    expect(printed).toMatch(/^\d\d:\d\d:\d\d\.\d{3} {2}INFO {3}agent {2}token \[REDACTED\] {2}runId=run-7 {2}\{"files":3\}/);
+    const printed = stripVTControlCharacters(
+      write.mock.calls.map((call) => String(call[0])).join(''),
+    );
+    expect(printed).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} {2}INFO {3}agent {2}token \[REDACTED\] {2}runId=run-7 {2}\{"files":3\}/,
+    );
     expect(liveRecords(dir.path, 'agent')[0]?.msg).toBe('token [REDACTED]');
   } finally {
     write.mockRestore();
@@ -194,4 +217,11 @@ test('the testing configuration prints nothing to the console', async () => {
   await logging.close();
   expect(write).not.toHaveBeenCalled();
   write.mockRestore();
+});
+
+test('a synchronous burst keeps every line, in order', async () => {
+  const logging = createLogging(testConfig({ dir: dir.path }));
+  for (let id = 0; id < 5000; id++) logging.log('agent').info('burst', { id });
+  await logging.close();
+  expect(liveRecords(dir.path, 'agent').map((record) => record.id)).toEqual([...Array(5000).keys()]);
 });

@@ -64,7 +64,9 @@ test('the host writes forwarded records as they are, error-level ones also into 
   const expected = { ...fromWorker, detail: { attempt: 2, note: 'leaked [REDACTED]' } };
   expect(liveRecords(dir.path, 'agent')).toEqual([expected]);
   expect(liveRecords(dir.path, 'errors')).toEqual([expected]);
-  expect(liveRecords(dir.path, 'user_interactions').map((record) => record.msg)).toEqual(['chatty']);
+  expect(liveRecords(dir.path, 'user_interactions').map((record) => record.msg)).toEqual([
+    'chatty',
+  ]);
   // The worker reported it already; the host does not report it again.
   expect(reporter).not.toHaveBeenCalled();
 });
@@ -76,8 +78,13 @@ test('a forwarded record that is not a record is dropped with a warning naming t
 
   expect(liveRecords(dir.path, 'agent')).toEqual([]);
   const [warning] = liveRecords(dir.path, 'system');
-  expect(warning).toMatchObject({ level: 'warn', msg: 'dropped a forwarded log record that is not a valid record' });
-  expect(warning?.problems).toEqual(expect.arrayContaining([expect.stringMatching(/^level: /), expect.stringMatching(/^ts: /)]));
+  expect(warning).toMatchObject({
+    level: 'warn',
+    msg: 'dropped a forwarded log record that is not a valid record',
+  });
+  expect(warning?.problems).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^level: /), expect.stringMatching(/^ts: /)]),
+  );
 });
 
 test('a worker whose host is gone keeps its lines on stderr', async () => {
@@ -92,7 +99,11 @@ test('a worker whose host is gone keeps its lines on stderr', async () => {
     worker.log('agent').info('second');
     await worker.close();
     const lines = write.mock.calls.map((call) => JSON.parse(String(call[0])) as LogRecord);
-    expect(lines.map((line) => line.msg)).toEqual(['log forwarding failed: channel closed', 'first', 'second']);
+    expect(lines.map((line) => line.msg)).toEqual([
+      'log forwarding failed: channel closed',
+      'first',
+      'second',
+    ]);
   } finally {
     write.mockRestore();
   }
@@ -108,8 +119,15 @@ test('after close, warnings and errors go to stderr and nothing is written to th
   try {
     logging.log('system').info('dropped');
     logging.log('system').error('late error');
-    logging.writeRecord({ ...liveRecords(dir.path, 'system')[0], msg: 'late forwarded' } as LogRecord);
-    logging.writeRecord({ ...liveRecords(dir.path, 'system')[0], level: 'warn', msg: 'late warning' } as LogRecord);
+    logging.writeRecord({
+      ...liveRecords(dir.path, 'system')[0],
+      msg: 'late forwarded',
+    } as LogRecord);
+    logging.writeRecord({
+      ...liveRecords(dir.path, 'system')[0],
+      level: 'warn',
+      msg: 'late warning',
+    } as LogRecord);
     const lines = write.mock.calls.map((call) => JSON.parse(String(call[0])) as LogRecord);
     expect(lines.map((line) => line.msg)).toEqual(['late error', 'late warning']);
   } finally {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot, resolveFromRoot, type AtolyeConfig } from '../config/index.js';
-import { AtolyeError } from '../errors.js';
+import { projectRoot, resolveFromRoot, type AtolyeConfig } from '../../config/index.js';
+import { AtolyeError } from '../../errors.js';
 
 /** What a running host leaves in the data directory so other commands can find it. */
 export interface HostState {

@@ -1,0 +1,161 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { AtolyeError } from '../errors.js';
+import { findRunningHost, waitForExit } from '../deploy/local/daemon.js';
+import { adminCall, deployLocal, hostStatus, type HostStatus } from '../deploy/local/deploy.js';
+import { startHost } from '../deploy/local/host.js';
+import type { DeployResult } from '../runtime/host/deployer.js';
+import type { CliContext } from './context.js';
+import { table } from './table.js';
+
+const TARGETS = ['local'];
+
+export function registerHostCommands(program: Command, cli: CliContext): void {
+  program
+    .command('host')
+    .description('Run the worker host in the foreground (npm run deploy starts it as a daemon)')
+    .option('--port <port>', 'listen on this port instead of host.port (0 = any free port)', parsePort)
+    .action(async (options: { port?: number }) => {
+      const { config } = loadConfig({ overrides: cli.overrides() });
+      const host = await startHost(config, { port: options.port });
+      const stop = (): void => void host.close();
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+      cli.output.err(`worker host listening on ${host.address.url} (pid ${process.pid})`);
+      await host.closed;
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+    });
+
+  program
+    .command('deploy')
+    .description('Typecheck, bundle every function, start the host if needed, deploy, wait until ready')
+    .option('--env <env>', 'environment to deploy with (development, production, testing)')
+    .option('--target <target>', `deploy target: ${TARGETS.join(', ')}`, 'local')
+    .option('--no-typecheck', 'skip the typecheck')
+    .action(async (options: { env?: string; target: string; typecheck: boolean }) => {
+      if (!TARGETS.includes(options.target)) {
+        throw new AtolyeError(
+          'DEPLOY_TARGET_UNKNOWN',
+          `deploy target "${options.target}" is not available; use one of: ${TARGETS.join(', ')}`,
+        );
+      }
+      const { config } = loadConfig({ env: options.env, overrides: cli.overrides() });
+      const report = await deployLocal(config, {
+        typecheck: options.typecheck,
+        hostArgs: Object.entries(cli.overrides()).flatMap(([key, value]) => ['--set', `${key}=${value}`]),
+        progress: (line) => cli.output.err(`… ${line}`),
+      });
+      cli.output.out(describeDeploy(report.host.url, report.result, report.status, report.startedHost));
+    });
+
+  program
+    .command('rollback')
+    .description('Re-deploy the deployment that was live before the current one')
+    .action(async () => {
+      const { config } = loadConfig({ overrides: cli.overrides() });
+      const host = await requireHost(config);
+      const result = await adminCall<DeployResult>(config, host.url, 'POST', '/admin/rollback');
+      cli.output.out(describeDeploy(host.url, result, await hostStatus(config, host.url), false));
+    });
+
+  program
+    .command('status')
+    .description('Show the worker host, its functions, versions, workers and URLs')
+    .option('--json', 'print JSON for scripts')
+    .action(async (options: { json?: boolean }) => {
+      const { config } = loadConfig({ overrides: cli.overrides() });
+      const host = await findRunningHost(config);
+      if (!host) {
+        if (options.json) cli.output.out(JSON.stringify({ running: false }));
+        throw new AtolyeError('HOST_NOT_RUNNING', 'no worker host is running; start one with `npm run deploy`');
+      }
+      const status = await hostStatus(config, host.url);
+      if (options.json) {
+        cli.output.out(JSON.stringify({ running: true, url: host.url, endpoints: endpoints(host.url, status), ...status }, null, 2));
+        return;
+      }
+      cli.output.out(`worker host ${host.url} (pid ${host.pid}, up ${String(status.host.uptimeS)} s)\n`);
+      cli.output.out(functionTable(host.url, status));
+    });
+
+  program
+    .command('down')
+    .description('Stop the worker host gracefully: calls in flight finish first')
+    .action(async () => {
+      const { config } = loadConfig({ overrides: cli.overrides() });
+      const host = await findRunningHost(config);
+      if (!host) {
+        cli.output.out('no worker host is running');
+        return;
+      }
+      await adminCall(config, host.url, 'POST', '/admin/shutdown');
+      if (!(await waitForExit(host.pid, 60_000))) {
+        process.kill(host.pid, 'SIGKILL');
+        throw new AtolyeError('HOST_STOP_TIMEOUT', `the host (pid ${host.pid}) did not stop within 60 s and was killed`);
+      }
+      cli.output.out(`worker host ${host.url} stopped`);
+    });
+}
+
+async function requireHost(config: Parameters<typeof findRunningHost>[0]) {
+  const host = await findRunningHost(config);
+  if (!host) throw new AtolyeError('HOST_NOT_RUNNING', 'no worker host is running; start one with `npm run deploy`');
+  return host;
+}
+
+function describeDeploy(url: string, result: DeployResult, status: HostStatus, startedHost: boolean): string {
+  const byName = new Map(result.functions.map((fn) => [fn.name, fn]));
+  const rows = status.functions.map((pool) => {
+    const deployed = byName.get(pool.name);
+    return [
+      pool.name,
+      pool.version,
+      deployed?.change ?? 'kept',
+      `${url}/fn/${pool.name}`,
+      String(pool.workers.total),
+      deployed?.coldStartMs === undefined ? '-' : String(deployed.coldStartMs),
+    ];
+  });
+  const removed = result.functions.filter((fn) => fn.change === 'removed').map((fn) => fn.name);
+  return [
+    `deployment ${result.deploymentId ?? '-'} (build ${result.version}) is live${startedHost ? ' on a newly started host' : ''}`,
+    '',
+    table(['function', 'version', 'change', 'endpoint', 'workers', 'cold start ms'], rows),
+    ...(removed.length > 0 ? ['', `removed: ${removed.join(', ')}`] : []),
+    '',
+    `health   ${url}/healthz   ${url}/readyz`,
+    `metrics  ${url}/metrics`,
+    `status   npx atolye status    stop: npx atolye down`,
+  ].join('\n');
+}
+
+function functionTable(url: string, status: HostStatus): string {
+  const rows = status.functions.map((pool) => [
+    pool.name,
+    pool.version,
+    pool.health.status,
+    `${pool.workers.total} (${pool.workers.busy} busy, ${pool.workers.idle} idle)`,
+    String(pool.queued),
+    String(pool.invocations),
+    `${url}/fn/${pool.name}`,
+  ]);
+  return table(['function', 'version', 'health', 'workers', 'queued', 'calls', 'endpoint'], rows);
+}
+
+function endpoints(url: string, status: HostStatus): Record<string, string> {
+  return {
+    healthz: `${url}/healthz`,
+    readyz: `${url}/readyz`,
+    metrics: `${url}/metrics`,
+    ...Object.fromEntries(status.functions.map((pool) => [pool.name, `${url}/fn/${pool.name}`])),
+  };
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new InvalidArgumentError(`--port must be a whole number from 0 to 65535, got "${value}"`);
+  }
+  return port;
+}

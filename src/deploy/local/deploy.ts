@@ -1,0 +1,131 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { projectRoot, resolveFromRoot, type AtolyeConfig } from '../../config/index.js';
+import { AtolyeError } from '../../errors.js';
+import { buildFunctions } from '../../runtime/bundle/index.js';
+import type { DeployResult } from '../../runtime/host/deployer.js';
+import type { PoolStats } from '../../runtime/host/index.js';
+import { findRunningHost, startHostDaemon, type HostState } from './daemon.js';
+
+export interface DeployOptions {
+  typecheck?: boolean;
+  outDir?: string;
+  /** CLI arguments for a host this deploy starts (the caller's --set overrides). */
+  hostArgs?: string[];
+  /** Progress lines for the person waiting. */
+  progress?: (line: string) => void;
+}
+
+export interface HostStatus {
+  host: Record<string, unknown> & { url?: string; pid?: number };
+  functions: PoolStats[];
+  services: unknown[];
+}
+
+export interface DeployReport {
+  host: HostState;
+  startedHost: boolean;
+  result: DeployResult;
+  status: HostStatus;
+}
+
+/**
+ * `npm run deploy` on one machine: typecheck, build every bundle, start the worker host as a
+ * daemon when none runs, push the manifest, and wait until every function is ready.
+ */
+export async function deployLocal(config: AtolyeConfig, options: DeployOptions = {}): Promise<DeployReport> {
+  const progress = options.progress ?? (() => undefined);
+  if (options.typecheck !== false) {
+    progress('typechecking');
+    typecheck();
+  }
+  progress('building bundles');
+  const outDir = resolveFromRoot(options.outDir ?? 'dist');
+  const manifest = await buildFunctions({ outDir });
+
+  let host = await findRunningHost(config);
+  const startedHost = host === undefined;
+  if (!host) {
+    progress('starting the worker host');
+    host = await startHostDaemon(config, { args: options.hostArgs });
+  }
+  progress(`deploying ${manifest.functions.length} function(s) to ${host.url}`);
+  const result = await adminCall<DeployResult>(config, host.url, 'POST', '/admin/deployments', {
+    manifest,
+    distDir: outDir,
+  });
+  const status = await waitUntilReady(config, host.url);
+  return { host, startedHost, result, status };
+}
+
+export async function hostStatus(config: AtolyeConfig, url: string): Promise<HostStatus> {
+  return adminCall<HostStatus>(config, url, 'GET', '/admin/status');
+}
+
+/** Calls the host's admin API with the admin token; its errors come back as AtolyeErrors. */
+export async function adminCall<T>(
+  config: AtolyeConfig,
+  url: string,
+  method: 'GET' | 'POST',
+  route: string,
+  body?: unknown,
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`${url}${route}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${config.security.adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(120_000),
+    });
+  } catch (error) {
+    throw new AtolyeError('HOST_UNREACHABLE', `the worker host at ${url} did not answer: ${String(error)}`, {
+      retryable: true,
+    });
+  }
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new AtolyeError('HOST_BAD_REPLY', `the worker host answered ${response.status} with non-JSON: ${text.slice(0, 200)}`);
+  }
+  if (!response.ok) {
+    const error = (parsed as { error?: { code?: string; message?: string } }).error;
+    throw new AtolyeError(error?.code ?? 'HOST_ERROR', error?.message ?? `the worker host answered ${response.status}`);
+  }
+  return parsed as T;
+}
+
+async function waitUntilReady(config: AtolyeConfig, url: string, timeoutMs = 30_000): Promise<HostStatus> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`${url}/readyz`);
+    const health = (await response.json()) as { status: string; checks?: Record<string, unknown> };
+    if (health.status !== 'fail') return hostStatus(config, url);
+    if (Date.now() > deadline) {
+      throw new AtolyeError(
+        'DEPLOY_NOT_READY',
+        `the host is not ready after ${timeoutMs / 1000} s: ${JSON.stringify(health.checks)}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function typecheck(): void {
+  const tsc = path.join(projectRoot(), 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(process.execPath, [tsc, '--noEmit', '-p', projectRoot()], {
+    encoding: 'utf8',
+    cwd: projectRoot(),
+  });
+  if (result.status !== 0) {
+    throw new AtolyeError(
+      'DEPLOY_TYPECHECK_FAILED',
+      `typecheck failed, nothing was deployed (skip with --no-typecheck):\n${(result.stdout + result.stderr).trim()}`,
+    );
+  }
+}

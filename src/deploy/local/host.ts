@@ -1,0 +1,113 @@
+import path from 'node:path';
+import { resolveFromRoot, resolveRelease, type AtolyeConfig } from '../../config/index.js';
+import { errorMessage } from '../../errors.js';
+import { initLogging, type Logging } from '../../logging/index.js';
+import { flushSentry, initSentry } from '../../monitoring/index.js';
+import {
+  createGateway,
+  FunctionPool,
+  hostLogger,
+  Registry,
+  type GatewayAddress,
+  type ServiceSupervisor,
+} from '../../runtime/host/index.js';
+import { addAdminRoutes } from '../../runtime/host/admin-routes.js';
+import { Deployer } from '../../runtime/host/deployer.js';
+import { DeploymentStore } from '../../store/deployments.js';
+import { removeHostState, writeHostState } from './daemon.js';
+
+export interface RunningHost {
+  address: GatewayAddress;
+  deployer: Deployer;
+  registry: Registry;
+  /** Stops taking calls, lets in-flight ones finish, stops every worker; idempotent. */
+  close(): Promise<void>;
+  /** Resolves once the host has closed (after close() or POST /admin/shutdown). */
+  closed: Promise<void>;
+}
+
+export interface HostOptions {
+  /** Overrides host.port (0 = any free port). */
+  port?: number;
+  /** Logging to use instead of initialising the process's own (tests share one). */
+  logging?: Logging;
+  /** Services the host supervises alongside the functions (the orchestrator). */
+  services?: ServiceSupervisor[];
+  /** Where workers read declared secrets from; the host's environment by default. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The embedded "Modal-style" worker host: gateway, pools, deploy API and the deployment history
+ * in `<data>/host.sqlite`. It comes back with the last active deployment after a restart.
+ */
+export async function startHost(config: AtolyeConfig, options: HostOptions = {}): Promise<RunningHost> {
+  const release = resolveRelease(config);
+  const logging = options.logging ?? initLogging(config, { service: 'host', release });
+  if (!options.logging) initSentry(config, { service: 'host' });
+  const logger = hostLogger(logging, { level: config.logging.level });
+  const dataDir = resolveFromRoot(config.storage.dataDir);
+  const store = new DeploymentStore(path.join(dataDir, 'host.sqlite'));
+  const registry = new Registry();
+  const deployer = new Deployer({
+    registry,
+    log: store,
+    bundleDir: path.join(dataDir, 'bundles'),
+    logger,
+    createPool: (spec) =>
+      new FunctionPool(spec, { stamp: { env: config.env, release }, logger, env: options.env }),
+  });
+  const gateway = createGateway({ config, registry, logger });
+  const services = options.services ?? [];
+  const startedAt = new Date();
+
+  let closing: Promise<void> | undefined;
+  let resolveClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      logger.system.info('host stopping');
+      await Promise.all(services.map((service) => service.stop()));
+      await gateway.close();
+      await deployer.settled();
+      store.close();
+      removeHostState(config);
+      logger.system.info('host stopped');
+      await flushSentry();
+      if (!options.logging) await logging.close();
+      resolveClosed();
+    })();
+    return closing;
+  };
+
+  let address: GatewayAddress | undefined;
+  addAdminRoutes(gateway, {
+    adminToken: config.security.adminToken,
+    deployer,
+    registry,
+    history: () => store.history(),
+    services: () => services,
+    describe: () => ({
+      pid: process.pid,
+      url: address?.url,
+      env: config.env,
+      release,
+      startedAt: startedAt.toISOString(),
+      uptimeS: Math.round((Date.now() - startedAt.getTime()) / 1000),
+      deployment: store.active()?.id,
+    }),
+    shutdown: () => void close(),
+  });
+
+  try {
+    const restored = await deployer.restore();
+    if (restored) logger.system.info(`restored deployment ${restored.deploymentId} (${restored.version})`);
+  } catch (error) {
+    logger.system.error(`could not restore the last deployment: ${errorMessage(error)}`, { err: error });
+  }
+  address = await gateway.listen(options.port ?? config.host.port, config.host.bind);
+  for (const service of services) service.start();
+  writeHostState(config, { pid: process.pid, url: address.url, startedAt: startedAt.toISOString() });
+  logger.system.info(`host listening on ${address.url}`, { pid: process.pid });
+  return { address, deployer, registry, close, closed };
+}

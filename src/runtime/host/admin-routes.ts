@@ -1,0 +1,97 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { AtolyeError, errorMessage } from '../../errors.js';
+import type { Deployer } from './deployer.js';
+import type { Gateway } from './gateway.js';
+import { HttpError, headerValue } from './http.js';
+import type { Registry } from './registry.js';
+import type { ServiceSupervisor } from './services.js';
+
+export interface AdminOptions {
+  adminToken: string;
+  deployer: Deployer;
+  registry: Registry;
+  history(): unknown[];
+  services?: () => ServiceSupervisor[];
+  /** Facts about the host itself for /admin/status (pid, url, version, …). */
+  describe(): Record<string, unknown>;
+  /** Asked by POST /admin/shutdown; the host stops after replying. */
+  shutdown(): void;
+}
+
+/**
+ * The deploy and admin API, behind `Authorization: Bearer <security.adminToken>`:
+ * POST /admin/deployments { manifest, distDir }, POST /admin/rollback, GET /admin/deployments,
+ * GET /admin/status, POST /admin/shutdown.
+ */
+export function addAdminRoutes(gateway: Gateway, options: AdminOptions): void {
+  const guard = (req: IncomingMessage): void => authorize(req, options.adminToken);
+
+  gateway.route('POST', '/admin/deployments', async (req, _res, ctx) => {
+    guard(req);
+    const body = parseJson(await ctx.readBody(1024 * 1024));
+    if (typeof body.distDir !== 'string' || body.manifest === undefined) {
+      throw new HttpError(400, 'DEPLOY_REQUEST_INVALID', 'body must be { "manifest": {...}, "distDir": "<folder of manifest.json>" }');
+    }
+    ctx.json(200, await deployErrors(() => options.deployer.deploy(body.manifest, body.distDir as string)));
+  });
+
+  gateway.route('POST', '/admin/rollback', async (req, _res, ctx) => {
+    guard(req);
+    ctx.json(200, await deployErrors(() => options.deployer.rollback()));
+  });
+
+  gateway.route('GET', '/admin/deployments', (req, _res, ctx) => {
+    guard(req);
+    ctx.json(200, { deployments: options.history() });
+  });
+
+  gateway.route('GET', '/admin/status', (req, _res, ctx) => {
+    guard(req);
+    ctx.json(200, {
+      host: options.describe(),
+      functions: options.registry.list().map((pool) => pool.stats()),
+      services: (options.services?.() ?? []).map((service) => service.status()),
+    });
+  });
+
+  gateway.route('POST', '/admin/shutdown', (req, _res, ctx) => {
+    guard(req);
+    ctx.json(202, { status: 'stopping' });
+    setImmediate(options.shutdown);
+  });
+}
+
+function authorize(req: IncomingMessage, adminToken: string): void {
+  const header = headerValue(req, 'authorization') ?? '';
+  const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+  if (!adminToken) {
+    throw new HttpError(503, 'ADMIN_DISABLED', 'the admin API is off: set security.adminToken (ATOLYE_ADMIN_TOKEN)');
+  }
+  // Compare digests so the comparison takes the same time whatever the lengths.
+  const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+  if (!given || !timingSafeEqual(digest(given), digest(adminToken))) {
+    throw new HttpError(401, 'ADMIN_UNAUTHORIZED', 'missing or wrong admin token: send Authorization: Bearer <security.adminToken>');
+  }
+}
+
+function parseJson(body: Buffer): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch (error) {
+    throw new HttpError(400, 'BODY_INVALID_JSON', `request body is not JSON: ${errorMessage(error)}`);
+  }
+  throw new HttpError(400, 'BODY_INVALID_JSON', 'request body must be a JSON object');
+}
+
+/** Deploy problems are the caller's to fix (400) or a failed health check (409); never a 500. */
+async function deployErrors<T>(task: () => Promise<T>): Promise<T> {
+  try {
+    return await task();
+  } catch (error) {
+    if (!(error instanceof AtolyeError)) throw error;
+    const status = error.code === 'DEPLOY_FAILED' || error.code === 'ROLLBACK_UNAVAILABLE' ? 409 : 400;
+    throw new HttpError(status, error.code, error.message);
+  }
+}
