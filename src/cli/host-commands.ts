@@ -32,8 +32,9 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
     .description('Typecheck, bundle every function, start the host if needed, deploy, wait until ready')
     .option('--env <env>', 'environment to deploy with (development, production, testing)')
     .option('--target <target>', `deploy target: ${TARGETS.join(', ')}`, 'local')
+    .option('--out <dir>', 'build folder, relative to the project root', 'dist')
     .option('--no-typecheck', 'skip the typecheck')
-    .action(async (options: { env?: string; target: string; typecheck: boolean }) => {
+    .action(async (options: { env?: string; target: string; out: string; typecheck: boolean }) => {
       if (!TARGETS.includes(options.target)) {
         throw new AtolyeError(
           'DEPLOY_TARGET_UNKNOWN',
@@ -43,6 +44,7 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       const { config } = loadConfig({ env: options.env, overrides: cli.overrides() });
       const report = await deployLocal(config, {
         typecheck: options.typecheck,
+        outDir: options.out,
         hostArgs: Object.entries(cli.overrides()).flatMap(([key, value]) => ['--set', `${key}=${value}`]),
         progress: (line) => cli.output.err(`… ${line}`),
       });

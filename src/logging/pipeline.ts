@@ -79,7 +79,10 @@ export class Pipeline implements Logging {
     // The sender filtered by level; after close only warnings and errors go on, to stderr.
     if (this.closing && LEVEL_RANK[record.level] > this.threshold) return;
     // Redacted again: the sending process may not know this process's secrets.
-    this.sink.write(this.settings.redact(record));
+    const redacted = this.settings.redact(record);
+    // Workers run without an error reporter of their own: their errors are reported here, once.
+    if (redacted.level === 'error' && !redacted.sentryEventId) this.report(redacted, undefined);
+    this.sink.write(redacted);
   }
 
   close(): Promise<void> {

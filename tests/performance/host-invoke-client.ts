@@ -25,13 +25,30 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 function post(command: ClientCommand): Promise<void> {
   return new Promise((resolve, reject) => {
-    const body = JSON.stringify({ input: { message: 'hello' }, meta: { invocationId: randomUUID(), attempt: 1 } });
-    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
-    if (command.sign) Object.assign(headers, signatureHeaders(command.secret, { method: 'POST', path: '/fn/echo', body }));
-    const request = http.request({ agent, host: '127.0.0.1', port: command.port, method: 'POST', path: '/fn/echo', headers }, (response) => {
-      response.resume();
-      response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`status ${response.statusCode}`))));
+    const body = JSON.stringify({
+      input: { message: 'hello' },
+      meta: { invocationId: randomUUID(), attempt: 1 },
     });
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    };
+    if (command.sign)
+      Object.assign(
+        headers,
+        signatureHeaders(command.secret, { method: 'POST', path: '/fn/echo', body }),
+      );
+    const request = http.request(
+      { agent, host: '127.0.0.1', port: command.port, method: 'POST', path: '/fn/echo', headers },
+      (response) => {
+        response.resume();
+        response.on('end', () =>
+          response.statusCode === 200
+            ? resolve()
+            : reject(new Error(`status ${response.statusCode}`)),
+        );
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });

@@ -19,7 +19,13 @@ import path from 'node:path';
 import { loadConfig, projectRoot } from '../../src/config/index.js';
 import { createLogging } from '../../src/logging/index.js';
 import { Limits } from '../../src/runtime/contract.js';
-import { createGateway, FunctionPool, hostLogger, Registry, silentLogger } from '../../src/runtime/host/index.js';
+import {
+  createGateway,
+  FunctionPool,
+  hostLogger,
+  Registry,
+  silentLogger,
+} from '../../src/runtime/host/index.js';
 import echo from '../../functions/echo/index.js';
 import { bundleFunction } from '../helpers/function-bundle.js';
 import type { ClientCommand, ClientReply } from './host-invoke-client.js';
@@ -41,13 +47,16 @@ interface Stats {
 
 function stats(samples: number[]): Stats {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+  const at = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
   return { p50: at(0.5), p99: at(0.99) };
 }
 const ms = (value: number): string => `${value.toFixed(3)} ms`;
 
 /** Forks the load generator (bundled, so it runs on plain node) and returns a way to drive it. */
-async function startClient(dir: string): Promise<{ run(command: Omit<ClientCommand, 'secret'>): Promise<ClientReply>; stop(): void }> {
+async function startClient(
+  dir: string,
+): Promise<{ run(command: Omit<ClientCommand, 'secret'>): Promise<ClientReply>; stop(): void }> {
   const outfile = path.join(dir, 'client.mjs');
   await build({
     entryPoints: [path.join(projectRoot(), 'tests/performance/host-invoke-client.ts')],
@@ -72,7 +81,10 @@ async function startClient(dir: string): Promise<{ run(command: Omit<ClientComma
 async function barePrototype(dir: string): Promise<{ port: number; close(): Promise<void> }> {
   const file = path.join(dir, 'bare-child.mjs');
   writeFileSync(file, BARE_CHILD);
-  const child: ChildProcess = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: {} });
+  const child: ChildProcess = fork(file, [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: {},
+  });
   await new Promise((resolve) => child.once('message', resolve));
   const pending = new Map<string, (output: unknown) => void>();
   let sequence = 0;
@@ -111,14 +123,24 @@ async function main(): Promise<void> {
   const logging = createLogging(config, { service: 'host', release: 'bench' });
   const logger = hostLogger(logging, { level: config.logging.level });
   const bundlePath = await bundleFunction('functions/echo/index.ts', dir);
-  const spec = { name: 'echo', version: 'bench', bundlePath, limits: Limits.parse({ ...echo.limits, idleMs: 600_000 }), secrets: [] };
+  const spec = {
+    name: 'echo',
+    version: 'bench',
+    bundlePath,
+    limits: Limits.parse({ ...echo.limits, idleMs: 600_000 }),
+    secrets: [],
+  };
 
   const hosts = await Promise.all(
     [logger, silentLogger].map(async (hostLog) => {
       const registry = new Registry();
       const pool = new FunctionPool(spec, { stamp, logger: hostLog });
       registry.swap('echo', pool);
-      const gateway = createGateway({ config: { security: { signingSecret: SECRET, adminToken: '' } }, registry, logger: hostLog });
+      const gateway = createGateway({
+        config: { security: { signingSecret: SECRET, adminToken: '' } },
+        registry,
+        logger: hostLog,
+      });
       return { pool, gateway, port: (await gateway.listen(0, '127.0.0.1')).port };
     }),
   );
@@ -127,20 +149,29 @@ async function main(): Promise<void> {
   const client = await startClient(dir);
   const log = { info() {}, warn() {}, error() {}, debug() {} };
 
-  const inProcess = (run: () => Promise<unknown>) => async (calls: number): Promise<number[]> => {
-    const samples: number[] = [];
-    for (let i = 0; i < calls; i += 1) {
-      const started = performance.now();
-      await run();
-      samples.push(performance.now() - started);
-    }
-    return samples;
-  };
-  const overHttp = (port: number, sign: boolean) => async (calls: number): Promise<number[]> =>
-    (await client.run({ port, sign, calls })).samples ?? [];
+  const inProcess =
+    (run: () => Promise<unknown>) =>
+    async (calls: number): Promise<number[]> => {
+      const samples: number[] = [];
+      for (let i = 0; i < calls; i += 1) {
+        const started = performance.now();
+        await run();
+        samples.push(performance.now() - started);
+      }
+      return samples;
+    };
+  const overHttp =
+    (port: number, sign: boolean) =>
+    async (calls: number): Promise<number[]> =>
+      (await client.run({ port, sign, calls })).samples ?? [];
   const variants: Record<string, (calls: number) => Promise<number[]>> = {
     'direct in-process call (validate+handle)': inProcess(async () => {
-      const output = await echo.handle(echo.input.parse(input), { invocationId: randomUUID(), attempt: 1, signal: new AbortController().signal, log });
+      const output = await echo.handle(echo.input.parse(input), {
+        invocationId: randomUUID(),
+        attempt: 1,
+        signal: new AbortController().signal,
+        log,
+      });
       echo.output.parse(output);
     }),
     'pool.invoke in the host (IPC, logs)': inProcess(() => logged.pool.invoke(input)),
@@ -151,22 +182,42 @@ async function main(): Promise<void> {
   const samples = new Map<string, number[]>(Object.keys(variants).map((name) => [name, []]));
   for (const measure of Object.values(variants)) await measure(500);
   for (let round = 0; round < ROUNDS; round += 1) {
-    for (const [name, measure] of Object.entries(variants)) (samples.get(name) as number[]).push(...(await measure(ROUND_CALLS)));
+    for (const [name, measure] of Object.entries(variants))
+      (samples.get(name) as number[]).push(...(await measure(ROUND_CALLS)));
   }
 
-  console.log(`node ${process.version}, ${os.cpus().length} CPUs; ${ROUNDS} interleaved rounds of ${ROUND_CALLS} sequential calls; HTTP calls from a separate client process`);
+  console.log(
+    `node ${process.version}, ${os.cpus().length} CPUs; ${ROUNDS} interleaved rounds of ${ROUND_CALLS} sequential calls; HTTP calls from a separate client process`,
+  );
   const results = new Map([...samples].map(([name, values]) => [name, stats(values)]));
-  for (const [name, result] of results) console.log(`${name.padEnd(42)} p50 ${ms(result.p50)}  p99 ${ms(result.p99)}`);
+  for (const [name, result] of results)
+    console.log(`${name.padEnd(42)} p50 ${ms(result.p50)}  p99 ${ms(result.p99)}`);
   const direct = results.get('direct in-process call (validate+handle)') as Stats;
   const host = results.get('host gateway (sign+validate+logs)') as Stats;
   const prototype = results.get('bare fork+IPC gateway prototype') as Stats;
-  console.log(`added by the host over a direct call: p50 ${ms(host.p50 - direct.p50)}, p99 ${ms(host.p99 - direct.p99)}`);
-  console.log(`bare prototype over a direct call:    p50 ${ms(prototype.p50 - direct.p50)}, p99 ${ms(prototype.p99 - direct.p99)}`);
-  console.log(`host / prototype: p50 ×${(host.p50 / prototype.p50).toFixed(2)}, p99 ×${(host.p99 / prototype.p99).toFixed(2)}`);
+  console.log(
+    `added by the host over a direct call: p50 ${ms(host.p50 - direct.p50)}, p99 ${ms(host.p99 - direct.p99)}`,
+  );
+  console.log(
+    `bare prototype over a direct call:    p50 ${ms(prototype.p50 - direct.p50)}, p99 ${ms(prototype.p99 - direct.p99)}`,
+  );
+  console.log(
+    `host / prototype: p50 ×${(host.p50 / prototype.p50).toFixed(2)}, p99 ×${(host.p99 / prototype.p99).toFixed(2)}`,
+  );
 
-  for (const [label, port] of [['prototype', bare.port], ['host gateway', logged.port]] as const) {
-    const { completed = 0 } = await client.run({ port, sign: port === logged.port, seconds: 3, concurrency: 16 });
-    console.log(`throughput, ${label}, 16 concurrent callers: ${Math.round(completed / 3)} invocations/s`);
+  for (const [label, port] of [
+    ['prototype', bare.port],
+    ['host gateway', logged.port],
+  ] as const) {
+    const { completed = 0 } = await client.run({
+      port,
+      sign: port === logged.port,
+      seconds: 3,
+      concurrency: 16,
+    });
+    console.log(
+      `throughput, ${label}, 16 concurrent callers: ${Math.round(completed / 3)} invocations/s`,
+    );
   }
 
   const colds: number[] = [];
@@ -178,7 +229,9 @@ async function main(): Promise<void> {
     if (!result.ok || !result.coldStart) throw new Error('expected a cold start');
     await fresh.drain();
   }
-  console.log(`cold start (fork → first reply), 10 runs: p50 ${ms(stats(colds).p50)}, max ${ms(Math.max(...colds))}`);
+  console.log(
+    `cold start (fork → first reply), 10 runs: p50 ${ms(stats(colds).p50)}, max ${ms(Math.max(...colds))}`,
+  );
 
   client.stop();
   await Promise.all([logged.gateway.close(), silent.gateway.close(), bare.close()]);

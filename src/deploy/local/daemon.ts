@@ -49,6 +49,16 @@ export async function startHostDaemon(
   config: AtolyeConfig,
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; args?: string[] } = {},
 ): Promise<HostState> {
+  const previous = readHostState(config);
+  if (previous && previous.pid !== process.pid && isHostProcess(previous.pid)) {
+    // Its /healthz did not answer, but the process lives: a second host would orphan it.
+    throw new AtolyeError(
+      'HOST_UNRESPONSIVE',
+      `a worker host (pid ${previous.pid}, ${previous.url}) is running but does not answer /healthz; ` +
+        `stop it with \`kill ${previous.pid}\` (or wait if it is busy starting), then deploy again`,
+      { retryable: true },
+    );
+  }
   const logDir = resolveFromRoot(config.logging.dir);
   mkdirSync(logDir, { recursive: true });
   const outFile = path.join(logDir, 'host.out');
@@ -96,6 +106,16 @@ export async function waitForExit(pid: number, timeoutMs: number): Promise<boole
     await sleep(50);
   }
   return !processAlive(pid);
+}
+
+/** A live process that is an `atolye host` (not an unrelated one that got a stale pid). */
+function isHostProcess(pid: number): boolean {
+  if (!processAlive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('atolye');
+  } catch {
+    return true; // no /proc here: trust the pid
+  }
 }
 
 export function processAlive(pid: number): boolean {

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { projectRoot, resolveFromRoot, type AtolyeConfig } from '../../config/index.js';
-import { AtolyeError } from '../../errors.js';
+import { AtolyeError, errorMessage } from '../../errors.js';
 import { buildFunctions } from '../../runtime/bundle/index.js';
 import type { DeployResult } from '../../runtime/host/deployer.js';
 import type { PoolStats } from '../../runtime/host/index.js';
@@ -103,8 +103,16 @@ export async function adminCall<T>(
 async function waitUntilReady(config: AtolyeConfig, url: string, timeoutMs = 30_000): Promise<HostStatus> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const response = await fetch(`${url}/readyz`);
-    const health = (await response.json()) as { status: string; checks?: Record<string, unknown> };
+    let health: { status?: string; checks?: Record<string, unknown> };
+    try {
+      const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) });
+      health = (await response.json()) as typeof health;
+    } catch (error) {
+      // The host died or hung after accepting the deploy: say so instead of a fetch stack trace.
+      throw new AtolyeError('HOST_UNREACHABLE', `the worker host at ${url} stopped answering /readyz: ${errorMessage(error)}`, {
+        retryable: true,
+      });
+    }
     if (health.status !== 'fail') return hostStatus(config, url);
     if (Date.now() > deadline) {
       throw new AtolyeError(

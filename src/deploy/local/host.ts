@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { resolveFromRoot, resolveRelease, type AtolyeConfig } from '../../config/index.js';
-import { errorMessage } from '../../errors.js';
+import { AtolyeError, errorMessage } from '../../errors.js';
 import { initLogging, type Logging } from '../../logging/index.js';
 import { flushSentry, initSentry } from '../../monitoring/index.js';
 import {
@@ -68,6 +68,9 @@ export async function startHost(config: AtolyeConfig, options: HostOptions = {})
     closing ??= (async () => {
       logger.system.info('host stopping');
       await Promise.all(services.map((service) => service.stop()));
+      // First let a running deploy finish and refuse further ones, so every pool that will ever
+      // be registered is there when the gateway drains them.
+      await deployer.close();
       await gateway.close();
       await deployer.settled();
       store.close();
@@ -105,7 +108,19 @@ export async function startHost(config: AtolyeConfig, options: HostOptions = {})
   } catch (error) {
     logger.system.error(`could not restore the last deployment: ${errorMessage(error)}`, { err: error });
   }
-  address = await gateway.listen(options.port ?? config.host.port, config.host.bind);
+  const port = options.port ?? config.host.port;
+  try {
+    address = await gateway.listen(port, config.host.bind);
+  } catch (error) {
+    // Stop the restored workers: they would outlive a failed start in a process that goes on
+    // (a test, an embedding program), serving nobody.
+    await close();
+    throw new AtolyeError(
+      'HOST_LISTEN_FAILED',
+      `the worker host cannot listen on ${config.host.bind}:${port}: ${errorMessage(error)} (set host.port or ATOLYE_HOST_PORT; 0 picks a free port)`,
+      { cause: error },
+    );
+  }
   for (const service of services) service.start();
   writeHostState(config, { pid: process.pid, url: address.url, startedAt: startedAt.toISOString() });
   logger.system.info(`host listening on ${address.url}`, { pid: process.pid });

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import path from 'node:path';
 import { AtolyeError, errorMessage } from '../../errors.js';
 import type { Deployer } from './deployer.js';
 import type { Gateway } from './gateway.js';
@@ -30,10 +31,23 @@ export function addAdminRoutes(gateway: Gateway, options: AdminOptions): void {
   gateway.route('POST', '/admin/deployments', async (req, _res, ctx) => {
     guard(req);
     const body = parseJson(await ctx.readBody(1024 * 1024));
-    if (typeof body.distDir !== 'string' || body.manifest === undefined) {
-      throw new HttpError(400, 'DEPLOY_REQUEST_INVALID', 'body must be { "manifest": {...}, "distDir": "<folder of manifest.json>" }');
+    const { manifest, distDir } = body;
+    if (typeof distDir !== 'string' || distDir === '' || manifest === undefined) {
+      throw new HttpError(
+        400,
+        'DEPLOY_REQUEST_INVALID',
+        'body must be { "manifest": {...}, "distDir": "<folder of manifest.json>" }',
+      );
     }
-    ctx.json(200, await deployErrors(() => options.deployer.deploy(body.manifest, body.distDir as string)));
+    // A relative folder would resolve against the host's working directory, not the caller's.
+    if (!path.isAbsolute(distDir)) {
+      throw new HttpError(
+        400,
+        'DEPLOY_REQUEST_INVALID',
+        `distDir must be an absolute path, got "${distDir}"`,
+      );
+    }
+    ctx.json(200, await deployErrors(() => options.deployer.deploy(manifest, distDir)));
   });
 
   gateway.route('POST', '/admin/rollback', async (req, _res, ctx) => {
@@ -63,35 +77,54 @@ export function addAdminRoutes(gateway: Gateway, options: AdminOptions): void {
 }
 
 function authorize(req: IncomingMessage, adminToken: string): void {
-  const header = headerValue(req, 'authorization') ?? '';
-  const given = header.startsWith('Bearer ') ? header.slice(7) : '';
+  // The scheme is case-insensitive (RFC 9110 §11.1): `bearer x` is as good as `Bearer x`.
+  const given = /^bearer +(.+)$/i.exec(headerValue(req, 'authorization') ?? '')?.[1] ?? '';
   if (!adminToken) {
-    throw new HttpError(503, 'ADMIN_DISABLED', 'the admin API is off: set security.adminToken (ATOLYE_ADMIN_TOKEN)');
+    throw new HttpError(
+      503,
+      'ADMIN_DISABLED',
+      'the admin API is off: set security.adminToken (ATOLYE_ADMIN_TOKEN)',
+    );
   }
   // Compare digests so the comparison takes the same time whatever the lengths.
   const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
   if (!given || !timingSafeEqual(digest(given), digest(adminToken))) {
-    throw new HttpError(401, 'ADMIN_UNAUTHORIZED', 'missing or wrong admin token: send Authorization: Bearer <security.adminToken>');
+    throw new HttpError(
+      401,
+      'ADMIN_UNAUTHORIZED',
+      'missing or wrong admin token: send Authorization: Bearer <security.adminToken>',
+    );
   }
 }
 
 function parseJson(body: Buffer): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(body.toString('utf8'));
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    if (value !== null && typeof value === 'object' && !Array.isArray(value))
+      return value as Record<string, unknown>;
   } catch (error) {
-    throw new HttpError(400, 'BODY_INVALID_JSON', `request body is not JSON: ${errorMessage(error)}`);
+    throw new HttpError(
+      400,
+      'BODY_INVALID_JSON',
+      `request body is not JSON: ${errorMessage(error)}`,
+    );
   }
   throw new HttpError(400, 'BODY_INVALID_JSON', 'request body must be a JSON object');
 }
 
-/** Deploy problems are the caller's to fix (400) or a failed health check (409); never a 500. */
+/**
+ * Deploy problems are the caller's to fix (400), a conflict with the host's state (409: a failed
+ * health check, nothing to roll back to) or a host shutting down (503); never a 500.
+ */
 async function deployErrors<T>(task: () => Promise<T>): Promise<T> {
   try {
     return await task();
   } catch (error) {
     if (!(error instanceof AtolyeError)) throw error;
-    const status = error.code === 'DEPLOY_FAILED' || error.code === 'ROLLBACK_UNAVAILABLE' ? 409 : 400;
+    if (error.code === 'HOST_CLOSING')
+      throw new HttpError(503, error.code, error.message, { retryable: true });
+    const status =
+      error.code === 'DEPLOY_FAILED' || error.code === 'ROLLBACK_UNAVAILABLE' ? 409 : 400;
     throw new HttpError(status, error.code, error.message);
   }
 }

@@ -27,9 +27,11 @@ export function parseCallBody(body: Buffer): CallBody {
   const problems: string[] = [];
   const record = parsed as Record<string, unknown>;
   for (const key of Object.keys(record)) {
-    if (key !== 'input' && key !== 'meta') problems.push(`${key}: unknown field (the body is { input, meta })`);
+    if (key !== 'input' && key !== 'meta')
+      problems.push(`${key}: unknown field (the body is { input, meta })`);
   }
-  if (!('input' in record)) problems.push('input: required (send null for a function without input)');
+  if (!('input' in record))
+    problems.push('input: required (send null for a function without input)');
   const meta = parseMeta(record.meta, problems);
   if (problems.length > 0) throw invalid(problems);
   return { input: record.input, meta };

@@ -1,7 +1,6 @@
-import { copyFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { AtolyeError, errorMessage } from '../../errors.js';
-import { contentVersion, Manifest, type ManifestFunction } from '../bundle/manifest.js';
+import { Manifest, type ManifestFunction } from '../bundle/manifest.js';
+import { BundleStore } from './bundle-store.js';
 import { describeIssues } from '../contract.js';
 import { silentLogger, type HostLogger } from './log.js';
 import type { Registry } from './registry.js';
@@ -13,7 +12,11 @@ export interface DeploymentLog {
   recordFailure(version: string, manifest: unknown, message: string): { id: number };
   active(): { id: number; version: string; manifest: unknown } | undefined;
   previous(): { id: number; version: string; manifest: unknown } | undefined;
+  history(limit?: number): { manifest: unknown }[];
 }
+
+/** Staged bundles of this many recent deployments are kept for restarts and rollbacks. */
+export const KEPT_DEPLOYMENTS = 10;
 
 export interface DeployedFunction {
   name: string;
@@ -48,10 +51,13 @@ export interface DeployerOptions {
  */
 export class Deployer {
   private readonly logger: HostLogger;
+  private readonly bundles: BundleStore;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly draining = new Set<Promise<void>>();
+  private closed = false;
 
   constructor(private readonly options: DeployerOptions) {
+    this.bundles = new BundleStore(options.bundleDir);
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -59,7 +65,7 @@ export class Deployer {
   deploy(manifestInput: unknown, distDir: string): Promise<DeployResult> {
     return this.serialised(async () => {
       const manifest = parseManifest(manifestInput);
-      await this.stage(manifest, distDir);
+      await this.bundles.stage(manifest, distDir);
       return this.apply(manifest, true);
     });
   }
@@ -78,9 +84,16 @@ export class Deployer {
     return this.serialised(async () => {
       const previous = this.options.log.previous();
       if (!previous) {
-        throw new AtolyeError('ROLLBACK_UNAVAILABLE', 'there is no earlier deployment to roll back to');
+        throw new AtolyeError(
+          'ROLLBACK_UNAVAILABLE',
+          'there is no earlier deployment to roll back to',
+        );
       }
-      return this.apply(parseManifest(previous.manifest), true, `rollback to deployment ${previous.id}`);
+      return this.apply(
+        parseManifest(previous.manifest),
+        true,
+        `rollback to deployment ${previous.id}`,
+      );
     });
   }
 
@@ -90,48 +103,54 @@ export class Deployer {
     await Promise.all([...this.draining]);
   }
 
+  /**
+   * Refuses every deploy, restore and rollback that has not begun, and resolves once the one in
+   * progress has finished. The host calls it before draining its pools: a deploy that switched
+   * after that would leave the new pools' workers running with nobody to stop them.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue.catch(() => undefined);
+  }
+
   private serialised<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
+    const guarded = (): Promise<T> => {
+      if (this.closed) {
+        return Promise.reject(
+          new AtolyeError(
+            'HOST_CLOSING',
+            'the worker host is shutting down and takes no deploys; deploy again once it runs',
+            {
+              retryable: true,
+            },
+          ),
+        );
+      }
+      return task();
+    };
+    const run = this.queue.then(guarded, guarded);
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  /** Copies each bundle into `<bundleDir>/<name>/<version>/` after checking it is that version. */
-  private async stage(manifest: Manifest, distDir: string): Promise<void> {
-    for (const fn of manifest.functions) {
-      const target = this.bundlePath(fn);
-      if (await exists(target)) continue;
-      const source = path.resolve(distDir, fn.entry);
-      let bytes: Buffer;
-      try {
-        bytes = await readFile(source);
-      } catch (error) {
-        throw new AtolyeError('DEPLOY_BUNDLE_MISSING', `bundle of ${fn.name} not readable at ${source}: ${errorMessage(error)}`);
-      }
-      if (contentVersion(bytes) !== fn.version) {
-        throw new AtolyeError(
-          'DEPLOY_BUNDLE_MISMATCH',
-          `bundle of ${fn.name} at ${source} is not version ${fn.version}: rebuild, then deploy the new manifest`,
-        );
-      }
-      await mkdir(path.dirname(target), { recursive: true });
-      const partial = `${target}.partial`;
-      await copyFile(source, partial);
-      await copyFile(`${source}.map`, `${target}.map`).catch(() => undefined);
-      await rename(partial, target);
-    }
-  }
-
-  private async apply(manifest: Manifest, record: boolean, message = 'deploy'): Promise<DeployResult> {
+  private async apply(
+    manifest: Manifest,
+    record: boolean,
+    message = 'deploy',
+  ): Promise<DeployResult> {
     const { registry, log } = this.options;
     const wanted = new Set(manifest.functions.map((fn) => fn.name));
-    const changed = manifest.functions.filter((fn) => registry.get(fn.name)?.spec.version !== fn.version);
+    const changed = manifest.functions.filter(
+      (fn) => registry.get(fn.name)?.spec.version !== fn.version,
+    );
     const functions: DeployedFunction[] = manifest.functions
       .filter((fn) => !changed.includes(fn))
       .map((fn) => ({ name: fn.name, version: fn.version, change: 'kept' }));
 
     const started = await Promise.all(changed.map((fn) => this.startPool(fn)));
-    const reasons = started.flatMap((result) => (result.ok ? [] : [`${result.name}: ${result.reason}`]));
+    const reasons = started.flatMap((result) =>
+      result.ok ? [] : [`${result.name}: ${result.reason}`],
+    );
     if (reasons.length > 0) {
       await Promise.all(started.map((result) => (result.ok ? result.pool.drain() : undefined)));
       if (record) log.recordFailure(manifest.version, manifest, reasons.join('; '));
@@ -143,7 +162,12 @@ export class Deployer {
     for (const result of started) {
       if (!result.ok) continue;
       this.retire(registry.swap(result.name, result.pool));
-      functions.push({ name: result.name, version: result.pool.spec.version, change: 'started', coldStartMs: result.coldStartMs });
+      functions.push({
+        name: result.name,
+        version: result.pool.spec.version,
+        change: 'started',
+        coldStartMs: result.coldStartMs,
+      });
     }
     for (const name of registry.names().filter((candidate) => !wanted.has(candidate))) {
       const pool = registry.remove(name);
@@ -154,8 +178,12 @@ export class Deployer {
 
     const active = log.active();
     let deploymentId = active?.id;
-    if (record && (active?.version !== manifest.version || functions.some((fn) => fn.change !== 'kept'))) {
+    if (
+      record &&
+      (active?.version !== manifest.version || functions.some((fn) => fn.change !== 'kept'))
+    ) {
       deploymentId = log.activate(manifest.version, manifest, message).id;
+      await this.prune();
     }
     this.logger.system.info(`${message} ${manifest.version} live`, {
       deploymentId,
@@ -164,28 +192,63 @@ export class Deployer {
     return { deploymentId, version: manifest.version, functions };
   }
 
+  /** Frees the disk of bundle versions no recent deployment (nor a running pool) refers to. */
+  private async prune(): Promise<void> {
+    const recent = this.options.log
+      .history(KEPT_DEPLOYMENTS)
+      .map((row) => Manifest.safeParse(row.manifest))
+      .flatMap((parsed) => (parsed.success ? parsed.data.functions : []));
+    const running = this.options.registry.list().map((pool) => pool.spec);
+    try {
+      const removed = await this.bundles.prune([...recent, ...running]);
+      if (removed.length > 0) this.logger.system.info('removed old bundles', { removed });
+    } catch (error) {
+      this.logger.system.warn(`could not remove old bundles: ${errorMessage(error)}`);
+    }
+  }
+
   private async startPool(
     fn: ManifestFunction,
-  ): Promise<{ ok: true; name: string; pool: Pool; coldStartMs: number } | { ok: false; name: string; reason: string }> {
-    const bundlePath = this.bundlePath(fn);
-    if (!(await exists(bundlePath))) {
-      return { ok: false, name: fn.name, reason: `bundle ${bundlePath} is missing; deploy from a fresh build` };
+  ): Promise<
+    | { ok: true; name: string; pool: Pool; coldStartMs: number }
+    | { ok: false; name: string; reason: string }
+  > {
+    const bundlePath = this.bundles.path(fn);
+    if (!(await this.bundles.has(fn))) {
+      return {
+        ok: false,
+        name: fn.name,
+        reason: `bundle ${bundlePath} is missing; deploy from a fresh build`,
+      };
     }
-    const pool = this.options.createPool({
-      name: fn.name,
-      version: fn.version,
-      bundlePath,
-      limits: fn.limits,
-      secrets: fn.secrets,
-    });
+    let pool: (Pool & { start?(): Promise<void> }) | undefined;
+    let reason: string;
     const began = performance.now();
-    await pool.start?.();
-    const check = await pool.healthCheck(this.options.healthTimeoutMs ?? 15_000);
-    if (!check.ok) {
-      await pool.drain();
-      return { ok: false, name: fn.name, reason: check.reason };
+    try {
+      pool = this.options.createPool({
+        name: fn.name,
+        version: fn.version,
+        bundlePath,
+        limits: fn.limits,
+        secrets: fn.secrets,
+      });
+      await pool.start?.();
+      const check = await pool.healthCheck(this.options.healthTimeoutMs ?? 15_000);
+      if (check.ok)
+        return {
+          ok: true,
+          name: fn.name,
+          pool,
+          coldStartMs: Math.round(performance.now() - began),
+        };
+      reason = check.reason;
+    } catch (error) {
+      // A pool that cannot even be created fails the deploy like a failed health check does; it
+      // must not reject the whole batch and strand the pools already started for other functions.
+      reason = `its pool could not be started: ${errorMessage(error)}`;
     }
-    return { ok: true, name: fn.name, pool, coldStartMs: Math.round(performance.now() - began) };
+    await pool?.drain();
+    return { ok: false, name: fn.name, reason };
   }
 
   private retire(pool: Pool | undefined): void {
@@ -194,29 +257,15 @@ export class Deployer {
     this.draining.add(drained);
   }
 
-  private bundlePath(fn: Pick<ManifestFunction, 'name' | 'version'>): string {
-    return path.join(this.options.bundleDir, fn.name, fn.version, 'index.mjs');
-  }
 }
 
 function parseManifest(input: unknown): Manifest {
   const parsed = Manifest.safeParse(input);
   if (!parsed.success) {
-    throw new AtolyeError('MANIFEST_INVALID', `the manifest is invalid: ${describeIssues(parsed.error).join('; ')}`);
+    throw new AtolyeError(
+      'MANIFEST_INVALID',
+      `the manifest is invalid: ${describeIssues(parsed.error).join('; ')}`,
+    );
   }
   return parsed.data;
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Removes staged bundles of versions no deployment references any more. */
-export async function removeBundle(bundleDir: string, name: string, version: string): Promise<void> {
-  await rm(path.join(bundleDir, name, version), { recursive: true, force: true });
 }

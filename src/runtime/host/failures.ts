@@ -44,12 +44,20 @@ export function queueFull(name: string, queueSize: number, retryAfterS: number):
 export function workerStartFailed(name: string, reason: string, retryAfterS: number): HostFailure {
   return {
     status: 503,
-    error: { code: 'WORKER_START_FAILED', message: `${name} could not start a worker: ${reason}`, retryable: true },
+    error: {
+      code: 'WORKER_START_FAILED',
+      message: `${name} could not start a worker: ${reason}`,
+      retryable: true,
+    },
     retryAfterS,
   };
 }
 
-export function functionUnavailable(name: string, reason: string, retryAfterS: number): HostFailure {
+export function functionUnavailable(
+  name: string,
+  reason: string,
+  retryAfterS: number,
+): HostFailure {
   return {
     status: 503,
     error: {

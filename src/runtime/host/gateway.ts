@@ -23,7 +23,11 @@ export interface RouteContext {
   json(status: number, value: unknown, headers?: Record<string, string>): void;
 }
 
-export type RouteHandler = (req: IncomingMessage, res: ServerResponse, ctx: RouteContext) => void | Promise<void>;
+export type RouteHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RouteContext,
+) => void | Promise<void>;
 
 /** A path prefix (matched on segment boundaries), a regular expression, or a predicate. */
 export type RouteMatcher = string | RegExp | ((path: string) => boolean);
@@ -84,7 +88,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   let idle: (() => void) | undefined;
 
   if (!config.security.signingSecret) {
-    logger.system.warn('security.signingSecret is empty: function calls are signed with an empty key');
+    logger.system.warn(
+      'security.signingSecret is empty: function calls are signed with an empty key',
+    );
   }
 
   const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
@@ -117,7 +123,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (get && path === '/readyz') return readyz(res, requestId, registry, closing !== undefined);
     if (get && path === '/metrics') {
       const text = await metrics.text();
-      return send(res, 200, text, { 'content-type': metrics.contentType, 'x-request-id': requestId });
+      return send(res, 200, text, {
+        'content-type': metrics.contentType,
+        'x-request-id': requestId,
+      });
     }
     for (const route of routes) {
       if (route.method !== '*' && route.method !== req.method) continue;
@@ -131,7 +140,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         params,
         readBody: (limit = bodyLimitBytes) => readBody(req, limit),
         json: (status, value, headers = {}) =>
-          send(res, status, JSON.stringify(value), { 'content-type': JSON_TYPE, 'x-request-id': requestId, ...headers }),
+          send(res, status, JSON.stringify(value), {
+            'content-type': JSON_TYPE,
+            'x-request-id': requestId,
+            ...headers,
+          }),
       });
     }
     throw new HttpError(404, 'ROUTE_NOT_FOUND', `no route for ${req.method} ${path}`);
@@ -141,14 +154,25 @@ export function createGateway(options: GatewayOptions): Gateway {
     const known = error instanceof HttpError;
     const status = known ? error.status : 500;
     const code = known ? error.code : 'INTERNAL_ERROR';
-    const message = known ? error.message : `the host failed to handle ${path}: ${errorMessage(error)}`;
+    const message = known
+      ? error.message
+      : `the host failed to handle ${path}: ${errorMessage(error)}`;
     if (known) {
       metrics.reject(code);
-      logger.system.info(`refused ${path}: ${status} ${code}`, { requestId, status, code, reason: message });
+      logger.system.info(`refused ${path}: ${status} ${code}`, {
+        requestId,
+        status,
+        code,
+        reason: message,
+      });
     } else {
       logger.system.error(message, { requestId, err: error });
     }
-    const headers: Record<string, string> = { 'content-type': JSON_TYPE, 'x-request-id': requestId, ...(known ? error.headers : {}) };
+    const headers: Record<string, string> = {
+      'content-type': JSON_TYPE,
+      'x-request-id': requestId,
+      ...(known ? error.headers : {}),
+    };
     send(res, status, errorBody(code, message, known ? error.retryable : false), headers);
     if (headers.connection === 'close') res.once('finish', () => res.socket?.destroy());
   }
@@ -166,7 +190,11 @@ export function createGateway(options: GatewayOptions): Gateway {
           server.off('error', reject);
           const address = server.address() as AddressInfo;
           const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          resolve({ host: address.address, port: address.port, url: `http://${shown}:${address.port}` });
+          resolve({
+            host: address.address,
+            port: address.port,
+            url: `http://${shown}:${address.port}`,
+          });
         });
       });
     },
@@ -198,5 +226,6 @@ function toMatch(matcher: RouteMatcher): (path: string) => string[] | undefined 
     };
   }
   const prefix = matcher.endsWith('/') ? matcher.slice(0, -1) : matcher;
-  return (path) => (path === prefix || path.startsWith(`${prefix}/`) || prefix === '' ? [] : undefined);
+  return (path) =>
+    path === prefix || path.startsWith(`${prefix}/`) || prefix === '' ? [] : undefined;
 }

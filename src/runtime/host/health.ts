@@ -24,13 +24,24 @@ export function healthz(res: ServerResponse, requestId: string): void {
  * a probe every few seconds does not keep scaled-to-zero functions warm). Fails while the host
  * shuts down, so a load balancer stops sending calls first.
  */
-export function readyz(res: ServerResponse, requestId: string, registry: Registry, closing: boolean): void {
+export function readyz(
+  res: ServerResponse,
+  requestId: string,
+  registry: Registry,
+  closing: boolean,
+): void {
   const time = new Date().toISOString();
   const checks: Record<string, HealthCheckEntry[]> = {};
   let status: HealthStatus = closing ? 'fail' : 'pass';
   if (closing) {
     checks['host:accepting'] = [
-      { componentId: 'gateway', componentType: 'system', status: 'fail', output: 'the host is shutting down', time },
+      {
+        componentId: 'gateway',
+        componentType: 'system',
+        status: 'fail',
+        output: 'the host is shutting down',
+        time,
+      },
     ];
   }
   for (const pool of registry.list()) {

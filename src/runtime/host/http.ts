@@ -48,13 +48,24 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
       }
       chunks.push(chunk);
     });
-    req.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)));
-    req.once('error', (error) => reject(new HttpError(400, 'BODY_UNREADABLE', `request body could not be read: ${error.message}`)));
+    req.once('end', () =>
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)),
+    );
+    req.once('error', (error) =>
+      reject(
+        new HttpError(400, 'BODY_UNREADABLE', `request body could not be read: ${error.message}`),
+      ),
+    );
   });
 }
 
 /** Writes a complete reply in one go (the fast path: one writeHead, one end). */
-export function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string>,
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -66,7 +77,9 @@ export function send(res: ServerResponse, status: number, body: string, headers:
 /** The request id a caller sent, when it is a sane token; undefined otherwise. */
 export function givenRequestId(req: IncomingMessage): string | undefined {
   const value = req.headers['x-request-id'];
-  return typeof value === 'string' && value.length <= 200 && /^[\w.:@/+=-]+$/.test(value) ? value : undefined;
+  return typeof value === 'string' && value.length <= 200 && /^[\w.:@/+=-]+$/.test(value)
+    ? value
+    : undefined;
 }
 
 export function headerValue(req: IncomingMessage, name: string): string | undefined {

@@ -1,5 +1,13 @@
 export { FunctionPool, type PoolDeps } from './pool.js';
-export { WorkerProcess, type WorkerExit, type WorkerState, type ExitReason } from './worker-process.js';
+export { WorkerFleet, type FleetDeps } from './worker-fleet.js';
+export { RestartGate } from './restart-gate.js';
+export { describeExit } from './worker-exit.js';
+export {
+  WorkerProcess,
+  type WorkerExit,
+  type WorkerState,
+  type ExitReason,
+} from './worker-process.js';
 export { Registry } from './registry.js';
 export {
   createGateway,
@@ -14,8 +22,19 @@ export {
 export { HttpError } from './http.js';
 export { HostMetrics, outcomeOf, DURATION_BUCKETS, type Outcome } from './metrics.js';
 export { IdempotencyCache, type StoredReply, type IdempotencyOptions } from './idempotency.js';
-export { ServiceSupervisor, type ServiceSpec, type ServiceStatus, type ServiceState } from './services.js';
-export { hostLogger, silentLogger, outsideRequest, type HostLogger, type RecordStamp } from './log.js';
+export {
+  ServiceSupervisor,
+  type ServiceSpec,
+  type ServiceStatus,
+  type ServiceState,
+} from './services.js';
+export {
+  hostLogger,
+  silentLogger,
+  outsideRequest,
+  type HostLogger,
+  type RecordStamp,
+} from './log.js';
 export { workerEnv } from './worker-env.js';
 export { restartDelay, DEFAULT_RESTART_BACKOFF, type RestartBackoff } from './backoff.js';
 export type * from './types.js';

@@ -59,9 +59,16 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
     return toReply(result, version);
   }
 
-  return async function invoke(req: IncomingMessage, res: ServerResponse, path: string, requestId: string): Promise<void> {
+  return async function invoke(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    requestId: string,
+  ): Promise<void> {
     if (req.method !== 'POST') {
-      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} only takes POST`, { headers: { allow: 'POST' } });
+      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} only takes POST`, {
+        headers: { allow: 'POST' },
+      });
     }
     const name = path.slice(FN_PREFIX.length);
     const body = await readBody(req, deps.bodyLimitBytes);
@@ -73,10 +80,19 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
     );
     if (!verdict.ok) throw new HttpError(401, 'SIGNATURE_INVALID', verdict.reason);
     const pool = registry.get(name);
-    if (!pool) throw new HttpError(404, 'FUNCTION_NOT_FOUND', `no function named "${name}" is deployed on this host`);
+    if (!pool)
+      throw new HttpError(
+        404,
+        'FUNCTION_NOT_FOUND',
+        `no function named "${name}" is deployed on this host`,
+      );
     const key = headerValue(req, 'idempotency-key');
     if (key !== undefined && (key.length === 0 || key.length > MAX_KEY_CHARS)) {
-      throw new HttpError(400, 'REQUEST_INVALID', `idempotency-key: must be 1 to ${MAX_KEY_CHARS} characters`);
+      throw new HttpError(
+        400,
+        'REQUEST_INVALID',
+        `idempotency-key: must be 1 to ${MAX_KEY_CHARS} characters`,
+      );
     }
     const call = parseCallBody(body);
     const given = call.meta;
@@ -115,7 +131,10 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
           });
         }
       }
-      const headers: Record<string, string> = { 'content-type': JSON_TYPE, 'x-request-id': requestId };
+      const headers: Record<string, string> = {
+        'content-type': JSON_TYPE,
+        'x-request-id': requestId,
+      };
       if (reply.retryAfter !== undefined) headers['retry-after'] = reply.retryAfter;
       if (replayed) headers['idempotent-replayed'] = 'true';
       send(res, reply.status, reply.body, headers);
@@ -125,7 +144,12 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
 
 function toReply(result: InvokeResult, version: string): Reply {
   if (result.ok) {
-    const meta = { durationMs: round(result.durationMs), coldStart: result.coldStart, worker: result.worker, version };
+    const meta = {
+      durationMs: round(result.durationMs),
+      coldStart: result.coldStart,
+      worker: result.worker,
+      version,
+    };
     return { status: 200, body: JSON.stringify({ output: result.output, meta }), retryable: false };
   }
   return {

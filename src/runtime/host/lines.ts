@@ -1,5 +1,8 @@
 import type { Readable } from 'node:stream';
 
+/** Stack frames (JS and native), V8 crash-report banners and Node's version footer. */
+const NOISE = /^\s+at |^\s*\d+: 0x|^Node\.js v\d|^\s*(-----|<---)/;
+
 /** Longest line kept whole; a process that prints megabytes without a newline is cut, not buffered. */
 const MAX_LINE_CHARS = 16_384;
 
@@ -30,7 +33,8 @@ export function eachLine(stream: Readable, onLine: (line: string) => void): void
   });
   function emit(line: string): void {
     const trimmed = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (trimmed.trim() !== '') onLine(trimmed.length > MAX_LINE_CHARS ? `${trimmed.slice(0, MAX_LINE_CHARS)}…` : trimmed);
+    if (trimmed.trim() !== '')
+      onLine(trimmed.length > MAX_LINE_CHARS ? `${trimmed.slice(0, MAX_LINE_CHARS)}…` : trimmed);
   }
 }
 
@@ -54,11 +58,15 @@ export class LineTail {
   }
 
   /**
-   * The line that best says why a process died: the last `SomethingError: …` line of a stack
-   * trace, else the last line that is neither a stack frame nor Node's version footer.
+   * The line that best says why a process died: V8's `FATAL ERROR: …`, else the last
+   * `SomethingError: …` line of a stack trace, else the last line that is not a stack frame,
+   * a banner of V8's crash report or Node's version footer.
    */
   summary(): string | undefined {
-    const errorLine = this.lines.findLast((line) => /^\s*(Uncaught )?[\w.$]*(Error|Exception)\b.*:/.test(line));
-    return errorLine?.trim() ?? this.lines.findLast((line) => !/^\s+at |^Node\.js v\d/.test(line))?.trim();
+    const found =
+      this.lines.findLast((line) => line.startsWith('FATAL ERROR:')) ??
+      this.lines.findLast((line) => /^\s*(Uncaught )?[\w.$]*(Error|Exception)\b.*:/.test(line)) ??
+      this.lines.findLast((line) => !NOISE.test(line));
+    return found?.trim();
   }
 }

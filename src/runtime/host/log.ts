@@ -1,6 +1,12 @@
 import { AsyncResource } from 'node:async_hooks';
 import { withLogContext, type Logging } from '../../logging/index.js';
-import { LEVEL_RANK, type ChannelLogger, type LogContext, type LogLevel, type LogRecord } from '../../logging/record.js';
+import {
+  LEVEL_RANK,
+  type ChannelLogger,
+  type LogContext,
+  type LogLevel,
+  type LogRecord,
+} from '../../logging/record.js';
 
 /**
  * What the host needs from the logging module: a `system` channel, a writer for records that

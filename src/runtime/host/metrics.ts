@@ -1,8 +1,15 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry as PromRegistry } from 'prom-client';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry as PromRegistry,
+} from 'prom-client';
 import type { InvokeResult, Pool } from './types.js';
 
 /** What happened to one invocation, as the `outcome` label says it (a short, closed set). */
-export type Outcome = 'ok' | 'invalid' | 'error' | 'timeout' | 'crash' | 'throttled' | 'unavailable';
+export type Outcome =
+  'ok' | 'invalid' | 'error' | 'timeout' | 'crash' | 'throttled' | 'unavailable';
 
 const OUTCOME_OF_CODE: Record<string, Outcome> = {
   INPUT_INVALID: 'invalid',
@@ -19,7 +26,9 @@ export function outcomeOf(result: InvokeResult): Outcome {
 }
 
 /** 1 ms to 2 min: warm calls land in the first buckets, model-calling steps in the last ones. */
-export const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+export const DURATION_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
+];
 
 interface FunctionSeries {
   duration: Histogram.Internal<'function'>;
@@ -86,7 +95,8 @@ export class HostMetrics {
         this.reset();
         for (const pool of options.pools()) {
           const stats = pool.stats();
-          for (const state of WORKER_STATES) this.set({ function: stats.name, state }, stats.workers[state]);
+          for (const state of WORKER_STATES)
+            this.set({ function: stats.name, state }, stats.workers[state]);
         }
       },
     });

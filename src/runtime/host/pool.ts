@@ -1,42 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../errors.js';
 import type { InvocationMeta } from '../contract.js';
-import { DEFAULT_RESTART_BACKOFF, restartDelay, type RestartBackoff } from './backoff.js';
-import {
-  functionDraining,
-  functionUnavailable,
-  queueFull,
-  workerStartFailed,
-  type HostFailure,
-} from './failures.js';
+import { functionDraining, queueFull, type HostFailure } from './failures.js';
 import { Fifo } from './fifo.js';
-import { outsideRequest, silentLogger, type HostLogger, type RecordStamp } from './log.js';
-import type { CallMeta, HealthCheck, InvokeResult, Pool, PoolHealth, PoolSpec, PoolStats } from './types.js';
-import { workerEnv } from './worker-env.js';
-import { WorkerProcess, type WorkerExit } from './worker-process.js';
+import type {
+  CallMeta,
+  HealthCheck,
+  InvokeResult,
+  Pool,
+  PoolHealth,
+  PoolSpec,
+  PoolStats,
+} from './types.js';
+import { WorkerFleet, type FleetDeps } from './worker-fleet.js';
+import type { Slot } from './worker-set.js';
 
-export interface PoolDeps {
-  /** `env` and `release` of the host: given to workers and stamped on their forwarded records. */
-  stamp: RecordStamp;
-  logger?: HostLogger;
-  /** Where declared secrets are read from; the host's environment by default. */
-  env?: NodeJS.ProcessEnv;
-  /** A worker that has not said `ready` by then is killed and counts as a failed start. */
-  startTimeoutMs?: number;
-  /** How long a stopping worker may finish its calls before it is killed. */
-  stopGraceMs?: number;
-  backoff?: RestartBackoff;
+export interface PoolDeps extends FleetDeps {
   /** Longest a call waits for a delayed restart; beyond it the call is refused with 503 at once. */
   maxStartWaitMs?: number;
-  /** A worker that served a call or stayed up this long was healthy: its crash restarts at once. */
-  stableMs?: number;
-}
-
-interface Slot {
-  worker: WorkerProcess;
-  idleSince: number;
-  idleTimer?: NodeJS.Timeout;
-  served: number;
 }
 
 interface Waiting {
@@ -46,33 +27,19 @@ interface Waiting {
   resolve(result: InvokeResult): void;
 }
 
-/** Consecutive failed starts (or crashes of unproven workers) after which /readyz fails. */
-const UNHEALTHY_AFTER = 3;
-
 /**
- * The workers of one function version, with serverless semantics: reuse warm workers, run
- * `concurrency` calls per worker, start workers on demand up to `maxWorkers` (a call that waits
- * for one is a cold start), queue up to `queueSize` calls and refuse the rest with 429, stop
- * workers idle for `idleMs` down to `minWorkers`, and restart failing workers with backoff.
+ * The calls of one function version and where they run, with serverless semantics: reuse warm
+ * workers, run `concurrency` calls per worker, start workers on demand up to `maxWorkers` (a call
+ * that waits for one is a cold start), queue up to `queueSize` calls and refuse the rest with
+ * 429. Idle workers stop after `idleMs` down to `minWorkers`; failing ones restart with backoff
+ * (see WorkerFleet).
  */
 export class FunctionPool implements Pool {
-  private readonly slots = new Set<Slot>();
+  private readonly fleet: WorkerFleet;
   private readonly queue = new Fifo<Waiting>();
-  private readonly logger: HostLogger;
-  private readonly workerEnv: NodeJS.ProcessEnv;
-  private readonly startTimeoutMs: number;
-  private readonly stopGraceMs: number;
-  private readonly backoff: RestartBackoff;
-  private readonly maxStartWaitMs: number;
-  private readonly stableMs: number;
-  private readonly counters = { invocations: 0, coldStarts: 0, starts: 0, crashes: 0, timeouts: 0 };
+  private readonly counters = { invocations: 0, coldStarts: 0 };
   private inFlight = 0;
   private averageCallMs = 100;
-  private failures = 0;
-  private nextStartAt = 0;
-  private lastFailure?: string;
-  private startFailing = false;
-  private spawnTimer?: NodeJS.Timeout;
   private draining = false;
   private drained?: Promise<void>;
   private resolveDrained?: () => void;
@@ -81,24 +48,20 @@ export class FunctionPool implements Pool {
     readonly spec: PoolSpec,
     private readonly deps: PoolDeps,
   ) {
-    this.logger = deps.logger ?? silentLogger;
-    this.workerEnv = workerEnv({
-      secrets: spec.secrets,
-      release: deps.stamp.release,
-      environment: deps.stamp.env,
-      source: deps.env,
+    this.fleet = new WorkerFleet(spec, deps, {
+      ready: (slot) => this.workerReady(slot),
+      changed: () => this.reconcile(),
+      draining: () => this.draining,
     });
-    this.startTimeoutMs = deps.startTimeoutMs ?? 10_000;
-    this.stopGraceMs = deps.stopGraceMs ?? 5_000;
-    this.backoff = deps.backoff ?? DEFAULT_RESTART_BACKOFF;
-    this.maxStartWaitMs = deps.maxStartWaitMs ?? 1_000;
-    this.stableMs = deps.stableMs ?? 10_000;
   }
 
   /** Starts `minWorkers`; resolves once each is ready or has failed. */
   async start(): Promise<void> {
     this.reconcile();
-    await Promise.all([...this.slots].map((slot) => slot.worker.ready.catch(() => undefined)));
+    const starting = [...this.fleet.workers].map((slot) =>
+      slot.worker.ready.catch(() => undefined),
+    );
+    await Promise.all(starting);
   }
 
   invoke(input: unknown, meta: CallMeta = {}): Promise<InvokeResult> {
@@ -112,41 +75,37 @@ export class FunctionPool implements Pool {
       step: meta.step,
       attempt: meta.attempt ?? 1,
     };
-    if (this.draining) return Promise.resolve(this.refuse(functionDraining(this.spec.name), started));
-    const slot = this.freeSlot();
+    if (this.draining) return refuse(functionDraining(this.spec.name), started);
+    const slot = this.fleet.workers.free();
     if (slot) return this.run(slot, input, full, started, false);
     return this.admit(input, full, started);
   }
 
   health(): PoolHealth {
-    if (this.readyCount() > 0) return { status: 'pass' };
-    if (this.startFailing || this.failures >= UNHEALTHY_AFTER) {
-      return { status: 'fail', output: `workers of ${this.spec.name} fail to start: ${this.lastFailure}` };
-    }
-    return { status: 'pass' };
+    const problem = this.fleet.workers.count('ready') > 0 ? undefined : this.fleet.gate.problem();
+    return problem === undefined ? { status: 'pass' } : { status: 'fail', output: problem };
   }
 
   /** Pings a worker, starting one first when none is running (within the same timeout). */
   async healthCheck(timeoutMs = 5_000): Promise<HealthCheck> {
     if (this.draining) return { ok: false, reason: `${this.spec.name} is draining` };
     const started = performance.now();
-    let slot = this.freeSlot() ?? [...this.slots].find((s) => s.worker.currentState === 'ready');
+    const { workers, gate } = this.fleet;
+    let slot = workers.free() ?? workers.find('ready');
     if (!slot) {
-      slot = [...this.slots].find((s) => s.worker.currentState === 'starting');
+      slot = workers.find('starting');
       if (!slot) {
-        const waitMs = this.nextStartAt - performance.now();
-        if (waitMs > 0) {
-          return { ok: false, reason: `${this.lastFailure}; next start in ${Math.ceil(waitMs)} ms` };
-        }
-        slot = this.spawn();
+        if (gate.waitMs() > 0) return { ok: false, reason: gate.waitReason() };
+        slot = this.fleet.spawn();
       }
-      const ready = await within(slot.worker.ready, timeoutMs, `no worker was ready within ${timeoutMs} ms`);
-      if (ready !== undefined) return { ok: false, reason: ready };
+      const late = await within(slot.worker.ready, timeoutMs);
+      if (late !== undefined) return { ok: false, reason: late };
     }
-    const left = Math.max(1, timeoutMs - (performance.now() - started));
     try {
+      const left = Math.max(1, timeoutMs - (performance.now() - started));
       const rssBytes = await slot.worker.ping(left);
-      return { ok: true, worker: slot.worker.pid, rssBytes, latencyMs: performance.now() - started };
+      const latencyMs = performance.now() - started;
+      return { ok: true, worker: slot.worker.pid, rssBytes, latencyMs };
     } catch (error) {
       return { ok: false, reason: errorMessage(error) };
     }
@@ -163,30 +122,26 @@ export class FunctionPool implements Pool {
   }
 
   stats(): PoolStats {
-    const workers = { starting: 0, idle: 0, busy: 0, stopping: 0, total: 0 };
-    const pids: number[] = [];
-    for (const { worker } of this.slots) {
-      const state = worker.currentState;
-      if (state === 'starting') workers.starting += 1;
-      else if (state === 'ready') workers[worker.inFlight > 0 ? 'busy' : 'idle'] += 1;
-      else if (state === 'stopping') workers.stopping += 1;
-      workers.total += 1;
-      pids.push(worker.pid);
-    }
     return {
       name: this.spec.name,
       version: this.spec.version,
       draining: this.draining,
       health: this.health(),
-      workers,
-      pids,
+      ...this.fleet.workers.counts(),
       queued: this.queue.length,
       inFlight: this.inFlight,
       ...this.counters,
+      ...this.fleet.counters,
     };
   }
 
-  private run(slot: Slot, input: unknown, meta: InvocationMeta, started: number, coldStart: boolean): Promise<InvokeResult> {
+  private run(
+    slot: Slot,
+    input: unknown,
+    meta: InvocationMeta,
+    started: number,
+    coldStart: boolean,
+  ): Promise<InvokeResult> {
     this.inFlight += 1;
     if (coldStart) this.counters.coldStarts += 1;
     const { worker } = slot;
@@ -197,261 +152,111 @@ export class FunctionPool implements Pool {
       this.averageCallMs += (durationMs - this.averageCallMs) / 8;
       if (reply.ok) {
         slot.served += 1;
-        if (this.failures > 0) this.recovered();
+        this.fleet.gate.callSucceeded();
       }
-      if (worker.inFlight === 0 && worker.currentState === 'ready') this.markIdle(slot);
+      if (worker.inFlight === 0 && worker.currentState === 'ready') this.fleet.markIdle(slot);
       if (this.queue.length > 0 || this.draining) this.reconcile();
-      return reply.ok
-        ? { ok: true, output: reply.output, durationMs, coldStart, worker: worker.pid }
-        : { ok: false, status: reply.status, error: reply.error, durationMs, coldStart, worker: worker.pid };
+      const pid = worker.pid;
+      if (reply.ok) return { ok: true, output: reply.output, durationMs, coldStart, worker: pid };
+      const { status, error } = reply;
+      return { ok: false, status, error, durationMs, coldStart, worker: pid };
     });
   }
 
   /** No free slot: queue the call, starting a worker for it when the pool may grow. */
   private admit(input: unknown, meta: InvocationMeta, started: number): Promise<InvokeResult> {
-    this.provision(this.queue.length + 1, this.startWaitMs());
-    if (this.liveCount() === 0 && !this.spawnTimer) {
-      return Promise.resolve(this.refuse(this.unavailable(), started));
+    this.provision(this.queue.length + 1);
+    const live = this.fleet.workers.live();
+    if (live === 0 && !this.fleet.scheduled) return refuse(this.fleet.gate.refusal(), started);
+    const { queueSize, concurrency } = this.spec.limits;
+    if (this.queue.length >= queueSize + this.provisionedSlots()) {
+      // Roughly when a slot frees up for this caller, from the recent call durations.
+      const waitS =
+        (this.averageCallMs * (this.queue.length + 1)) / Math.max(1, live * concurrency) / 1000;
+      const failure = queueFull(this.spec.name, queueSize, Math.max(1, Math.ceil(waitS)));
+      return refuse(failure, started);
     }
-    if (this.queue.length >= this.spec.limits.queueSize + this.provisionedSlots()) {
-      const slots = Math.max(1, this.liveCount() * this.spec.limits.concurrency);
-      const retryAfterS = Math.max(1, Math.ceil((this.averageCallMs * (this.queue.length + 1)) / slots / 1000));
-      return Promise.resolve(this.refuse(queueFull(this.spec.name, this.spec.limits.queueSize, retryAfterS), started));
-    }
-    return new Promise<InvokeResult>((resolve) => this.queue.push({ input, meta, started, resolve }));
+    return new Promise<InvokeResult>((resolve) => {
+      this.queue.push({ input, meta, started, resolve });
+    });
   }
 
   /** Brings the pool in line with its queue, its minimum and a drain in progress. */
   private reconcile(): void {
-    for (let slot = this.freeSlot(); slot && this.queue.length > 0; slot = this.freeSlot()) {
+    const { workers } = this.fleet;
+    for (let slot = workers.free(); slot && this.queue.length > 0; slot = workers.free()) {
       this.dispatchQueued(slot, false);
     }
-    if (this.queue.length > 0) this.provision(this.queue.length, this.startWaitMs());
-    while (!this.draining && this.liveCount() + (this.spawnTimer ? 1 : 0) < this.spec.limits.minWorkers) {
-      if (!this.startOrSchedule(Number.POSITIVE_INFINITY)) break;
+    if (this.queue.length > 0) this.provision(this.queue.length);
+    const { minWorkers } = this.spec.limits;
+    while (!this.draining && workers.live() + (this.fleet.scheduled ? 1 : 0) < minWorkers) {
+      if (!this.fleet.startOrSchedule(Number.POSITIVE_INFINITY)) break;
     }
-    if (this.queue.length > 0 && this.liveCount() === 0 && !this.spawnTimer) {
-      const failure = this.unavailable();
-      for (const waiting of this.queue.drain()) waiting.resolve(this.refuse(failure, waiting.started));
+    // Nothing is running, starting or scheduled: the queued calls would wait forever.
+    if (this.queue.length > 0 && workers.live() === 0 && !this.fleet.scheduled) {
+      const refusal = this.fleet.gate.refusal();
+      for (const waiting of this.queue.drain()) {
+        void refuse(refusal, waiting.started).then(waiting.resolve);
+      }
     }
-    if (this.draining && this.queue.length === 0 && this.inFlight === 0) this.finishDrain();
+    if (this.draining && this.queue.length === 0 && this.inFlight === 0) {
+      this.fleet.stopAll();
+      if (workers.size === 0) this.resolveDrained?.();
+    }
+  }
+
+  /** A worker is ready: the calls that waited while it started are its cold starts. */
+  private workerReady(slot: Slot): void {
+    const { worker } = slot;
+    while (this.queue.length > 0 && worker.inFlight < this.spec.limits.concurrency) {
+      this.dispatchQueued(slot, true);
+    }
+    if (worker.inFlight === 0) this.fleet.markIdle(slot);
+    this.reconcile();
   }
 
   private dispatchQueued(slot: Slot, coldStart: boolean): void {
     const waiting = this.queue.shift();
-    if (waiting) void this.run(slot, waiting.input, waiting.meta, waiting.started, coldStart).then(waiting.resolve);
+    if (!waiting) return;
+    const { input, meta, started, resolve } = waiting;
+    void this.run(slot, input, meta, started, coldStart).then(resolve);
   }
 
   /** Starts (or schedules) workers until `waiting` calls have a slot coming, within maxWorkers. */
-  private provision(waiting: number, maxWaitMs: number): void {
+  private provision(waiting: number): void {
+    const maxWaitMs = this.fleet.gate.callerWaitMs(this.deps.maxStartWaitMs ?? 1_000);
+    const { maxWorkers } = this.spec.limits;
     while (
       waiting > this.provisionedSlots() &&
-      this.liveCount() + (this.spawnTimer ? 1 : 0) < this.spec.limits.maxWorkers
+      this.fleet.workers.live() + (this.fleet.scheduled ? 1 : 0) < maxWorkers
     ) {
-      if (!this.startOrSchedule(maxWaitMs)) break;
+      if (!this.fleet.startOrSchedule(maxWaitMs)) break;
     }
-  }
-
-  /** Starts a worker now, or when the restart backoff allows if that is within `maxWaitMs`. */
-  private startOrSchedule(maxWaitMs: number): boolean {
-    if (this.spawnTimer) return false;
-    const waitMs = this.nextStartAt - performance.now();
-    if (waitMs <= 0) {
-      this.spawn();
-      return true;
-    }
-    if (waitMs > maxWaitMs) return false;
-    this.spawnTimer = outsideRequest(() =>
-      setTimeout(() => {
-        this.spawnTimer = undefined;
-        this.reconcile();
-      }, waitMs),
-    );
-    return true;
-  }
-
-  private spawn(): Slot {
-    const slot = outsideRequest(() =>
-      this.logger.withContext({ function: this.spec.name }, () => {
-        const created: Slot = { idleSince: 0, served: 0 } as Slot;
-        created.worker = new WorkerProcess({
-          functionName: this.spec.name,
-          bundlePath: this.spec.bundlePath,
-          memoryMb: this.spec.limits.memoryMb,
-          env: this.workerEnv,
-          logger: this.logger,
-          stamp: this.deps.stamp,
-          startTimeoutMs: this.startTimeoutMs,
-          onExit: (exit) => this.onExit(created, exit),
-        });
-        return created;
-      }),
-    );
-    this.slots.add(slot);
-    this.counters.starts += 1;
-    slot.worker.ready.then(
-      () => this.onReady(slot),
-      () => undefined, // onExit reports it
-    );
-    return slot;
-  }
-
-  private onReady(slot: Slot): void {
-    const { worker } = slot;
-    this.startFailing = false;
-    this.logger.system.info(`worker of ${this.spec.name} started`, {
-      function: this.spec.name,
-      worker: worker.pid,
-      startMs: round(worker.startMs),
-      queued: this.queue.length,
-    });
-    // The calls that waited while it started are its cold starts.
-    while (this.queue.length > 0 && worker.inFlight < this.spec.limits.concurrency) this.dispatchQueued(slot, true);
-    if (worker.inFlight === 0) this.markIdle(slot);
-    this.reconcile();
-  }
-
-  private onExit(slot: Slot, exit: WorkerExit): void {
-    this.slots.delete(slot);
-    clearTimeout(slot.idleTimer);
-    const fields = { function: this.spec.name, worker: slot.worker.pid, code: exit.code, signal: exit.signal };
-    switch (exit.reason) {
-      case 'stopped':
-        this.logger.system.info(`worker of ${this.spec.name} stopped`, fields);
-        break;
-      case 'timeout':
-        this.counters.timeouts += 1;
-        this.logger.system.warn(`worker of ${this.spec.name} killed: ${exit.message}`, fields);
-        break;
-      case 'start-failed':
-        this.startFailing = true;
-        this.recordFailure(exit.message);
-        this.logger.system.error(`worker of ${this.spec.name} failed to start: ${exit.message}`, {
-          ...fields,
-          failures: this.failures,
-          retryInMs: restartDelay(this.backoff, this.failures),
-        });
-        break;
-      case 'crashed': {
-        this.counters.crashes += 1;
-        const proven = slot.served > 0 || exit.uptimeMs >= this.stableMs;
-        if (proven) this.recovered();
-        else this.recordFailure(exit.message);
-        this.logger.system.error(`worker of ${this.spec.name} crashed: ${exit.message}`, { ...fields, uptimeMs: round(exit.uptimeMs) });
-        break;
-      }
-    }
-    this.reconcile();
-  }
-
-  private recordFailure(message: string): void {
-    this.failures += 1;
-    this.lastFailure = message;
-    this.nextStartAt = performance.now() + restartDelay(this.backoff, this.failures);
-  }
-
-  private recovered(): void {
-    this.failures = 0;
-    this.nextStartAt = 0;
-  }
-
-  private markIdle(slot: Slot): void {
-    slot.idleSince = performance.now();
-    if (this.draining || slot.idleTimer) return;
-    slot.idleTimer = outsideRequest(() => setTimeout(() => this.onIdleTimer(slot), this.spec.limits.idleMs));
-  }
-
-  private onIdleTimer(slot: Slot): void {
-    slot.idleTimer = undefined;
-    const { worker } = slot;
-    if (worker.currentState !== 'ready' || worker.inFlight > 0 || this.draining) return;
-    const idleForMs = performance.now() - slot.idleSince;
-    if (idleForMs < this.spec.limits.idleMs) {
-      slot.idleTimer = setTimeout(() => this.onIdleTimer(slot), this.spec.limits.idleMs - idleForMs);
-      return;
-    }
-    if (this.readyCount() <= this.spec.limits.minWorkers) return;
-    this.logger.system.info(`stopping a worker of ${this.spec.name} idle for ${Math.round(idleForMs)} ms`, {
-      function: this.spec.name,
-      worker: worker.pid,
-    });
-    void worker.stop(this.stopGraceMs);
-  }
-
-  private finishDrain(): void {
-    clearTimeout(this.spawnTimer);
-    this.spawnTimer = undefined;
-    for (const slot of this.slots) {
-      clearTimeout(slot.idleTimer);
-      void slot.worker.stop(this.stopGraceMs);
-    }
-    if (this.slots.size === 0) this.resolveDrained?.();
-  }
-
-  /**
-   * How long a call may wait for a delayed start. None while starts keep failing: each start is
-   * attempted once per backoff window, on demand, instead of callers queueing behind a loop.
-   */
-  private startWaitMs(): number {
-    return this.startFailing ? 0 : this.maxStartWaitMs;
-  }
-
-  private unavailable(): HostFailure {
-    const retryAfterS = Math.max(1, Math.ceil((this.nextStartAt - performance.now()) / 1000));
-    const reason = this.lastFailure ?? 'no worker could be started';
-    return this.startFailing
-      ? workerStartFailed(this.spec.name, reason, retryAfterS)
-      : functionUnavailable(this.spec.name, reason, retryAfterS);
-  }
-
-  private refuse(failure: HostFailure, started: number): InvokeResult {
-    return { ok: false, ...failure, durationMs: performance.now() - started, coldStart: false };
-  }
-
-  private freeSlot(): Slot | undefined {
-    for (const slot of this.slots) {
-      const { worker } = slot;
-      if (worker.currentState === 'ready' && worker.inFlight < this.spec.limits.concurrency) return slot;
-    }
-    return undefined;
-  }
-
-  private readyCount(): number {
-    let count = 0;
-    for (const slot of this.slots) if (slot.worker.currentState === 'ready') count += 1;
-    return count;
-  }
-
-  private liveCount(): number {
-    let count = 0;
-    for (const slot of this.slots) {
-      const state = slot.worker.currentState;
-      if (state === 'ready' || state === 'starting') count += 1;
-    }
-    return count;
   }
 
   /** Slots of workers still starting, plus one worker's worth for a scheduled start. */
   private provisionedSlots(): number {
-    let starting = this.spawnTimer ? 1 : 0;
-    for (const slot of this.slots) if (slot.worker.currentState === 'starting') starting += 1;
+    const starting = this.fleet.workers.count('starting') + (this.fleet.scheduled ? 1 : 0);
     return starting * this.spec.limits.concurrency;
   }
 }
 
-/** Resolves with `message` if `promise` has not settled in time, its rejection message, or undefined. */
-async function within(promise: Promise<unknown>, timeoutMs: number, message: string): Promise<string | undefined> {
+function refuse(failure: HostFailure, started: number): Promise<InvokeResult> {
+  const durationMs = performance.now() - started;
+  return Promise.resolve({ ok: false, ...failure, durationMs, coldStart: false });
+}
+
+/** undefined once `promise` resolves; otherwise its rejection's message, or a timeout message. */
+async function within(promise: Promise<unknown>, timeoutMs: number): Promise<string | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(message), timeoutMs)));
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no worker was ready within ${timeoutMs} ms`), timeoutMs);
+  });
   try {
-    return await Promise.race([promise.then(() => undefined), timeout]);
+    return await Promise.race([promise.then(() => undefined), late]);
   } catch (error) {
     return errorMessage(error);
   } finally {
     clearTimeout(timer);
   }
-}
-
-function round(ms: number | undefined): number | undefined {
-  return ms === undefined ? undefined : Math.round(ms * 10) / 10;
 }

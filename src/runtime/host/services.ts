@@ -80,14 +80,19 @@ export class ServiceSupervisor {
   }
 
   status(): ServiceStatus {
-    const status: ServiceStatus = { name: this.spec.name, state: this.state, restarts: this.restarts };
+    const status: ServiceStatus = {
+      name: this.spec.name,
+      state: this.state,
+      restarts: this.restarts,
+    };
     if (this.state === 'running' || this.state === 'stopping') {
       status.pid = this.child?.pid;
       status.startedAt = new Date(Date.now() - (performance.now() - this.startedAt)).toISOString();
       status.uptimeMs = Math.round(performance.now() - this.startedAt);
     }
     if (this.lastExit) status.lastExit = this.lastExit;
-    if (this.state === 'backoff') status.nextStartInMs = Math.max(0, Math.round(this.nextStartAt - performance.now()));
+    if (this.state === 'backoff')
+      status.nextStartInMs = Math.max(0, Math.round(this.nextStartAt - performance.now()));
     return status;
   }
 
@@ -108,9 +113,18 @@ export class ServiceSupervisor {
     );
     this.child = child;
     const pidFields = { ...fields, pid: child.pid };
-    this.logger.system.info(`service ${this.spec.name} started`, { ...pidFields, restarts: this.restarts });
-    if (child.stdout) eachLine(child.stdout, (line) => this.logger.system.info(line, { ...pidFields, stream: 'stdout' }));
-    if (child.stderr) eachLine(child.stderr, (line) => this.logger.system.warn(line, { ...pidFields, stream: 'stderr' }));
+    this.logger.system.info(`service ${this.spec.name} started`, {
+      ...pidFields,
+      restarts: this.restarts,
+    });
+    if (child.stdout)
+      eachLine(child.stdout, (line) =>
+        this.logger.system.info(line, { ...pidFields, stream: 'stdout' }),
+      );
+    if (child.stderr)
+      eachLine(child.stderr, (line) =>
+        this.logger.system.warn(line, { ...pidFields, stream: 'stderr' }),
+      );
     this.exited = new Promise<void>((resolve) => {
       let done = false;
       const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
@@ -121,7 +135,10 @@ export class ServiceSupervisor {
       };
       child.once('exit', finish);
       child.once('error', (error) => {
-        this.logger.system.error(`service ${this.spec.name} could not run: ${error.message}`, { ...pidFields, err: error });
+        this.logger.system.error(`service ${this.spec.name} could not run: ${error.message}`, {
+          ...pidFields,
+          err: error,
+        });
         if (child.pid === undefined) finish(null, null);
       });
     });

@@ -50,8 +50,7 @@ export interface PoolHealth {
 
 /** The result of actively pinging a worker. */
 export type HealthCheck =
-  | { ok: true; worker: number; rssBytes: number; latencyMs: number }
-  | { ok: false; reason: string };
+  { ok: true; worker: number; rssBytes: number; latencyMs: number } | { ok: false; reason: string };
 
 export interface PoolStats {
   name: string;

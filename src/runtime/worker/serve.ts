@@ -13,16 +13,23 @@ import { WORKER_ENV } from '../protocol.js';
  * module once and serves invocations over IPC for the rest of its life, as a warm Lambda or Modal
  * container does. It never writes log files: every record goes to the host.
  */
-export function serveWorker(definition: FunctionDefinition, startedAt = performance.now()): boolean {
+export function serveWorker(
+  definition: FunctionDefinition,
+  startedAt = performance.now(),
+): boolean {
   if (process.env[WORKER_ENV] !== 'ipc' || typeof process.send !== 'function') return false;
   const inFlight = new Set<string>();
   let closing = false;
   let exitCode = 0;
   let unflushed = 0;
+  const logs: WorkerMessage[] = [];
+  let logsQueued = false;
   // Exiting with messages still queued on the channel would lose them (a last result, the log
   // record of a fatal error): leave only once every send has been written.
   const exitWhenDone = (): void => {
-    if (closing && inFlight.size === 0 && unflushed === 0) process.exit(exitCode);
+    if (!closing || inFlight.size > 0) return;
+    if (logs.length > 0) sendLogs();
+    if (unflushed === 0) process.exit(exitCode);
   };
   const flushed = (): void => {
     unflushed -= 1;
@@ -40,11 +47,29 @@ export function serveWorker(definition: FunctionDefinition, startedAt = performa
     }
   };
 
+  // Log records go out after this turn's results: each message is a write on the channel, and a
+  // result should not queue behind the records its handler logged on the way.
+  const sendLogs = (): void => {
+    logsQueued = false;
+    for (const message of logs.splice(0)) send(message);
+  };
+  const sendLog = (message: WorkerMessage): void => {
+    logs.push(message);
+    if (!logsQueued) {
+      logsQueued = true;
+      setImmediate(sendLogs);
+    }
+  };
+  // A handler calling process.exit() still gets its last records out (the write is synchronous).
+  process.on('exit', () => {
+    if (logs.length > 0) sendLogs();
+  });
+
   process.on('message', (message: HostMessage) => {
     switch (message.t) {
       case 'invoke':
         inFlight.add(message.id);
-        void runInvocation(definition, message, send).finally(() => {
+        void runInvocation(definition, message, send, sendLog).finally(() => {
           inFlight.delete(message.id);
           exitWhenDone();
         });
@@ -61,7 +86,9 @@ export function serveWorker(definition: FunctionDefinition, startedAt = performa
   // Losing the host means nobody can receive results: leave at once (die-with-parent).
   process.on('disconnect', () => process.exit(exitCode));
   process.on('uncaughtException', (error) => {
-    forwardLog(send, 'error', `uncaught exception in worker: ${error.message}`, { err: serialiseError(error) });
+    forwardLog(sendLog, 'error', `uncaught exception in worker: ${error.message}`, {
+      err: serialiseError(error),
+    });
     // The calls in flight cannot finish in a broken process; the host fails them with 502.
     closing = true;
     exitCode = 70;
@@ -80,7 +107,10 @@ export function serveWorker(definition: FunctionDefinition, startedAt = performa
 function unsendable(message: WorkerMessage, error: unknown): WorkerMessage | undefined {
   const reason = error instanceof Error ? error.message : String(error);
   if (message.t === 'log' && message.record.fields !== undefined) {
-    return { t: 'log', record: { ...message.record, fields: { fieldsDropped: `not serialisable: ${reason}` } } };
+    return {
+      t: 'log',
+      record: { ...message.record, fields: { fieldsDropped: `not serialisable: ${reason}` } },
+    };
   }
   if (message.t === 'result' && message.ok) {
     return {
@@ -88,7 +118,11 @@ function unsendable(message: WorkerMessage, error: unknown): WorkerMessage | und
       id: message.id,
       ok: false,
       status: 500,
-      error: { code: 'OUTPUT_UNSERIALISABLE', message: `the output cannot be sent as JSON: ${reason}`, retryable: false },
+      error: {
+        code: 'OUTPUT_UNSERIALISABLE',
+        message: `the output cannot be sent as JSON: ${reason}`,
+        retryable: false,
+      },
       durationMs: message.durationMs,
     };
   }
@@ -99,10 +133,18 @@ async function runInvocation(
   definition: FunctionDefinition,
   message: Extract<HostMessage, { t: 'invoke' }>,
   send: (message: WorkerMessage) => void,
+  sendLog: (message: WorkerMessage) => void,
 ): Promise<void> {
   const started = performance.now();
   const fail = (status: number, error: WireError): void =>
-    send({ t: 'result', id: message.id, ok: false, status, error, durationMs: performance.now() - started });
+    send({
+      t: 'result',
+      id: message.id,
+      ok: false,
+      status,
+      error,
+      durationMs: performance.now() - started,
+    });
 
   const input = definition.input.safeParse(message.input);
   if (!input.success) {
@@ -136,7 +178,7 @@ async function runInvocation(
       }
       return controller.signal;
     },
-    log: handlerLog(send, meta),
+    log: handlerLog(sendLog, meta),
   };
   try {
     const raw = await definition.handle(input.data, ctx);
@@ -149,10 +191,22 @@ async function runInvocation(
       });
       return;
     }
-    send({ t: 'result', id: message.id, ok: true, output: output.data, durationMs: performance.now() - started });
+    send({
+      t: 'result',
+      id: message.id,
+      ok: true,
+      output: output.data,
+      durationMs: performance.now() - started,
+    });
   } catch (error) {
     const wire = toWireError(error);
-    forwardLog(send, 'error', `${definition.name} failed: ${wire.message}`, { err: serialiseError(error) }, message.meta);
+    forwardLog(
+      sendLog,
+      'error',
+      `${definition.name} failed: ${wire.message}`,
+      { err: serialiseError(error) },
+      message.meta,
+    );
     fail(500, wire);
   } finally {
     finished = true;
@@ -179,9 +233,18 @@ function forwardLog(
 }
 
 function toWireError(error: unknown): WireError {
-  if (error !== null && typeof error === 'object' && 'code' in error && typeof error.code === 'string') {
+  if (
+    error !== null &&
+    typeof error === 'object' &&
+    'code' in error &&
+    typeof error.code === 'string'
+  ) {
     const retryable = 'retryable' in error && error.retryable === true;
-    return { code: error.code, message: String((error as { message?: unknown }).message), retryable };
+    return {
+      code: error.code,
+      message: String((error as { message?: unknown }).message),
+      retryable,
+    };
   }
   return {
     code: 'HANDLER_ERROR',

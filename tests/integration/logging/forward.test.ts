@@ -71,6 +71,28 @@ test('the host writes forwarded records as they are, error-level ones also into 
   expect(reporter).not.toHaveBeenCalled();
 });
 
+test('a forwarded error that no one reported yet is reported by the host, once', async () => {
+  const reporter = jest.fn<ErrorReporter>(() => 'host-event');
+  setErrorReporter(reporter);
+  const host = createLogging(testConfig({ dir: dir.path }), { service: 'host' });
+  host.writeRecord({
+    ts: '2025-01-02T03:04:05.678Z',
+    level: 'error',
+    channel: 'system',
+    msg: 'echo failed: boom',
+    service: 'echo',
+    env: 'testing',
+    release: 'w7',
+    invocationId: 'inv-3',
+  });
+  await host.close();
+
+  expect(reporter).toHaveBeenCalledTimes(1);
+  expect(liveRecords(dir.path, 'errors')).toEqual([
+    expect.objectContaining({ msg: 'echo failed: boom', sentryEventId: 'host-event' }),
+  ]);
+});
+
 test('a forwarded record that is not a record is dropped with a warning naming the problems', async () => {
   const host = createLogging(testConfig({ dir: dir.path }));
   host.writeRecord({ level: 'loud', channel: 'agent' } as unknown as LogRecord);

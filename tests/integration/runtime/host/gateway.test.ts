@@ -11,7 +11,15 @@ import {
 import { signatureHeaders } from '../../../../src/runtime/signing.js';
 import { signedCall, type CallReply } from '../../../helpers/signed-call.js';
 import { tempDir } from '../../../helpers/tmp.js';
-import { bundleFixtures, eventually, fileLogging, isAlive, poolSpec, readChannel, STAMP } from './harness.js';
+import {
+  bundleFixtures,
+  eventually,
+  fileLogging,
+  isAlive,
+  poolSpec,
+  readChannel,
+  STAMP,
+} from './harness.js';
 
 /** The gateway over real sockets, real workers and the real channel files. */
 
@@ -33,11 +41,18 @@ interface ErrorReply {
   error: { code: string; message: string; retryable: boolean };
 }
 
-const call = (name: string, body: unknown, options: Parameters<typeof signedCall>[3] = { secret }): Promise<CallReply> =>
-  signedCall(url, name, body, { ...options, secret: options.secret });
-const echo = async (input: Record<string, unknown>, headers: Record<string, string> = {}): Promise<EchoReply> => {
+const call = (
+  name: string,
+  body: unknown,
+  options: Parameters<typeof signedCall>[3] = { secret },
+): Promise<CallReply> => signedCall(url, name, body, { ...options, secret: options.secret });
+const echo = async (
+  input: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): Promise<EchoReply> => {
   const reply = await call('echo', { input }, { secret, headers });
-  if (reply.status !== 200) throw new Error(`echo replied ${reply.status}: ${JSON.stringify(reply.body)}`);
+  if (reply.status !== 200)
+    throw new Error(`echo replied ${reply.status}: ${JSON.stringify(reply.body)}`);
   return reply.body as EchoReply;
 };
 const errorOf = (reply: CallReply) => (reply.body as ErrorReply).error;
@@ -49,10 +64,21 @@ beforeAll(async () => {
   secret = config.security.signingSecret;
   registry = new Registry();
   const deps = { stamp: STAMP, logger, stopGraceMs: 500 };
-  registry.swap('echo', new FunctionPool(poolSpec('echo', bundles.echo, { concurrency: 4 }, ['ECHO_SECRET']), deps));
+  registry.swap(
+    'echo',
+    new FunctionPool(poolSpec('echo', bundles.echo, { concurrency: 4 }, ['ECHO_SECRET']), deps),
+  );
   registry.swap(
     'sleepy',
-    new FunctionPool(poolSpec('sleepy', bundles.sleepy, { concurrency: 1, maxWorkers: 1, queueSize: 0, timeoutMs: 300 }), deps),
+    new FunctionPool(
+      poolSpec('sleepy', bundles.sleepy, {
+        concurrency: 1,
+        maxWorkers: 1,
+        queueSize: 0,
+        timeoutMs: 300,
+      }),
+      deps,
+    ),
   );
   gateway = createGateway({ config, registry, logger, bodyLimitBytes: 64 * 1024 });
   ({ url } = await gateway.listen(0, '127.0.0.1'));
@@ -65,7 +91,11 @@ afterAll(async () => {
 });
 
 test('a signed call gets its output and meta; the request id is echoed back', async () => {
-  const reply = await call('echo', { input: { message: 'hello' } }, { secret, headers: { 'x-request-id': 'req-123' } });
+  const reply = await call(
+    'echo',
+    { input: { message: 'hello' } },
+    { secret, headers: { 'x-request-id': 'req-123' } },
+  );
   expect(reply.status).toBe(200);
   expect(reply.headers.get('x-request-id')).toBe('req-123');
   const body = reply.body as EchoReply;
@@ -91,7 +121,9 @@ test('bad, missing and stale signatures are refused with 401 naming the problem;
 
   const response = await fetch(`${url}/fn/echo`, { method: 'POST', body: JSON.stringify(body) });
   expect(response.status).toBe(401);
-  expect(((await response.json()) as ErrorReply).error.message).toContain('missing x-atolye-timestamp');
+  expect(((await response.json()) as ErrorReply).error.message).toContain(
+    'missing x-atolye-timestamp',
+  );
 
   const stale = await call('echo', body, { secret, signedAt: Date.now() - 10 * 60_000 });
   expect(stale.status).toBe(401);
@@ -150,6 +182,34 @@ test('unknown functions, wrong methods, unknown routes and oversized bodies get 
   expect(errorOf(big).code).toBe('BODY_TOO_LARGE');
 });
 
+test('a streamed body over the limit is refused with 413 before it is read whole', async () => {
+  const { request } = await import('node:http');
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request(
+      `${url}/fn/echo`,
+      { method: 'POST', headers: { 'transfer-encoding': 'chunked' } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    const chunk = 'x'.repeat(16 * 1024);
+    for (let i = 0; i < 8; i += 1) req.write(chunk);
+    req.end();
+  });
+  expect(status).toBe(413);
+});
+
+test('listen() reports a port that is taken', async () => {
+  const other = createGateway({
+    config: { security: { signingSecret: secret, adminToken: '' } },
+    registry: new Registry(),
+  });
+  await expect(other.listen(Number(new URL(url).port), '127.0.0.1')).rejects.toThrow(/EADDRINUSE/);
+  await other.close();
+});
+
 test('a handler error is a 500 with its code; a retryable one says so', async () => {
   const plain = await call('echo', { input: { message: 'boom', fail: 'error' } });
   expect(plain.status).toBe(500);
@@ -162,7 +222,10 @@ test('an idempotency key runs a call once: a repeat gets the stored reply, a con
   const key = `key-${randomUUID()}`;
   const headers = { 'idempotency-key': key };
   const input = { input: { message: 'once', delayMs: 150 } };
-  const [first, duplicate] = await Promise.all([call('echo', input, { secret, headers }), call('echo', input, { secret, headers })]);
+  const [first, duplicate] = await Promise.all([
+    call('echo', input, { secret, headers }),
+    call('echo', input, { secret, headers }),
+  ]);
   const repeat = await call('echo', input, { secret, headers });
 
   expect([first.status, duplicate.status, repeat.status]).toEqual([200, 200, 200]);
@@ -180,7 +243,11 @@ test('a retryable failure is not stored under its idempotency key, so a retry ru
   const headers = { 'idempotency-key': `key-${randomUUID()}` };
   const before = (await echo({ message: 'count' })).output.invocations;
   for (let attempt = 0; attempt < 2; attempt += 1) {
-    const reply = await call('echo', { input: { message: 'flaky', fail: 'retryable' } }, { secret, headers });
+    const reply = await call(
+      'echo',
+      { input: { message: 'flaky', fail: 'retryable' } },
+      { secret, headers },
+    );
     expect(reply.status).toBe(500);
     expect(reply.headers.get('idempotent-replayed')).toBeNull();
   }
@@ -204,7 +271,11 @@ test('a full pool answers 429 with Retry-After; an overrun answers 504', async (
 test('worker logs reach the channel files with the invocation context; the host logs one line per invocation', async () => {
   const invocationId = randomUUID();
   const meta = { invocationId, threadId: 'thread-7', runId: 'run-7', step: 'plan', attempt: 1 };
-  const reply = await call('echo', { input: { message: 'logged' }, meta }, { secret, headers: { 'x-request-id': 'req-logs' } });
+  const reply = await call(
+    'echo',
+    { input: { message: 'logged' }, meta },
+    { secret, headers: { 'x-request-id': 'req-logs' } },
+  );
   expect(reply.status).toBe(200);
 
   const forwarded = await eventually(
@@ -230,7 +301,13 @@ test('worker logs reach the channel files with the invocation context; the host 
     3_000,
     'the invocation line in system.log',
   );
-  expect(line).toMatchObject({ function: 'echo', status: 200, outcome: 'ok', requestId: 'req-logs', service: 'host' });
+  expect(line).toMatchObject({
+    function: 'echo',
+    status: 200,
+    outcome: 'ok',
+    requestId: 'req-logs',
+    service: 'host',
+  });
   expect(line).toHaveProperty('durationMs');
   expect(line).toHaveProperty('coldStart');
   expect(line).toHaveProperty('worker', (reply.body as EchoReply).meta.worker);
@@ -244,19 +321,28 @@ test('/healthz is alive; /readyz has a check per function and fails when a bundl
 
   const ready = await fetch(`${url}/readyz`);
   expect(ready.status).toBe(200);
-  const body = (await ready.json()) as { status: string; checks: Record<string, { status: string }[]> };
+  const body = (await ready.json()) as {
+    status: string;
+    checks: Record<string, { status: string }[]>;
+  };
   expect(body.status).toBe('pass');
   expect(body.checks['function:echo']?.[0]?.status).toBe('pass');
   expect(body.checks['function:sleepy']?.[0]?.status).toBe('pass');
 
-  registry.swap('broken', new FunctionPool(poolSpec('broken', bundles.broken), { stamp: STAMP, logger }));
+  registry.swap(
+    'broken',
+    new FunctionPool(poolSpec('broken', bundles.broken), { stamp: STAMP, logger }),
+  );
   const failed = await call('broken', { input: {} });
   expect(failed.status).toBe(503);
   expect(errorOf(failed).code).toBe('WORKER_START_FAILED');
 
   const notReady = await fetch(`${url}/readyz`);
   expect(notReady.status).toBe(503);
-  const failing = (await notReady.json()) as { status: string; checks: Record<string, { status: string; output?: string }[]> };
+  const failing = (await notReady.json()) as {
+    status: string;
+    checks: Record<string, { status: string; output?: string }[]>;
+  };
   expect(failing.status).toBe('fail');
   expect(failing.checks['function:broken']?.[0]).toMatchObject({ status: 'fail' });
   expect(failing.checks['function:broken']?.[0]?.output).toContain('broken on purpose');
@@ -276,7 +362,9 @@ test('/metrics exposes invocations, durations, cold starts, workers and queue de
   expect(text).toMatch(/atolye_invocations_total\{function="echo",outcome="invalid"\} \d+/);
   expect(text).toMatch(/atolye_invocations_total\{function="sleepy",outcome="timeout"\} 1/);
   expect(text).toMatch(/atolye_invocations_total\{function="sleepy",outcome="throttled"\} 1/);
-  expect(text).toMatch(/atolye_invocation_duration_seconds_bucket\{le="0.001",function="echo"\} \d+/);
+  expect(text).toMatch(
+    /atolye_invocation_duration_seconds_bucket\{le="0.001",function="echo"\} \d+/,
+  );
   expect(text).toMatch(/atolye_invocation_duration_seconds_bucket\{le="120",function="echo"\} \d+/);
   expect(text).toMatch(/atolye_cold_starts_total\{function="echo"\} [1-9]/);
   expect(text).toMatch(/atolye_workers\{function="echo",state="idle"\} 1/);
@@ -286,7 +374,9 @@ test('/metrics exposes invocations, durations, cold starts, workers and queue de
 });
 
 test('other modules add routes: by prefix and by pattern, with the request id and a JSON reply', async () => {
-  gateway.route('GET', '/admin/status', (_req, _res, ctx) => ctx.json(200, { path: ctx.path, verbose: ctx.query.get('verbose') }));
+  gateway.route('GET', '/admin/status', (_req, _res, ctx) =>
+    ctx.json(200, { path: ctx.path, verbose: ctx.query.get('verbose') }),
+  );
   gateway.route('POST', /^\/admin\/deployments\/([\w-]+)$/, async (_req, _res, ctx) => {
     const body = JSON.parse((await ctx.readBody()).toString()) as unknown;
     ctx.json(201, { id: ctx.params[0], body, requestId: ctx.requestId });
@@ -313,13 +403,24 @@ test('other modules add routes: by prefix and by pattern, with the request id an
 
 test('close() lets calls in flight finish, stops the workers and the server', async () => {
   const ownRegistry = new Registry();
-  ownRegistry.swap('echo', new FunctionPool(poolSpec('echo', bundles.echo), { stamp: STAMP, stopGraceMs: 500 }));
-  const own = createGateway({ config: { security: { signingSecret: secret, adminToken: '' } }, registry: ownRegistry });
+  ownRegistry.swap(
+    'echo',
+    new FunctionPool(poolSpec('echo', bundles.echo), { stamp: STAMP, stopGraceMs: 500 }),
+  );
+  const own = createGateway({
+    config: { security: { signingSecret: secret, adminToken: '' } },
+    registry: ownRegistry,
+  });
   const address = await own.listen(0);
   const warm = await signedCall(address.url, 'echo', { input: { message: 'warm' } }, { secret });
   const pid = (warm.body as EchoReply).meta.worker;
 
-  const inFlight = signedCall(address.url, 'echo', { input: { message: 'slow', delayMs: 300 } }, { secret });
+  const inFlight = signedCall(
+    address.url,
+    'echo',
+    { input: { message: 'slow', delayMs: 300 } },
+    { secret },
+  );
   await new Promise((resolve) => setTimeout(resolve, 50));
   await own.close();
   const finished = await inFlight;

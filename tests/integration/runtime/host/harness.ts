@@ -5,7 +5,13 @@ import type { AtolyeConfig } from '../../../../src/config/schema.js';
 import { Limits } from '../../../../src/runtime/contract.js';
 import { createLogging, type Logging } from '../../../../src/logging/index.js';
 import type { ChannelLogger, LogContext, LogRecord } from '../../../../src/logging/record.js';
-import { FunctionPool, hostLogger, type HostLogger, type PoolDeps, type PoolSpec } from '../../../../src/runtime/host/index.js';
+import {
+  FunctionPool,
+  hostLogger,
+  type HostLogger,
+  type PoolDeps,
+  type PoolSpec,
+} from '../../../../src/runtime/host/index.js';
 import { bundleFunction } from '../../../helpers/function-bundle.js';
 
 /** The fixture functions the host tests run, bundled once per test file. */
@@ -13,17 +19,28 @@ export const SOURCES = {
   echo: 'functions/echo/index.ts',
   sleepy: 'tests/fixtures/functions/sleepy/index.ts',
   broken: 'tests/fixtures/functions/broken/index.ts',
+  hog: 'tests/fixtures/functions/hog/index.ts',
 } as const;
 export type FixtureName = keyof typeof SOURCES;
 
 export const STAMP = { env: 'testing', release: 'test-release' };
 
-export async function bundleFixtures<N extends FixtureName>(names: N[], outDir: string): Promise<Record<N, string>> {
-  const built = await Promise.all(names.map(async (name) => [name, await bundleFunction(SOURCES[name], outDir)] as const));
+export async function bundleFixtures<N extends FixtureName>(
+  names: N[],
+  outDir: string,
+): Promise<Record<N, string>> {
+  const built = await Promise.all(
+    names.map(async (name) => [name, await bundleFunction(SOURCES[name], outDir)] as const),
+  );
   return Object.fromEntries(built) as Record<N, string>;
 }
 
-export function poolSpec(name: string, bundlePath: string, limits: Partial<Limits> = {}, secrets: string[] = []): PoolSpec {
+export function poolSpec(
+  name: string,
+  bundlePath: string,
+  limits: Partial<Limits> = {},
+  secrets: string[] = [],
+): PoolSpec {
   return { name, version: `${name}-v1`, bundlePath, limits: Limits.parse(limits), secrets };
 }
 
@@ -34,7 +51,13 @@ export class PoolSet {
   constructor(private readonly defaults: Omit<PoolDeps, 'stamp'> = {}) {}
 
   make(spec: PoolSpec, deps: Omit<PoolDeps, 'stamp'> = {}): FunctionPool {
-    const pool = new FunctionPool(spec, { stamp: STAMP, startTimeoutMs: 5_000, stopGraceMs: 500, ...this.defaults, ...deps });
+    const pool = new FunctionPool(spec, {
+      stamp: STAMP,
+      startTimeoutMs: 5_000,
+      stopGraceMs: 500,
+      ...this.defaults,
+      ...deps,
+    });
     this.pools.push(pool);
     return pool;
   }
@@ -50,7 +73,11 @@ export function testConfig(logDir: string): AtolyeConfig {
 }
 
 /** Real logging into `logDir`: the four channel files, as the host writes them. */
-export function fileLogging(logDir: string): { logging: Logging; logger: HostLogger; config: AtolyeConfig } {
+export function fileLogging(logDir: string): {
+  logging: Logging;
+  logger: HostLogger;
+  config: AtolyeConfig;
+} {
   const config = testConfig(logDir);
   const logging = createLogging(config, { service: 'host', release: STAMP.release });
   return { logging, logger: hostLogger(logging, { level: config.logging.level }), config };
@@ -67,12 +94,17 @@ export function readChannel(logDir: string, channel: string): Record<string, unk
 }
 
 /** Polls until `find` returns something (log lines reach the disk asynchronously). */
-export async function eventually<T>(find: () => T | undefined | false, timeoutMs = 3_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  find: () => T | undefined | false,
+  timeoutMs = 3_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = find();
     if (found !== undefined && found !== false) return found;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -93,7 +125,12 @@ export function recordingLogger(): HostLogger & { lines: RecordedLine[]; records
     (level: string) =>
     (msg: string, fields: Record<string, unknown> = {}): void =>
       void lines.push({ level, msg, fields, context });
-  const system: ChannelLogger = { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
+  const system: ChannelLogger = {
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+  };
   return {
     lines,
     records,
@@ -120,4 +157,5 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));

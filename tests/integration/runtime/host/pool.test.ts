@@ -1,8 +1,20 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { InvokeFailure, InvokeResult, InvokeSuccess } from '../../../../src/runtime/host/index.js';
+import type {
+  InvokeFailure,
+  InvokeResult,
+  InvokeSuccess,
+} from '../../../../src/runtime/host/index.js';
 import { tempDir } from '../../../helpers/tmp.js';
-import { bundleFixtures, eventually, isAlive, PoolSet, poolSpec, recordingLogger, sleep } from './harness.js';
+import {
+  bundleFixtures,
+  eventually,
+  isAlive,
+  PoolSet,
+  poolSpec,
+  recordingLogger,
+  sleep,
+} from './harness.js';
 
 /**
  * FunctionPool against real worker processes: the serverless semantics callers rely on (warm
@@ -10,18 +22,19 @@ import { bundleFixtures, eventually, isAlive, PoolSet, poolSpec, recordingLogger
  */
 
 const tmp = tempDir('atolye-pool-');
-let bundles: Record<'echo' | 'sleepy' | 'broken', string>;
+let bundles: Record<'echo' | 'sleepy' | 'broken' | 'hog', string>;
 const logger = recordingLogger();
 const pools = new PoolSet({ logger });
 
 beforeAll(async () => {
-  bundles = await bundleFixtures(['echo', 'sleepy', 'broken'], tmp.dir);
+  bundles = await bundleFixtures(['echo', 'sleepy', 'broken', 'hog'], tmp.dir);
 });
 afterEach(() => pools.drainAll());
 afterAll(() => tmp.cleanup());
 
 function ok(result: InvokeResult): InvokeSuccess {
-  if (!result.ok) throw new Error(`expected success, got ${result.status} ${JSON.stringify(result.error)}`);
+  if (!result.ok)
+    throw new Error(`expected success, got ${result.status} ${JSON.stringify(result.error)}`);
   return result;
 }
 function failed(result: InvokeResult): InvokeFailure {
@@ -29,7 +42,12 @@ function failed(result: InvokeResult): InvokeFailure {
   return result;
 }
 const echoOutput = (result: InvokeResult) =>
-  ok(result).output as { message: string; pid: number; invocations: number; envValue: string | null };
+  ok(result).output as {
+    message: string;
+    pid: number;
+    invocations: number;
+    envValue: string | null;
+  };
 
 test('reuses a warm worker (same pid, module state survives); only the first call is a cold start', async () => {
   const pool = pools.make(poolSpec('echo', bundles.echo));
@@ -38,37 +56,67 @@ test('reuses a warm worker (same pid, module state survives); only the first cal
 
   expect(ok(first).coldStart).toBe(true);
   expect(ok(second).coldStart).toBe(false);
-  expect(echoOutput(first)).toMatchObject({ message: 'one', invocations: 1, pid: ok(first).worker });
-  expect(echoOutput(second)).toMatchObject({ message: 'two', invocations: 2, pid: ok(first).worker });
-  expect(pool.stats()).toMatchObject({ invocations: 2, coldStarts: 1, starts: 1, workers: { idle: 1, total: 1 } });
+  expect(echoOutput(first)).toMatchObject({
+    message: 'one',
+    invocations: 1,
+    pid: ok(first).worker,
+  });
+  expect(echoOutput(second)).toMatchObject({
+    message: 'two',
+    invocations: 2,
+    pid: ok(first).worker,
+  });
+  expect(pool.stats()).toMatchObject({
+    invocations: 2,
+    coldStarts: 1,
+    starts: 1,
+    workers: { idle: 1, total: 1 },
+  });
 });
 
 test('kills a worker whose call overruns the timeout: 504 for it, 502 for its neighbour, a fresh worker next', async () => {
-  const pool = pools.make(poolSpec('sleepy', bundles.sleepy, { timeoutMs: 300, concurrency: 2, maxWorkers: 1 }));
+  const pool = pools.make(
+    poolSpec('sleepy', bundles.sleepy, { timeoutMs: 500, concurrency: 2, maxWorkers: 1 }),
+  );
   const warm = ok(await pool.invoke({ ms: 0 }));
   const overrun = pool.invoke({ ms: 5_000 });
-  await sleep(120);
+  // The neighbour's own deadline is 300 ms after the overrun's: it is cut off by the kill first.
+  await sleep(300);
   const neighbour = pool.invoke({ ms: 5_000 });
 
   const timedOut = failed(await overrun);
-  expect(timedOut).toMatchObject({ status: 504, error: { code: 'FUNCTION_TIMEOUT', retryable: true } });
-  expect(timedOut.durationMs).toBeGreaterThanOrEqual(290);
-  expect(timedOut.durationMs).toBeLessThan(1_500);
-  expect(failed(await neighbour)).toMatchObject({ status: 502, error: { code: 'WORKER_CRASHED', retryable: true } });
+  expect(timedOut).toMatchObject({
+    status: 504,
+    error: { code: 'FUNCTION_TIMEOUT', retryable: true },
+  });
+  expect(timedOut.durationMs).toBeGreaterThanOrEqual(490);
+  expect(timedOut.durationMs).toBeLessThan(2_000);
+  expect(failed(await neighbour)).toMatchObject({
+    status: 502,
+    error: { code: 'WORKER_CRASHED', retryable: true },
+  });
   await eventually(() => !isAlive(warm.worker), 2_000, 'the overrunning worker to die');
 
   const next = ok(await pool.invoke({ ms: 0 }));
   expect(next.worker).not.toBe(warm.worker);
   expect(next.coldStart).toBe(true);
   expect(pool.stats()).toMatchObject({ timeouts: 1, crashes: 0 });
-  expect(logger.lines.some((line) => line.level === 'warn' && line.msg.includes('overran the 300 ms timeout'))).toBe(true);
+  expect(
+    logger.lines.some(
+      (line) => line.level === 'warn' && line.msg.includes('overran the 500 ms timeout'),
+    ),
+  ).toBe(true);
 });
 
 test('a crash fails the call with 502 retryable; the next call is served by a new worker', async () => {
   const pool = pools.make(poolSpec('echo', bundles.echo));
   const warm = ok(await pool.invoke({ message: 'warm' }));
   const crash = failed(await pool.invoke({ message: 'bye', fail: 'crash' }));
-  expect(crash).toMatchObject({ status: 502, error: { code: 'WORKER_CRASHED', retryable: true }, worker: warm.worker });
+  expect(crash).toMatchObject({
+    status: 502,
+    error: { code: 'WORKER_CRASHED', retryable: true },
+    worker: warm.worker,
+  });
   expect(crash.error.message).toContain('code 3');
 
   const after = ok(await pool.invoke({ message: 'again' }));
@@ -78,7 +126,9 @@ test('a crash fails the call with 502 retryable; the next call is served by a ne
 });
 
 test('a worker that crashes before serving anything is restarted after a short backoff the next call waits for', async () => {
-  const pool = pools.make(poolSpec('echo', bundles.echo), { backoff: { initialMs: 150, maxMs: 1_000, factor: 2 } });
+  const pool = pools.make(poolSpec('echo', bundles.echo), {
+    backoff: { initialMs: 150, maxMs: 1_000, factor: 2 },
+  });
   failed(await pool.invoke({ message: 'x', fail: 'crash' }));
   const started = performance.now();
   const next = ok(await pool.invoke({ message: 'after' }));
@@ -86,9 +136,23 @@ test('a worker that crashes before serving anything is restarted after a short b
   expect(next.coldStart).toBe(true);
 });
 
+test('a worker over its heap limit (limits.memoryMb) dies, and the call fails 502 naming the limit', async () => {
+  const pool = pools.make(poolSpec('hog', bundles.hog, { memoryMb: 32 }));
+  const result = failed(await pool.invoke({}));
+  expect(result).toMatchObject({ status: 502, error: { code: 'WORKER_CRASHED', retryable: true } });
+  expect(result.error.message).toContain(
+    'ran out of memory (its heap limit is limits.memoryMb = 32 MB)',
+  );
+});
+
 test('runs `concurrency` calls per worker, queues up to queueSize, then refuses with 429 and a Retry-After hint', async () => {
   const pool = pools.make(
-    poolSpec('sleepy', bundles.sleepy, { timeoutMs: 5_000, concurrency: 2, maxWorkers: 1, queueSize: 1 }),
+    poolSpec('sleepy', bundles.sleepy, {
+      timeoutMs: 5_000,
+      concurrency: 2,
+      maxWorkers: 1,
+      queueSize: 1,
+    }),
   );
   const warm = ok(await pool.invoke({ ms: 0 }));
   const calls = [pool.invoke({ ms: 300 }), pool.invoke({ ms: 300 }), pool.invoke({ ms: 300 })];
@@ -104,9 +168,12 @@ test('runs `concurrency` calls per worker, queues up to queueSize, then refuses 
 });
 
 test('starts another worker when every worker is saturated, up to maxWorkers', async () => {
-  const pool = pools.make(poolSpec('echo', bundles.echo, { concurrency: 1, maxWorkers: 2, queueSize: 0 }));
-  const first = pool.invoke({ message: 'a', delayMs: 300 });
-  const second = pool.invoke({ message: 'b', delayMs: 300 });
+  const pool = pools.make(
+    poolSpec('echo', bundles.echo, { concurrency: 1, maxWorkers: 2, queueSize: 0 }),
+  );
+  // Long enough that the first worker is still busy when the second is ready, even on a loaded machine.
+  const first = pool.invoke({ message: 'a', delayMs: 1_500 });
+  const second = pool.invoke({ message: 'b', delayMs: 1_500 });
   const third = failed(await pool.invoke({ message: 'c' }));
   expect(third.status).toBe(429);
   expect(pool.stats().workers.starting).toBe(2);
@@ -147,7 +214,8 @@ test('a function sees its declared secrets and no other variable of the host', a
   process.env.OTHER_SECRET = 'other-secret-value';
   try {
     const pool = pools.make(poolSpec('echo', bundles.echo, {}, ['ECHO_SECRET']));
-    const read = async (env: string) => echoOutput(await pool.invoke({ message: 'env', env })).envValue;
+    const read = async (env: string) =>
+      echoOutput(await pool.invoke({ message: 'env', env })).envValue;
     expect(await read('ECHO_SECRET')).toBe('echo-secret-value');
     expect(await read('OTHER_SECRET')).toBeNull();
     expect(await read('NODE_OPTIONS')).toBeNull();
@@ -162,9 +230,14 @@ test('a function sees its declared secrets and no other variable of the host', a
 });
 
 test('a bundle that crashes at start: 503 quoting its error, no restart loop, unhealthy until a start succeeds', async () => {
-  const pool = pools.make(poolSpec('broken', bundles.broken), { backoff: { initialMs: 200, maxMs: 1_000, factor: 2 } });
+  const pool = pools.make(poolSpec('broken', bundles.broken), {
+    backoff: { initialMs: 200, maxMs: 1_000, factor: 2 },
+  });
   const first = failed(await pool.invoke({}));
-  expect(first).toMatchObject({ status: 503, error: { code: 'WORKER_START_FAILED', retryable: true } });
+  expect(first).toMatchObject({
+    status: 503,
+    error: { code: 'WORKER_START_FAILED', retryable: true },
+  });
   expect(first.error.message).toContain('broken on purpose while initialising');
   expect(pool.health()).toMatchObject({ status: 'fail' });
 
@@ -179,8 +252,16 @@ test('a bundle that crashes at start: 503 quoting its error, no restart loop, un
   await sleep(250);
   failed(await pool.invoke({}));
   expect(pool.stats().starts).toBe(2);
-  expect(logger.lines.some((line) => line.level === 'error' && line.msg.includes('broken failed to start'))).toBe(true);
-  expect(logger.lines.some((line) => line.fields.stream === 'stderr' && line.msg.includes('refusing to initialise'))).toBe(true);
+  expect(
+    logger.lines.some(
+      (line) => line.level === 'error' && line.msg.includes('broken failed to start'),
+    ),
+  ).toBe(true);
+  expect(
+    logger.lines.some(
+      (line) => line.fields.stream === 'stderr' && line.msg.includes('refusing to initialise'),
+    ),
+  ).toBe(true);
 });
 
 test('a worker that never says ready is killed after the start timeout', async () => {
@@ -198,7 +279,10 @@ test('healthCheck starts a worker when none runs and pings it', async () => {
   if (!check.ok) throw new Error(check.reason);
   expect(check.rssBytes).toBeGreaterThan(1_000_000);
   expect(isAlive(check.worker)).toBe(true);
-  expect(ok(await pool.invoke({ message: 'warm' }))).toMatchObject({ coldStart: false, worker: check.worker });
+  expect(ok(await pool.invoke({ message: 'warm' }))).toMatchObject({
+    coldStart: false,
+    worker: check.worker,
+  });
   expect(await pool.healthCheck()).toMatchObject({ ok: true, worker: check.worker });
 });
 
@@ -218,5 +302,10 @@ test('drain refuses new calls, finishes running and queued ones, then stops the 
   await drained;
   expect(pool.stats().workers.total).toBe(0);
   expect(isAlive(warm.worker)).toBe(false);
+  // It left on the shutdown message (exit code 0), not by the SIGKILL after the grace period.
+  const stopped = logger.lines.find(
+    (line) => line.msg === 'worker of echo stopped' && line.fields.worker === warm.worker,
+  );
+  expect(stopped?.fields).toMatchObject({ code: 0, signal: null });
   expect(await pool.healthCheck()).toMatchObject({ ok: false });
 });

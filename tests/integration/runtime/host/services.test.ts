@@ -11,7 +11,13 @@ afterEach(async () => {
 function supervise(script: string, options: Partial<ServiceSpec> = {}) {
   const logger = recordingLogger();
   const supervisor = new ServiceSupervisor(
-    { name: 'svc', command: process.execPath, args: ['-e', script], stopGraceMs: 2_000, ...options },
+    {
+      name: 'svc',
+      command: process.execPath,
+      args: ['-e', script],
+      stopGraceMs: 2_000,
+      ...options,
+    },
     { logger },
   );
   supervisors.push(supervisor);
@@ -19,15 +25,22 @@ function supervise(script: string, options: Partial<ServiceSpec> = {}) {
 }
 
 test('restarts a crashing command with growing backoff and forwards its output to the system channel', async () => {
-  const { supervisor, logger } = supervise("console.log('up ' + process.pid); setTimeout(() => process.exit(3), 30);", {
-    backoff: { initialMs: 50, maxMs: 1_000, factor: 2 },
-  });
+  const { supervisor, logger } = supervise(
+    "console.log('up ' + process.pid); setTimeout(() => process.exit(3), 30);",
+    {
+      backoff: { initialMs: 50, maxMs: 1_000, factor: 2 },
+    },
+  );
   supervisor.start();
   await eventually(() => supervisor.status().restarts >= 2, 5_000, 'two restarts');
 
-  const ups = logger.lines.filter((line) => line.msg.startsWith('up ') && line.fields.stream === 'stdout');
+  const ups = logger.lines.filter(
+    (line) => line.msg.startsWith('up ') && line.fields.stream === 'stdout',
+  );
   expect(new Set(ups.map((line) => line.msg)).size).toBeGreaterThanOrEqual(2);
-  const crashes = logger.lines.filter((line) => line.level === 'error' && line.msg.includes('exited with code 3'));
+  const crashes = logger.lines.filter(
+    (line) => line.level === 'error' && line.msg.includes('exited with code 3'),
+  );
   expect(crashes.map((line) => line.fields.retryInMs).slice(0, 2)).toEqual([50, 100]);
   expect(supervisor.status()).toMatchObject({ name: 'svc', lastExit: { code: 3 } });
 });
@@ -39,7 +52,9 @@ test('the backoff resets once the service was up for stableMs', async () => {
   });
   supervisor.start();
   await eventually(() => supervisor.status().restarts >= 2, 5_000, 'two restarts');
-  const delays = logger.lines.filter((line) => line.level === 'error').map((line) => line.fields.retryInMs);
+  const delays = logger.lines
+    .filter((line) => line.level === 'error')
+    .map((line) => line.fields.retryInMs);
   expect(delays.slice(0, 2)).toEqual([40, 40]);
 });
 
@@ -48,13 +63,21 @@ test('stop() ends a running service with SIGTERM and it is not restarted', async
     "process.on('SIGTERM', () => { console.log('bye'); process.exit(0); }); setInterval(() => {}, 1000); console.log('ready');",
   );
   supervisor.start();
-  await eventually(() => logger.lines.some((line) => line.msg === 'ready'), 3_000, 'the service to start');
+  await eventually(
+    () => logger.lines.some((line) => line.msg === 'ready'),
+    3_000,
+    'the service to start',
+  );
   const { pid } = supervisor.status();
   expect(supervisor.status().state).toBe('running');
   expect(supervisor.status().uptimeMs).toBeGreaterThanOrEqual(0);
 
   await supervisor.stop();
-  expect(supervisor.status()).toMatchObject({ state: 'stopped', lastExit: { code: 0 }, restarts: 0 });
+  expect(supervisor.status()).toMatchObject({
+    state: 'stopped',
+    lastExit: { code: 0 },
+    restarts: 0,
+  });
   expect(logger.lines.some((line) => line.msg === 'bye')).toBe(true);
   expect(isAlive(pid as number)).toBe(false);
   await sleep(100);
@@ -67,7 +90,11 @@ test('stop() kills a service that ignores SIGTERM after the grace period', async
     { stopGraceMs: 200 },
   );
   supervisor.start();
-  await eventually(() => logger.lines.some((line) => line.msg === 'ready'), 3_000, 'the service to start');
+  await eventually(
+    () => logger.lines.some((line) => line.msg === 'ready'),
+    3_000,
+    'the service to start',
+  );
   const started = performance.now();
   await supervisor.stop();
   expect(performance.now() - started).toBeGreaterThanOrEqual(150);
@@ -77,14 +104,20 @@ test('stop() kills a service that ignores SIGTERM after the grace period', async
 test('a command that cannot run is reported and retried with backoff, and stop() cancels the retry', async () => {
   const logger = recordingLogger();
   const supervisor = new ServiceSupervisor(
-    { name: 'ghost', command: '/nonexistent/atolye-command', backoff: { initialMs: 5_000, maxMs: 5_000, factor: 2 } },
+    {
+      name: 'ghost',
+      command: '/nonexistent/atolye-command',
+      backoff: { initialMs: 5_000, maxMs: 5_000, factor: 2 },
+    },
     { logger },
   );
   supervisors.push(supervisor);
   supervisor.start();
   await eventually(() => supervisor.status().state === 'backoff', 3_000, 'the backoff state');
   expect(supervisor.status().nextStartInMs).toBeGreaterThan(1_000);
-  expect(logger.lines.some((line) => line.level === 'error' && line.msg.includes('could not run'))).toBe(true);
+  expect(
+    logger.lines.some((line) => line.level === 'error' && line.msg.includes('could not run')),
+  ).toBe(true);
   await supervisor.stop();
   expect(supervisor.status().state).toBe('stopped');
 });

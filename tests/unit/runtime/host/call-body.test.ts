@@ -1,7 +1,8 @@
 import { parseCallBody } from '../../../../src/runtime/host/call-body.js';
 import { HttpError } from '../../../../src/runtime/host/http.js';
 
-const parse = (value: unknown) => parseCallBody(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
+const parse = (value: unknown) =>
+  parseCallBody(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
 function problemOf(value: unknown): string {
   try {
     parse(value);
@@ -16,7 +17,14 @@ function problemOf(value: unknown): string {
 }
 
 test('reads input and the known meta fields', () => {
-  const meta = { invocationId: 'inv-1', requestId: 'r', threadId: 't', runId: 'u', step: 'plan', attempt: 2 };
+  const meta = {
+    invocationId: 'inv-1',
+    requestId: 'r',
+    threadId: 't',
+    runId: 'u',
+    step: 'plan',
+    attempt: 2,
+  };
   expect(parse({ input: { a: 1 }, meta })).toEqual({ input: { a: 1 }, meta });
   expect(parse({ input: null })).toEqual({ input: null, meta: {} });
   expect(parse({ input: 'x', meta: { threadId: null } })).toEqual({ input: 'x', meta: {} });
@@ -37,5 +45,7 @@ test('refuses bodies that are not a JSON object, and a meta that is not one', ()
   expect(problemOf([1, 2])).toContain('must be a JSON object');
   expect(problemOf('null')).toContain('must be a JSON object');
   expect(problemOf({ input: 1, meta: [] })).toContain('meta: must be an object');
-  expect(problemOf({ input: 1, meta: { invocationId: 'x'.repeat(201) } })).toContain('meta.invocationId');
+  expect(problemOf({ input: 1, meta: { invocationId: 'x'.repeat(201) } })).toContain(
+    'meta.invocationId',
+  );
 });

@@ -1,6 +1,10 @@
 import { IdempotencyCache, type StoredReply } from '../../../../src/runtime/host/idempotency.js';
 
-const reply = (status: number, body = `{"n":${status}}`): StoredReply => ({ status, body, headers: {} });
+const reply = (status: number, body = `{"n":${status}}`): StoredReply => ({
+  status,
+  body,
+  headers: {},
+});
 const keepAll = () => true;
 
 test('a completed key returns its stored reply without running again', async () => {
@@ -41,7 +45,9 @@ test('replies the keep predicate refuses are forgotten, so the next call runs', 
 
 test('a failing producer is forgotten and its error reaches the caller', async () => {
   const cache = new IdempotencyCache();
-  await expect(cache.run('k', () => Promise.reject(new Error('nope')), keepAll)).rejects.toThrow('nope');
+  await expect(cache.run('k', () => Promise.reject(new Error('nope')), keepAll)).rejects.toThrow(
+    'nope',
+  );
   expect(cache.size).toBe(0);
   expect((await cache.run('k', async () => reply(200), keepAll)).replayed).toBe(false);
 });
@@ -53,13 +59,17 @@ test('replies expire after the TTL', async () => {
   now += 99;
   expect((await cache.run('k', async () => reply(201), keepAll)).reply.status).toBe(200);
   now += 2;
-  expect((await cache.run('k', async () => reply(202), keepAll))).toEqual({ reply: reply(202), replayed: false });
+  expect(await cache.run('k', async () => reply(202), keepAll)).toEqual({
+    reply: reply(202),
+    replayed: false,
+  });
 });
 
 test('keeps at most maxEntries replies, dropping the oldest (and expired ones) first', async () => {
   let now = 0;
   const cache = new IdempotencyCache({ ttlMs: 1_000, maxEntries: 3, now: () => now });
-  for (const key of ['a', 'b', 'c', 'd']) await cache.run(key, async () => reply(200, key), keepAll);
+  for (const key of ['a', 'b', 'c', 'd'])
+    await cache.run(key, async () => reply(200, key), keepAll);
   expect(cache.size).toBe(3);
   expect((await cache.run('a', async () => reply(200, 'a2'), keepAll)).replayed).toBe(false);
   expect((await cache.run('d', async () => reply(200, 'd2'), keepAll)).replayed).toBe(true);

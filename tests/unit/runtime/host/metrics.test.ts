@@ -20,7 +20,11 @@ test('outcomes come from the error code, with "error" for a handler’s own code
 });
 
 test('each host has its own registry; gauges are read from the pools at scrape time', async () => {
-  let stats: Partial<PoolStats> = { name: 'plan', queued: 3, workers: { starting: 1, idle: 2, busy: 0, stopping: 0, total: 3 } };
+  let stats: Partial<PoolStats> = {
+    name: 'plan',
+    queued: 3,
+    workers: { starting: 1, idle: 2, busy: 0, stopping: 0, total: 3 },
+  };
   const pools = [{ stats: () => stats } as unknown as Pool];
   const metrics = new HostMetrics({ pools: () => pools, processMetrics: false });
   const other = new HostMetrics({ pools: () => [], processMetrics: false });

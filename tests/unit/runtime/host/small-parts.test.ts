@@ -9,7 +9,9 @@ import type { Pool } from '../../../../src/runtime/host/types.js';
 
 test('restart delays grow by the factor from initialMs and stop at maxMs; none before a failure', () => {
   const policy = { initialMs: 100, maxMs: 1_000, factor: 2 };
-  expect([0, 1, 2, 3, 4, 5, 9].map((failures) => restartDelay(policy, failures))).toEqual([0, 100, 200, 400, 800, 1_000, 1_000]);
+  expect([0, 1, 2, 3, 4, 5, 9].map((failures) => restartDelay(policy, failures))).toEqual([
+    0, 100, 200, 400, 800, 1_000, 1_000,
+  ]);
 });
 
 test('the fifo gives items back in order, also across its compaction', () => {
@@ -49,7 +51,13 @@ test('eachLine cuts a line that never ends instead of buffering it', async () =>
 
 test('a line tail keeps the last lines and summarises a stack trace by its error line', () => {
   const tail = new LineTail(4);
-  for (const line of ['file.ts:3', "  throw new Error('x')", 'TypeError: cannot read x', '    at foo (file.ts:3)', 'Node.js v20.20.2']) {
+  for (const line of [
+    'file.ts:3',
+    "  throw new Error('x')",
+    'TypeError: cannot read x',
+    '    at foo (file.ts:3)',
+    'Node.js v20.20.2',
+  ]) {
     tail.push(line);
   }
   expect(tail.all()).toHaveLength(4);
@@ -60,11 +68,44 @@ test('a line tail keeps the last lines and summarises a stack trace by its error
   plain.push('Node.js v20.20.2');
   expect(plain.summary()).toBe('something went wrong');
   expect(new LineTail().summary()).toBeUndefined();
+  const oom = new LineTail();
+  for (const line of [
+    '<--- JS stacktrace --->',
+    'FATAL ERROR: Reached heap limit',
+    '----- Native stack trace -----',
+    ' 1: 0xb78db3 node::OOMErrorHandler',
+  ]) {
+    oom.push(line);
+  }
+  expect(oom.summary()).toBe('FATAL ERROR: Reached heap limit');
+  const frames = new LineTail();
+  for (const line of [
+    'the real reason',
+    ' 2: 0xee8300 v8::Utils',
+    '----- Native stack trace -----',
+  ])
+    frames.push(line);
+  expect(frames.summary()).toBe('the real reason');
 });
 
 test('a worker environment holds the allow-list, the host identity and the declared secrets only', () => {
-  const source = { PATH: '/bin', HOME: '/h', LANG: 'C', NODE_ENV: 'test', NODE_OPTIONS: '--inspect', ECHO_SECRET: 'e', OTHER_SECRET: 'o' };
-  expect(workerEnv({ secrets: ['ECHO_SECRET', 'MISSING_SECRET'], release: 'r1', environment: 'testing', source })).toEqual({
+  const source = {
+    PATH: '/bin',
+    HOME: '/h',
+    LANG: 'C',
+    NODE_ENV: 'test',
+    NODE_OPTIONS: '--inspect',
+    ECHO_SECRET: 'e',
+    OTHER_SECRET: 'o',
+  };
+  expect(
+    workerEnv({
+      secrets: ['ECHO_SECRET', 'MISSING_SECRET'],
+      release: 'r1',
+      environment: 'testing',
+      source,
+    }),
+  ).toEqual({
     PATH: '/bin',
     HOME: '/h',
     LANG: 'C',

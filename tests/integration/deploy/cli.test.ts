@@ -1,0 +1,250 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { main } from '../../../src/cli/main.js';
+import { createInvoker } from '../../../src/runtime/invoke.js';
+import { captureOutput } from '../../helpers/output.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { eventually, isAlive, processesUsing, recordedHostPid } from './helpers.js';
+
+// `atolye deploy | status | down` end to end, in this process, against a real daemon host: a
+// detached child that outlives the command which started it, as it does for a user.
+
+const VARIABLES = ['ATOLYE_DATA_DIR', 'ATOLYE_LOG_DIR', 'ATOLYE_HOST_PORT', 'ATOLYE_ENV'] as const;
+const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
+
+let work: ReturnType<typeof tempDir>;
+let dataDir: string;
+let outDir: string;
+
+beforeAll(() => {
+  work = tempDir('atolye-deploy-cli-');
+  dataDir = path.join(work.dir, 'data');
+  outDir = path.join(work.dir, 'dist');
+  process.env.ATOLYE_DATA_DIR = dataDir;
+  process.env.ATOLYE_LOG_DIR = path.join(work.dir, 'logs');
+  process.env.ATOLYE_HOST_PORT = '0';
+  process.env.ATOLYE_ENV = 'testing';
+});
+
+afterAll(async () => {
+  // Whatever happened above, no daemon (nor any of its workers) survives the suite.
+  const pid = recordedHostPid(dataDir);
+  if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGKILL');
+  for (const leaked of processesUsing(work.dir)) process.kill(leaked.pid, 'SIGKILL');
+  for (const name of VARIABLES) {
+    if (saved[name] === undefined) delete process.env[name];
+    else process.env[name] = saved[name];
+  }
+  work.cleanup();
+});
+
+async function atolye(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = captureOutput();
+  const code = await main(args, output);
+  return { code, stdout: output.stdout(), stderr: output.stderr() };
+}
+
+interface HostFile {
+  pid: number;
+  url: string;
+}
+
+function hostFile(): HostFile {
+  return JSON.parse(readFileSync(path.join(dataDir, 'host.json'), 'utf8')) as HostFile;
+}
+
+/** The table row of `name` in the command's output, split into its cells. */
+function row(stdout: string, name: string): string[] {
+  const line = stdout.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  if (!line) throw new Error(`no row for ${name} in:\n${stdout}`);
+  return line.trim().split(/\s{2,}/);
+}
+
+describe('atolye deploy, status and down against a daemon host', () => {
+  let first: HostFile;
+
+  it('refuses an unknown deploy target, naming the ones there are, before doing anything', async () => {
+    const result = await atolye('deploy', '--target', 'nope', '--no-typecheck', '--out', outDir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      'atolye: deploy target "nope" is not available; use one of: local',
+    );
+    expect(existsSync(outDir)).toBe(false);
+    expect(existsSync(path.join(dataDir, 'host.json'))).toBe(false);
+  });
+
+  it('deploy builds, starts a daemon host, deploys and prints the functions with their endpoints', async () => {
+    const result = await atolye('deploy', '--no-typecheck', '--out', outDir);
+    expect(result.stderr).not.toContain('atolye:');
+    expect(result.code).toBe(0);
+    first = hostFile();
+    expect(first.pid).not.toBe(process.pid);
+    expect(isAlive(first.pid)).toBe(true);
+    expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(first.url).not.toBe('http://127.0.0.1:8787');
+
+    expect(result.stderr).toContain('… building bundles');
+    expect(result.stderr).toContain('… starting the worker host');
+    expect(result.stdout).toMatch(
+      /^deployment 1 \(build [0-9a-f]{12}\) is live on a newly started host$/m,
+    );
+    const manifest = JSON.parse(readFileSync(path.join(outDir, 'manifest.json'), 'utf8')) as {
+      functions: { name: string; version: string }[];
+    };
+    const echoVersion = manifest.functions.find((fn) => fn.name === 'echo')?.version;
+    const [name, version, change, endpoint, workers, coldStart] = row(result.stdout, 'echo');
+    expect([name, version, change, endpoint, workers]).toEqual([
+      'echo',
+      echoVersion,
+      'started',
+      `${first.url}/fn/echo`,
+      '1',
+    ]);
+    expect(Number(coldStart)).toBeGreaterThan(0);
+    expect(result.stdout).toContain(`health   ${first.url}/healthz   ${first.url}/readyz`);
+
+    // The endpoint it printed answers signed calls.
+    const invoke = createInvoker({ baseUrl: first.url, secret: 'test-signing-secret', retries: 0 });
+    const reply = await invoke<{ message: string }>('echo', { message: 'hello from the cli test' });
+    expect(reply.output.message).toBe('hello from the cli test');
+    expect(reply.meta.version).toBe(echoVersion);
+  });
+
+  it('deploying the same code again keeps the running host and its workers', async () => {
+    const result = await atolye('deploy', '--no-typecheck', '--out', outDir);
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toContain('starting the worker host');
+    expect(result.stdout).toMatch(/^deployment 1 \(build [0-9a-f]{12}\) is live$/m);
+    expect(row(result.stdout, 'echo')[2]).toBe('kept');
+    expect(hostFile()).toEqual(expect.objectContaining({ pid: first.pid, url: first.url }));
+  });
+
+  it('status --json lists the host and echo with its URL', async () => {
+    const result = await atolye('status', '--json');
+    expect(result.code).toBe(0);
+    const status = JSON.parse(result.stdout) as {
+      running: boolean;
+      url: string;
+      endpoints: Record<string, string>;
+      host: { pid: number; env: string };
+      functions: { name: string; health: { status: string }; invocations: number }[];
+    };
+    expect(status).toMatchObject({
+      running: true,
+      url: first.url,
+      host: { pid: first.pid, env: 'testing' },
+    });
+    expect(status.endpoints).toMatchObject({
+      echo: `${first.url}/fn/echo`,
+      healthz: `${first.url}/healthz`,
+      readyz: `${first.url}/readyz`,
+      metrics: `${first.url}/metrics`,
+    });
+    expect(status.functions).toEqual([
+      expect.objectContaining({ name: 'echo', health: { status: 'pass' }, invocations: 1 }),
+    ]);
+  });
+
+  it('status prints a table a person can read', async () => {
+    const result = await atolye('status');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      new RegExp(`^worker host ${first.url} \\(pid ${first.pid}, up \\d+ s\\)`),
+    );
+    expect(result.stdout).toMatch(
+      /^function\s+version\s+health\s+workers\s+queued\s+calls\s+endpoint$/m,
+    );
+    const [name, , health, workers, queued, calls, endpoint] = row(result.stdout, 'echo');
+    expect([name, health, workers, queued, calls, endpoint]).toEqual([
+      'echo',
+      'pass',
+      '1 (0 busy, 1 idle)',
+      '0',
+      '1',
+      `${first.url}/fn/echo`,
+    ]);
+  });
+
+  it('down stops the daemon and its workers', async () => {
+    const workers = processesUsing(dataDir).filter((proc) => proc.pid !== first.pid);
+    expect(workers.length).toBeGreaterThan(0);
+    const result = await atolye('down');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`worker host ${first.url} stopped`);
+    expect(isAlive(first.pid)).toBe(false);
+    expect(existsSync(path.join(dataDir, 'host.json'))).toBe(false);
+    await eventually(
+      () => processesUsing(work.dir).length === 0,
+      'the workers of the stopped host are gone',
+      5_000,
+    );
+  });
+
+  it('status afterwards exits non-zero saying no host runs; down again is a no-op', async () => {
+    const human = await atolye('status');
+    expect(human.code).toBe(1);
+    expect(human.stdout).toBe('');
+    expect(human.stderr).toBe('atolye: no worker host is running; start one with `npm run deploy`');
+
+    const json = await atolye('status', '--json');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toEqual({ running: false });
+
+    const down = await atolye('down');
+    expect(down.code).toBe(0);
+    expect(down.stdout).toBe('no worker host is running');
+  });
+
+  it('deploy fails fast, quoting the host, when the host cannot listen; nothing it restored stays', async () => {
+    // The data folder still holds the echo deployment, which the new daemon restores before it
+    // finds its port taken.
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    process.env.ATOLYE_HOST_PORT = String(port);
+    try {
+      const started = Date.now();
+      const result = await atolye('deploy', '--no-typecheck', '--out', outDir);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('the worker host exited with status 1 while starting');
+      expect(result.stderr).toContain(`cannot listen on 127.0.0.1:${port}`);
+      // The daemon's own words, not a stack trace, and well before the 30 s start timeout.
+      expect(result.stderr).not.toContain('UVException');
+      expect(Date.now() - started).toBeLessThan(20_000);
+      await eventually(
+        () => processesUsing(work.dir).length === 0,
+        'the failed host and its workers are gone',
+        5_000,
+      );
+    } finally {
+      process.env.ATOLYE_HOST_PORT = '0';
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('deploy refuses to start a second host while an unresponsive one lives', async () => {
+    // A process whose command line names atolye, standing in for a hung host.
+    const hung = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'atolye-hung-host'], {
+      stdio: 'ignore',
+    });
+    try {
+      mkdirSync(dataDir, { recursive: true });
+      writeFileSync(
+        path.join(dataDir, 'host.json'),
+        JSON.stringify({ pid: hung.pid, url: 'http://127.0.0.1:1', startedAt: new Date().toISOString() }),
+      );
+      const result = await atolye('deploy', '--no-typecheck', '--out', outDir);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`a worker host (pid ${String(hung.pid)}`);
+      expect(result.stderr).toContain('does not answer /healthz');
+      expect(hostFile().pid).toBe(hung.pid);
+    } finally {
+      hung.kill('SIGKILL');
+      rmSync(path.join(dataDir, 'host.json'), { force: true });
+    }
+  });
+});
