@@ -3,7 +3,12 @@ import path from 'node:path';
 import type { Metafile } from 'esbuild';
 import { projectRoot } from '../../src/config/paths.js';
 import { largestInputs } from '../../src/runtime/bundle/budget.js';
-import { bundleBudget, buildFunctions, META_FILE, type Manifest } from '../../src/runtime/bundle/index.js';
+import {
+  bundleBudget,
+  buildFunctions,
+  META_FILE,
+  type Manifest,
+} from '../../src/runtime/bundle/index.js';
 import type { BenchContext, Benchmark } from './harness.js';
 import type { Figure } from './report.js';
 
@@ -19,7 +24,14 @@ export const bundleSize: Benchmark = {
   async run(ctx) {
     const dist = await ctx.dist();
     const floor = await floorBundle(ctx);
-    const figures: Figure[] = [{ name: 'baseline: empty function bundle', value: floor.bytes / KB, unit: 'KB', note: floor.largest }];
+    const figures: Figure[] = [
+      {
+        name: 'baseline: empty function bundle',
+        value: floor.bytes / KB,
+        unit: 'KB',
+        note: floor.largest,
+      },
+    ];
     for (const fn of dist.manifest.functions) {
       const budget = bundleBudget(fn);
       figures.push({
@@ -36,7 +48,9 @@ export const bundleSize: Benchmark = {
 };
 
 function largest(outDir: string, entry: string): string {
-  const metafile = JSON.parse(readFileSync(path.join(outDir, path.posix.dirname(entry), META_FILE), 'utf8')) as Metafile;
+  const metafile = JSON.parse(
+    readFileSync(path.join(outDir, path.posix.dirname(entry), META_FILE), 'utf8'),
+  ) as Metafile;
   return largestInputs(metafile, 4)
     .map((input) => `${input.input} ${(input.bytes / KB).toFixed(0)} KB`)
     .join(', ');

@@ -3,7 +3,15 @@ import path from 'node:path';
 import { createLogging } from '../../src/logging/index.js';
 import { MODEL_KEY_SECRET, type ManifestFunction } from '../../src/runtime/bundle/index.js';
 import { FunctionPool, hostLogger, type HostLogger } from '../../src/runtime/host/index.js';
-import { benchConfig, exited, STAMP, withTimeout, WORKER_EXEC_ARGV, type BenchContext, type Benchmark } from './harness.js';
+import {
+  benchConfig,
+  exited,
+  STAMP,
+  withTimeout,
+  WORKER_EXEC_ARGV,
+  type BenchContext,
+  type Benchmark,
+} from './harness.js';
 import type { Figure } from './report.js';
 import { summarize, type Summary } from './stats.js';
 
@@ -13,7 +21,8 @@ const SAMPLE_MAX_MS = 15_000;
 const INPUTS: Record<string, unknown> = { echo: { message: 'hello' } };
 
 /** A function that declares a model API key calls the model (the same rule as the bundle budget). */
-const isModelCalling = (fn: ManifestFunction): boolean => fn.secrets.some((secret) => MODEL_KEY_SECRET.test(secret));
+const isModelCalling = (fn: ManifestFunction): boolean =>
+  fn.secrets.some((secret) => MODEL_KEY_SECRET.test(secret));
 
 /**
  * Cold start per function: a call arrives at a fresh pool (minWorkers 0), which forks a worker for
@@ -34,7 +43,10 @@ export const coldStart: Benchmark = {
     writeFileSync(emptyEsm, "process.send('ready');\n");
     const nodeExit: number[] = [];
     const firstMessage: number[] = [];
-    const perFunction = new Map<string, { total: number[]; workerStart: number[]; statuses: number[] }>();
+    const perFunction = new Map<
+      string,
+      { total: number[]; workerStart: number[]; statuses: number[] }
+    >();
     try {
       for (let sample = 0; sample < SAMPLES; sample += 1) {
         nodeExit.push(await timeNodeExit(ctx));
@@ -42,13 +54,22 @@ export const coldStart: Benchmark = {
         for (const fn of dist.manifest.functions) {
           const into = perFunction.get(fn.name) ?? { total: [], workerStart: [], statuses: [] };
           perFunction.set(fn.name, into);
-          const pool = new FunctionPool(dist.spec(fn.name, { minWorkers: 0 }), { stamp: STAMP, logger });
+          const pool = new FunctionPool(dist.spec(fn.name, { minWorkers: 0 }), {
+            stamp: STAMP,
+            logger,
+          });
           const seen = startMs.length;
           const started = performance.now();
-          const result = await withTimeout(pool.invoke(INPUTS[fn.name] ?? {}), SAMPLE_MAX_MS, `cold call of ${fn.name}`);
+          const result = await withTimeout(
+            pool.invoke(INPUTS[fn.name] ?? {}),
+            SAMPLE_MAX_MS,
+            `cold call of ${fn.name}`,
+          );
           into.total.push(performance.now() - started);
-          if (!result.coldStart) throw new Error(`the call of ${fn.name} on a fresh pool was not a cold start`);
-          if (!result.ok && result.status !== 400) throw new Error(`${fn.name} failed: ${result.error.message}`);
+          if (!result.coldStart)
+            throw new Error(`the call of ${fn.name} on a fresh pool was not a cold start`);
+          if (!result.ok && result.status !== 400)
+            throw new Error(`${fn.name} failed: ${result.error.message}`);
           into.statuses.push(result.ok ? 200 : result.status);
           if (startMs.length > seen) into.workerStart.push(startMs.at(-1) as number);
           await withTimeout(pool.drain(), SAMPLE_MAX_MS, `draining ${fn.name}`);
@@ -68,7 +89,12 @@ export const coldStart: Benchmark = {
         note: 'a one-line ESM file that sends one message, with the worker flags (--max-old-space-size, --enable-source-maps)',
       },
     ];
-    const details: Record<string, unknown> = { samples: SAMPLES, nodeExit: nodeExitS, firstMessage: firstMessageS, functions: {} };
+    const details: Record<string, unknown> = {
+      samples: SAMPLES,
+      nodeExit: nodeExitS,
+      firstMessage: firstMessageS,
+      functions: {},
+    };
     for (const fn of dist.manifest.functions) {
       const measured = perFunction.get(fn.name);
       if (!measured) continue;
@@ -87,9 +113,18 @@ export const coldStart: Benchmark = {
           target,
           note: `fork → ready p50 ${workerStart.p50.toFixed(1)} ms (from the pool's "worker started" log), replies ${[...new Set(measured.statuses)].join('/')}`,
         },
-        { name: `${fn.name} cold start p90`, value: total.p90, unit: 'ms', baseline: { ...baseline, value: firstMessageS.p90 }, target },
+        {
+          name: `${fn.name} cold start p90`,
+          value: total.p90,
+          unit: 'ms',
+          baseline: { ...baseline, value: firstMessageS.p90 },
+          target,
+        },
       );
-      (details.functions as Record<string, { total: Summary; workerStart: Summary }>)[fn.name] = { total, workerStart };
+      (details.functions as Record<string, { total: Summary; workerStart: Summary }>)[fn.name] = {
+        total,
+        workerStart,
+      };
     }
     return { figures, details };
   },
@@ -120,8 +155,16 @@ async function timeNodeExit(ctx: BenchContext): Promise<number> {
 
 async function timeFirstMessage(ctx: BenchContext, file: string): Promise<number> {
   const started = performance.now();
-  const child = ctx.fork(file, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: {}, execArgv: WORKER_EXEC_ARGV(128) });
-  await withTimeout(new Promise((resolve) => child.once('message', resolve)), SAMPLE_MAX_MS, 'the ESM child sent nothing');
+  const child = ctx.fork(file, [], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: {},
+    execArgv: WORKER_EXEC_ARGV(128),
+  });
+  await withTimeout(
+    new Promise((resolve) => child.once('message', resolve)),
+    SAMPLE_MAX_MS,
+    'the ESM child sent nothing',
+  );
   const elapsed = performance.now() - started;
   child.kill();
   await exited(child);

@@ -1,4 +1,10 @@
-import { fork, spawn, type ChildProcess, type ForkOptions, type SpawnOptions } from 'node:child_process';
+import {
+  fork,
+  spawn,
+  type ChildProcess,
+  type ForkOptions,
+  type SpawnOptions,
+} from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,7 +28,10 @@ import type { Figure } from './report.js';
 export const SECRET = 'bench-signing-secret';
 export const STAMP = { env: 'testing', release: 'bench' };
 /** The flags every worker gets (worker-process.ts), given to baseline children too for a fair start. */
-export const WORKER_EXEC_ARGV = (memoryMb: number): string[] => [`--max-old-space-size=${memoryMb}`, '--enable-source-maps'];
+export const WORKER_EXEC_ARGV = (memoryMb: number): string[] => [
+  `--max-old-space-size=${memoryMb}`,
+  '--enable-source-maps',
+];
 
 export interface BuiltDist {
   outDir: string;
@@ -58,7 +67,8 @@ export function createHarness(): Harness {
     return child;
   };
   const killAll = (): void => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const child of children)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
   process.once('exit', killAll);
   const harness: Harness = {
@@ -125,7 +135,11 @@ export interface HostFixture {
  * The worker host as startHost wires it (gateway + Registry + FunctionPool, real channel files,
  * signing on), in this process, on an ephemeral loopback port, serving one function.
  */
-export async function startHostFixture(ctx: BenchContext, name: string, limits: Partial<Limits> = {}): Promise<HostFixture> {
+export async function startHostFixture(
+  ctx: BenchContext,
+  name: string,
+  limits: Partial<Limits> = {},
+): Promise<HostFixture> {
   const dist = await ctx.dist();
   const logDir = ctx.dir(`host-logs-${name}`);
   const config = benchConfig(logDir);
@@ -163,7 +177,10 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, message: s
   try {
     return await Promise.race([
       promise,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${message} (after ${ms} ms)`)), ms))),
+      new Promise<never>(
+        (_, reject) =>
+          (timer = setTimeout(() => reject(new Error(`${message} (after ${ms} ms)`)), ms)),
+      ),
     ]);
   } finally {
     clearTimeout(timer);
@@ -195,7 +212,8 @@ export async function procCpuMs(pid: number): Promise<number | undefined> {
 /** USER_HZ: 100 on every Linux this runs on. */
 const CLOCK_TICKS = 100;
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One benchmark: run() measures and returns its figures (each with a baseline from the same run). */
 export interface Benchmark {

@@ -24,15 +24,21 @@ export function signedPost(
     'x-request-id': invocationId,
     'idempotency-key': invocationId,
   };
-  if (secret !== undefined) Object.assign(headers, signatureHeaders(secret, { method: 'POST', path: fnPath, body }));
+  if (secret !== undefined)
+    Object.assign(headers, signatureHeaders(secret, { method: 'POST', path: fnPath, body }));
   return new Promise((resolve, reject) => {
-    const request = http.request({ agent, host: '127.0.0.1', port, method: 'POST', path: fnPath, headers }, (response) => {
-      response.resume();
-      response.once('end', () => resolve(response.statusCode ?? 0));
-      response.once('error', reject);
-    });
+    const request = http.request(
+      { agent, host: '127.0.0.1', port, method: 'POST', path: fnPath, headers },
+      (response) => {
+        response.resume();
+        response.once('end', () => resolve(response.statusCode ?? 0));
+        response.once('error', reject);
+      },
+    );
     request.once('error', reject);
-    request.setTimeout(CALL_TIMEOUT_MS, () => request.destroy(new Error(`no reply from ${fnPath} within ${CALL_TIMEOUT_MS} ms`)));
+    request.setTimeout(CALL_TIMEOUT_MS, () =>
+      request.destroy(new Error(`no reply from ${fnPath} within ${CALL_TIMEOUT_MS} ms`)),
+    );
     request.end(body);
   });
 }

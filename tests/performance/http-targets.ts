@@ -25,10 +25,15 @@ async function closeServer(server: http.Server): Promise<void> {
   await closed;
 }
 
-function readJson(req: http.IncomingMessage, onBody: (body: { input?: { message?: string } }) => void): void {
+function readJson(
+  req: http.IncomingMessage,
+  onBody: (body: { input?: { message?: string } }) => void,
+): void {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.once('end', () => onBody(JSON.parse(Buffer.concat(chunks).toString('utf8')) as { input?: { message?: string } }));
+  req.once('end', () =>
+    onBody(JSON.parse(Buffer.concat(chunks).toString('utf8')) as { input?: { message?: string } }),
+  );
 }
 
 /** A plain node:http server that reads the JSON body and answers at once: HTTP plus client, nothing else. */
@@ -55,8 +60,16 @@ process.send({ t: 'ready' });
 export async function startBarePrototype(ctx: BenchContext): Promise<HttpTarget> {
   const file = path.join(ctx.dir('bare-prototype'), 'bare-child.mjs');
   writeFileSync(file, BARE_CHILD);
-  const child: ChildProcess = ctx.fork(file, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: {}, execArgv: [] });
-  await withTimeout(new Promise((resolve) => child.once('message', resolve)), 10_000, 'the bare prototype child did not start');
+  const child: ChildProcess = ctx.fork(file, [], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: {},
+    execArgv: [],
+  });
+  await withTimeout(
+    new Promise((resolve) => child.once('message', resolve)),
+    10_000,
+    'the bare prototype child did not start',
+  );
   const pending = new Map<string, (output: unknown) => void>();
   let sequence = 0;
   child.on('message', (message: { id?: string; output?: unknown }) => {

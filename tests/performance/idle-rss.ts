@@ -1,7 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FunctionPool, silentLogger } from '../../src/runtime/host/index.js';
-import { exited, procRss, sleep, STAMP, withTimeout, WORKER_EXEC_ARGV, type BenchContext, type Benchmark } from './harness.js';
+import {
+  exited,
+  procRss,
+  sleep,
+  STAMP,
+  withTimeout,
+  WORKER_EXEC_ARGV,
+  type BenchContext,
+  type Benchmark,
+} from './harness.js';
 import type { Figure } from './report.js';
 import { summarize } from './stats.js';
 
@@ -23,11 +32,19 @@ export const idleRss: Benchmark = {
     const dist = await ctx.dist();
     const baseline = await idleChildRss(ctx);
     const figures: Figure[] = [
-      { name: 'baseline: idle node child with IPC (VmRSS)', value: baseline / MB, unit: 'MB', note: 'same flags as a worker' },
+      {
+        name: 'baseline: idle node child with IPC (VmRSS)',
+        value: baseline / MB,
+        unit: 'MB',
+        note: 'same flags as a worker',
+      },
     ];
     const details: Record<string, unknown> = { baselineBytes: baseline, functions: {} };
     for (const fn of dist.manifest.functions) {
-      const pool = new FunctionPool(dist.spec(fn.name, { minWorkers: 1, idleMs: 600_000 }), { stamp: STAMP, logger: silentLogger });
+      const pool = new FunctionPool(dist.spec(fn.name, { minWorkers: 1, idleMs: 600_000 }), {
+        stamp: STAMP,
+        logger: silentLogger,
+      });
       try {
         await withTimeout(pool.start(), 15_000, `starting ${fn.name}`);
         for (let i = 0; i < WARM_CALLS; i += 1) await pool.invoke(INPUTS[fn.name] ?? {});
@@ -65,9 +82,17 @@ async function idleChildRss(ctx: BenchContext): Promise<number> {
   const file = path.join(ctx.dir('idle-rss'), 'idle-child.mjs');
   // The listener keeps the channel, and so the process, alive.
   writeFileSync(file, "process.on('message', () => {});\nprocess.send('ready');\n");
-  const child = ctx.fork(file, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: {}, execArgv: WORKER_EXEC_ARGV(128) });
+  const child = ctx.fork(file, [], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: {},
+    execArgv: WORKER_EXEC_ARGV(128),
+  });
   try {
-    await withTimeout(new Promise((resolve) => child.once('message', resolve)), 10_000, 'the idle child did not start');
+    await withTimeout(
+      new Promise((resolve) => child.once('message', resolve)),
+      10_000,
+      'the idle child did not start',
+    );
     await sleep(SETTLE_MS);
     const readings: number[] = [];
     for (let i = 0; i < READINGS; i += 1) {

@@ -38,28 +38,47 @@ export const invokeOverhead: Benchmark = {
     const plain = await startPlainServer();
     const bare = await startBarePrototype(ctx);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const invoke = createInvoker({ baseUrl: host.url, secret: SECRET, retries: 0, timeoutMs: 10_000 });
+    const invoke = createInvoker({
+      baseUrl: host.url,
+      secret: SECRET,
+      retries: 0,
+      timeoutMs: 10_000,
+    });
     const client = await startLoadClient(ctx);
     const expect200 = (status: number): void => {
       if (status !== 200) throw new Error(`expected 200, got ${status}`);
     };
     try {
-      const local = (call: () => Promise<unknown>): Variant => async (calls, maxMs) => {
-        const samples: number[] = [];
-        const until = performance.now() + maxMs;
-        for (let i = 0; i < calls && performance.now() < until; i += 1) {
-          const started = performance.now();
-          await call();
-          samples.push(performance.now() - started);
-        }
-        return samples;
-      };
-      const remote = (call: Pick<LoadCommand, 'port' | 'secret'>): Variant => async (calls, maxMs) => {
-        const result = await client.drive({ ...call, path: '/fn/echo', concurrency: 1, calls, maxMs, samples: true });
-        const failed = Object.entries(result.failed);
-        if (failed.length > 0) throw new Error(`calls from the client process failed: ${JSON.stringify(result.failed)}`);
-        return result.samples ?? [];
-      };
+      const local =
+        (call: () => Promise<unknown>): Variant =>
+        async (calls, maxMs) => {
+          const samples: number[] = [];
+          const until = performance.now() + maxMs;
+          for (let i = 0; i < calls && performance.now() < until; i += 1) {
+            const started = performance.now();
+            await call();
+            samples.push(performance.now() - started);
+          }
+          return samples;
+        };
+      const remote =
+        (call: Pick<LoadCommand, 'port' | 'secret'>): Variant =>
+        async (calls, maxMs) => {
+          const result = await client.drive({
+            ...call,
+            path: '/fn/echo',
+            concurrency: 1,
+            calls,
+            maxMs,
+            samples: true,
+          });
+          const failed = Object.entries(result.failed);
+          if (failed.length > 0)
+            throw new Error(
+              `calls from the client process failed: ${JSON.stringify(result.failed)}`,
+            );
+          return result.samples ?? [];
+        };
       const variants: Record<string, Variant> = {
         direct: local(async () => {
           const input = echo.input.safeParse(INPUT);
@@ -76,10 +95,16 @@ export const invokeOverhead: Benchmark = {
           const result = await host.pool.invoke(INPUT);
           if (!result.ok) throw new Error(`pool.invoke failed: ${result.error.message}`);
         }),
-        hostRaw: local(async () => expect200(await signedPost(agent, host.port, '/fn/echo', INPUT, SECRET))),
+        hostRaw: local(async () =>
+          expect200(await signedPost(agent, host.port, '/fn/echo', INPUT, SECRET)),
+        ),
         hostInvoker: local(() => invoke('echo', INPUT)),
-        plainRaw: local(async () => expect200(await signedPost(agent, plain.port, '/fn/echo', INPUT, undefined))),
-        bareRaw: local(async () => expect200(await signedPost(agent, bare.port, '/fn/echo', INPUT, undefined))),
+        plainRaw: local(async () =>
+          expect200(await signedPost(agent, plain.port, '/fn/echo', INPUT, undefined)),
+        ),
+        bareRaw: local(async () =>
+          expect200(await signedPost(agent, bare.port, '/fn/echo', INPUT, undefined)),
+        ),
         hostRemote: remote({ port: host.port, secret: SECRET }),
         plainRemote: remote({ port: plain.port }),
         bareRemote: remote({ port: bare.port }),
@@ -91,11 +116,18 @@ export const invokeOverhead: Benchmark = {
           (samples.get(name) as number[]).push(...(await measure(ROUND_CALLS, ROUND_MAX_MS)));
         }
       }
-      const s = Object.fromEntries([...samples].map(([name, values]) => [name, summarize(values)])) as Record<
-        keyof typeof variants,
-        Summary
-      >;
-      return { figures: figures(s), details: { calls: ROUNDS * ROUND_CALLS, rounds: ROUNDS, summaries: s, stats: host.pool.stats() } };
+      const s = Object.fromEntries(
+        [...samples].map(([name, values]) => [name, summarize(values)]),
+      ) as Record<keyof typeof variants, Summary>;
+      return {
+        figures: figures(s),
+        details: {
+          calls: ROUNDS * ROUND_CALLS,
+          rounds: ROUNDS,
+          summaries: s,
+          stats: host.pool.stats(),
+        },
+      };
     } finally {
       agent.destroy();
       await client.stop();
@@ -124,12 +156,18 @@ function figures(s: Record<string, Summary>): Figure[] {
         name: `added ${p}, host, ${caller.label}`,
         value: added(caller.variant, p),
         unit: 'ms',
-        baseline: { name: `bare prototype, ${caller.bare === 'bareRaw' ? 'same process' : 'own process'}`, value: added(caller.bare, p) },
+        baseline: {
+          name: `bare prototype, ${caller.bare === 'bareRaw' ? 'same process' : 'own process'}`,
+          value: added(caller.bare, p),
+        },
         target,
+        note:
+          out.length === 2
+            ? "host pN − direct pN; every HTTP caller sends the invoke client's signed body and headers"
+            : undefined,
       });
     }
   }
-  out[2] = { ...(out[2] as Figure), note: 'host pN − direct pN; every HTTP caller sends the invoke client\'s signed body and headers' };
   out.push(
     {
       name: 'invoke client over raw client p50',
@@ -141,17 +179,31 @@ function figures(s: Record<string, Summary>): Figure[] {
       name: 'host over plain node:http p50, same process',
       value: get('hostRaw').p50 - get('plainRaw').p50,
       unit: 'ms',
-      baseline: { name: 'bare prototype over plain', value: get('bareRaw').p50 - get('plainRaw').p50 },
+      baseline: {
+        name: 'bare prototype over plain',
+        value: get('bareRaw').p50 - get('plainRaw').p50,
+      },
       note: 'what the host itself adds to HTTP: signing, routing, idempotency, pool, IPC, worker validation, logs',
     },
     {
       name: 'host over plain node:http p50, own process',
       value: get('hostRemote').p50 - get('plainRemote').p50,
       unit: 'ms',
-      baseline: { name: 'bare prototype over plain', value: get('bareRemote').p50 - get('plainRemote').p50 },
+      baseline: {
+        name: 'bare prototype over plain',
+        value: get('bareRemote').p50 - get('plainRemote').p50,
+      },
     },
-    { name: 'plain node:http p50, same process (HTTP floor)', value: added('plainRaw', 'p50'), unit: 'ms' },
-    { name: 'plain node:http p50, own process (HTTP floor)', value: added('plainRemote', 'p50'), unit: 'ms' },
+    {
+      name: 'plain node:http p50, same process (HTTP floor)',
+      value: added('plainRaw', 'p50'),
+      unit: 'ms',
+    },
+    {
+      name: 'plain node:http p50, own process (HTTP floor)',
+      value: added('plainRemote', 'p50'),
+      unit: 'ms',
+    },
     { name: 'pool.invoke p50, no HTTP (IPC + worker)', value: added('pool', 'p50'), unit: 'ms' },
     { name: 'pool.invoke p99, no HTTP', value: added('pool', 'p99'), unit: 'ms' },
   );

@@ -46,7 +46,13 @@ async function run(command: LoadCommand): Promise<LoadResult> {
         const callStarted = performance.now();
         let status: number;
         try {
-          status = await signedPost(agent, command.port, command.path, { message: 'hello' }, command.secret);
+          status = await signedPost(
+            agent,
+            command.port,
+            command.path,
+            { message: 'hello' },
+            command.secret,
+          );
         } catch {
           status = 0;
         }

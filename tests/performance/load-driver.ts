@@ -20,7 +20,11 @@ export async function startLoadClient(ctx: BenchContext): Promise<LoadClient> {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  await withTimeout(new Promise((resolve) => child.once('message', resolve)), 20_000, 'the load client did not start');
+  await withTimeout(
+    new Promise((resolve) => child.once('message', resolve)),
+    20_000,
+    'the load client did not start',
+  );
   const drive = (command: LoadCommand): Promise<LoadResult> =>
     withTimeout(
       new Promise<LoadResult>((resolve, reject) => {
@@ -39,7 +43,9 @@ export async function startLoadClient(ctx: BenchContext): Promise<LoadClient> {
     drive,
     async stop() {
       if (child.connected) child.disconnect();
-      await withTimeout(exited(child), 5_000, 'the load client did not exit').catch(() => child.kill('SIGKILL'));
+      await withTimeout(exited(child), 5_000, 'the load client did not exit').catch(() =>
+        child.kill('SIGKILL'),
+      );
     },
   };
 }

@@ -4,7 +4,14 @@ import { gunzipSync } from 'node:zlib';
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
 import { createLogging, withLogContext, CHANNELS } from '../../src/logging/index.js';
-import { benchConfig, sleep, STAMP, withTimeout, type BenchContext, type Benchmark } from './harness.js';
+import {
+  benchConfig,
+  sleep,
+  STAMP,
+  withTimeout,
+  type BenchContext,
+  type Benchmark,
+} from './harness.js';
 import type { Figure } from './report.js';
 
 const LINES = 200_000;
@@ -34,8 +41,10 @@ export const logThroughput: Benchmark = {
       plain.push(await plainWinston(ctx));
       channels.push(await fourChannels(ctx));
     }
-    const rate = (rounds: Round[]): number => (rounds.length * LINES * 1000) / rounds.reduce((sum, r) => sum + r.ms, 0);
-    const lost = (rounds: Round[]): number => rounds.reduce((sum, r) => sum + (LINES - r.linesOnDisk), 0);
+    const rate = (rounds: Round[]): number =>
+      (rounds.length * LINES * 1000) / rounds.reduce((sum, r) => sum + r.ms, 0);
+    const lost = (rounds: Round[]): number =>
+      rounds.reduce((sum, r) => sum + (LINES - r.linesOnDisk), 0);
     const figures: Figure[] = [
       {
         name: `four channels, ${LINES.toLocaleString('en-US')} lines, incl. close()`,
@@ -66,7 +75,13 @@ async function fourChannels(ctx: BenchContext): Promise<Round> {
   const loggers = CHANNELS.map((channel) => logging.log(channel));
   const started = performance.now();
   await withLogContext(CONTEXT, () =>
-    produce((i) => (loggers[i % loggers.length] as (typeof loggers)[number]).info('benchmark line', { i, tool: 'write_file', bytes: 1234 })),
+    produce((i) =>
+      (loggers[i % loggers.length] as (typeof loggers)[number]).info('benchmark line', {
+        i,
+        tool: 'write_file',
+        bytes: 1234,
+      }),
+    ),
   );
   await withTimeout(logging.close(), CLOSE_MAX_MS, 'closing the four channels');
   const ms = performance.now() - started;
@@ -90,7 +105,9 @@ async function plainWinston(ctx: BenchContext): Promise<Round> {
     transports: [transport],
   });
   const started = performance.now();
-  await produce((i) => logger.info('benchmark line', { channel: 'agent', i, tool: 'write_file', bytes: 1234 }));
+  await produce((i) =>
+    logger.info('benchmark line', { channel: 'agent', i, tool: 'write_file', bytes: 1234 }),
+  );
   const finished = new Promise<void>((resolve) => transport.once('finish', () => resolve()));
   await withTimeout(
     new Promise<void>((resolve) => {
@@ -114,7 +131,9 @@ function countLines(dir: string): number {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (!entry.isFile() || !/\.log(\.gz)?$/.test(entry.name)) continue;
     const raw = readFileSync(path.join(dir, entry.name));
-    const text = entry.name.endsWith('.gz') ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+    const text = entry.name.endsWith('.gz')
+      ? gunzipSync(raw).toString('utf8')
+      : raw.toString('utf8');
     for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines += 1;
     if (text.length > 0 && !text.endsWith('\n')) lines += 1;
   }

@@ -56,16 +56,21 @@ export function formatNumber(value: number): string {
   return value.toFixed(3);
 }
 
-const withUnit = (value: number, unit: string): string => `${formatNumber(value)} ${unit}`.trimEnd();
+const withUnit = (value: number, unit: string): string =>
+  `${formatNumber(value)} ${unit}`.trimEnd();
 
 function row(figure: Figure): string[] {
   const times = ratio(figure);
   return [
     figure.name,
     withUnit(figure.value, figure.unit),
-    figure.baseline ? `${withUnit(figure.baseline.value, figure.unit)} (${figure.baseline.name})` : '',
+    figure.baseline
+      ? `${withUnit(figure.baseline.value, figure.unit)} (${figure.baseline.name})`
+      : '',
     times === undefined ? '' : `×${times.toFixed(2)}`,
-    figure.target ? `${figure.target.op === '<=' ? '≤' : '≥'} ${withUnit(figure.target.value, figure.unit)}` : '',
+    figure.target
+      ? `${figure.target.op === '<=' ? '≤' : '≥'} ${withUnit(figure.target.value, figure.unit)}`
+      : '',
     verdict(figure),
   ];
 }
@@ -79,15 +84,23 @@ export function formatTable(result: BenchmarkResult): string {
   if (result.error) return `${title}\n   CRASHED: ${result.error}`;
   const header = ['figure', 'value', 'baseline (same run)', 'ratio', 'target', ''];
   const rows = [header, ...result.figures.map(row)];
-  const widths = header.map((_, column) => Math.max(...rows.map((cells) => (cells[column] ?? '').length)));
+  const widths = header.map((_, column) =>
+    Math.max(...rows.map((cells) => (cells[column] ?? '').length)),
+  );
   const lines = rows.map((cells) =>
     cells
-      .map((cell, column) => (column === 1 || column === 3 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0)))
+      .map((cell, column) =>
+        column === 1 || column === 3
+          ? cell.padStart(widths[column] ?? 0)
+          : cell.padEnd(widths[column] ?? 0),
+      )
       .join('  ')
       .trimEnd(),
   );
   lines.splice(1, 0, widths.map((width) => '-'.repeat(width)).join('  '));
-  const notes = result.figures.filter((figure) => figure.note).map((figure) => `   * ${figure.name}: ${figure.note}`);
+  const notes = result.figures
+    .filter((figure) => figure.note)
+    .map((figure) => `   * ${figure.name}: ${figure.note}`);
   return [title, ...lines.map((line) => `   ${line}`), ...notes].join('\n');
 }
 

@@ -14,17 +14,27 @@ import { logThroughput } from './log-throughput.js';
 import { formatTable, machine, verdict, writeJson, type BenchmarkResult } from './report.js';
 import { throughput } from './throughput.js';
 
-const BENCHMARKS: Benchmark[] = [bundleSize, coldStart, invokeOverhead, throughput, idleRss, logThroughput];
+const BENCHMARKS: Benchmark[] = [
+  bundleSize,
+  coldStart,
+  invokeOverhead,
+  throughput,
+  idleRss,
+  logThroughput,
+];
 /** The whole run ends here even if something hangs; each benchmark bounds its own loops well below it. */
 const RUN_MAX_MS = 8 * 60_000;
 
 async function main(names: string[]): Promise<number> {
   const unknown = names.filter((name) => !BENCHMARKS.some((bench) => bench.name === name));
   if (unknown.length > 0) {
-    console.error(`unknown benchmark ${unknown.join(', ')}; there are: ${BENCHMARKS.map((bench) => bench.name).join(', ')}`);
+    console.error(
+      `unknown benchmark ${unknown.join(', ')}; there are: ${BENCHMARKS.map((bench) => bench.name).join(', ')}`,
+    );
     return 64;
   }
-  const selected = names.length === 0 ? BENCHMARKS : BENCHMARKS.filter((bench) => names.includes(bench.name));
+  const selected =
+    names.length === 0 ? BENCHMARKS : BENCHMARKS.filter((bench) => names.includes(bench.name));
   const harness = createHarness();
   const watchdog = setTimeout(() => {
     console.error(`benchmarks still running after ${RUN_MAX_MS / 1000} s: giving up`);
@@ -32,7 +42,12 @@ async function main(names: string[]): Promise<number> {
     process.exit(1);
   }, RUN_MAX_MS).unref();
   const info = machine();
-  console.log(`node ${info.node}, ${info.cpus} CPUs (${info.cpuModel}), load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  console.log(
+    `node ${info.node}, ${info.cpus} CPUs (${info.cpuModel}), load average ${os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}`,
+  );
   const results: BenchmarkResult[] = [];
   try {
     for (const bench of selected) {
@@ -42,7 +57,14 @@ async function main(names: string[]): Promise<number> {
       let result: BenchmarkResult;
       try {
         const outcome = await bench.run(harness);
-        result = { name: bench.name, description: bench.description, startedAt, durationMs: 0, loadavg: { before, after: [] }, ...outcome };
+        result = {
+          name: bench.name,
+          description: bench.description,
+          startedAt,
+          durationMs: 0,
+          loadavg: { before, after: [] },
+          ...outcome,
+        };
       } catch (error) {
         result = {
           name: bench.name,
@@ -59,17 +81,35 @@ async function main(names: string[]): Promise<number> {
       result.loadavg.after = os.loadavg();
       results.push(result);
       console.log(`\n${formatTable(result)}`);
-      writeJson(bench.name, { machine: info, ...result, verdicts: result.figures.map((figure) => [figure.name, verdict(figure)]) });
+      writeJson(bench.name, {
+        machine: info,
+        ...result,
+        verdicts: result.figures.map((figure) => [figure.name, verdict(figure)]),
+      });
     }
   } finally {
     clearTimeout(watchdog);
     harness.cleanup();
   }
-  const missed = results.flatMap((result) => result.figures.filter((figure) => verdict(figure) === 'MISS').map((figure) => `${result.name}: ${figure.name}`));
+  const missed = results.flatMap((result) =>
+    result.figures
+      .filter((figure) => verdict(figure) === 'MISS')
+      .map((figure) => `${result.name}: ${figure.name}`),
+  );
   const crashed = results.filter((result) => result.error);
-  console.log(`\nload average at the end ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}; results in bench-results/`);
-  console.log(missed.length === 0 ? 'every figure with a target met it' : `missed targets (informational):\n  ${missed.join('\n  ')}`);
-  if (crashed.length > 0) console.error(`crashed: ${crashed.map((result) => result.name).join(', ')}`);
+  console.log(
+    `\nload average at the end ${os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}; results in bench-results/`,
+  );
+  console.log(
+    missed.length === 0
+      ? 'every figure with a target met it'
+      : `missed targets (informational):\n  ${missed.join('\n  ')}`,
+  );
+  if (crashed.length > 0)
+    console.error(`crashed: ${crashed.map((result) => result.name).join(', ')}`);
   return crashed.length > 0 ? 1 : 0;
 }
 

@@ -9,7 +9,13 @@ const CALLS = 20_000;
 const MAX_MS = 4_000;
 const WARMUP = { calls: 2_000, concurrency: 16, maxMs: 3_000 };
 /** The pool this benchmark is allowed: 2 workers × 32 calls at once. */
-const POOL_LIMITS = { minWorkers: 2, maxWorkers: 2, concurrency: 32, queueSize: 1_000, idleMs: 600_000 };
+const POOL_LIMITS = {
+  minWorkers: 2,
+  maxWorkers: 2,
+  concurrency: 32,
+  queueSize: 1_000,
+  idleMs: 600_000,
+};
 /** Below this many callers the figure is latency-bound, not a throughput figure; no target. */
 const TARGET_FROM_CONCURRENCY = 16;
 
@@ -33,22 +39,39 @@ export const throughput: Benchmark = {
     const bare = await startBarePrototype(ctx);
     const client = await startLoadClient(ctx);
     try {
-      const targets: Record<string, { call: Pick<LoadCommand, 'port' | 'path' | 'secret'>; pids(): number[] }> = {
+      const targets: Record<
+        string,
+        { call: Pick<LoadCommand, 'port' | 'path' | 'secret'>; pids(): number[] }
+      > = {
         plain: { call: { port: plain.port, path: '/fn/echo' }, pids: () => plain.pids },
         bare: { call: { port: bare.port, path: '/fn/echo' }, pids: () => bare.pids },
-        host: { call: { port: host.port, path: '/fn/echo', secret: SECRET }, pids: () => host.pool.stats().pids },
+        host: {
+          call: { port: host.port, path: '/fn/echo', secret: SECRET },
+          pids: () => host.pool.stats().pids,
+        },
       };
-      for (const target of Object.values(targets)) await client.drive({ ...target.call, ...WARMUP });
+      for (const target of Object.values(targets))
+        await client.drive({ ...target.call, ...WARMUP });
       const figures: Figure[] = [];
       const results: Record<string, Record<string, Measured>> = {};
       for (const concurrency of LEVELS) {
         const at: Record<string, Measured> = {};
         for (const [name, target] of Object.entries(targets)) {
-          at[name] = await measure(client, { ...target.call, concurrency, calls: CALLS, maxMs: MAX_MS }, target.pids());
+          at[name] = await measure(
+            client,
+            { ...target.call, concurrency, calls: CALLS, maxMs: MAX_MS },
+            target.pids(),
+          );
         }
         results[`c${concurrency}`] = at;
-        const { host: onHost, plain: onPlain, bare: onBare } = at as Record<'host' | 'plain' | 'bare', Measured>;
-        const failures = Object.entries(onHost.failed).map(([status, count]) => `${count}× ${status}`);
+        const {
+          host: onHost,
+          plain: onPlain,
+          bare: onBare,
+        } = at as Record<'host' | 'plain' | 'bare', Measured>;
+        const failures = Object.entries(onHost.failed).map(
+          ([status, count]) => `${count}× ${status}`,
+        );
         const cpu = onHost.cpuUsPerCall;
         figures.push(
           {
@@ -72,7 +95,16 @@ export const throughput: Benchmark = {
           },
         );
       }
-      return { figures, details: { pool: POOL_LIMITS, calls: CALLS, maxMs: MAX_MS, results, stats: host.pool.stats() } };
+      return {
+        figures,
+        details: {
+          pool: POOL_LIMITS,
+          calls: CALLS,
+          maxMs: MAX_MS,
+          results,
+          stats: host.pool.stats(),
+        },
+      };
     } finally {
       await client.stop();
       await Promise.all([host.close(), plain.close(), bare.close()]);
@@ -84,17 +116,26 @@ export const throughput: Benchmark = {
  * One load run, with CPU per call: of this process (the host's gateway, or the plain server), of
  * the given child processes (workers), and of the client.
  */
-async function measure(client: LoadClient, command: LoadCommand, pids: number[]): Promise<Measured> {
+async function measure(
+  client: LoadClient,
+  command: LoadCommand,
+  pids: number[],
+): Promise<Measured> {
   const cpu = process.cpuUsage();
   const childrenBefore = await cpuOf(pids);
   const result = await client.drive(command);
   const used = process.cpuUsage(cpu);
   const childrenMs = (await cpuOf(pids)) - childrenBefore;
-  const perCall = (ms: number): number => (result.completed > 0 ? (ms * 1000) / result.completed : Number.NaN);
+  const perCall = (ms: number): number =>
+    result.completed > 0 ? (ms * 1000) / result.completed : Number.NaN;
   return {
     ...result,
     perSecond: result.elapsedMs > 0 ? (result.completed * 1000) / result.elapsedMs : Number.NaN,
-    cpuUsPerCall: { client: perCall(result.cpuMs), server: perCall((used.user + used.system) / 1000), workers: perCall(childrenMs) },
+    cpuUsPerCall: {
+      client: perCall(result.cpuMs),
+      server: perCall((used.user + used.system) / 1000),
+      workers: perCall(childrenMs),
+    },
   };
 }
 
