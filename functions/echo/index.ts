@@ -17,7 +17,14 @@ export default defineFunction({
     invocations: z.number(),
     envValue: z.string().nullable(),
   }),
-  limits: { timeoutMs: 10_000, memoryMb: 128, concurrency: 8, minWorkers: 0, maxWorkers: 2, idleMs: 60_000 },
+  limits: {
+    timeoutMs: 10_000,
+    memoryMb: 128,
+    concurrency: 8,
+    minWorkers: 0,
+    maxWorkers: 2,
+    idleMs: 60_000,
+  },
   secrets: ['ECHO_SECRET'],
   async handle(input, ctx) {
     invocations += 1;

@@ -3,7 +3,9 @@ import { loadConfig, maskConfig } from '../config/index.js';
 import type { CliContext } from './context.js';
 
 export function registerConfigCommands(program: Command, cli: CliContext): void {
-  const config = program.command('config').description('Inspect and check the layered configuration');
+  const config = program
+    .command('config')
+    .description('Inspect and check the layered configuration');
 
   config
     .command('show')

@@ -14,7 +14,11 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
   program
     .command('host')
     .description('Run the worker host in the foreground (npm run deploy starts it as a daemon)')
-    .option('--port <port>', 'listen on this port instead of host.port (0 = any free port)', parsePort)
+    .option(
+      '--port <port>',
+      'listen on this port instead of host.port (0 = any free port)',
+      parsePort,
+    )
     .action(async (options: { port?: number }) => {
       const { config } = loadConfig({ overrides: cli.overrides() });
       const host = await startHost(config, { port: options.port });
@@ -29,7 +33,9 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
 
   program
     .command('deploy')
-    .description('Typecheck, bundle every function, start the host if needed, deploy, wait until ready')
+    .description(
+      'Typecheck, bundle every function, start the host if needed, deploy, wait until ready',
+    )
     .option('--env <env>', 'environment to deploy with (development, production, testing)')
     .option('--target <target>', `deploy target: ${TARGETS.join(', ')}`, 'local')
     .option('--out <dir>', 'build folder, relative to the project root', 'dist')
@@ -45,10 +51,15 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       const report = await deployLocal(config, {
         typecheck: options.typecheck,
         outDir: options.out,
-        hostArgs: Object.entries(cli.overrides()).flatMap(([key, value]) => ['--set', `${key}=${value}`]),
+        hostArgs: Object.entries(cli.overrides()).flatMap(([key, value]) => [
+          '--set',
+          `${key}=${value}`,
+        ]),
         progress: (line) => cli.output.err(`… ${line}`),
       });
-      cli.output.out(describeDeploy(report.host.url, report.result, report.status, report.startedHost));
+      cli.output.out(
+        describeDeploy(report.host.url, report.result, report.status, report.startedHost),
+      );
     });
 
   program
@@ -70,14 +81,25 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       const host = await findRunningHost(config);
       if (!host) {
         if (options.json) cli.output.out(JSON.stringify({ running: false }));
-        throw new AtolyeError('HOST_NOT_RUNNING', 'no worker host is running; start one with `npm run deploy`');
+        throw new AtolyeError(
+          'HOST_NOT_RUNNING',
+          'no worker host is running; start one with `npm run deploy`',
+        );
       }
       const status = await hostStatus(config, host.url);
       if (options.json) {
-        cli.output.out(JSON.stringify({ running: true, url: host.url, endpoints: endpoints(host.url, status), ...status }, null, 2));
+        cli.output.out(
+          JSON.stringify(
+            { running: true, url: host.url, endpoints: endpoints(host.url, status), ...status },
+            null,
+            2,
+          ),
+        );
         return;
       }
-      cli.output.out(`worker host ${host.url} (pid ${host.pid}, up ${String(status.host.uptimeS)} s)\n`);
+      cli.output.out(
+        `worker host ${host.url} (pid ${host.pid}, up ${String(status.host.uptimeS)} s)\n`,
+      );
       cli.output.out(functionTable(host.url, status));
     });
 
@@ -94,7 +116,10 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       await adminCall(config, host.url, 'POST', '/admin/shutdown');
       if (!(await waitForExit(host.pid, 60_000))) {
         process.kill(host.pid, 'SIGKILL');
-        throw new AtolyeError('HOST_STOP_TIMEOUT', `the host (pid ${host.pid}) did not stop within 60 s and was killed`);
+        throw new AtolyeError(
+          'HOST_STOP_TIMEOUT',
+          `the host (pid ${host.pid}) did not stop within 60 s and was killed`,
+        );
       }
       cli.output.out(`worker host ${host.url} stopped`);
     });
@@ -102,11 +127,20 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
 
 async function requireHost(config: Parameters<typeof findRunningHost>[0]) {
   const host = await findRunningHost(config);
-  if (!host) throw new AtolyeError('HOST_NOT_RUNNING', 'no worker host is running; start one with `npm run deploy`');
+  if (!host)
+    throw new AtolyeError(
+      'HOST_NOT_RUNNING',
+      'no worker host is running; start one with `npm run deploy`',
+    );
   return host;
 }
 
-function describeDeploy(url: string, result: DeployResult, status: HostStatus, startedHost: boolean): string {
+function describeDeploy(
+  url: string,
+  result: DeployResult,
+  status: HostStatus,
+  startedHost: boolean,
+): string {
   const byName = new Map(result.functions.map((fn) => [fn.name, fn]));
   const rows = status.functions.map((pool) => {
     const deployed = byName.get(pool.name);

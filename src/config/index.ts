@@ -1,4 +1,10 @@
-export { loadConfig, ConfigError, SENSITIVE_KEYS, type LoadOptions, type LoadedConfig } from './load.js';
+export {
+  loadConfig,
+  ConfigError,
+  SENSITIVE_KEYS,
+  type LoadOptions,
+  type LoadedConfig,
+} from './load.js';
 export { maskConfig, secretValues, MASK } from './mask.js';
 export { resolveRelease } from './release.js';
 export { projectRoot, resolveFromRoot } from './paths.js';

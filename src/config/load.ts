@@ -83,7 +83,10 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (environ.ATOLYE_CONFIG_FILE) {
     const file = path.resolve(environ.ATOLYE_CONFIG_FILE);
     if (existsSync(file)) layers.push(readLayer(file, problems));
-    else problems.push(`ATOLYE_CONFIG_FILE names ${file}, which does not exist: fix the path or unset it`);
+    else
+      problems.push(
+        `ATOLYE_CONFIG_FILE names ${file}, which does not exist: fix the path or unset it`,
+      );
   }
   for (const layer of layers) problems.push(...unknownKeys(layer));
   for (const key of Object.keys(overrides)) {
@@ -184,11 +187,15 @@ function productionSecretProblems(config: AtolyeConfig, configDir: string): stri
     const value = readKey(config, key);
     const variable = LEAVES[key]?.env ?? key;
     if (typeof value !== 'string' || value.length === 0) {
-      problems.push(`${key} is missing: set ${variable} or put it in the file named by ATOLYE_CONFIG_FILE`);
+      problems.push(
+        `${key} is missing: set ${variable} or put it in the file named by ATOLYE_CONFIG_FILE`,
+      );
     } else if (developmentValues.has(value) || /^(dev|test|change-?me|insecure)/i.test(value)) {
       problems.push(`${key} is still a development value: set ${variable} to a long random secret`);
     } else if (value.length < 16) {
-      problems.push(`${key} is shorter than 16 characters: set ${variable} to a long random secret`);
+      problems.push(
+        `${key} is shorter than 16 characters: set ${variable} to a long random secret`,
+      );
     }
   }
   return problems;

@@ -13,8 +13,9 @@ export function resolveRelease(config: Pick<AtolyeConfig, 'release'>): string {
   const root = projectRoot();
   let version = '0.0.0';
   try {
-    version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string })
-      .version;
+    version = (
+      JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }
+    ).version;
   } catch {
     // A bundled function has no package.json beside it; the host passes ATOLYE_RELEASE instead.
   }

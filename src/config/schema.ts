@@ -186,7 +186,10 @@ export const schema: convict.Schema<AtolyeConfig> = {
 };
 
 /** Secrets that production refuses to start without (or with a development value). */
-export const REQUIRED_PRODUCTION_SECRETS = ['security.signingSecret', 'security.adminToken'] as const;
+export const REQUIRED_PRODUCTION_SECRETS = [
+  'security.signingSecret',
+  'security.adminToken',
+] as const;
 
 function assertRate(value: unknown): void {
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value > 1) {

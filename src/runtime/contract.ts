@@ -58,7 +58,10 @@ export interface FunctionSpec<I extends z.ZodType, O extends z.ZodType> {
   handle(input: z.infer<I>, ctx: HandlerContext): Promise<z.input<O>> | z.input<O>;
 }
 
-export interface FunctionDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+export interface FunctionDefinition<
+  I extends z.ZodType = z.ZodType,
+  O extends z.ZodType = z.ZodType,
+> {
   readonly kind: 'atolye.function';
   readonly name: string;
   readonly description: string;
@@ -91,7 +94,8 @@ export function defineFunction<I extends z.ZodType, O extends z.ZodType>(
     }
   }
   for (const secret of spec.secrets ?? []) {
-    if (!SECRET_NAME.test(secret)) problems.push(`secret "${secret}" is not an environment variable name`);
+    if (!SECRET_NAME.test(secret))
+      problems.push(`secret "${secret}" is not an environment variable name`);
   }
   if (problems.length > 0 || !limits.success) {
     throw new AtolyeError(

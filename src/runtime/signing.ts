@@ -46,12 +46,18 @@ export function verify(
     return { ok: false, reason: `${TIMESTAMP_HEADER} must be milliseconds since the epoch` };
   }
   if (Math.abs(now - timestamp) > MAX_SKEW_MS) {
-    return { ok: false, reason: 'stale signature: the timestamp is more than 5 minutes off; check the clock' };
+    return {
+      ok: false,
+      reason: 'stale signature: the timestamp is more than 5 minutes off; check the clock',
+    };
   }
   const expected = Buffer.from(sign(secret, parts, timestamp));
   const given = Buffer.from(signatureHeader);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) {
-    return { ok: false, reason: 'signature does not match: caller and host must share security.signingSecret' };
+    return {
+      ok: false,
+      reason: 'signature does not match: caller and host must share security.signingSecret',
+    };
   }
   return { ok: true };
 }

@@ -68,7 +68,8 @@ export class DeploymentStore {
   }
 
   active(): DeploymentRecord | undefined {
-    const row = this.db.prepare(`SELECT * FROM deployments WHERE status = 'active'`).get() as Row | undefined;
+    const row = this.db.prepare(`SELECT * FROM deployments WHERE status = 'active'`).get() as
+      Row | undefined;
     return row && toRecord(row);
   }
 
@@ -85,12 +86,15 @@ export class DeploymentStore {
   }
 
   get(id: number): DeploymentRecord | undefined {
-    const row = this.db.prepare(`SELECT * FROM deployments WHERE id = ?`).get(id) as Row | undefined;
+    const row = this.db.prepare(`SELECT * FROM deployments WHERE id = ?`).get(id) as
+      Row | undefined;
     return row && toRecord(row);
   }
 
   history(limit = 20): DeploymentRecord[] {
-    const rows = this.db.prepare(`SELECT * FROM deployments ORDER BY id DESC LIMIT ?`).all(limit) as Row[];
+    const rows = this.db
+      .prepare(`SELECT * FROM deployments ORDER BY id DESC LIMIT ?`)
+      .all(limit) as Row[];
     return rows.map(toRecord);
   }
 

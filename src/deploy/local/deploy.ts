@@ -33,7 +33,10 @@ export interface DeployReport {
  * `npm run deploy` on one machine: typecheck, build every bundle, start the worker host as a
  * daemon when none runs, push the manifest, and wait until every function is ready.
  */
-export async function deployLocal(config: AtolyeConfig, options: DeployOptions = {}): Promise<DeployReport> {
+export async function deployLocal(
+  config: AtolyeConfig,
+  options: DeployOptions = {},
+): Promise<DeployReport> {
   const progress = options.progress ?? (() => undefined);
   if (options.typecheck !== false) {
     progress('typechecking');
@@ -82,25 +85,39 @@ export async function adminCall<T>(
       signal: AbortSignal.timeout(120_000),
     });
   } catch (error) {
-    throw new AtolyeError('HOST_UNREACHABLE', `the worker host at ${url} did not answer: ${String(error)}`, {
-      retryable: true,
-    });
+    throw new AtolyeError(
+      'HOST_UNREACHABLE',
+      `the worker host at ${url} did not answer: ${String(error)}`,
+      {
+        retryable: true,
+      },
+    );
   }
   const text = await response.text();
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new AtolyeError('HOST_BAD_REPLY', `the worker host answered ${response.status} with non-JSON: ${text.slice(0, 200)}`);
+    throw new AtolyeError(
+      'HOST_BAD_REPLY',
+      `the worker host answered ${response.status} with non-JSON: ${text.slice(0, 200)}`,
+    );
   }
   if (!response.ok) {
     const error = (parsed as { error?: { code?: string; message?: string } }).error;
-    throw new AtolyeError(error?.code ?? 'HOST_ERROR', error?.message ?? `the worker host answered ${response.status}`);
+    throw new AtolyeError(
+      error?.code ?? 'HOST_ERROR',
+      error?.message ?? `the worker host answered ${response.status}`,
+    );
   }
   return parsed as T;
 }
 
-async function waitUntilReady(config: AtolyeConfig, url: string, timeoutMs = 30_000): Promise<HostStatus> {
+async function waitUntilReady(
+  config: AtolyeConfig,
+  url: string,
+  timeoutMs = 30_000,
+): Promise<HostStatus> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     let health: { status?: string; checks?: Record<string, unknown> };
@@ -109,9 +126,13 @@ async function waitUntilReady(config: AtolyeConfig, url: string, timeoutMs = 30_
       health = (await response.json()) as typeof health;
     } catch (error) {
       // The host died or hung after accepting the deploy: say so instead of a fetch stack trace.
-      throw new AtolyeError('HOST_UNREACHABLE', `the worker host at ${url} stopped answering /readyz: ${errorMessage(error)}`, {
-        retryable: true,
-      });
+      throw new AtolyeError(
+        'HOST_UNREACHABLE',
+        `the worker host at ${url} stopped answering /readyz: ${errorMessage(error)}`,
+        {
+          retryable: true,
+        },
+      );
     }
     if (health.status !== 'fail') return hostStatus(config, url);
     if (Date.now() > deadline) {

@@ -41,7 +41,10 @@ export interface HostOptions {
  * The embedded "Modal-style" worker host: gateway, pools, deploy API and the deployment history
  * in `<data>/host.sqlite`. It comes back with the last active deployment after a restart.
  */
-export async function startHost(config: AtolyeConfig, options: HostOptions = {}): Promise<RunningHost> {
+export async function startHost(
+  config: AtolyeConfig,
+  options: HostOptions = {},
+): Promise<RunningHost> {
   const release = resolveRelease(config);
   const logging = options.logging ?? initLogging(config, { service: 'host', release });
   if (!options.logging) initSentry(config, { service: 'host' });
@@ -104,9 +107,12 @@ export async function startHost(config: AtolyeConfig, options: HostOptions = {})
 
   try {
     const restored = await deployer.restore();
-    if (restored) logger.system.info(`restored deployment ${restored.deploymentId} (${restored.version})`);
+    if (restored)
+      logger.system.info(`restored deployment ${restored.deploymentId} (${restored.version})`);
   } catch (error) {
-    logger.system.error(`could not restore the last deployment: ${errorMessage(error)}`, { err: error });
+    logger.system.error(`could not restore the last deployment: ${errorMessage(error)}`, {
+      err: error,
+    });
   }
   const port = options.port ?? config.host.port;
   try {
@@ -122,7 +128,11 @@ export async function startHost(config: AtolyeConfig, options: HostOptions = {})
     );
   }
   for (const service of services) service.start();
-  writeHostState(config, { pid: process.pid, url: address.url, startedAt: startedAt.toISOString() });
+  writeHostState(config, {
+    pid: process.pid,
+    url: address.url,
+    startedAt: startedAt.toISOString(),
+  });
   logger.system.info(`host listening on ${address.url}`, { pid: process.pid });
   return { address, deployer, registry, close, closed };
 }

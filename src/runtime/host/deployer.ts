@@ -256,7 +256,6 @@ export class Deployer {
     const drained = pool.drain().finally(() => this.draining.delete(drained));
     this.draining.add(drained);
   }
-
 }
 
 function parseManifest(input: unknown): Manifest {

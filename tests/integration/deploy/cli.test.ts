@@ -228,14 +228,22 @@ describe('atolye deploy, status and down against a daemon host', () => {
 
   it('deploy refuses to start a second host while an unresponsive one lives', async () => {
     // A process whose command line names atolye, standing in for a hung host.
-    const hung = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'atolye-hung-host'], {
-      stdio: 'ignore',
-    });
+    const hung = spawn(
+      process.execPath,
+      ['-e', 'setInterval(() => {}, 1000)', 'atolye-hung-host'],
+      {
+        stdio: 'ignore',
+      },
+    );
     try {
       mkdirSync(dataDir, { recursive: true });
       writeFileSync(
         path.join(dataDir, 'host.json'),
-        JSON.stringify({ pid: hung.pid, url: 'http://127.0.0.1:1', startedAt: new Date().toISOString() }),
+        JSON.stringify({
+          pid: hung.pid,
+          url: 'http://127.0.0.1:1',
+          startedAt: new Date().toISOString(),
+        }),
       );
       const result = await atolye('deploy', '--no-typecheck', '--out', outDir);
       expect(result.code).toBe(1);

@@ -223,5 +223,7 @@ test('a synchronous burst keeps every line, in order', async () => {
   const logging = createLogging(testConfig({ dir: dir.path }));
   for (let id = 0; id < 5000; id++) logging.log('agent').info('burst', { id });
   await logging.close();
-  expect(liveRecords(dir.path, 'agent').map((record) => record.id)).toEqual([...Array(5000).keys()]);
+  expect(liveRecords(dir.path, 'agent').map((record) => record.id)).toEqual([
+    ...Array(5000).keys(),
+  ]);
 });

@@ -12,7 +12,10 @@ describe('atolye config', () => {
     process.env.ATOLYE_SIGNING_SECRET = 'super-secret-signing-value-123';
     const output = captureOutput();
     expect(await main(['config', 'show'], output)).toBe(0);
-    const shown = JSON.parse(output.stdout()) as { env: string; security: { signingSecret: string } };
+    const shown = JSON.parse(output.stdout()) as {
+      env: string;
+      security: { signingSecret: string };
+    };
     expect(shown.env).toBe('testing');
     expect(shown.security.signingSecret).toBe('********');
     expect(output.stdout()).not.toContain('deadbeefcafe');
@@ -21,7 +24,9 @@ describe('atolye config', () => {
 
   it('show --env and --set pick the layer and the override', async () => {
     const output = captureOutput();
-    expect(await main(['--set', 'host.port=9999', 'config', 'show', '--env', 'development'], output)).toBe(0);
+    expect(
+      await main(['--set', 'host.port=9999', 'config', 'show', '--env', 'development'], output),
+    ).toBe(0);
     const shown = JSON.parse(output.stdout()) as { env: string; host: { port: number } };
     expect(shown.env).toBe('development');
     expect(shown.host.port).toBe(9999);

@@ -1,4 +1,10 @@
-import { loadConfig, maskConfig, secretValues, MASK, resolveRelease } from '../../../src/config/index.js';
+import {
+  loadConfig,
+  maskConfig,
+  secretValues,
+  MASK,
+  resolveRelease,
+} from '../../../src/config/index.js';
 
 describe('maskConfig', () => {
   const { config } = loadConfig({
@@ -7,7 +13,10 @@ describe('maskConfig', () => {
   });
 
   it('masks every non-empty secret and leaves an unset one empty', () => {
-    const masked = maskConfig(config) as { sentry: { dsn: string }; security: Record<string, string> };
+    const masked = maskConfig(config) as {
+      sentry: { dsn: string };
+      security: Record<string, string>;
+    };
     expect(masked.sentry.dsn).toBe(MASK);
     expect(masked.security.signingSecret).toBe(MASK);
     expect(masked.security.adminToken).toBe('');

@@ -3,7 +3,8 @@ import type { HandlerContext } from '../../../src/runtime/contract.js';
 
 function context(signal = new AbortController().signal): HandlerContext & { logged: unknown[] } {
   const logged: unknown[] = [];
-  const record = (msg: string, fields?: Record<string, unknown>): void => void logged.push({ msg, fields });
+  const record = (msg: string, fields?: Record<string, unknown>): void =>
+    void logged.push({ msg, fields });
   return {
     invocationId: 'inv-1',
     attempt: 1,
@@ -43,10 +44,12 @@ describe('the echo function', () => {
     await expect(echo.handle({ message: 'boom', fail: 'error' }, context())).rejects.toThrow(
       'echo was asked to fail: boom',
     );
-    await expect(echo.handle({ message: 'x', fail: 'retryable' }, context())).rejects.toMatchObject({
-      code: 'ECHO_RETRYABLE',
-      retryable: true,
-    });
+    await expect(echo.handle({ message: 'x', fail: 'retryable' }, context())).rejects.toMatchObject(
+      {
+        code: 'ECHO_RETRYABLE',
+        retryable: true,
+      },
+    );
   });
 
   it('stops waiting when its deadline aborts', async () => {

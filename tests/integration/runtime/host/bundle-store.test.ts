@@ -11,7 +11,16 @@ function manifestFor(functions: Record<string, string>): Manifest {
     functions: Object.entries(functions).map(([name, code]) => ({
       name,
       description: '',
-      limits: { timeoutMs: 1000, memoryMb: 64, concurrency: 1, minWorkers: 0, maxWorkers: 1, idleMs: 1000, retries: 0, queueSize: 1 },
+      limits: {
+        timeoutMs: 1000,
+        memoryMb: 64,
+        concurrency: 1,
+        minWorkers: 0,
+        maxWorkers: 1,
+        idleMs: 1000,
+        retries: 0,
+        queueSize: 1,
+      },
       secrets: [],
       version: contentVersion(code),
       bytes: code.length,
@@ -28,7 +37,10 @@ describe('BundleStore', () => {
 
   it('stages each bundle under its version, with its source map, and checks its bytes', async () => {
     const dist = path.join(work.dir, 'dist');
-    writeFiles(dist, { 'functions/a/index.mjs': 'export default 1;', 'functions/a/index.mjs.map': '{}' });
+    writeFiles(dist, {
+      'functions/a/index.mjs': 'export default 1;',
+      'functions/a/index.mjs.map': '{}',
+    });
     const store = new BundleStore(path.join(work.dir, 'bundles'));
     const manifest = manifestFor({ a: 'export default 1;' });
     await store.stage(manifest, dist);
