@@ -30,7 +30,9 @@ export type WorkerMessage =
   | { t: 'result'; id: string; ok: true; output: unknown; durationMs: number }
   | { t: 'result'; id: string; ok: false; status: number; error: WireError; durationMs: number }
   | { t: 'pong'; id: string; rssBytes: number }
-  | { t: 'log'; record: ForwardedLog };
+  | { t: 'log'; record: ForwardedLog }
+  /** A result and the records logged for it, in one write: each IPC write costs a syscall. */
+  | { t: 'batch'; messages: WorkerMessage[] };
 
 /** Environment variable that tells a bundle it was started by the host as an IPC worker. */
 export const WORKER_ENV = 'ATOLYE_WORKER';

@@ -208,6 +208,9 @@ export class WorkerProcess {
       case 'log':
         this.logs.forward(message.record);
         return;
+      case 'batch':
+        for (const part of message.messages) this.onMessage(part);
+        return;
       case 'pong': {
         const ping = this.pings.get(message.id);
         if (!ping) return;

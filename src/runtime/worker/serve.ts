@@ -42,9 +42,18 @@ export function serveWorker(
       process.send(message, undefined, {}, flushed);
     } catch (error) {
       unflushed -= 1;
+      if (message.t === 'batch') {
+        for (const part of message.messages) send(part);
+        return;
+      }
       const fallback = unsendable(message, error);
       if (fallback) send(fallback);
     }
+  };
+  // A result takes the records waiting to go out along with it, in the same write.
+  const sendResult = (message: WorkerMessage): void => {
+    if (logs.length === 0) return send(message);
+    send({ t: 'batch', messages: [message, ...logs.splice(0)] });
   };
 
   // Log records go out after this turn's results: each message is a write on the channel, and a
@@ -69,7 +78,7 @@ export function serveWorker(
     switch (message.t) {
       case 'invoke':
         inFlight.add(message.id);
-        void runInvocation(definition, message, send, sendLog).finally(() => {
+        void runInvocation(definition, message, sendResult, sendLog).finally(() => {
           inFlight.delete(message.id);
           exitWhenDone();
         });

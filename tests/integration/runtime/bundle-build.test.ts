@@ -123,6 +123,14 @@ describe('buildFunctions on the real functions/ folder', () => {
       ok: true,
       output: { message: 'hi', pid: child.pid, invocations: 1, envValue: null },
     });
+    // The record the handler logged travels with its result, in one IPC write.
+    expect(messages.raw).toContainEqual({
+      t: 'batch',
+      messages: [
+        expect.objectContaining({ t: 'result', id: '1', ok: true }),
+        { t: 'log', record: expect.objectContaining({ msg: 'echo', invocationId: 'i1' }) },
+      ],
+    });
 
     child.send({
       t: 'invoke',
@@ -183,20 +191,31 @@ describe('buildFunctions on the real functions/ folder', () => {
 /** Messages from a worker, awaited by predicate; fails fast when the worker exits. */
 function collect(child: ChildProcess): {
   next(match: (m: WorkerMessage) => boolean): Promise<WorkerMessage>;
+  raw: WorkerMessage[];
 } {
+  const raw: WorkerMessage[] = [];
   const seen: WorkerMessage[] = [];
   const waiters: { match: (m: WorkerMessage) => boolean; resolve: (m: WorkerMessage) => void }[] =
     [];
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.on('message', (message: WorkerMessage) => {
+  const receive = (message: WorkerMessage): void => {
+    if (message.t === 'batch') {
+      message.messages.forEach(receive);
+      return;
+    }
     const waiter = waiters.find((w) => w.match(message));
     if (waiter) {
       waiters.splice(waiters.indexOf(waiter), 1);
       waiter.resolve(message);
     } else seen.push(message);
+  };
+  child.on('message', (message: WorkerMessage) => {
+    raw.push(message);
+    receive(message);
   });
   return {
+    raw,
     next(match) {
       const earlier = seen.find(match);
       if (earlier) {
