@@ -3,6 +3,7 @@ import { AtolyeError } from '../errors.js';
 import { registerBuildCommand } from './build-command.js';
 import { registerConfigCommands } from './config-command.js';
 import { registerHostCommands } from './host-commands.js';
+import { registerMockLlmCommand } from './mock-llm-command.js';
 import type { CliContext } from './context.js';
 import { processOutput, type Output } from './output.js';
 
@@ -29,6 +30,7 @@ export async function main(argv: string[], output: Output = processOutput): Prom
   registerConfigCommands(program, cli);
   registerBuildCommand(program, cli);
   registerHostCommands(program, cli);
+  registerMockLlmCommand(program, cli);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -5,6 +5,9 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
+export const SANDBOX_MODES = ['bwrap', 'none'] as const;
+export type SandboxMode = (typeof SANDBOX_MODES)[number];
+
 /** The effective configuration, as the rest of the code sees it. */
 export interface AtolyeConfig {
   env: Environment;
@@ -36,6 +39,18 @@ export interface AtolyeConfig {
   };
   storage: {
     dataDir: string;
+  };
+  sandbox: {
+    mode: SandboxMode;
+    timeoutMs: number;
+    cpuSeconds: number;
+    memoryMb: number;
+    fileSizeMb: number;
+    processes: number;
+    outputCapBytes: number;
+  };
+  workspace: {
+    root: string;
   };
 }
 
@@ -183,6 +198,52 @@ export const schema: convict.Schema<AtolyeConfig> = {
       env: 'ATOLYE_DATA_DIR',
     },
   },
+  sandbox: {
+    mode: {
+      doc: 'How run_command is isolated: "bwrap" (bubblewrap) or "none" (no isolation; development and testing only).',
+      format: SANDBOX_MODES as unknown as string[],
+      default: 'bwrap',
+      env: 'ATOLYE_SANDBOX_MODE',
+    },
+    timeoutMs: {
+      doc: 'Wall-clock limit of one sandboxed command in milliseconds; the whole sandbox is killed after it.',
+      format: (value: unknown) => assertPositiveInt(value),
+      default: 60_000,
+    },
+    cpuSeconds: {
+      doc: 'CPU seconds one sandboxed command may use (RLIMIT_CPU).',
+      format: (value: unknown) => assertPositiveInt(value),
+      default: 60,
+    },
+    memoryMb: {
+      doc: 'Address space of each sandboxed process in MiB (RLIMIT_AS).',
+      format: (value: unknown) => assertPositiveInt(value),
+      default: 1024,
+    },
+    fileSizeMb: {
+      doc: 'Largest file a sandboxed command may write, in MiB (RLIMIT_FSIZE).',
+      format: (value: unknown) => assertPositiveInt(value),
+      default: 64,
+    },
+    processes: {
+      doc: 'Processes and threads a sandboxed command may have at once (RLIMIT_NPROC in its own user namespace).',
+      format: (value: unknown) => assertPositiveInt(value),
+      default: 64,
+    },
+    outputCapBytes: {
+      doc: 'Bytes kept of each of stdout and stderr (head and tail; the middle is omitted).',
+      format: (value: unknown) => assertPositiveInt(value),
+      default: 65_536,
+    },
+  },
+  workspace: {
+    root: {
+      doc: 'Directory holding one workspace per thread (relative to the project root).',
+      format: String,
+      default: 'data/workspaces',
+      env: 'ATOLYE_WORKSPACE_ROOT',
+    },
+  },
 };
 
 /** Secrets that production refuses to start without (or with a development value). */
@@ -194,5 +255,11 @@ export const REQUIRED_PRODUCTION_SECRETS = [
 function assertRate(value: unknown): void {
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value > 1) {
     throw new Error('must be a number from 0 to 1');
+  }
+}
+
+function assertPositiveInt(value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new Error('must be a positive whole number');
   }
 }

@@ -1,0 +1,4 @@
+export { runSandboxed, runUnsandboxed } from './run.js';
+export { createSandbox, type Sandbox, type SandboxRunOptions } from './factory.js';
+export { BoundedOutput } from './output.js';
+export type { RunOptions, RunResult, SandboxLimits } from './types.js';

@@ -1,0 +1,109 @@
+import { performance } from 'node:perf_hooks';
+import type * as z from 'zod';
+import { errorMessage } from '../../errors.js';
+import { TOOL_NAMES, TOOL_SPECS } from './specs.js';
+import { capText } from './truncate.js';
+import {
+  DEFAULT_TOOL_LIMITS,
+  type Observation,
+  type RunCommand,
+  type ToolLimits,
+} from './types.js';
+
+export interface ToolCall {
+  id: string;
+  name: string;
+  /** As the model sent it: an object, or a JSON string from some OpenAI-compatible servers. */
+  args: unknown;
+}
+
+export interface ExecuteContext {
+  workspace: string;
+  runCommand: RunCommand;
+  limits?: Partial<ToolLimits>;
+}
+
+export interface ToolCallResult {
+  id: string;
+  name: string;
+  observation: Observation;
+  filesChanged: string[];
+  durationMs: number;
+}
+
+/** One line per bad field, so the model can fix exactly what it got wrong. */
+export function describeIssues(name: string, error: z.ZodError): string {
+  const lines = error.issues.map((issue) => {
+    const field = issue.path.length === 0 ? '(arguments)' : issue.path.join('.');
+    return `- ${field}: ${issue.message}`;
+  });
+  return `Invalid arguments for ${name}:\n${lines.join('\n')}`;
+}
+
+async function observe(
+  call: ToolCall,
+  ctx: ExecuteContext,
+  limits: ToolLimits,
+): Promise<Observation> {
+  const spec = TOOL_SPECS.find((candidate) => candidate.name === call.name);
+  if (spec === undefined) {
+    return {
+      ok: false,
+      code: 'unknown_tool',
+      content: `Unknown tool ${JSON.stringify(call.name)}. Available tools: ${TOOL_NAMES.join(', ')}.`,
+    };
+  }
+  let raw: unknown = call.args ?? {};
+  if (typeof raw === 'string') {
+    try {
+      raw = raw.trim() === '' ? {} : (JSON.parse(raw) as unknown);
+    } catch {
+      return {
+        ok: false,
+        code: 'invalid_arguments',
+        content: `Arguments for ${spec.name} are not valid JSON.`,
+      };
+    }
+  }
+  const parsed = spec.schema.safeParse(raw);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      code: 'invalid_arguments',
+      content: describeIssues(spec.name, parsed.error),
+    };
+  }
+  try {
+    return await spec.run(parsed.data, {
+      workspace: ctx.workspace,
+      runCommand: ctx.runCommand,
+      limits,
+    });
+  } catch (error) {
+    // A failing runner or an unexpected fs error is something the model should hear about, not a crash.
+    return {
+      ok: false,
+      code: 'tool_failed',
+      content: `${spec.name} failed: ${errorMessage(error)}`,
+    };
+  }
+}
+
+/** Runs one tool call from the model and always returns an observation for it. */
+export async function executeToolCall(
+  call: ToolCall,
+  ctx: ExecuteContext,
+): Promise<ToolCallResult> {
+  const limits = { ...DEFAULT_TOOL_LIMITS, ...ctx.limits };
+  const started = performance.now();
+  const observation = await observe(call, ctx, limits);
+  // Last line of defence: no observation may exceed the output budget, whatever produced it.
+  const capped = capText(observation.content, limits.maxOutputBytes * 2);
+  return {
+    id: call.id,
+    name: call.name,
+    observation: { ...observation, content: capped.text },
+    filesChanged: observation.filesChanged ?? [],
+    durationMs: Math.round(performance.now() - started),
+  };
+}

@@ -1,0 +1,54 @@
+import { resolveInside, resolveLexically } from '../../../../src/agent/tools/index.js';
+
+describe('resolveLexically', () => {
+  it.each([
+    ['a.txt', 'a.txt'],
+    ['./src/index.ts', 'src/index.ts'],
+    ['src//lib/', 'src/lib'],
+    ['a/../b.txt', 'b.txt'],
+    ['.', '.'],
+    ['a/..', '.'],
+    ['100%25.txt', '100%25.txt'],
+    ['50% off.txt', '50% off.txt'],
+    ['..foo', '..foo'],
+  ])('accepts %j as %j', (input, relative) => {
+    expect(resolveLexically(input)).toEqual({ ok: true, relative });
+  });
+
+  it.each([
+    ['', 'path_empty'],
+    ['   ', 'path_empty'],
+    ['/etc/passwd', 'path_absolute'],
+    ['C:/Windows', 'path_absolute'],
+    ['..', 'path_outside_workspace'],
+    ['../secret.txt', 'path_outside_workspace'],
+    ['a/../../x', 'path_outside_workspace'],
+    ['a/b/../../../x', 'path_outside_workspace'],
+    ['src/../../../etc/passwd', 'path_outside_workspace'],
+    ['a\0b', 'path_nul_byte'],
+    ['a%00b', 'path_nul_byte'],
+    ['..\\secret.txt', 'path_backslash'],
+    ['a\\..\\..\\x', 'path_backslash'],
+    ['%2e%2e/secret.txt', 'path_outside_workspace'],
+    ['%2e%2e%2fsecret.txt', 'path_outside_workspace'],
+    ['..%2fsecret.txt', 'path_outside_workspace'],
+    ['%2E%2E%2F%2E%2E%2Fetc', 'path_outside_workspace'],
+    ['%2fetc%2fpasswd', 'path_absolute'],
+    ['..%5csecret.txt', 'path_backslash'],
+  ])('refuses %j with %s', (input, code) => {
+    const result = resolveLexically(input);
+    expect(result).toMatchObject({ ok: false, code });
+  });
+
+  it('says when the refusal came from percent-decoding', () => {
+    const result = resolveLexically('%2e%2e%2fsecret.txt');
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.reason).toMatch(/after percent-decoding/);
+  });
+
+  it('refuses a workspace root that is not absolute, as a programming error', async () => {
+    await expect(resolveInside('relative/root', 'a.txt')).rejects.toMatchObject({
+      code: 'workspace_not_absolute',
+    });
+  });
+});
