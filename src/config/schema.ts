@@ -52,7 +52,29 @@ export interface AtolyeConfig {
   workspace: {
     root: string;
   };
+  model: {
+    name: string;
+    baseUrl: string;
+    apiKey: string;
+    timeoutMs: number;
+    maxTokens: number;
+    temperature: number;
+    prices: PriceTable;
+  };
 }
+
+/** The price of one model, in USD per million tokens. */
+export interface ModelPrice {
+  model: string;
+  inputPerMTok: number;
+  outputPerMTok: number;
+}
+
+/**
+ * A list rather than a name → price object: convict splits keys at dots, so an object could not
+ * hold names such as "gpt-4.1".
+ */
+export type PriceTable = ModelPrice[];
 
 /**
  * The single schema of every setting. `env` names the environment variable that overrides a key;
@@ -244,6 +266,60 @@ export const schema: convict.Schema<AtolyeConfig> = {
       env: 'ATOLYE_WORKSPACE_ROOT',
     },
   },
+  model: {
+    name: {
+      doc: 'Chat model asked for by every model-calling step.',
+      format: (value: unknown) => assertNonEmptyString(value),
+      default: 'gpt-4o-mini',
+      env: 'ATOLYE_MODEL',
+    },
+    baseUrl: {
+      doc: 'Base URL of an OpenAI-compatible server, ending in /v1 ("" = OpenAI itself).',
+      format: String,
+      default: '',
+      env: 'OPENAI_BASE_URL',
+    },
+    apiKey: {
+      // Not a required production secret: only model-calling functions need it, `tools` never does.
+      doc: 'API key of the model server; required by model-calling steps only.',
+      format: String,
+      default: '',
+      env: 'OPENAI_API_KEY',
+      sensitive: true,
+    },
+    timeoutMs: {
+      doc: 'Longest wait for one model reply in milliseconds.',
+      format: (value: unknown) => assertPositiveInt(value),
+      default: 120_000,
+      env: 'ATOLYE_MODEL_TIMEOUT_MS',
+    },
+    maxTokens: {
+      doc: 'Most tokens one model reply may hold.',
+      format: (value: unknown) => assertPositiveInt(value),
+      default: 4096,
+    },
+    temperature: {
+      doc: 'Sampling temperature (0..2); 0 keeps runs repeatable.',
+      format: (value: unknown) => {
+        if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value > 2) {
+          throw new Error('must be a number from 0 to 2');
+        }
+      },
+      default: 0,
+    },
+    prices: {
+      doc: 'Price table: a list of { model, inputPerMTok, outputPerMTok }, in USD per million tokens; a model not listed costs 0 and is reported unpriced.',
+      format: (value: unknown) => assertPriceTable(value),
+      default: [
+        { model: 'gpt-4o-mini', inputPerMTok: 0.15, outputPerMTok: 0.6 },
+        { model: 'gpt-4o', inputPerMTok: 2.5, outputPerMTok: 10 },
+        { model: 'gpt-4.1', inputPerMTok: 2, outputPerMTok: 8 },
+        { model: 'gpt-4.1-mini', inputPerMTok: 0.4, outputPerMTok: 1.6 },
+        { model: 'gpt-4.1-nano', inputPerMTok: 0.1, outputPerMTok: 0.4 },
+        { model: 'mock', inputPerMTok: 0, outputPerMTok: 0 },
+      ],
+    },
+  },
 };
 
 /** Secrets that production refuses to start without (or with a development value). */
@@ -262,4 +338,40 @@ function assertPositiveInt(value: unknown): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
     throw new Error('must be a positive whole number');
   }
+}
+
+function assertNonEmptyString(value: unknown): void {
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new Error('must be a non-empty string');
+}
+
+function assertPriceTable(value: unknown): void {
+  if (!Array.isArray(value)) {
+    throw new Error('must be a list of { model, inputPerMTok, outputPerMTok }');
+  }
+  const seen = new Set<string>();
+  value.forEach((entry: unknown, index) => {
+    const price = entry as Partial<Record<keyof ModelPrice, unknown>> | null;
+    const valid =
+      price !== null &&
+      typeof price === 'object' &&
+      Object.keys(price).length === 3 &&
+      typeof price.model === 'string' &&
+      price.model !== '' &&
+      isPrice(price.inputPerMTok) &&
+      isPrice(price.outputPerMTok);
+    if (!valid) {
+      throw new Error(
+        `entry ${index} must be { model, inputPerMTok, outputPerMTok }: a model name and two numbers ≥ 0 (USD per million tokens)`,
+      );
+    }
+    if (seen.has(price.model as string)) {
+      throw new Error(`entry ${index} prices "${String(price.model)}" a second time`);
+    }
+    seen.add(price.model as string);
+  });
+}
+
+function isPrice(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }

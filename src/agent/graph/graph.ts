@@ -1,0 +1,279 @@
+import type {
+  BaseCheckpointSaver,
+  LangGraphRunnableConfig,
+  RetryPolicy,
+} from '@langchain/langgraph';
+import { END, START, StateGraph } from '@langchain/langgraph';
+import { AtolyeError } from '../../errors.js';
+import { isRetryableError, stepRetryPolicy, toRunError } from './retry.js';
+import {
+  AgentState,
+  type AgentStateUpdate,
+  type AgentStateValue,
+  type UsageEntry,
+} from './state.js';
+import {
+  STEP_SCHEMAS,
+  type StepInput,
+  type StepName,
+  type StepOutput,
+  type StepUsage,
+} from './steps.js';
+import { checkStops, DEFAULT_MAX_ITERATIONS, toolFingerprint, type RunLimits } from './stops.js';
+
+/**
+ * The agent workflow: plan ─▶ act ─┬─▶ tools ─▶ act …, └─▶ review ─┬─▶ act (feedback),
+ * └─▶ finalize ─▶ END. Each node is one call to a step function through the injected `callStep`,
+ * so this module knows nothing about HTTP; the orchestrator plugs in the signed invoke client.
+ */
+
+export interface StepCallOptions {
+  threadId: string;
+  runId: string;
+  step: StepName;
+  /** LangGraph's superstep number: the same for every attempt and every resume of one step. */
+  superstep: number;
+  iteration: number;
+  idempotencyKey: string;
+}
+
+export type CallStep = <N extends StepName>(
+  name: N,
+  input: StepInput<N>,
+  options: StepCallOptions,
+) => Promise<unknown>;
+
+export interface AgentGraphOptions {
+  callStep: CallStep;
+  limits?: Partial<RunLimits>;
+  checkpointer?: BaseCheckpointSaver;
+  /** Asked before each `act`; a true answer ends the run with status `cancelled`. */
+  isCancelled?: (threadId: string, runId: string) => boolean | Promise<boolean>;
+  /** Overrides of the step retry policy (attempts, intervals); `retryOn` is fixed. */
+  retry?: Omit<Partial<RetryPolicy>, 'retryOn'>;
+}
+
+/**
+ * One key per step of one run: every attempt and every resume of the same step sends the same key,
+ * so the worker host can refuse to run it twice.
+ */
+export function idempotencyKeyFor(
+  threadId: string,
+  runId: string,
+  step: StepName,
+  superstep: number,
+): string {
+  return `${threadId}:${runId}:${step}:${superstep}`;
+}
+
+/**
+ * The orchestrator passes `configurable: { thread_id, run_id }`; a missing `run_id` falls back to
+ * the thread, so keys stay stable within a thread.
+ */
+export function runIdsOf(config: LangGraphRunnableConfig): { threadId: string; runId: string } {
+  const configurable = config.configurable ?? {};
+  const threadId = typeof configurable.thread_id === 'string' ? configurable.thread_id : '';
+  const runId = typeof configurable.run_id === 'string' ? configurable.run_id : threadId;
+  return { threadId, runId };
+}
+
+type Node = (state: AgentStateValue, config: LangGraphRunnableConfig) => Promise<AgentStateUpdate>;
+
+export function buildAgentGraph(options: AgentGraphOptions) {
+  const limits: RunLimits = {
+    maxIterations: options.limits?.maxIterations ?? DEFAULT_MAX_ITERATIONS,
+    maxTokens: options.limits?.maxTokens,
+    maxCostUsd: options.limits?.maxCostUsd,
+  };
+  const retryPolicy = stepRetryPolicy(options.retry);
+
+  async function call<N extends StepName>(
+    name: N,
+    input: StepInput<N>,
+    state: AgentStateValue,
+    config: LangGraphRunnableConfig,
+  ): Promise<StepOutput<N>> {
+    const { threadId, runId } = runIdsOf(config);
+    const rawStep = config.metadata?.langgraph_step;
+    const superstep = typeof rawStep === 'number' ? rawStep : 0;
+    const raw = await options.callStep(name, input, {
+      threadId,
+      runId,
+      step: name,
+      superstep,
+      iteration: state.iteration,
+      idempotencyKey: idempotencyKeyFor(threadId, runId, name, superstep),
+    });
+    const parsed = STEP_SCHEMAS[name].output.safeParse(raw);
+    if (!parsed.success) {
+      throw new AtolyeError(
+        'STEP_BAD_OUTPUT',
+        `step ${name} returned output that does not match its schema: ${parsed.error.message}`,
+      );
+    }
+    return parsed.data as StepOutput<N>;
+  }
+
+  /** Retryable failures go back to LangGraph's retry policy; any other failure ends the run. */
+  function guarded(name: StepName, body: Node): Node {
+    return async (state, config) => {
+      try {
+        return await body(state, config);
+      } catch (error) {
+        if (isRetryableError(error)) throw error;
+        return failed(name, error);
+      }
+    };
+  }
+
+  const plan: Node = async (state, config) => {
+    const output = await call(
+      'plan',
+      { task: state.task, messages: state.messages },
+      state,
+      config,
+    );
+    return {
+      taskPlan: output.plan,
+      messages: output.messages,
+      usage: usageOf('plan', output.usage),
+      // A follow-up run on the same thread starts its own count.
+      iteration: 0,
+      status: 'running',
+      error: null,
+      feedback: null,
+      summary: null,
+    };
+  };
+
+  const act: Node = async (state, config) => {
+    const { threadId, runId } = runIdsOf(config);
+    const cancelled = (await options.isCancelled?.(threadId, runId)) ?? false;
+    const stop = checkStops(state, limits, cancelled);
+    if (stop !== null) return { status: stop.status, error: stop.error, pendingToolCalls: [] };
+    const iteration = state.iteration + 1;
+    const output = await call(
+      'act',
+      {
+        task: state.task,
+        plan: state.taskPlan,
+        messages: state.messages,
+        feedback: state.feedback,
+        iteration,
+      },
+      { ...state, iteration },
+      config,
+    );
+    return {
+      iteration,
+      messages: output.messages,
+      pendingToolCalls: output.finish === null ? output.toolCalls : [],
+      summary: output.finish?.summary ?? state.summary,
+      usage: usageOf('act', output.usage),
+    };
+  };
+
+  const tools: Node = async (state, config) => {
+    const toolCalls = state.pendingToolCalls;
+    const output = await call('tools', { toolCalls }, state, config);
+    return {
+      messages: output.messages,
+      filesChanged: output.filesChanged,
+      commandResults: output.commandResults,
+      pendingToolCalls: [],
+      toolFingerprints: [toolFingerprint(toolCalls, output.results)],
+    };
+  };
+
+  const review: Node = async (state, config) => {
+    const output = await call(
+      'review',
+      {
+        task: state.task,
+        plan: state.taskPlan,
+        messages: state.messages,
+        filesChanged: state.filesChanged,
+        commandResults: state.commandResults,
+      },
+      state,
+      config,
+    );
+    return {
+      messages: output.messages,
+      commandResults: output.commandResults,
+      usage: usageOf('review', output.usage),
+      feedback: output.done ? null : (output.feedback ?? 'the review found the task not done yet'),
+      status: output.done ? 'success' : 'running',
+    };
+  };
+
+  const finalize: Node = async (state, config) => {
+    const output = await call(
+      'finalize',
+      {
+        task: state.task,
+        plan: state.taskPlan,
+        status: state.status,
+        error: state.error,
+        messages: state.messages,
+        filesChanged: state.filesChanged,
+        commandResults: state.commandResults,
+      },
+      state,
+      config,
+    );
+    return {
+      summary: output.summary,
+      usage: usageOf('finalize', output.usage),
+      ...(output.files === undefined ? {} : { filesChanged: output.files }),
+    };
+  };
+
+  const afterError = (state: AgentStateValue): boolean => state.status === 'error';
+
+  const nodeOptions = (name: StepName) => ({
+    retryPolicy,
+    // Runs only once the retry policy has given up on a retryable failure.
+    errorHandler: (_state: unknown, failure: { error: unknown }) => failed(name, failure.error),
+  });
+
+  const graph = new StateGraph(AgentState)
+    .addNode('plan', guarded('plan', plan), nodeOptions('plan'))
+    .addNode('act', guarded('act', act), nodeOptions('act'))
+    .addNode('tools', guarded('tools', tools), nodeOptions('tools'))
+    .addNode('review', guarded('review', review), nodeOptions('review'))
+    .addNode('finalize', guarded('finalize', finalize), nodeOptions('finalize'))
+    .addEdge(START, 'plan')
+    .addConditionalEdges('plan', (state) => (afterError(state) ? END : 'act'), ['act', END])
+    .addConditionalEdges(
+      'act',
+      (state) => {
+        if (state.status === 'error' || state.status === 'cancelled') return END;
+        if (state.status !== 'running') return 'finalize';
+        return state.pendingToolCalls.length > 0 ? 'tools' : 'review';
+      },
+      ['tools', 'review', 'finalize', END],
+    )
+    .addConditionalEdges('tools', (state) => (afterError(state) ? END : 'act'), ['act', END])
+    .addConditionalEdges(
+      'review',
+      (state) => {
+        if (afterError(state)) return END;
+        return state.status === 'success' ? 'finalize' : 'act';
+      },
+      ['act', 'finalize', END],
+    )
+    .addEdge('finalize', END);
+
+  return graph.compile({ checkpointer: options.checkpointer });
+}
+
+export type AgentGraph = ReturnType<typeof buildAgentGraph>;
+
+function usageOf(step: StepName, usage: StepUsage | undefined): UsageEntry[] {
+  return usage === undefined ? [] : [{ step, ...usage }];
+}
+
+function failed(step: StepName, error: unknown): AgentStateUpdate {
+  return { status: 'error', error: toRunError(step, error), pendingToolCalls: [] };
+}

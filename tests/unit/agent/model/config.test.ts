@@ -1,0 +1,119 @@
+import { main } from '../../../../src/cli/main.js';
+import { loadConfig, SENSITIVE_KEYS } from '../../../../src/config/index.js';
+import { captureOutput } from '../../../helpers/output.js';
+import { tempDir, writeFiles } from '../../../helpers/tmp.js';
+
+describe('the model section of the configuration', () => {
+  it('loads with defaults, and without a key even in production', () => {
+    const { config } = loadConfig({
+      env: 'production',
+      environ: {
+        ATOLYE_SIGNING_SECRET: 'a4f1c9e0b7d24c6e8f3a5b1d9e7c2f40',
+        ATOLYE_ADMIN_TOKEN: 'c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8',
+      },
+    });
+
+    expect(config.model).toMatchObject({
+      name: 'gpt-4o-mini',
+      baseUrl: '',
+      apiKey: '',
+      timeoutMs: 120_000,
+      maxTokens: 4096,
+      temperature: 0,
+    });
+    expect(config.model.prices).toEqual(
+      expect.arrayContaining([
+        { model: 'gpt-4o-mini', inputPerMTok: 0.15, outputPerMTok: 0.6 },
+        { model: 'gpt-4.1', inputPerMTok: 2, outputPerMTok: 8 },
+        { model: 'mock', inputPerMTok: 0, outputPerMTok: 0 },
+      ]),
+    );
+    expect(SENSITIVE_KEYS).toContain('model.apiKey');
+  });
+
+  it('takes ATOLYE_MODEL, OPENAI_BASE_URL and OPENAI_API_KEY from the environment', () => {
+    const loaded = loadConfig({
+      env: 'testing',
+      environ: {
+        ATOLYE_MODEL: 'llama3.1',
+        OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
+        OPENAI_API_KEY: 'sk-from-env',
+        ATOLYE_MODEL_TIMEOUT_MS: '300',
+      },
+    });
+
+    expect(loaded.config.model).toMatchObject({
+      name: 'llama3.1',
+      baseUrl: 'http://127.0.0.1:11434/v1',
+      apiKey: 'sk-from-env',
+      timeoutMs: 300,
+    });
+    expect(loaded.sourceOf('model.apiKey')).toBe('environment variable OPENAI_API_KEY');
+  });
+
+  it('replaces the price table from a file, dotted model names included', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const prices = [{ model: 'qwen2.5-coder', inputPerMTok: 0.5, outputPerMTok: 1.5 }];
+      writeFiles(dir, { 'base.json': { model: { prices } } });
+
+      const { config } = loadConfig({ configDir: dir, env: 'testing', environ: {} });
+
+      expect(config.model.prices).toEqual(prices);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it.each([
+    [{ 'gpt-4o': { inputPerMTok: 1, outputPerMTok: 2 } }, /model\.prices/],
+    [[{ model: 'a', inputPerMTok: -1, outputPerMTok: 2 }], /entry 0 must be/],
+    [[{ model: 'a', inputPerMTok: 1, outputPerMTok: 2, extra: 1 }], /entry 0 must be/],
+    [
+      [
+        { model: 'a', inputPerMTok: 1, outputPerMTok: 2 },
+        { model: 'a', inputPerMTok: 3, outputPerMTok: 4 },
+      ],
+      /entry 1 prices "a" a second time/,
+    ],
+  ])('rejects a malformed price table %j', (prices, problem) => {
+    expect(() =>
+      loadConfig({
+        env: 'testing',
+        environ: {},
+        overrides: { 'model.prices': JSON.stringify(prices) },
+      }),
+    ).toThrow(problem);
+  });
+
+  it('rejects an empty model name and a temperature out of range', () => {
+    expect(() =>
+      loadConfig({
+        env: 'testing',
+        environ: { ATOLYE_MODEL: ' ' },
+        overrides: { 'model.temperature': '3' },
+      }),
+    ).toThrow(
+      /model\.name: must be a non-empty string[\s\S]*model\.temperature: must be a number from 0 to 2/,
+    );
+  });
+
+  describe('atolye config show', () => {
+    const saved = { ...process.env };
+    afterEach(() => {
+      process.env = { ...saved };
+    });
+
+    it('masks the model API key', async () => {
+      process.env.OPENAI_API_KEY = 'sk-very-secret-model-key-42';
+      process.env.ATOLYE_MODEL = 'gpt-4.1';
+      const output = captureOutput();
+
+      expect(await main(['config', 'show'], output)).toBe(0);
+
+      const shown = JSON.parse(output.stdout()) as { model: { apiKey: string; name: string } };
+      expect(shown.model).toMatchObject({ apiKey: '********', name: 'gpt-4.1' });
+      expect(output.stdout()).not.toContain('sk-very-secret-model-key-42');
+    });
+  });
+});
