@@ -101,6 +101,9 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
         `worker host ${host.url} (pid ${host.pid}, up ${String(status.host.uptimeS)} s)\n`,
       );
       cli.output.out(functionTable(host.url, status));
+      if (typeof status.host.restoreError === 'string') {
+        cli.output.err(`warning: ${status.host.restoreError}`);
+      }
     });
 
   program

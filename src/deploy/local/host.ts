@@ -87,6 +87,7 @@ export async function startHost(
   };
 
   let address: GatewayAddress | undefined;
+  let restoreError: string | undefined;
   addAdminRoutes(gateway, {
     adminToken: config.security.adminToken,
     deployer,
@@ -101,6 +102,8 @@ export async function startHost(
       startedAt: startedAt.toISOString(),
       uptimeS: Math.round((Date.now() - startedAt.getTime()) / 1000),
       deployment: store.active()?.id,
+      // Moot once a later deploy runs functions again.
+      ...(restoreError && registry.list().length === 0 ? { restoreError } : {}),
     }),
     shutdown: () => void close(),
   });
@@ -110,6 +113,7 @@ export async function startHost(
     if (restored)
       logger.system.info(`restored deployment ${restored.deploymentId} (${restored.version})`);
   } catch (error) {
+    restoreError = `could not restore the last deployment: ${errorMessage(error)}; deploy again`;
     logger.system.error(`could not restore the last deployment: ${errorMessage(error)}`, {
       err: error,
     });

@@ -266,5 +266,12 @@ function parseManifest(input: unknown): Manifest {
       `the manifest is invalid: ${describeIssues(parsed.error).join('; ')}`,
     );
   }
+  if (parsed.data.functions.length === 0) {
+    // Deploying nothing would stop every function; `atolye down` is the way to do that.
+    throw new AtolyeError(
+      'MANIFEST_EMPTY',
+      'the manifest lists no functions: build functions/ first',
+    );
+  }
   return parsed.data;
 }

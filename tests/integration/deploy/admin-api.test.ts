@@ -229,6 +229,14 @@ describe('bad deploy requests', () => {
     },
   );
 
+  it('refuses a manifest without functions rather than stopping every function', async () => {
+    const reply = await admin<ErrorBody>(host, 'POST', '/admin/deployments', {
+      body: { manifest: invalid((m) => void m.functions.splice(0)), distDir: v1.distDir },
+    });
+    expect(reply.status).toBe(400);
+    expect(reply.body.error.code).toBe('MANIFEST_EMPTY');
+  });
+
   it('refuses a manifest whose bundle is missing with 400 DEPLOY_BUNDLE_MISSING', async () => {
     const empty = path.join(work.dir, 'empty-dist');
     mkdirSync(empty, { recursive: true });

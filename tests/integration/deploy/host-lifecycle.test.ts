@@ -127,9 +127,18 @@ describe('host lifecycle around deploys', () => {
     rmSync(path.join(dataDir, 'bundles'), { recursive: true, force: true });
 
     const second = await newHost(dataDir);
-    const status = await admin<{ functions: unknown[] }>(second, 'GET', '/admin/status');
+    const status = await admin<{ functions: unknown[]; host: { restoreError?: string } }>(
+      second,
+      'GET',
+      '/admin/status',
+    );
     expect(status.body.functions).toEqual([]);
+    expect(status.body.host.restoreError).toMatch(
+      /could not restore the last deployment: .*deploy again/s,
+    );
     await deployOk(second, v2);
     expect((await call(second, 'alpha')).label).toBe('alpha v2');
+    const after = await admin<{ host: { restoreError?: string } }>(second, 'GET', '/admin/status');
+    expect(after.body.host.restoreError).toBeUndefined();
   });
 });
