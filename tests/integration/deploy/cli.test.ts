@@ -144,8 +144,19 @@ describe('atolye deploy, status and down against a daemon host', () => {
       readyz: `${first.url}/readyz`,
       metrics: `${first.url}/metrics`,
     });
-    expect(status.functions).toEqual([
-      expect.objectContaining({ name: 'echo', health: { status: 'pass' }, invocations: 1 }),
+    expect(status.functions).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'echo', health: { status: 'pass' }, invocations: 1 }),
+      ]),
+    );
+    // The agent steps are deployed beside echo; only echo has been called.
+    expect(status.functions.map((fn) => fn.name).sort()).toEqual([
+      'act',
+      'echo',
+      'finalize',
+      'plan',
+      'review',
+      'tools',
     ]);
   });
 

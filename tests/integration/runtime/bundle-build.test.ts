@@ -10,6 +10,11 @@ import {
   MANIFEST_FILE,
   type ManifestFunction,
 } from '../../../src/runtime/bundle/index.js';
+import {
+  BUNDLE_BUDGET_BYTES,
+  MODEL_KEY_SECRET,
+  bundleBudget,
+} from '../../../src/runtime/bundle/budget.js';
 import type { WorkerMessage } from '../../../src/runtime/protocol.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -61,6 +66,19 @@ describe('buildFunctions on the real functions/ folder', () => {
       [...manifest.functions.map((fn) => fn.name)].sort(),
     );
     expect(Date.parse(manifest.builtAt)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('bundles the five agent steps within their size budgets, the model key only where the model is called', () => {
+    const steps = manifest.functions.filter((fn) => fn.name !== 'echo');
+    expect(steps.map((fn) => fn.name)).toEqual(['act', 'finalize', 'plan', 'review', 'tools']);
+    for (const fn of manifest.functions) {
+      expect(fn.bytes).toBeLessThanOrEqual(bundleBudget(fn));
+    }
+    const keyed = steps.filter((fn) => fn.secrets.some((secret) => MODEL_KEY_SECRET.test(secret)));
+    expect(keyed.map((fn) => fn.name)).toEqual(['act', 'plan', 'review']);
+    expect(bundleBudget(manifest.functions.find((fn) => fn.name === 'tools')!)).toBe(
+      BUNDLE_BUDGET_BYTES.default,
+    );
   });
 
   it('versions each bundle by the sha256 of its bytes and writes its source map and metafile beside it', () => {

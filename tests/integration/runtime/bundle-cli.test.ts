@@ -32,6 +32,12 @@ describe('atolye build', () => {
         `built \\d+ functions? in \\d+ ms → .*manifest\\.json \\(version ${manifest.version}\\)`,
       ),
     );
+    for (const name of ['plan', 'act', 'tools', 'review', 'finalize']) {
+      expect(lines).toContainEqual(
+        expect.stringMatching(new RegExp(`^${name}\\s+\\d+\\.\\d KiB\\s`)),
+      );
+    }
+    // Empty stderr: no function is over its size budget.
     expect(output.stderr()).toBe('');
   });
 

@@ -1,0 +1,28 @@
+import { ActInput, ActOutput } from '../../src/agent/graph/steps.js';
+import { MODEL_ENV_VARIABLES } from '../../src/agent/model/index.js';
+import { modelOnce, runAct } from '../../src/agent/steps/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { defineFunction } from '../../src/runtime/contract.js';
+
+// Once per worker: warm invocations reuse the configuration and the model client.
+const { config } = loadConfig();
+const model = modelOnce(config);
+
+/** Agent step: the model, with the tools bound, picks the next tool calls or calls `finish`. */
+export default defineFunction({
+  name: 'act',
+  description: 'Asks the model, tools bound, for the next tool calls or for finish.',
+  input: ActInput,
+  output: ActOutput,
+  limits: { timeoutMs: 180_000, memoryMb: 512, concurrency: 4, maxWorkers: 4 },
+  secrets: [...MODEL_ENV_VARIABLES],
+  async handle(input, ctx) {
+    const output = await runAct(input, { model: model(), config, signal: ctx.signal });
+    ctx.log.info('acted', {
+      iteration: input.iteration,
+      toolCalls: output.toolCalls.map((call) => call.name),
+      finished: output.finish !== null,
+    });
+    return output;
+  },
+});

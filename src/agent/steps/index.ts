@@ -1,0 +1,7 @@
+export { runPlan, type ModelStepDeps } from './plan.js';
+export { runAct } from './act.js';
+export { runTools, type ToolsDeps } from './tools.js';
+export { runReview, type ReviewDeps } from './review.js';
+export { runFinalize, workspaceManifest, type ManifestEntry } from './finalize.js';
+export { threadWorkspace } from './workspace.js';
+export { modelOnce } from './model.js';

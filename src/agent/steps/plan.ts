@@ -1,0 +1,55 @@
+import { HumanMessage, SystemMessage, type BaseMessage } from '@langchain/core/messages';
+import type { ChatOpenAI } from '@langchain/openai';
+import * as z from 'zod';
+import type { AtolyeConfig } from '../../config/schema.js';
+import { AtolyeError } from '../../errors.js';
+import type { StepOutput, StepUsage } from '../graph/steps.js';
+import type { StepArgs } from './types.js';
+import { invokeModel } from '../model/index.js';
+import { PLAN_SYSTEM_PROMPT, planCorrection } from '../prompts.js';
+import { parseJsonReply } from './json-reply.js';
+import { answerDanglingToolCalls, textOf, toChatMessages } from './messages.js';
+import { addUsage, stepUsage } from './usage.js';
+
+export interface ModelStepDeps {
+  model: ChatOpenAI;
+  config: Pick<AtolyeConfig, 'model'>;
+  signal?: AbortSignal;
+}
+
+/** What the planner must answer; checks may be left out when nothing can prove the task. */
+const PlanReply = z.object({
+  steps: z.array(z.string().min(1)).min(1),
+  checks: z.array(z.string().min(1)).default([]),
+});
+
+/** Task → a short plan and the checks that prove it done. One corrective retry, then an error. */
+export async function runPlan(
+  input: StepArgs<'plan'>,
+  deps: ModelStepDeps,
+): Promise<StepOutput<'plan'>> {
+  const conversation: BaseMessage[] = [
+    new SystemMessage(PLAN_SYSTEM_PROMPT),
+    ...answerDanglingToolCalls(toChatMessages(input.messages)),
+    new HumanMessage(input.task),
+  ];
+  let usage: StepUsage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  let problem = '';
+  for (let attempt = 1; attempt <= 2; attempt += 1) {
+    const reply = await invokeModel(deps.model, conversation, options(deps.signal));
+    usage = addUsage(usage, stepUsage(reply.usage, deps.config));
+    const parsed = parseJsonReply(textOf(reply.message), PlanReply);
+    if (parsed.ok) return { plan: parsed.value, messages: [], usage };
+    problem = parsed.problem;
+    conversation.push(reply.message, new HumanMessage(planCorrection(problem)));
+  }
+  throw new AtolyeError(
+    'MODEL_BAD_REPLY',
+    `The model did not answer the planner with a JSON plan twice (${problem}); retry, or use a model that follows JSON instructions`,
+    { retryable: true },
+  );
+}
+
+export function options(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal ? { signal } : {};
+}

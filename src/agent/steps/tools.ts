@@ -1,0 +1,51 @@
+import { ToolMessage } from '@langchain/core/messages';
+import type { CommandRecord, StepOutput, ToolResult } from '../graph/steps.js';
+import type { StepArgs } from './types.js';
+import type { Sandbox } from '../sandbox/index.js';
+import { executeToolCall } from '../tools/index.js';
+import { toStored } from './messages.js';
+
+export interface ToolsDeps {
+  /** Absolute path of the thread's workspace. */
+  workspace: string;
+  sandbox: Pick<Sandbox, 'run'>;
+}
+
+/** Runs the calls in order (a later call may read what an earlier one wrote); never throws for a call. */
+export async function runTools(
+  input: StepArgs<'tools'>,
+  deps: ToolsDeps,
+): Promise<StepOutput<'tools'>> {
+  const messages: ToolMessage[] = [];
+  const results: ToolResult[] = [];
+  const filesChanged = new Set<string>();
+  const commandResults: CommandRecord[] = [];
+  for (const call of input.toolCalls) {
+    const result = await executeToolCall(call, {
+      workspace: deps.workspace,
+      runCommand: (command, { cwd, timeoutMs }) => deps.sandbox.run(command, { cwd, timeoutMs }),
+    });
+    const { observation } = result;
+    messages.push(
+      new ToolMessage({ content: observation.content, tool_call_id: call.id, name: call.name }),
+    );
+    results.push({
+      id: call.id,
+      name: call.name,
+      ok: observation.ok,
+      content: observation.content,
+      ...(observation.code ? { code: observation.code } : {}),
+    });
+    for (const file of result.filesChanged) filesChanged.add(file);
+    if (observation.command) {
+      const { command, exitCode, stdout, stderr, timedOut, durationMs } = observation.command;
+      commandResults.push({ command, exitCode, stdout, stderr, timedOut, durationMs });
+    }
+  }
+  return {
+    messages: toStored(messages),
+    results,
+    filesChanged: [...filesChanged],
+    commandResults,
+  };
+}

@@ -1,0 +1,280 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { LangGraphRunnableConfig } from '@langchain/langgraph';
+import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
+import {
+  buildAgentGraph,
+  DEFAULT_MAX_ITERATIONS,
+  type AgentGraph,
+  type AgentGraphOptions,
+  type AgentStateValue,
+  type CallStep,
+  type RunLimits,
+  type StepUsage,
+} from '../agent/graph/index.js';
+import type { AtolyeConfig } from '../config/index.js';
+import { AtolyeError, errorMessage } from '../errors.js';
+import { log, withLogContext, type Logging } from '../logging/index.js';
+import { createInvoker } from '../runtime/invoke.js';
+import { RunsStore, type RunRecord } from './runs-store.js';
+import { mapAgentStatus } from './status.js';
+import { stepClient, type StepCallRecord } from './step-client.js';
+
+/**
+ * Runs agent tasks: one LangGraph invocation per run, each step a signed call to the worker host,
+ * a checkpoint after every step. The LangGraph thread is the run's thread, so a follow-up run
+ * continues with the thread's history; each run is a new invocation with its task as input, and
+ * runs of one thread go one after another. A run left `running` by a stopped orchestrator is
+ * resumed from its last checkpoint by `resumeUnfinished()`, not started again.
+ */
+
+export interface ExecutorLimits extends Partial<RunLimits> {
+  /** Deadline of one attempt of one step; generous, a step may run a model and commands. */
+  stepTimeoutMs?: number;
+  /** Wall-clock limit of one run; past it the run ends with status `timeout`. */
+  runTimeoutMs?: number;
+}
+
+export interface ExecutorOptions {
+  config: AtolyeConfig;
+  /** Where the worker host serves `POST /fn/<step>`. */
+  hostUrl: string;
+  signingSecret: string;
+  /** Holds `orchestrator.sqlite` (threads and runs) and `checkpoints.sqlite` (LangGraph). */
+  dataDir: string;
+  limits?: ExecutorLimits;
+  /** Overrides of the step retry policy, e.g. short intervals in tests. */
+  retry?: AgentGraphOptions['retry'];
+  /** Where `agent` lines go; the process's default logging otherwise. */
+  logging?: Logging;
+}
+
+export interface Executor {
+  /** Queues a run of `task` on `threadId` and returns its id at once. */
+  startRun(threadId: string, task: string): string;
+  /** The run once it has ended (or, after close(), as it was left). */
+  waitFor(runId: string): Promise<RunRecord>;
+  /** A pending run ends `interrupted` at once; a running one before its next `act`. */
+  cancel(runId: string): boolean;
+  /** Resumes every run left `running` from its checkpoint and queues every `pending` one. */
+  resumeUnfinished(): Promise<number>;
+  getRun(runId: string): RunRecord | undefined;
+  /** Stops without finishing runs: they stay `running`, for resumeUnfinished() to take up. */
+  close(): Promise<void>;
+}
+
+type Start = 'fresh' | 'resume';
+
+export function createExecutor(options: ExecutorOptions): Executor {
+  const { config, limits = {} } = options;
+  const store = new RunsStore(path.join(options.dataDir, 'orchestrator.sqlite'));
+  const checkpointer = SqliteSaver.fromConnString(path.join(options.dataDir, 'checkpoints.sqlite'));
+  const agentLog = (options.logging ?? { log }).log('agent');
+  const maxIterations = limits.maxIterations ?? DEFAULT_MAX_ITERATIONS;
+
+  /** Aborted by close(): every graph invocation stops at once and writes nothing more. */
+  const stopping = new AbortController();
+  /** Aborted after the graphs have stopped: the HTTP calls still in flight are dropped. */
+  const detach = new AbortController();
+  const never = new Promise<never>(() => undefined);
+
+  const client = stepClient({
+    invoke: createInvoker({ baseUrl: options.hostUrl, secret: options.signingSecret }),
+    timeoutMs:
+      limits.stepTimeoutMs ?? 2 * Math.max(config.model.timeoutMs, config.sandbox.timeoutMs),
+    signal: detach.signal,
+    onCall: logStep,
+  });
+  // A step that returns after close() must not reach the graph, or its result (or the abort
+  // error) would be checkpointed as the step's outcome instead of being run again on resume.
+  const callStep: CallStep = async (name, input, call) => {
+    try {
+      const output = await client(name, input, call);
+      if (stopping.signal.aborted) return await never;
+      return output;
+    } catch (error) {
+      if (stopping.signal.aborted) return await never;
+      throw error;
+    }
+  };
+
+  const cancelled = new Set<string>();
+  const graph: AgentGraph = buildAgentGraph({
+    callStep,
+    checkpointer,
+    limits,
+    retry: options.retry,
+    isCancelled: (_threadId, runId) =>
+      cancelled.has(runId) || store.get(runId)?.cancelRequested === true,
+  });
+
+  const runs = new Map<string, Promise<RunRecord>>();
+  const tails = new Map<string, Promise<unknown>>();
+  let closed = false;
+
+  function logStep(record: StepCallRecord): void {
+    // A call dropped by close() belongs to no run any more; its resumed twin is logged instead.
+    if (detach.signal.aborted) return;
+    const { step, ok, ...fields } = record;
+    withLogContext({ step }, () => {
+      if (ok) agentLog.info(`step ${step} finished`, fields);
+      else agentLog.warn(`step ${step} failed`, fields);
+    });
+  }
+
+  function enqueue(run: RunRecord, start: Start): void {
+    const previous = tails.get(run.threadId) ?? Promise.resolve();
+    const done = previous.then(() => execute(run.runId, start));
+    tails.set(run.threadId, done);
+    runs.set(run.runId, done);
+    void done.finally(() => {
+      if (tails.get(run.threadId) === done) tails.delete(run.threadId);
+    });
+  }
+
+  async function execute(runId: string, start: Start): Promise<RunRecord> {
+    const run = store.get(runId) as RunRecord;
+    if (stopping.signal.aborted) return run;
+    if (run.status !== 'pending' && run.status !== 'running') return run;
+    if (run.cancelRequested) {
+      return store.finish(runId, { status: 'interrupted', stopReason: 'cancelled' });
+    }
+    return withLogContext({ threadId: run.threadId, runId }, () => drive(run, start));
+  }
+
+  async function drive(run: RunRecord, start: Start): Promise<RunRecord> {
+    const deadline =
+      limits.runTimeoutMs === undefined ? undefined : AbortSignal.timeout(limits.runTimeoutMs);
+    const runConfig: LangGraphRunnableConfig = {
+      configurable: { thread_id: run.threadId, run_id: run.runId },
+      // Each iteration is `act` plus `tools` or `review`; plan and finalize come on top.
+      recursionLimit: 3 * maxIterations + 10,
+      signal: deadline ? AbortSignal.any([stopping.signal, deadline]) : stopping.signal,
+    };
+    let offset = run.usageOffset;
+    try {
+      let final: AgentStateValue;
+      const snapshot = await graph.getState(runConfig);
+      const latest = checkpointIdOf(snapshot.config);
+      // A checkpoint newer than the one the run started from is this run's own progress.
+      const progressed = start === 'resume' && latest !== run.startCheckpoint;
+      if (progressed && snapshot.next.length > 0) {
+        agentLog.info('run resumed from its last checkpoint', { next: snapshot.next });
+        final = (await graph.invoke(null, runConfig)) as AgentStateValue;
+      } else if (progressed) {
+        // Stopped after the graph ended but before the run row was written.
+        final = snapshot.values as AgentStateValue;
+      } else {
+        offset = (snapshot.values as Partial<AgentStateValue>).usage?.steps.length ?? 0;
+        store.markRunning(run.runId, offset, latest);
+        agentLog.info('run started', { task: run.task });
+        final = (await graph.invoke({ task: run.task }, runConfig)) as AgentStateValue;
+      }
+      const { status, stopReason } = mapAgentStatus(final.status);
+      const record = store.finish(run.runId, {
+        status: status === 'running' ? 'error' : status,
+        stopReason,
+        error:
+          status === 'running'
+            ? { code: 'RUN_INCOMPLETE', message: 'the graph ended without a terminal status' }
+            : final.error,
+        summary: final.summary,
+        usage: sumUsage(final.usage.steps.slice(offset)),
+      });
+      agentLog.info(`run ended: ${record.status}`, {
+        stopReason: record.stopReason,
+        ...record.usage,
+      });
+      return record;
+    } catch (error) {
+      if (stopping.signal.aborted) {
+        agentLog.info('run left running: the orchestrator is stopping');
+        return store.get(run.runId) as RunRecord;
+      }
+      const timedOut = deadline?.aborted === true;
+      const record = store.finish(run.runId, {
+        status: timedOut ? 'timeout' : 'error',
+        error: timedOut
+          ? {
+              code: 'RUN_TIMEOUT',
+              message: `the run did not finish within ${limits.runTimeoutMs} ms (limits.runTimeoutMs)`,
+            }
+          : {
+              code: (error as { code?: unknown }).code?.toString() ?? 'RUN_FAILED',
+              message: errorMessage(error),
+            },
+      });
+      agentLog.error(`run ended: ${record.status}`, { err: error });
+      return record;
+    }
+  }
+
+  function assertOpen(): void {
+    if (closed) throw new AtolyeError('EXECUTOR_CLOSED', 'the run executor is closed');
+  }
+
+  return {
+    startRun(threadId, task) {
+      assertOpen();
+      if (threadId === '' || task.trim() === '') {
+        throw new AtolyeError('RUN_INVALID', 'a run needs a thread id and a non-empty task');
+      }
+      const run = store.createRun(randomUUID(), threadId, task);
+      enqueue(run, 'fresh');
+      return run.runId;
+    },
+
+    async waitFor(runId) {
+      const pending = runs.get(runId);
+      if (pending) return pending;
+      const run = closed ? undefined : store.get(runId);
+      if (!run) throw new AtolyeError('RUN_NOT_FOUND', `no run ${runId} in this executor`);
+      return run;
+    },
+
+    cancel(runId) {
+      assertOpen();
+      const run = store.get(runId);
+      if (!run || (run.status !== 'pending' && run.status !== 'running')) return false;
+      cancelled.add(runId);
+      store.requestCancel(runId);
+      return true;
+    },
+
+    async resumeUnfinished() {
+      assertOpen();
+      const unfinished = store.unfinished().filter((run) => !runs.has(run.runId));
+      for (const run of unfinished) enqueue(run, run.status === 'running' ? 'resume' : 'fresh');
+      return unfinished.length;
+    },
+
+    getRun(runId) {
+      return store.get(runId);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      stopping.abort(new AtolyeError('EXECUTOR_CLOSED', 'the run executor is closing'));
+      await Promise.allSettled([...runs.values()]);
+      detach.abort();
+      store.close();
+      checkpointer.db.close();
+    },
+  };
+}
+
+function sumUsage(steps: readonly StepUsage[]): StepUsage {
+  const total = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  for (const step of steps) {
+    total.inputTokens += step.inputTokens;
+    total.outputTokens += step.outputTokens;
+    total.costUsd += step.costUsd;
+  }
+  return total;
+}
+
+function checkpointIdOf(config: LangGraphRunnableConfig): string | null {
+  const id: unknown = config.configurable?.checkpoint_id;
+  return typeof id === 'string' ? id : null;
+}

@@ -1,0 +1,215 @@
+import type { StepUsage } from '../agent/graph/index.js';
+import { openDatabase, type SqliteDatabase } from '../store/sqlite.js';
+import type { RunStatus } from './status.js';
+
+/** Threads and their runs: what the orchestrator has been asked to do and how each run ended. */
+
+export interface ThreadRecord {
+  threadId: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RunRecord {
+  runId: string;
+  threadId: string;
+  task: string;
+  status: RunStatus;
+  /** The agent's terminal status behind an `error` or `interrupted` (e.g. `stuck`, `cancelled`). */
+  stopReason: string | null;
+  error: { code: string; message: string } | null;
+  summary: string | null;
+  usage: StepUsage;
+  /** Set by cancel(); a running run stops before its next `act`. */
+  cancelRequested: boolean;
+  /** Usage entries the thread's state held when this run started: its own usage follows them. */
+  usageOffset: number;
+  /** The thread's latest checkpoint when the run started: a later one was written by this run. */
+  startCheckpoint: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface RunOutcome {
+  status: RunStatus;
+  stopReason?: string | null;
+  error?: { code: string; message: string } | null;
+  summary?: string | null;
+  usage?: StepUsage;
+}
+
+const MIGRATIONS = [
+  `CREATE TABLE threads (
+     thread_id TEXT PRIMARY KEY,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE TABLE runs (
+     run_id TEXT PRIMARY KEY,
+     thread_id TEXT NOT NULL REFERENCES threads (thread_id),
+     seq INTEGER NOT NULL,
+     task TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN
+       ('pending', 'running', 'success', 'error', 'timeout', 'interrupted')),
+     stop_reason TEXT,
+     error_code TEXT,
+     error_message TEXT,
+     summary TEXT,
+     input_tokens INTEGER NOT NULL DEFAULT 0,
+     output_tokens INTEGER NOT NULL DEFAULT 0,
+     cost_usd REAL NOT NULL DEFAULT 0,
+     cancel_requested INTEGER NOT NULL DEFAULT 0,
+     usage_offset INTEGER NOT NULL DEFAULT 0,
+     start_checkpoint TEXT,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE INDEX runs_thread ON runs (thread_id, seq);
+   CREATE INDEX runs_status ON runs (status);`,
+];
+
+interface Row {
+  run_id: string;
+  thread_id: string;
+  task: string;
+  status: RunStatus;
+  stop_reason: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  summary: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  cancel_requested: number;
+  usage_offset: number;
+  start_checkpoint: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export class RunsStore {
+  private readonly db: SqliteDatabase;
+
+  constructor(file: string) {
+    this.db = openDatabase(file, MIGRATIONS);
+  }
+
+  /** Records a new run as `pending`, creating its thread on first use. */
+  createRun(runId: string, threadId: string, task: string): RunRecord {
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          `INSERT INTO threads (thread_id, created_at, updated_at) VALUES (?, ?, ?)
+           ON CONFLICT (thread_id) DO UPDATE SET updated_at = excluded.updated_at`,
+        )
+        .run(threadId, now, now);
+      this.db
+        .prepare(
+          `INSERT INTO runs (run_id, thread_id, seq, task, status, created_at, updated_at)
+           VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM runs WHERE thread_id = ?), ?,
+                   'pending', ?, ?)`,
+        )
+        .run(runId, threadId, threadId, task, now, now);
+    })();
+    return this.get(runId) as RunRecord;
+  }
+
+  markRunning(runId: string, usageOffset: number, startCheckpoint: string | null): void {
+    this.db
+      .prepare(
+        `UPDATE runs SET status = 'running', usage_offset = ?, start_checkpoint = ?, updated_at = ?
+         WHERE run_id = ?`,
+      )
+      .run(usageOffset, startCheckpoint, new Date().toISOString(), runId);
+  }
+
+  finish(runId: string, outcome: RunOutcome): RunRecord {
+    const now = new Date().toISOString();
+    const usage = outcome.usage;
+    this.db
+      .prepare(
+        `UPDATE runs SET status = ?, stop_reason = ?, error_code = ?, error_message = ?,
+           summary = COALESCE(?, summary),
+           input_tokens = COALESCE(?, input_tokens), output_tokens = COALESCE(?, output_tokens),
+           cost_usd = COALESCE(?, cost_usd), updated_at = ?
+         WHERE run_id = ?`,
+      )
+      .run(
+        outcome.status,
+        outcome.stopReason ?? null,
+        outcome.error?.code ?? null,
+        outcome.error?.message ?? null,
+        outcome.summary ?? null,
+        usage?.inputTokens ?? null,
+        usage?.outputTokens ?? null,
+        usage?.costUsd ?? null,
+        now,
+        runId,
+      );
+    const run = this.get(runId) as RunRecord;
+    this.db.prepare(`UPDATE threads SET updated_at = ? WHERE thread_id = ?`).run(now, run.threadId);
+    return run;
+  }
+
+  requestCancel(runId: string): void {
+    this.db
+      .prepare(`UPDATE runs SET cancel_requested = 1, updated_at = ? WHERE run_id = ?`)
+      .run(new Date().toISOString(), runId);
+  }
+
+  get(runId: string): RunRecord | undefined {
+    const row = this.db.prepare(`SELECT * FROM runs WHERE run_id = ?`).get(runId) as
+      Row | undefined;
+    return row && toRecord(row);
+  }
+
+  thread(threadId: string): ThreadRecord | undefined {
+    const row = this.db.prepare(`SELECT * FROM threads WHERE thread_id = ?`).get(threadId) as
+      { thread_id: string; created_at: string; updated_at: string } | undefined;
+    return row && { threadId: row.thread_id, createdAt: row.created_at, updatedAt: row.updated_at };
+  }
+
+  /** A thread's runs, oldest first. */
+  runsOf(threadId: string): RunRecord[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM runs WHERE thread_id = ? ORDER BY seq`)
+      .all(threadId) as Row[];
+    return rows.map(toRecord);
+  }
+
+  /** Runs a stopped orchestrator left behind, in the order they were created. */
+  unfinished(): RunRecord[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM runs WHERE status IN ('pending', 'running') ORDER BY created_at, seq`)
+      .all() as Row[];
+    return rows.map(toRecord);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function toRecord(row: Row): RunRecord {
+  return {
+    runId: row.run_id,
+    threadId: row.thread_id,
+    task: row.task,
+    status: row.status,
+    stopReason: row.stop_reason,
+    error:
+      row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
+    summary: row.summary,
+    usage: {
+      inputTokens: row.input_tokens,
+      outputTokens: row.output_tokens,
+      costUsd: row.cost_usd,
+    },
+    cancelRequested: row.cancel_requested === 1,
+    usageOffset: row.usage_offset,
+    startCheckpoint: row.start_checkpoint,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

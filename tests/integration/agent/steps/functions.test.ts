@@ -1,0 +1,201 @@
+import { chmodSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  STEP_NAMES,
+  STEP_SCHEMAS,
+  type StepInput,
+  type StepName,
+  type StepOutput,
+} from '../../../../src/agent/graph/steps.js';
+import { MODEL_ENV_VARIABLES } from '../../../../src/agent/model/index.js';
+import { startMockLlm, type MockLlm } from '../../../../src/cli/mock-llm/index.js';
+import type { FunctionDefinition, HandlerContext } from '../../../../src/runtime/contract.js';
+import { MODEL_KEY_SECRET } from '../../../../src/runtime/bundle/budget.js';
+import { tempDir } from '../../../helpers/tmp.js';
+
+/** The five step functions as a worker loads them: configuration read from the environment at import. */
+const VARIABLES = {
+  OPENAI_API_KEY: 'test-key',
+  ATOLYE_MODEL: 'mock',
+  ATOLYE_SANDBOX_MODE: 'none',
+} as const;
+
+let server: MockLlm;
+let tmp: { dir: string; cleanup(): void };
+const saved: Record<string, string | undefined> = {};
+const steps: Record<string, FunctionDefinition> = {};
+
+beforeAll(async () => {
+  tmp = tempDir();
+  chmodSync(tmp.dir, 0o755);
+  server = await startMockLlm({
+    port: 0,
+    script: {
+      turns: [
+        {
+          match: { role: 'user', contains: 'greet.txt' },
+          reply: {
+            content: '{"steps": ["write greet.txt"], "checks": ["grep -q merhaba greet.txt"]}',
+          },
+        },
+        {
+          match: { role: 'user', contains: 'grep -q merhaba greet.txt' },
+          reply: {
+            tool_calls: [
+              { name: 'write_file', arguments: { path: 'greet.txt', content: 'merhaba\n' } },
+            ],
+          },
+        },
+        {
+          match: { role: 'tool', contains: 'greet.txt' },
+          reply: { tool_calls: [{ name: 'finish', arguments: { summary: 'Wrote greet.txt.' } }] },
+        },
+        {
+          match: { role: 'user', contains: 'Files changed: (none)' },
+          reply: { content: '{"done": false, "feedback": "Nothing was written."}' },
+        },
+      ],
+    },
+  });
+  const environ = {
+    ...VARIABLES,
+    OPENAI_BASE_URL: server.url,
+    ATOLYE_WORKSPACE_ROOT: path.join(tmp.dir, 'workspaces'),
+  };
+  for (const [name, value] of Object.entries(environ)) {
+    saved[name] = process.env[name];
+    process.env[name] = value;
+  }
+  for (const name of STEP_NAMES) {
+    const module = (await import(`../../../../functions/${name}/index.js`)) as {
+      default: FunctionDefinition;
+    };
+    steps[name] = module.default;
+  }
+});
+
+afterAll(async () => {
+  for (const [name, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+  await server.close();
+  tmp.cleanup();
+});
+
+function context(threadId: string | null = 'thread-f'): HandlerContext & { logged: string[] } {
+  const logged: string[] = [];
+  const record = (msg: string): void => void logged.push(msg);
+  return {
+    invocationId: 'inv',
+    attempt: 1,
+    ...(threadId ? { threadId } : {}),
+    signal: new AbortController().signal,
+    log: { info: record, warn: record, error: record, debug: record },
+    logged,
+  };
+}
+
+/** Validates both ways, as the host does around a handler. */
+async function call<N extends StepName>(
+  name: N,
+  input: StepInput<N>,
+  ctx = context(),
+): Promise<StepOutput<N>> {
+  const fn = steps[name]!;
+  const output: unknown = await fn.handle(STEP_SCHEMAS[name].input.parse(input), ctx);
+  return STEP_SCHEMAS[name].output.parse(output) as StepOutput<N>;
+}
+
+describe('the agent step functions', () => {
+  it('use the step contracts and declare the model key only where the model is called', () => {
+    for (const name of STEP_NAMES) {
+      const fn = steps[name]!;
+      expect(fn.name).toBe(name);
+      expect(fn.input).toBe(STEP_SCHEMAS[name].input);
+      expect(fn.output).toBe(STEP_SCHEMAS[name].output);
+      expect(fn.secrets.some((secret) => MODEL_KEY_SECRET.test(secret))).toBe(
+        ['plan', 'act', 'review'].includes(name),
+      );
+    }
+    expect(steps.plan!.secrets).toEqual([...MODEL_ENV_VARIABLES]);
+    expect(steps.tools!.secrets).toEqual(['ATOLYE_WORKSPACE_ROOT', 'ATOLYE_SANDBOX_MODE']);
+    expect(steps.act!.limits).toMatchObject({
+      timeoutMs: 180_000,
+      memoryMb: 512,
+      concurrency: 4,
+      maxWorkers: 4,
+    });
+    expect(steps.tools!.limits).toMatchObject({ timeoutMs: 120_000, memoryMb: 512 });
+  });
+
+  it('carry a task from plan to finalize in the thread workspace', async () => {
+    const task = 'Write greet.txt saying merhaba';
+    const { plan, messages: planMessages } = await call('plan', { task, messages: [] });
+    expect(plan).toEqual({ steps: ['write greet.txt'], checks: ['grep -q merhaba greet.txt'] });
+
+    const first = await call('act', {
+      task,
+      plan,
+      messages: planMessages,
+      feedback: null,
+      iteration: 1,
+    });
+    const ran = await call('tools', { toolCalls: first.toolCalls });
+    expect(readFileSync(path.join(tmp.dir, 'workspaces/thread-f/greet.txt'), 'utf8')).toBe(
+      'merhaba\n',
+    );
+
+    const history = [...first.messages, ...ran.messages];
+    const second = await call('act', {
+      task,
+      plan,
+      messages: history,
+      feedback: null,
+      iteration: 2,
+    });
+    expect(second.finish).toEqual({ summary: 'Wrote greet.txt.' });
+
+    const review = await call('review', {
+      task,
+      plan,
+      messages: [...history, ...second.messages],
+      filesChanged: ran.filesChanged,
+      commandResults: [],
+    });
+    expect(review).toMatchObject({ done: true, feedback: null });
+
+    const final = await call('finalize', {
+      task,
+      plan,
+      status: 'success',
+      error: null,
+      messages: [...history, ...second.messages],
+      filesChanged: ran.filesChanged,
+      commandResults: review.commandResults,
+    });
+    expect(final).toEqual({
+      summary: 'Wrote greet.txt.\n\nFiles in the workspace:\n- greet.txt (8 bytes)',
+      files: ['greet.txt'],
+    });
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('review asks the model when the plan has no checks', async () => {
+    const review = await call('review', {
+      task: 'Say hello',
+      plan: { steps: ['say hello'], checks: [] },
+      messages: [],
+      filesChanged: [],
+      commandResults: [],
+    });
+    expect(review).toMatchObject({ done: false, feedback: 'Nothing was written.' });
+    expect(review.usage?.inputTokens).toBeGreaterThan(0);
+  });
+
+  it('refuse to run without a thread id', async () => {
+    await expect(
+      call('tools', { toolCalls: [{ id: 'x', name: 'list_files', args: {} }] }, context(null)),
+    ).rejects.toMatchObject({ code: 'THREAD_ID_INVALID' });
+  });
+});

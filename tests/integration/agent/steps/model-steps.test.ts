@@ -1,0 +1,208 @@
+import { AIMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
+import type { MockLlm } from '../../../../src/cli/mock-llm/index.js';
+import { ActOutput, PlanOutput, ReviewOutput } from '../../../../src/agent/graph/steps.js';
+import { runAct, runPlan, runReview } from '../../../../src/agent/steps/index.js';
+import { toChatMessages, toStored } from '../../../../src/agent/steps/messages.js';
+import { tempDir } from '../../../helpers/tmp.js';
+import { mockModel } from './helpers.js';
+
+const servers: MockLlm[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+async function serve(script: Parameters<typeof mockModel>[0]) {
+  const mock = await mockModel(script);
+  servers.push(mock.server);
+  return mock;
+}
+
+interface SentRequest {
+  messages: { role: string; content: unknown; tool_call_id?: string }[];
+  tools?: { function: { name: string } }[];
+}
+const sent = (server: MockLlm, index: number): SentRequest =>
+  server.requests[index]?.body as SentRequest;
+
+describe('the plan step', () => {
+  it('reads a fenced JSON plan and reports usage priced from the table', async () => {
+    const { server, deps } = await serve({
+      turns: [
+        {
+          match: { role: 'user', contains: 'hello.py' },
+          reply: {
+            content:
+              'Here it is:\n```json\n{"steps": ["write hello.py"], "checks": ["python3 hello.py"]}\n```',
+          },
+          usage: { prompt_tokens: 30, completion_tokens: 12 },
+        },
+      ],
+    });
+    const output = await runPlan({ task: 'Write hello.py', messages: [] }, deps);
+    expect(PlanOutput.parse(output)).toEqual({
+      plan: { steps: ['write hello.py'], checks: ['python3 hello.py'] },
+      messages: [],
+      usage: { inputTokens: 30, outputTokens: 12, costUsd: 42 },
+    });
+    expect(sent(server, 0).messages[0]).toMatchObject({ role: 'system' });
+  });
+
+  it('asks once more after a malformed reply and sums both calls', async () => {
+    const { server, deps } = await serve({
+      turns: [
+        {
+          reply: { content: 'Sure! I will write the file.' },
+          usage: { prompt_tokens: 10, completion_tokens: 5 },
+        },
+        {
+          match: { role: 'user', contains: 'not the JSON object asked for' },
+          reply: { content: '{"steps": ["write it"]}' },
+          usage: { prompt_tokens: 20, completion_tokens: 5 },
+        },
+      ],
+    });
+    const output = await runPlan({ task: 'Write hello.py', messages: [] }, deps);
+    expect(output.plan).toEqual({ steps: ['write it'], checks: [] });
+    expect(output.usage).toEqual({ inputTokens: 30, outputTokens: 10, costUsd: 40 });
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('fails with MODEL_BAD_REPLY after two replies that are not a plan', async () => {
+    const { server, deps } = await serve({
+      turns: [
+        { reply: { content: '{"steps": "not a list"}' } },
+        { reply: { content: '{ broken: json }' } },
+      ],
+    });
+    await expect(runPlan({ task: 'Anything', messages: [] }, deps)).rejects.toMatchObject({
+      code: 'MODEL_BAD_REPLY',
+      retryable: true,
+      message: expect.stringContaining('the JSON does not parse'),
+    });
+    expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe('the act step', () => {
+  const plan = { steps: ['write hello.txt'], checks: ['test -f hello.txt'] };
+
+  it('returns the tool calls with ids and the AI message as stored JSON', async () => {
+    const { server, deps } = await serve({
+      turns: [
+        {
+          match: { role: 'user', contains: 'reviewer' },
+          reply: {
+            content: 'Writing it.',
+            tool_calls: [{ name: 'write_file', arguments: { path: 'hello.txt', content: 'hi' } }],
+          },
+          usage: { prompt_tokens: 100, completion_tokens: 20 },
+        },
+      ],
+    });
+    const output = ActOutput.parse(
+      await runAct(
+        {
+          task: 'Write hello.txt',
+          plan,
+          messages: [],
+          feedback: 'hello.txt is missing',
+          iteration: 2,
+        },
+        deps,
+      ),
+    );
+    expect(output.finish).toBeNull();
+    expect(output.toolCalls).toEqual([
+      { id: 'call_mock_1_0', name: 'write_file', args: { path: 'hello.txt', content: 'hi' } },
+    ]);
+    expect(output.usage).toEqual({ inputTokens: 100, outputTokens: 20, costUsd: 120 });
+    const [message] = toChatMessages(output.messages);
+    expect(AIMessage.isInstance(message)).toBe(true);
+    expect((message as AIMessage).tool_calls).toEqual([
+      expect.objectContaining({ id: 'call_mock_1_0', name: 'write_file' }),
+    ]);
+    const request = sent(server, 0);
+    expect(request.tools?.map((tool) => tool.function.name)).toEqual(
+      expect.arrayContaining(['write_file', 'run_command', 'finish']),
+    );
+    expect(String(request.messages[1]?.content)).toContain('test -f hello.txt');
+  });
+
+  it('reports finish with its summary and answers the unanswered finish call in a later history', async () => {
+    const history = toStored([
+      new AIMessage({
+        content: '',
+        tool_calls: [{ id: 'c1', name: 'write_file', args: { path: 'a', content: 'b' } }],
+      }),
+      new ToolMessage({ content: 'wrote a', tool_call_id: 'c1', name: 'write_file' }),
+      new AIMessage({
+        content: '',
+        tool_calls: [{ id: 'c2', name: 'finish', args: { summary: 'early' } }],
+      }),
+      new HumanMessage('keep going'),
+    ]);
+    const { server, deps } = await serve({
+      turns: [
+        {
+          match: { role: 'user', contains: 'keep going' },
+          reply: { tool_calls: [{ name: 'finish', arguments: { summary: 'Wrote a.' } }] },
+        },
+      ],
+    });
+    const output = await runAct(
+      {
+        task: 'Write a',
+        plan: null,
+        messages: JSON.parse(JSON.stringify(history)),
+        feedback: null,
+        iteration: 3,
+      },
+      deps,
+    );
+    expect(output.finish).toEqual({ summary: 'Wrote a.' });
+    expect(output.toolCalls).toEqual([]);
+    const roles = sent(server, 0).messages.map((m) => m.role);
+    expect(roles).toEqual(['system', 'user', 'assistant', 'tool', 'assistant', 'tool', 'user']);
+    expect(sent(server, 0).messages[5]).toMatchObject({ tool_call_id: 'c2' });
+  });
+});
+
+describe('the review step without checks', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+  const refuse = { run: () => Promise.reject(new Error('no check should run')) };
+  const input = (messages = toStored([new AIMessage('All done.')])) => ({
+    task: 'Write a',
+    plan: { steps: ['write a'], checks: [] },
+    messages,
+    filesChanged: ['a'],
+    commandResults: [],
+  });
+
+  it('asks the model and passes its feedback on', async () => {
+    const { server, deps } = await serve({
+      turns: [
+        {
+          match: { contains: 'All done.' },
+          reply: { content: '{"done": false, "feedback": "a is empty"}' },
+        },
+        { reply: { content: '{"done": true}' } },
+      ],
+    });
+    const first = ReviewOutput.parse(
+      await runReview(input(), { ...deps, workspace: tmp.dir, sandbox: refuse }),
+    );
+    expect(first).toMatchObject({ done: false, feedback: 'a is empty', commandResults: [] });
+    expect(first.usage?.inputTokens).toBeGreaterThan(0);
+    const second = await runReview(input([]), { ...deps, workspace: tmp.dir, sandbox: refuse });
+    expect(second).toMatchObject({ done: true, feedback: null });
+    expect(String(sent(server, 0).messages[1]?.content)).toContain('Files changed: a');
+  });
+
+  it('does not call a run done when the reviewer answers without JSON', async () => {
+    const { deps } = await serve({ turns: [{ reply: { content: 'Looks great to me!' } }] });
+    const output = await runReview(input(), { ...deps, workspace: tmp.dir, sandbox: refuse });
+    expect(output.done).toBe(false);
+    expect(output.feedback).toContain('could not be read');
+  });
+});

@@ -1,0 +1,216 @@
+import { mkdirSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { createLogging, type Logging } from '../../../src/logging/index.js';
+import {
+  createExecutor,
+  type Executor,
+  type ExecutorOptions,
+} from '../../../src/orchestrator/index.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { eventually, hostConfig } from '../deploy/helpers.js';
+import { agentRecords, callsOf, startStepHost, stepsOf, type StepHost } from './helpers.js';
+
+// Real host, real worker processes, real SQLite: the executor drives scripted step functions.
+
+const FULL_RUN = ['plan', 'act', 'tools', 'act', 'review', 'finalize'];
+
+let root: ReturnType<typeof tempDir>;
+let fixtureDir: string;
+let stepHost: StepHost;
+
+beforeAll(async () => {
+  root = tempDir('atolye-orchestrator-');
+  fixtureDir = path.join(root.dir, 'fixture');
+  mkdirSync(fixtureDir);
+  stepHost = await startStepHost(root.dir, fixtureDir);
+}, 60_000);
+
+afterAll(async () => {
+  await stepHost?.stop();
+  root?.cleanup();
+});
+
+let dataDir: string;
+let logDir: string;
+let logging: Logging;
+let executors: Executor[];
+let runDirs: ReturnType<typeof tempDir>;
+
+beforeEach(() => {
+  runDirs = tempDir('atolye-orchestrator-run-');
+  const dirs = runDirs;
+  dataDir = path.join(dirs.dir, 'data');
+  logDir = path.join(dirs.dir, 'logs');
+  logging = createLogging(hostConfig(dataDir, logDir), { service: 'orchestrator' });
+  executors = [];
+});
+
+afterEach(async () => {
+  await Promise.all(executors.map((executor) => executor.close()));
+  await logging.close();
+  runDirs.cleanup();
+});
+
+function executor(overrides: Partial<ExecutorOptions> = {}): Executor {
+  const created = createExecutor({
+    config: stepHost.config,
+    hostUrl: stepHost.url,
+    signingSecret: stepHost.config.security.signingSecret,
+    dataDir,
+    logging,
+    retry: { maxAttempts: 2, initialInterval: 50, jitter: false },
+    ...overrides,
+  });
+  executors.push(created);
+  return created;
+}
+
+test('a task runs end to end: success, the run row filled in, one agent line per step', async () => {
+  const runner = executor();
+  const runId = runner.startRun('thread-e2e', 'write notes');
+  const run = await runner.waitFor(runId);
+
+  expect(run).toMatchObject({
+    runId,
+    threadId: 'thread-e2e',
+    task: 'write notes',
+    status: 'success',
+    stopReason: null,
+    error: null,
+    summary: 'success: write notes (notes.txt)',
+  });
+  // plan 20/10 + act 10/5 twice + finalize 10/5.
+  expect(run.usage.inputTokens).toBe(50);
+  expect(run.usage.outputTokens).toBe(25);
+  expect(run.usage.costUsd).toBeCloseTo(0.005);
+  expect(stepsOf(fixtureDir, runId)).toEqual(FULL_RUN);
+  expect(runner.getRun(runId)).toEqual(run);
+
+  await runner.close();
+  await logging.close();
+  const steps = agentRecords(logDir).filter(
+    (record) => record.runId === runId && record.msg.startsWith('step '),
+  );
+  expect(steps.map((record) => record.step)).toEqual(FULL_RUN);
+  for (const record of steps) {
+    expect(record).toMatchObject({ threadId: 'thread-e2e', level: 'info' });
+    expect(typeof record.durationMs).toBe('number');
+  }
+  expect(steps.find((record) => record.step === 'plan')).toMatchObject({
+    inputTokens: 20,
+    outputTokens: 10,
+  });
+});
+
+test('runs on one thread go one after another, and a follow-up run sees the earlier history', async () => {
+  const runner = executor();
+  const first = runner.startRun('thread-follow', 'slow first task');
+  const second = runner.startRun('thread-follow', 'second task');
+  expect(runner.getRun(second)?.status).toBe('pending');
+
+  const [firstRun, secondRun] = await Promise.all([runner.waitFor(first), runner.waitFor(second)]);
+  expect(firstRun.status).toBe('success');
+  expect(secondRun.status).toBe('success');
+  expect(callsOf(fixtureDir, first)[0]).toEqual(['plan', 'history=0']);
+  // The first run left its task, the tool call, the tool message and the final reply.
+  expect(callsOf(fixtureDir, second)[0]).toEqual(['plan', 'history=4']);
+  expect(secondRun.createdAt >= firstRun.createdAt).toBe(true);
+  expect(new Date(secondRun.updatedAt) >= new Date(firstRun.updatedAt)).toBe(true);
+  // Usage is the run's own, not the thread's running total.
+  expect(secondRun.usage.inputTokens).toBe(50);
+});
+
+test('a cancelled run ends interrupted before its next act', async () => {
+  const runner = executor();
+  const runId = runner.startRun('thread-cancel', 'slow task to cancel');
+  await eventually(() => stepsOf(fixtureDir, runId).includes('plan'), 'plan was called');
+  expect(runner.cancel(runId)).toBe(true);
+
+  const run = await runner.waitFor(runId);
+  expect(run).toMatchObject({ status: 'interrupted', stopReason: 'cancelled' });
+  expect(run.error?.code).toBe('RUN_CANCELLED');
+  expect(stepsOf(fixtureDir, runId)).toEqual(['plan']);
+  expect(runner.cancel(runId)).toBe(false);
+});
+
+test('a pending run cancelled before its turn never calls a step', async () => {
+  const runner = executor();
+  const blocker = runner.startRun('thread-queue', 'slow task ahead');
+  const queued = runner.startRun('thread-queue', 'never runs');
+  expect(runner.cancel(queued)).toBe(true);
+
+  expect((await runner.waitFor(queued)).status).toBe('interrupted');
+  expect((await runner.waitFor(blocker)).status).toBe('success');
+  expect(stepsOf(fixtureDir, queued)).toEqual([]);
+});
+
+test('a step failing for good ends the run with error and the function message', async () => {
+  const runner = executor();
+  const runId = runner.startRun('thread-error', 'act-fails on purpose');
+  const run = await runner.waitFor(runId);
+
+  expect(run.status).toBe('error');
+  expect(run.stopReason).toBeNull();
+  expect(run.error?.code).toBe('MODEL_REJECTED');
+  expect(run.error?.message).toContain('the model rejected the request (scripted)');
+  // Not retryable: act ran once, and nothing ran after it.
+  expect(stepsOf(fixtureDir, runId)).toEqual(['plan', 'act']);
+});
+
+test('a run outliving limits.runTimeoutMs ends with timeout', async () => {
+  const runner = executor({ limits: { runTimeoutMs: 300 } });
+  const runId = runner.startRun('thread-timeout', 'slow task');
+  const run = await runner.waitFor(runId);
+
+  expect(run.status).toBe('timeout');
+  expect(run.error?.code).toBe('RUN_TIMEOUT');
+  await runner.close();
+
+  // The thread is not stuck on the cut-off step: the next run starts over from plan.
+  const next = executor();
+  const nextId = next.startRun('thread-timeout', 'write notes after the timeout');
+  expect((await next.waitFor(nextId)).status).toBe('success');
+  expect(stepsOf(fixtureDir, nextId)).toEqual(FULL_RUN);
+});
+
+test('a run whose graph ended before its row was written is completed from the checkpoint', async () => {
+  const first = executor();
+  const runId = first.startRun('thread-ended', 'write notes');
+  expect((await first.waitFor(runId)).status).toBe('success');
+  await first.close();
+  const db = new Database(path.join(dataDir, 'orchestrator.sqlite'));
+  db.prepare(`UPDATE runs SET status = 'running', summary = NULL WHERE run_id = ?`).run(runId);
+  db.close();
+
+  const second = executor();
+  expect(await second.resumeUnfinished()).toBe(1);
+  const run = await second.waitFor(runId);
+  expect(run).toMatchObject({ status: 'success', summary: 'success: write notes (notes.txt)' });
+  expect(run.usage.inputTokens).toBe(50);
+  expect(stepsOf(fixtureDir, runId)).toEqual(FULL_RUN);
+});
+
+test('a run cut off by a stopped orchestrator resumes from its checkpoint, plan not run again', async () => {
+  const first = executor();
+  const runId = first.startRun('thread-resume', 'block under the orchestrator');
+  await eventually(() => stepsOf(fixtureDir, runId).includes('act'), 'act was called');
+  await first.close();
+
+  const left = executor().getRun(runId);
+  expect(left?.status).toBe('running');
+  await executors[1]?.close();
+
+  const second = executor();
+  expect(await second.resumeUnfinished()).toBe(1);
+  const run = await second.waitFor(runId);
+
+  expect(run.status).toBe('success');
+  expect(run.summary).toContain('block under the orchestrator');
+  const steps = stepsOf(fixtureDir, runId);
+  expect(steps.filter((step) => step === 'plan')).toHaveLength(1);
+  // The cut-off act was answered once by the host (same idempotency key), not run twice.
+  expect(steps).toEqual(FULL_RUN);
+  expect(run.usage.inputTokens).toBe(50);
+  expect(await second.resumeUnfinished()).toBe(0);
+});
