@@ -145,7 +145,7 @@ function describeDeploy(
   startedHost: boolean,
 ): string {
   const byName = new Map(result.functions.map((fn) => [fn.name, fn]));
-  const rows = status.functions.map((pool) => {
+  const rows = byNameOrder(status.functions).map((pool) => {
     const deployed = byName.get(pool.name);
     return [
       pool.name,
@@ -170,7 +170,7 @@ function describeDeploy(
 }
 
 function functionTable(url: string, status: HostStatus): string {
-  const rows = status.functions.map((pool) => [
+  const rows = byNameOrder(status.functions).map((pool) => [
     pool.name,
     pool.version,
     pool.health.status,
@@ -197,4 +197,8 @@ function parsePort(value: string): number {
     throw new InvalidArgumentError(`--port must be a whole number from 0 to 65535, got "${value}"`);
   }
   return port;
+}
+
+function byNameOrder(pools: HostStatus['functions']): HostStatus['functions'] {
+  return [...pools].sort((a, b) => a.name.localeCompare(b.name));
 }
