@@ -5,7 +5,8 @@ import { loadConfig } from '../../src/config/index.js';
 import { defineFunction } from '../../src/runtime/contract.js';
 
 // Once per worker. Deterministic: no model call, so no model key either.
-const { config } = loadConfig();
+// Workers receive only their declared secrets; the host checked the production ones.
+const { config } = loadConfig({ checkProductionSecrets: false });
 
 /** Agent step: the run's summary and the manifest of the files it leaves in the workspace. */
 export default defineFunction({

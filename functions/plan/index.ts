@@ -5,7 +5,8 @@ import { loadConfig } from '../../src/config/index.js';
 import { defineFunction } from '../../src/runtime/contract.js';
 
 // Once per worker: warm invocations reuse the configuration and the model client.
-const { config } = loadConfig();
+// Workers receive only their declared secrets; the host checked the production ones.
+const { config } = loadConfig({ checkProductionSecrets: false });
 const model = modelOnce(config);
 
 /** Agent step: the task → a short plan and the checks that prove it done. */

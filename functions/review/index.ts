@@ -6,7 +6,8 @@ import { loadConfig } from '../../src/config/index.js';
 import { defineFunction } from '../../src/runtime/contract.js';
 
 // Once per worker: warm invocations reuse the configuration, sandbox and model client.
-const { config } = loadConfig();
+// Workers receive only their declared secrets; the host checked the production ones.
+const { config } = loadConfig({ checkProductionSecrets: false });
 const sandbox = createSandbox(config);
 const model = modelOnce(config);
 

@@ -6,7 +6,8 @@ import { loadConfig } from '../../src/config/index.js';
 import { defineFunction } from '../../src/runtime/contract.js';
 
 // Once per worker. This function never receives the model key (DESIGN.md, Agent).
-const { config } = loadConfig();
+// Workers receive only their declared secrets; the host checked the production ones.
+const { config } = loadConfig({ checkProductionSecrets: false });
 const sandbox = createSandbox(config);
 
 /** Agent step: runs the model's tool calls in the thread's workspace. */

@@ -20,6 +20,11 @@ export interface LoadOptions {
   environ?: NodeJS.ProcessEnv;
   /** `key=value` settings from CLI flags: the highest layer. */
   overrides?: Record<string, string>;
+  /**
+   * Refuse production without its secrets (default). Function workers turn this off: they
+   * receive only the secrets they declare, and the host that started them already checked.
+   */
+  checkProductionSecrets?: boolean;
 }
 
 export interface LoadedConfig {
@@ -115,7 +120,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   }
   if (problems.length > 0) throw invalid(env, problems);
   const config = instance.getProperties();
-  if (config.env === 'production') {
+  if (config.env === 'production' && options.checkProductionSecrets !== false) {
     const missing = productionSecretProblems(config, configDir);
     if (missing.length > 0) {
       throw new ConfigError(

@@ -146,6 +146,17 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('lets a function worker load production without the host secrets it never receives', () => {
+    const { config } = loadConfig({
+      configDir: dir,
+      env: 'production',
+      environ: {},
+      checkProductionSecrets: false,
+    });
+    expect(config.env).toBe('production');
+    expect(config.security.signingSecret).toBe('');
+  });
+
   it('starts production with strong secrets', () => {
     const { config } = loadConfig({ configDir: dir, env: 'production', environ: strongSecrets });
     expect(config.env).toBe('production');
