@@ -1,5 +1,6 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import * as z from 'zod';
+import { readBounded } from './bounded-read.js';
 import { fsFailure, pathRefused } from './fs-errors.js';
 import { defineTool } from './types.js';
 import { resolveInside } from './workspace.js';
@@ -31,20 +32,14 @@ export const editFile = defineTool({
     const resolved = await resolveInside(ctx.workspace, args.path);
     if (!resolved.ok) return pathRefused(resolved);
     const rel = resolved.relative;
-    let text: string;
-    try {
-      const { size } = await stat(resolved.absolute);
-      if (size > ctx.limits.maxFileBytes) {
-        return {
-          ok: false,
-          code: 'file_too_large',
-          content: `${rel} is ${size} bytes, over the ${ctx.limits.maxFileBytes}-byte edit limit; file unchanged.`,
-        };
-      }
-      text = await readFile(resolved.absolute, 'utf8');
-    } catch (error) {
-      return fsFailure(error, rel);
-    }
+    const read = await readBounded(
+      resolved.absolute,
+      rel,
+      ctx.limits.maxFileBytes,
+      'edit limit; file unchanged.',
+    );
+    if (!('bytes' in read)) return read;
+    const text = read.bytes.toString('utf8');
     const matches = countOccurrences(text, args.oldText);
     if (matches === 0) {
       return {

@@ -1,6 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
 import * as z from 'zod';
-import { fsFailure, pathRefused } from './fs-errors.js';
+import { readBounded } from './bounded-read.js';
+import { pathRefused } from './fs-errors.js';
 import { capText } from './truncate.js';
 import { defineTool } from './types.js';
 import { resolveInside } from './workspace.js';
@@ -45,28 +45,22 @@ export const readFileTool = defineTool({
     const resolved = await resolveInside(ctx.workspace, args.path);
     if (!resolved.ok) return pathRefused(resolved);
     const rel = resolved.relative;
-    let text: string;
-    try {
-      const { size } = await stat(resolved.absolute);
-      if (size > ctx.limits.maxFileBytes) {
-        return {
-          ok: false,
-          code: 'file_too_large',
-          content: `${rel} is ${size} bytes, over the ${ctx.limits.maxFileBytes}-byte read limit; use run_command (head, grep, sed -n) to look at parts of it.`,
-        };
-      }
-      const bytes = await readFile(resolved.absolute);
-      if (bytes.subarray(0, 8192).includes(0)) {
-        return {
-          ok: false,
-          code: 'binary_file',
-          content: `${rel} looks binary (${bytes.length} bytes); not shown.`,
-        };
-      }
-      text = bytes.toString('utf8');
-    } catch (error) {
-      return fsFailure(error, rel);
+    const read = await readBounded(
+      resolved.absolute,
+      rel,
+      ctx.limits.maxFileBytes,
+      'read limit; use run_command (head, grep, sed -n) to look at parts of it.',
+    );
+    if (!('bytes' in read)) return read;
+    const { bytes } = read;
+    if (bytes.subarray(0, 8192).includes(0)) {
+      return {
+        ok: false,
+        code: 'binary_file',
+        content: `${rel} looks binary (${bytes.length} bytes); not shown.`,
+      };
     }
+    const text = bytes.toString('utf8');
 
     const lines = splitLines(text);
     const total = text === '' ? 0 : lines.length;
