@@ -4,6 +4,7 @@ import { AtolyeError } from '../errors.js';
 import { findRunningHost, waitForExit } from '../deploy/local/daemon.js';
 import { adminCall, deployLocal, hostStatus, type HostStatus } from '../deploy/local/deploy.js';
 import { startHost } from '../deploy/local/host.js';
+import { orchestratorService, readOrchestratorState } from '../deploy/local/orchestrator.js';
 import type { DeployResult } from '../runtime/host/deployer.js';
 import type { CliContext } from './context.js';
 import { table } from './table.js';
@@ -19,9 +20,14 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       'listen on this port instead of host.port (0 = any free port)',
       parsePort,
     )
-    .action(async (options: { port?: number }) => {
+    .option('--no-orchestrator', 'serve the functions only, without the orchestrator service')
+    .action(async (options: { port?: number; orchestrator: boolean }) => {
       const { config } = loadConfig({ overrides: cli.overrides() });
-      const host = await startHost(config, { port: options.port });
+      const host = await startHost(config, {
+        port: options.port,
+        services: (hostUrl, logger) =>
+          options.orchestrator ? [orchestratorService(hostUrl, cli.overrides(), logger)] : [],
+      });
       const stop = (): void => void host.close();
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
@@ -60,6 +66,7 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       cli.output.out(
         describeDeploy(report.host.url, report.result, report.status, report.startedHost),
       );
+      if (report.api) cli.output.out(describeApi(report.api.url));
     });
 
   program
@@ -87,10 +94,17 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
         );
       }
       const status = await hostStatus(config, host.url);
+      const api = readOrchestratorState(config);
       if (options.json) {
         cli.output.out(
           JSON.stringify(
-            { running: true, url: host.url, endpoints: endpoints(host.url, status), ...status },
+            {
+              running: true,
+              url: host.url,
+              apiUrl: api?.url ?? null,
+              endpoints: endpoints(host.url, status),
+              ...status,
+            },
             null,
             2,
           ),
@@ -101,6 +115,9 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
         `worker host ${host.url} (pid ${host.pid}, up ${String(status.host.uptimeS)} s)\n`,
       );
       cli.output.out(functionTable(host.url, status));
+      cli.output.out(
+        api ? describeApi(api.url) : '\nrun API: not running (see `services` in status --json)',
+      );
       if (typeof status.host.restoreError === 'string') {
         cli.output.err(`warning: ${status.host.restoreError}`);
       }
@@ -169,6 +186,14 @@ function describeDeploy(
   ].join('\n');
 }
 
+function describeApi(url: string): string {
+  return [
+    '',
+    `run API  ${url}   (reference: ${url}/docs)`,
+    `         create a key: npx atolye keys create --name me; then npx atolye run "TASK"`,
+  ].join('\n');
+}
+
 function functionTable(url: string, status: HostStatus): string {
   const rows = byNameOrder(status.functions).map((pool) => [
     pool.name,
@@ -191,7 +216,7 @@ function endpoints(url: string, status: HostStatus): Record<string, string> {
   };
 }
 
-function parsePort(value: string): number {
+export function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new InvalidArgumentError(`--port must be a whole number from 0 to 65535, got "${value}"`);

@@ -3,6 +3,8 @@ import { AtolyeError } from '../errors.js';
 import { registerBuildCommand } from './build-command.js';
 import { registerConfigCommands } from './config-command.js';
 import { registerHostCommands } from './host-commands.js';
+import { registerKeysCommands } from './keys-command.js';
+import { registerOrchestratorCommand } from './orchestrator-command.js';
 import { registerMockLlmCommand } from './mock-llm-command.js';
 import type { CliContext } from './context.js';
 import { processOutput, type Output } from './output.js';
@@ -30,6 +32,8 @@ export async function main(argv: string[], output: Output = processOutput): Prom
   registerConfigCommands(program, cli);
   registerBuildCommand(program, cli);
   registerHostCommands(program, cli);
+  registerKeysCommands(program, cli);
+  registerOrchestratorCommand(program, cli);
   registerMockLlmCommand(program, cli);
 
   try {

@@ -37,8 +37,25 @@ export interface AtolyeConfig {
     bind: string;
     port: number;
   };
+  api: {
+    bind: string;
+    port: number;
+    url: string;
+    key: string;
+    rateLimitPerMinute: number;
+    bodyLimitBytes: number;
+    protectMetrics: boolean;
+    logTaskChars: number;
+  };
+  agent: {
+    maxIterations: number;
+    maxTokens: number;
+    maxCostUsd: number;
+    runTimeoutMs: number;
+  };
   storage: {
     dataDir: string;
+    url: string;
   };
   sandbox: {
     mode: SandboxMode;
@@ -212,12 +229,97 @@ export const schema: convict.Schema<AtolyeConfig> = {
       env: 'ATOLYE_HOST_PORT',
     },
   },
+  api: {
+    bind: {
+      doc: 'Address the orchestrator (run API and dashboard) listens on.',
+      format: String,
+      default: '127.0.0.1',
+      env: 'ATOLYE_API_BIND',
+    },
+    port: {
+      doc: 'Port of the orchestrator (0 = any free port).',
+      format: 'port',
+      default: 8080,
+      env: 'ATOLYE_API_PORT',
+    },
+    url: {
+      doc: 'Where clients (atolye run, runs, files) reach the run API; empty means http://127.0.0.1:<api.port>.',
+      format: String,
+      default: '',
+      env: 'ATOLYE_API_URL',
+    },
+    key: {
+      doc: 'API key the atolye CLI sends to the run API (create one with `atolye keys create`).',
+      format: String,
+      default: '',
+      env: 'ATOLYE_API_KEY',
+      sensitive: true,
+    },
+    rateLimitPerMinute: {
+      doc: 'Requests one API key may make per minute; past it the API answers 429 with Retry-After.',
+      format: 'nat',
+      default: 600,
+      env: 'ATOLYE_API_RATE_LIMIT',
+    },
+    bodyLimitBytes: {
+      doc: 'Largest request body the API accepts; a larger one gets 413.',
+      format: 'nat',
+      default: 1_048_576,
+      env: 'ATOLYE_API_BODY_LIMIT',
+    },
+    protectMetrics: {
+      doc: 'Whether GET /metrics on the orchestrator needs an API key (health checks stay open).',
+      format: Boolean,
+      default: false,
+      env: 'ATOLYE_API_PROTECT_METRICS',
+    },
+    logTaskChars: {
+      doc: 'How many characters of a task the user_interactions channel keeps (0 = none).',
+      format: 'nat',
+      default: 200,
+      env: 'ATOLYE_API_LOG_TASK_CHARS',
+    },
+  },
+  agent: {
+    maxIterations: {
+      doc: 'Model turns (act steps) one run may take before it stops with max_iterations.',
+      format: 'nat',
+      default: 30,
+      env: 'ATOLYE_MAX_ITERATIONS',
+    },
+    maxTokens: {
+      doc: 'Input plus output tokens one run may use before it stops with budget_exceeded (0 = no limit).',
+      format: 'nat',
+      default: 0,
+      env: 'ATOLYE_MAX_TOKENS',
+    },
+    maxCostUsd: {
+      doc: 'Model cost in USD one run may reach before it stops with budget_exceeded (0 = no limit).',
+      format: Number,
+      default: 0,
+      env: 'ATOLYE_MAX_COST_USD',
+    },
+    runTimeoutMs: {
+      doc: 'Wall-clock limit of one run; past it the run ends with status timeout (0 = no limit).',
+      format: 'nat',
+      default: 1_800_000,
+      env: 'ATOLYE_RUN_TIMEOUT_MS',
+    },
+  },
   storage: {
     dataDir: {
       doc: 'Directory of the SQLite store and host state (relative to the project root).',
       format: String,
       default: 'data',
       env: 'ATOLYE_DATA_DIR',
+    },
+    url: {
+      doc: 'Where LangGraph checkpoints are kept: "" (default) for SQLite files in storage.dataDir, or a Postgres URL such as postgres://user:password@host:5432/database (postgresql:// also accepted; query parameters such as sslmode=require or host=/path/to/socket pass through to pg).',
+      format: (value: unknown) => assertStorageUrl(value),
+      default: '',
+      env: 'ATOLYE_STORAGE_URL',
+      // A Postgres URL usually carries the password.
+      sensitive: true,
     },
   },
   sandbox: {
@@ -343,6 +445,21 @@ function assertPositiveInt(value: unknown): void {
 function assertNonEmptyString(value: unknown): void {
   if (typeof value !== 'string' || value.trim() === '')
     throw new Error('must be a non-empty string');
+}
+
+/** Never echoes the value: it may hold a password. */
+function assertStorageUrl(value: unknown): void {
+  if (value === '') return;
+  const expected =
+    'must be empty (SQLite files in storage.dataDir) or a Postgres URL such as postgres://user:password@host:5432/database (or postgresql://…)';
+  if (typeof value !== 'string' || !/^postgres(ql)?:\/\//i.test(value)) {
+    throw new Error(expected);
+  }
+  if (!URL.canParse(value) && !URL.canParse(value.replace('@/', '@localhost/'))) {
+    throw new Error(
+      `${expected}; this one does not parse as a URL (check the port, and percent-encode special characters in the user name and password)`,
+    );
+  }
 }
 
 function assertPriceTable(value: unknown): void {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { LangGraphRunnableConfig } from '@langchain/langgraph';
-import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import {
   buildAgentGraph,
   DEFAULT_MAX_ITERATIONS,
@@ -16,7 +15,9 @@ import type { AtolyeConfig } from '../config/index.js';
 import { AtolyeError, errorMessage } from '../errors.js';
 import { log, withLogContext, type Logging } from '../logging/index.js';
 import { createInvoker } from '../runtime/invoke.js';
-import { RunsStore, type RunRecord } from './runs-store.js';
+import { DeferredCheckpointSaver } from './checkpointer.js';
+import type { RunEventSink } from './run-events.js';
+import { RunsStore, type RunOptions, type RunRecord } from './runs-store.js';
 import { mapAgentStatus } from './status.js';
 import { stepClient, type StepCallRecord } from './step-client.js';
 
@@ -47,11 +48,32 @@ export interface ExecutorOptions {
   retry?: AgentGraphOptions['retry'];
   /** Where `agent` lines go; the process's default logging otherwise. */
   logging?: Logging;
+  /** The runs store to use (the run API shares it); `<dataDir>/orchestrator.sqlite` otherwise. */
+  store?: RunsStore;
+  /** Receives every run's stream: `metadata`, `values`, `updates`, then `end` or `error`. */
+  events?: RunEventSink;
+  /** Called once with the final record of every run that ends (for webhooks and metrics). */
+  onRunEnd?: (run: RunRecord) => void;
+}
+
+/** A thread's latest checkpoint, as `GET /threads/{id}/state` shows it. */
+export interface ThreadState {
+  values: Partial<AgentStateValue>;
+  next: string[];
+  checkpointId: string | null;
+  parentCheckpointId: string | null;
+  createdAt: string | null;
+  metadata: Record<string, unknown>;
 }
 
 export interface Executor {
-  /** Queues a run of `task` on `threadId` and returns its id at once. */
-  startRun(threadId: string, task: string): string;
+  /**
+   * Queues a run of `task` on `threadId` and returns its id at once; runs of one thread go one
+   * after another. With `multitaskStrategy: 'reject'` a busy thread refuses it (THREAD_BUSY).
+   */
+  startRun(threadId: string, task: string, options?: RunOptions): string;
+  /** The thread's latest checkpoint; undefined for a thread without one. */
+  threadState(threadId: string): Promise<ThreadState | undefined>;
   /** The run once it has ended (or, after close(), as it was left). */
   waitFor(runId: string): Promise<RunRecord>;
   /** A pending run ends `interrupted` at once; a running one before its next `act`. */
@@ -67,8 +89,13 @@ type Start = 'fresh' | 'resume';
 
 export function createExecutor(options: ExecutorOptions): Executor {
   const { config, limits = {} } = options;
-  const store = new RunsStore(path.join(options.dataDir, 'orchestrator.sqlite'));
-  const checkpointer = SqliteSaver.fromConnString(path.join(options.dataDir, 'checkpoints.sqlite'));
+  const ownStore = options.store === undefined;
+  const store = options.store ?? new RunsStore(path.join(options.dataDir, 'orchestrator.sqlite'));
+  const events = options.events ?? { append: () => undefined };
+  const checkpointer = new DeferredCheckpointSaver({
+    url: config.storage.url,
+    dataDir: options.dataDir,
+  });
   const agentLog = (options.logging ?? { log }).log('agent');
   const maxIterations = limits.maxIterations ?? DEFAULT_MAX_ITERATIONS;
 
@@ -115,10 +142,12 @@ export function createExecutor(options: ExecutorOptions): Executor {
   function logStep(record: StepCallRecord): void {
     // A call dropped by close() belongs to no run any more; its resumed twin is logged instead.
     if (detach.signal.aborted) return;
-    const { step, ok, ...fields } = record;
+    const { step, ok, toolCalls = [], ...fields } = record;
     withLogContext({ step }, () => {
       if (ok) agentLog.info(`step ${step} finished`, fields);
       else agentLog.warn(`step ${step} failed`, fields);
+      // A failed call is an observation for the model, not a failure of the run: info either way.
+      for (const { tool, ...call } of toolCalls) agentLog.info(`tool ${tool}`, { tool, ...call });
     });
   }
 
@@ -137,7 +166,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     if (stopping.signal.aborted) return run;
     if (run.status !== 'pending' && run.status !== 'running') return run;
     if (run.cancelRequested) {
-      return store.finish(runId, { status: 'interrupted', stopReason: 'cancelled' });
+      return finish(runId, { status: 'interrupted', stopReason: 'cancelled' });
     }
     return withLogContext({ threadId: run.threadId, runId }, () => drive(run, start));
   }
@@ -160,18 +189,19 @@ export function createExecutor(options: ExecutorOptions): Executor {
       const progressed = start === 'resume' && latest !== run.startCheckpoint;
       if (progressed && snapshot.next.length > 0) {
         agentLog.info('run resumed from its last checkpoint', { next: snapshot.next });
-        final = (await graph.invoke(null, runConfig)) as AgentStateValue;
+        final = await streamRun(run.runId, null, runConfig);
       } else if (progressed) {
         // Stopped after the graph ended but before the run row was written.
         final = snapshot.values as AgentStateValue;
       } else {
         offset = (snapshot.values as Partial<AgentStateValue>).usage?.steps.length ?? 0;
         store.markRunning(run.runId, offset, latest);
+        events.append(run.runId, 'metadata', { run_id: run.runId, thread_id: run.threadId });
         agentLog.info('run started', { task: run.task });
-        final = (await graph.invoke({ task: run.task }, runConfig)) as AgentStateValue;
+        final = await streamRun(run.runId, { task: run.task }, runConfig);
       }
       const { status, stopReason } = mapAgentStatus(final.status);
-      const record = store.finish(run.runId, {
+      const record = finish(run.runId, {
         status: status === 'running' ? 'error' : status,
         stopReason,
         error:
@@ -192,7 +222,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         return store.get(run.runId) as RunRecord;
       }
       const timedOut = deadline?.aborted === true;
-      const record = store.finish(run.runId, {
+      const record = finish(run.runId, {
         status: timedOut ? 'timeout' : 'error',
         error: timedOut
           ? {
@@ -209,19 +239,78 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
   }
 
+  /** Runs the graph, passing each step's state and update on as the run's events. */
+  async function streamRun(
+    runId: string,
+    input: { task: string } | null,
+    runConfig: LangGraphRunnableConfig,
+  ): Promise<AgentStateValue> {
+    const stream = await graph.stream(input, {
+      ...runConfig,
+      streamMode: ['values', 'updates'] as const,
+    });
+    let last: AgentStateValue | undefined;
+    for await (const [mode, chunk] of stream) {
+      if (stopping.signal.aborted) break;
+      if (mode === 'values') last = chunk as AgentStateValue;
+      events.append(runId, mode, chunk);
+    }
+    if (last === undefined || stopping.signal.aborted) {
+      throw (
+        stopping.signal.reason ?? new AtolyeError('RUN_INCOMPLETE', 'the graph produced no state')
+      );
+    }
+    return last;
+  }
+
+  /** Records how a run ended and closes its event stream. */
+  function finish(runId: string, outcome: Parameters<RunsStore['finish']>[1]): RunRecord {
+    const record = store.finish(runId, outcome);
+    if (record.status === 'error' || record.status === 'timeout') {
+      events.append(runId, 'error', {
+        error: record.error?.code ?? record.status,
+        message: record.error?.message ?? record.status,
+      });
+    }
+    events.append(runId, 'end', null);
+    options.onRunEnd?.(record);
+    return record;
+  }
+
   function assertOpen(): void {
     if (closed) throw new AtolyeError('EXECUTOR_CLOSED', 'the run executor is closed');
   }
 
   return {
-    startRun(threadId, task) {
+    startRun(threadId, task, runOptions = {}) {
       assertOpen();
       if (threadId === '' || task.trim() === '') {
         throw new AtolyeError('RUN_INVALID', 'a run needs a thread id and a non-empty task');
       }
-      const run = store.createRun(randomUUID(), threadId, task);
+      const active = store.activeRunsOf(threadId);
+      if (active.length > 0 && runOptions.multitaskStrategy === 'reject') {
+        throw new AtolyeError(
+          'THREAD_BUSY',
+          `thread ${threadId} is busy with run ${active[0]?.runId}; wait for it, cancel it, or send multitask_strategy "enqueue"`,
+        );
+      }
+      const run = store.createRun(randomUUID(), threadId, task, runOptions);
       enqueue(run, 'fresh');
       return run.runId;
+    },
+
+    async threadState(threadId) {
+      const snapshot = await graph.getState({ configurable: { thread_id: threadId } });
+      const checkpointId = checkpointIdOf(snapshot.config);
+      if (checkpointId === null) return undefined;
+      return {
+        values: snapshot.values as Partial<AgentStateValue>,
+        next: [...snapshot.next],
+        checkpointId,
+        parentCheckpointId: snapshot.parentConfig ? checkpointIdOf(snapshot.parentConfig) : null,
+        createdAt: snapshot.createdAt ?? null,
+        metadata: { ...snapshot.metadata },
+      };
     },
 
     async waitFor(runId) {
@@ -258,8 +347,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
       stopping.abort(new AtolyeError('EXECUTOR_CLOSED', 'the run executor is closing'));
       await Promise.allSettled([...runs.values()]);
       detach.abort();
-      store.close();
-      checkpointer.db.close();
+      if (ownStore) store.close();
+      await checkpointer.close();
     },
   };
 }

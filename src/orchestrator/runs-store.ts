@@ -4,10 +4,23 @@ import type { RunStatus } from './status.js';
 
 /** Threads and their runs: what the orchestrator has been asked to do and how each run ended. */
 
+export type Metadata = Record<string, unknown>;
+
 export interface ThreadRecord {
   threadId: string;
+  metadata: Metadata;
   createdAt: string;
   updatedAt: string;
+}
+
+/** What a second run on a busy thread does: refused, or queued behind the running one. */
+export type MultitaskStrategy = 'reject' | 'enqueue';
+
+export interface RunOptions {
+  metadata?: Metadata;
+  multitaskStrategy?: MultitaskStrategy;
+  /** Called with the run record when the run ends. */
+  webhook?: string | null;
 }
 
 export interface RunRecord {
@@ -15,6 +28,9 @@ export interface RunRecord {
   threadId: string;
   task: string;
   status: RunStatus;
+  metadata: Metadata;
+  multitaskStrategy: MultitaskStrategy;
+  webhook: string | null;
   /** The agent's terminal status behind an `error` or `interrupted` (e.g. `stuck`, `cancelled`). */
   stopReason: string | null;
   error: { code: string; message: string } | null;
@@ -66,6 +82,17 @@ const MIGRATIONS = [
    );
    CREATE INDEX runs_thread ON runs (thread_id, seq);
    CREATE INDEX runs_status ON runs (status);`,
+  `ALTER TABLE threads ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
+   ALTER TABLE runs ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
+   ALTER TABLE runs ADD COLUMN multitask_strategy TEXT NOT NULL DEFAULT 'reject';
+   ALTER TABLE runs ADD COLUMN webhook TEXT;
+   CREATE TABLE run_events (
+     run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+     seq INTEGER NOT NULL,
+     event TEXT NOT NULL,
+     data TEXT NOT NULL,
+     PRIMARY KEY (run_id, seq)
+   ) WITHOUT ROWID;`,
 ];
 
 interface Row {
@@ -83,19 +110,41 @@ interface Row {
   cancel_requested: number;
   usage_offset: number;
   start_checkpoint: string | null;
+  metadata: string;
+  multitask_strategy: MultitaskStrategy;
+  webhook: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+interface ThreadRow {
+  thread_id: string;
+  metadata: string;
   created_at: string;
   updated_at: string;
 }
 
 export class RunsStore {
-  private readonly db: SqliteDatabase;
+  readonly db: SqliteDatabase;
 
   constructor(file: string) {
     this.db = openDatabase(file, MIGRATIONS);
   }
 
+  /** Creates a thread; false when one with this id exists already (it is left as it was). */
+  createThread(threadId: string, metadata: Metadata = {}): boolean {
+    const now = new Date().toISOString();
+    const result = this.db
+      .prepare(
+        `INSERT INTO threads (thread_id, metadata, created_at, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (thread_id) DO NOTHING`,
+      )
+      .run(threadId, JSON.stringify(metadata), now, now);
+    return result.changes === 1;
+  }
+
   /** Records a new run as `pending`, creating its thread on first use. */
-  createRun(runId: string, threadId: string, task: string): RunRecord {
+  createRun(runId: string, threadId: string, task: string, options: RunOptions = {}): RunRecord {
     const now = new Date().toISOString();
     this.db.transaction(() => {
       this.db
@@ -106,11 +155,22 @@ export class RunsStore {
         .run(threadId, now, now);
       this.db
         .prepare(
-          `INSERT INTO runs (run_id, thread_id, seq, task, status, created_at, updated_at)
+          `INSERT INTO runs (run_id, thread_id, seq, task, status, metadata, multitask_strategy,
+                             webhook, created_at, updated_at)
            VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM runs WHERE thread_id = ?), ?,
-                   'pending', ?, ?)`,
+                   'pending', ?, ?, ?, ?, ?)`,
         )
-        .run(runId, threadId, threadId, task, now, now);
+        .run(
+          runId,
+          threadId,
+          threadId,
+          task,
+          JSON.stringify(options.metadata ?? {}),
+          options.multitaskStrategy ?? 'reject',
+          options.webhook ?? null,
+          now,
+          now,
+        );
     })();
     return this.get(runId) as RunRecord;
   }
@@ -166,14 +226,32 @@ export class RunsStore {
 
   thread(threadId: string): ThreadRecord | undefined {
     const row = this.db.prepare(`SELECT * FROM threads WHERE thread_id = ?`).get(threadId) as
-      { thread_id: string; created_at: string; updated_at: string } | undefined;
-    return row && { threadId: row.thread_id, createdAt: row.created_at, updatedAt: row.updated_at };
+      ThreadRow | undefined;
+    return row && toThread(row);
+  }
+
+  /** Threads, most recently active first. */
+  threads(limit = 50, offset = 0): ThreadRecord[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM threads ORDER BY updated_at DESC, thread_id LIMIT ? OFFSET ?`)
+      .all(limit, offset) as ThreadRow[];
+    return rows.map(toThread);
   }
 
   /** A thread's runs, oldest first. */
   runsOf(threadId: string): RunRecord[] {
     const rows = this.db
       .prepare(`SELECT * FROM runs WHERE thread_id = ? ORDER BY seq`)
+      .all(threadId) as Row[];
+    return rows.map(toRecord);
+  }
+
+  /** The thread's pending or running runs, oldest first. */
+  activeRunsOf(threadId: string): RunRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM runs WHERE thread_id = ? AND status IN ('pending', 'running') ORDER BY seq`,
+      )
       .all(threadId) as Row[];
     return rows.map(toRecord);
   }
@@ -197,6 +275,9 @@ function toRecord(row: Row): RunRecord {
     threadId: row.thread_id,
     task: row.task,
     status: row.status,
+    metadata: JSON.parse(row.metadata) as Metadata,
+    multitaskStrategy: row.multitask_strategy,
+    webhook: row.webhook,
     stopReason: row.stop_reason,
     error:
       row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
@@ -209,6 +290,15 @@ function toRecord(row: Row): RunRecord {
     cancelRequested: row.cancel_requested === 1,
     usageOffset: row.usage_offset,
     startCheckpoint: row.start_checkpoint,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toThread(row: ThreadRow): ThreadRecord {
+  return {
+    threadId: row.thread_id,
+    metadata: JSON.parse(row.metadata) as Metadata,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

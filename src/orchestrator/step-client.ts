@@ -1,4 +1,4 @@
-import type { CallStep } from '../agent/graph/index.js';
+import { ToolsInput, ToolsOutput, type CallStep } from '../agent/graph/index.js';
 import type { Invoke } from '../runtime/invoke.js';
 
 /** One finished step call, for the `agent` log line and metrics. */
@@ -11,7 +11,24 @@ export interface StepCallRecord {
   outputTokens?: number;
   costUsd?: number;
   ok: boolean;
+  /** For a `tools` step that answered: one entry per tool call, in call order. */
+  toolCalls?: ToolCallRecord[];
 }
+
+/** One tool call of a `tools` step, as its log line shows it: never file contents. */
+export interface ToolCallRecord {
+  tool: string;
+  /** The call's path, or the first characters of its command; empty for calls without either. */
+  target: string;
+  /** Size of the observation the model reads. */
+  resultBytes: number;
+  ok: boolean;
+  code?: string;
+  durationMs?: number;
+}
+
+/** How much of a command a log line keeps. */
+const COMMAND_CHARS = 80;
 
 export interface StepClientOptions {
   invoke: Invoke;
@@ -43,6 +60,7 @@ export function stepClient(options: StepClientOptions): CallStep {
         attempts: result.attempts,
         ok: true,
         ...usageOf(result.output),
+        ...(name === 'tools' ? toolCallsOf(input, result.output) : {}),
       });
       return result.output;
     } catch (error) {
@@ -67,4 +85,39 @@ function usageOf(output: unknown): Partial<StepCallRecord> {
     typeof costUsd === 'number'
     ? { inputTokens, outputTokens, costUsd }
     : {};
+}
+
+function toolCallsOf(input: unknown, output: unknown): Pick<StepCallRecord, 'toolCalls'> {
+  const calls = ToolsInput.safeParse(input);
+  const results = ToolsOutput.safeParse(output);
+  if (!calls.success || !results.success) return {};
+  const argsById = new Map(calls.data.toolCalls.map((call) => [call.id, call.args]));
+  return {
+    toolCalls: results.data.results.map((result) => ({
+      tool: result.name,
+      target: targetOf(argsById.get(result.id)),
+      resultBytes: Buffer.byteLength(result.content),
+      ok: result.ok,
+      ...(result.code === undefined ? {} : { code: result.code }),
+      ...(result.durationMs === undefined ? {} : { durationMs: result.durationMs }),
+    })),
+  };
+}
+
+/** Only `path` and `command` are named: other arguments may be file contents. */
+function targetOf(args: unknown): string {
+  let value = args;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch {
+      return '';
+    }
+  }
+  if (value === null || typeof value !== 'object') return '';
+  const { path, command } = value as Record<string, unknown>;
+  if (typeof command === 'string') {
+    return command.length > COMMAND_CHARS ? `${command.slice(0, COMMAND_CHARS)}…` : command;
+  }
+  return typeof path === 'string' ? path : '';
 }

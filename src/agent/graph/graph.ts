@@ -137,8 +137,9 @@ export function buildAgentGraph(options: AgentGraphOptions) {
       taskPlan: output.plan,
       messages: output.messages,
       usage: usageOf('plan', output.usage),
-      // A follow-up run on the same thread starts its own count.
+      // A follow-up run on the same thread starts its own count and its own stuck history.
       iteration: 0,
+      toolFingerprints: null,
       status: 'running',
       error: null,
       feedback: null,

@@ -80,9 +80,13 @@ export const AgentState = Annotation.Root({
   /** From the last review that sent the run back to `act`. */
   feedback: lastValue<string | null>(() => null),
   summary: lastValue<string | null>(() => null),
-  /** One fingerprint per `tools` step: its calls and their results. */
-  toolFingerprints: Annotation<string[], string[]>({
-    reducer: (current, update) => current.concat(update).slice(-FINGERPRINT_HISTORY),
+  /**
+   * One fingerprint per `tools` step: its calls and their results. `null` empties it: a new run on
+   * the thread must not be judged stuck by the calls of an earlier one.
+   */
+  toolFingerprints: Annotation<string[], string[] | null>({
+    reducer: (current, update) =>
+      update === null ? [] : current.concat(update).slice(-FINGERPRINT_HISTORY),
     default: () => [],
   }),
 });

@@ -79,6 +79,8 @@ export const ToolResult = z.object({
   /** The observation text the model reads. */
   content: z.string(),
   code: z.string().optional(),
+  /** Wall-clock time of the call, for the per-call log line; not part of the stuck fingerprint. */
+  durationMs: z.number().min(0).optional(),
 });
 export type ToolResult = z.infer<typeof ToolResult>;
 

@@ -48,4 +48,6 @@ export const BASE_ENV: Readonly<Record<string, string>> = {
   PATH: '/usr/local/bin:/usr/bin:/bin',
   HOME: '/tmp',
   LANG: 'C.UTF-8',
+  // An edit within the same second and size as the last run would otherwise run a stale .pyc.
+  PYTHONDONTWRITEBYTECODE: '1',
 };

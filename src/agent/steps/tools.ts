@@ -35,6 +35,7 @@ export async function runTools(
       ok: observation.ok,
       content: observation.content,
       ...(observation.code ? { code: observation.code } : {}),
+      durationMs: result.durationMs,
     });
     for (const file of result.filesChanged) filesChanged.add(file);
     if (observation.command) {

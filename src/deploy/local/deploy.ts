@@ -6,6 +6,11 @@ import { buildFunctions } from '../../runtime/bundle/index.js';
 import type { DeployResult } from '../../runtime/host/deployer.js';
 import type { PoolStats } from '../../runtime/host/index.js';
 import { findRunningHost, startHostDaemon, type HostState } from './daemon.js';
+import {
+  readOrchestratorState,
+  waitForOrchestrator,
+  type OrchestratorState,
+} from './orchestrator.js';
 
 export interface DeployOptions {
   typecheck?: boolean;
@@ -27,6 +32,8 @@ export interface DeployReport {
   startedHost: boolean;
   result: DeployResult;
   status: HostStatus;
+  /** The orchestrator serving the run API, when the host runs one. */
+  api?: OrchestratorState;
 }
 
 /**
@@ -58,7 +65,19 @@ export async function deployLocal(
     distDir: outDir,
   });
   const status = await waitUntilReady(config, host.url);
-  return { host, startedHost, result, status };
+  const supervised = status.services.some(
+    (service) => (service as { name?: unknown }).name === 'orchestrator',
+  );
+  if (!supervised) return { host, startedHost, result, status };
+  const previous = startedHost ? undefined : readOrchestratorState(config);
+  if (previous) {
+    // It runs the code of the previous deploy; its unfinished runs resume in the new process.
+    progress('restarting the orchestrator with the new code');
+    await adminCall(config, host.url, 'POST', '/admin/services/restart');
+  }
+  progress('waiting for the orchestrator');
+  const api = await waitForOrchestrator(config, { notPid: previous?.pid });
+  return { host, startedHost, result, status, api };
 }
 
 export async function hostStatus(config: AtolyeConfig, url: string): Promise<HostStatus> {

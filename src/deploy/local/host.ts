@@ -9,6 +9,7 @@ import {
   hostLogger,
   Registry,
   type GatewayAddress,
+  type HostLogger,
   type ServiceSupervisor,
 } from '../../runtime/host/index.js';
 import { addAdminRoutes } from '../../runtime/host/admin-routes.js';
@@ -31,8 +32,8 @@ export interface HostOptions {
   port?: number;
   /** Logging to use instead of initialising the process's own (tests share one). */
   logging?: Logging;
-  /** Services the host supervises alongside the functions (the orchestrator). */
-  services?: ServiceSupervisor[];
+  /** Services the host supervises alongside the functions (the orchestrator), given its URL. */
+  services?: (hostUrl: string, logger: HostLogger) => ServiceSupervisor[];
   /** Where workers read declared secrets from; the host's environment by default. */
   env?: NodeJS.ProcessEnv;
 }
@@ -61,7 +62,7 @@ export async function startHost(
       new FunctionPool(spec, { stamp: { env: config.env, release }, logger, env: options.env }),
   });
   const gateway = createGateway({ config, registry, logger });
-  const services = options.services ?? [];
+  let services: ServiceSupervisor[] = [];
   const startedAt = new Date();
 
   let closing: Promise<void> | undefined;
@@ -131,6 +132,7 @@ export async function startHost(
       { cause: error },
     );
   }
+  services = options.services?.(address.url, logger) ?? [];
   for (const service of services) service.start();
   writeHostState(config, {
     pid: process.pid,

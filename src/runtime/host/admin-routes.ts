@@ -23,7 +23,7 @@ export interface AdminOptions {
 /**
  * The deploy and admin API, behind `Authorization: Bearer <security.adminToken>`:
  * POST /admin/deployments { manifest, distDir }, POST /admin/rollback, GET /admin/deployments,
- * GET /admin/status, POST /admin/shutdown.
+ * GET /admin/status, POST /admin/services/restart (after a deploy: new code), POST /admin/shutdown.
  */
 export function addAdminRoutes(gateway: Gateway, options: AdminOptions): void {
   const guard = (req: IncomingMessage): void => authorize(req, options.adminToken);
@@ -67,6 +67,18 @@ export function addAdminRoutes(gateway: Gateway, options: AdminOptions): void {
       functions: options.registry.list().map((pool) => pool.stats()),
       services: (options.services?.() ?? []).map((service) => service.status()),
     });
+  });
+
+  gateway.route('POST', '/admin/services/restart', async (req, _res, ctx) => {
+    guard(req);
+    const services = options.services?.() ?? [];
+    await Promise.all(
+      services.map(async (service) => {
+        await service.stop();
+        service.start();
+      }),
+    );
+    ctx.json(200, { services: services.map((service) => service.status()) });
   });
 
   gateway.route('POST', '/admin/shutdown', (req, _res, ctx) => {

@@ -11,7 +11,13 @@ import { eventually, isAlive, processesUsing, recordedHostPid } from './helpers.
 // `atolye deploy | status | down` end to end, in this process, against a real daemon host: a
 // detached child that outlives the command which started it, as it does for a user.
 
-const VARIABLES = ['ATOLYE_DATA_DIR', 'ATOLYE_LOG_DIR', 'ATOLYE_HOST_PORT', 'ATOLYE_ENV'] as const;
+const VARIABLES = [
+  'ATOLYE_DATA_DIR',
+  'ATOLYE_LOG_DIR',
+  'ATOLYE_HOST_PORT',
+  'ATOLYE_API_PORT',
+  'ATOLYE_ENV',
+] as const;
 const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
 
 let work: ReturnType<typeof tempDir>;
@@ -25,6 +31,7 @@ beforeAll(() => {
   process.env.ATOLYE_DATA_DIR = dataDir;
   process.env.ATOLYE_LOG_DIR = path.join(work.dir, 'logs');
   process.env.ATOLYE_HOST_PORT = '0';
+  process.env.ATOLYE_API_PORT = '0';
   process.env.ATOLYE_ENV = 'testing';
 });
 
@@ -107,6 +114,16 @@ describe('atolye deploy, status and down against a daemon host', () => {
     expect(Number(coldStart)).toBeGreaterThan(0);
     expect(result.stdout).toContain(`health   ${first.url}/healthz   ${first.url}/readyz`);
 
+    // The host brought the orchestrator up with the functions, and deploy printed its API.
+    expect(result.stderr).toContain('… waiting for the orchestrator');
+    const api = JSON.parse(
+      readFileSync(path.join(dataDir, 'orchestrator.json'), 'utf8'),
+    ) as HostFile;
+    expect(result.stdout).toContain(`run API  ${api.url}`);
+    const ready = await fetch(`${api.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'pass' });
+
     // The endpoint it printed answers signed calls.
     const invoke = createInvoker({ baseUrl: first.url, secret: 'test-signing-secret', retries: 0 });
     const reply = await invoke<{ message: string }>('echo', { message: 'hello from the cli test' });
@@ -121,6 +138,9 @@ describe('atolye deploy, status and down against a daemon host', () => {
     expect(result.stdout).toMatch(/^deployment 1 \(build [0-9a-f]{12}\) is live$/m);
     expect(row(result.stdout, 'echo')[2]).toBe('kept');
     expect(hostFile()).toEqual(expect.objectContaining({ pid: first.pid, url: first.url }));
+    // The orchestrator runs the previous deploy's code: it is restarted with the new one.
+    expect(result.stderr).toContain('… restarting the orchestrator with the new code');
+    expect(result.stdout).toMatch(/^run API {2}http:\/\/127\.0\.0\.1:\d+/m);
   });
 
   it('status --json lists the host and echo with its URL', async () => {
@@ -129,6 +149,7 @@ describe('atolye deploy, status and down against a daemon host', () => {
     const status = JSON.parse(result.stdout) as {
       running: boolean;
       url: string;
+      apiUrl: string;
       endpoints: Record<string, string>;
       host: { pid: number; env: string };
       functions: { name: string; health: { status: string }; invocations: number }[];
@@ -136,6 +157,7 @@ describe('atolye deploy, status and down against a daemon host', () => {
     expect(status).toMatchObject({
       running: true,
       url: first.url,
+      apiUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
       host: { pid: first.pid, env: 'testing' },
     });
     expect(status.endpoints).toMatchObject({

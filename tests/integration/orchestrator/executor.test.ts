@@ -158,6 +158,47 @@ test('a step failing for good ends the run with error and the function message',
   expect(stepsOf(fixtureDir, runId)).toEqual(['plan', 'act']);
 });
 
+test('a run reaching limits.maxIterations ends with error, stopReason max_iterations, and is finalized', async () => {
+  const runner = executor({ limits: { maxIterations: 1 } });
+  const runId = runner.startRun('thread-max-iterations', 'write notes');
+  const run = await runner.waitFor(runId);
+
+  expect(run).toMatchObject({
+    status: 'error',
+    stopReason: 'max_iterations',
+    summary: 'max_iterations: write notes (notes.txt)',
+  });
+  expect(run.error?.code).toBe('MAX_ITERATIONS');
+  // The second act stopped before calling its step; finalize still wrote the summary.
+  expect(stepsOf(fixtureDir, runId)).toEqual(['plan', 'act', 'tools', 'finalize']);
+});
+
+test('a run over its token or cost budget ends with error, stopReason budget_exceeded', async () => {
+  // plan alone reports 20 + 10 tokens and $0.002.
+  const byTokens = executor({ limits: { maxTokens: 30 } });
+  const tokensRun = await byTokens.waitFor(byTokens.startRun('thread-tokens', 'write notes'));
+  expect(tokensRun).toMatchObject({ status: 'error', stopReason: 'budget_exceeded' });
+  expect(tokensRun.error?.code).toBe('TOKEN_BUDGET_EXCEEDED');
+  expect(stepsOf(fixtureDir, tokensRun.runId)).toEqual(['plan', 'finalize']);
+
+  const byCost = executor({ limits: { maxCostUsd: 0.002 } });
+  const costRun = await byCost.waitFor(byCost.startRun('thread-cost', 'write notes'));
+  expect(costRun).toMatchObject({ status: 'error', stopReason: 'budget_exceeded' });
+  expect(costRun.error?.code).toBe('COST_BUDGET_EXCEEDED');
+  expect(stepsOf(fixtureDir, costRun.runId)).toEqual(['plan', 'finalize']);
+});
+
+test('follow-up runs on a thread are not declared stuck by the calls of earlier runs', async () => {
+  // Every run makes the same write_file call with the same result once: over three runs that is
+  // three repeats in the thread's state, but never more than one within a run.
+  const runner = executor();
+  const ids = [1, 2, 3].map((n) => runner.startRun('thread-repeats', `write notes, run ${n}`));
+  const runs = await Promise.all(ids.map((id) => runner.waitFor(id)));
+
+  expect(runs.map((run) => [run.status, run.stopReason])).toEqual(Array(3).fill(['success', null]));
+  for (const id of ids) expect(stepsOf(fixtureDir, id)).toEqual(FULL_RUN);
+});
+
 test('a run outliving limits.runTimeoutMs ends with timeout', async () => {
   const runner = executor({ limits: { runTimeoutMs: 300 } });
   const runId = runner.startRun('thread-timeout', 'slow task');

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { removeOrchestratorState, writeOrchestratorState } from '../deploy/local/orchestrator.js';
+import { startOrchestrator } from '../orchestrator/service.js';
+import type { CliContext } from './context.js';
+import { parsePort } from './host-commands.js';
+
+export function registerOrchestratorCommand(program: Command, cli: CliContext): void {
+  program
+    .command('orchestrator')
+    .description(
+      'Run the orchestrator (run API, dashboard, run executor) in the foreground; the worker host runs it as a service',
+    )
+    .option(
+      '--port <port>',
+      'listen on this port instead of api.port (0 = any free port)',
+      parsePort,
+    )
+    .action(async (options: { port?: number }) => {
+      const { config } = loadConfig({ overrides: cli.overrides() });
+      const orchestrator = await startOrchestrator(config, { port: options.port });
+      writeOrchestratorState(config, {
+        pid: process.pid,
+        url: orchestrator.url,
+        startedAt: new Date().toISOString(),
+      });
+      cli.output.err(`orchestrator listening on ${orchestrator.url} (pid ${process.pid})`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGTERM', resolve);
+        process.once('SIGINT', resolve);
+      });
+      await orchestrator.close();
+      removeOrchestratorState(config);
+    });
+}

@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type * as z from 'zod';
+import type { AtolyeConfig } from '../../config/index.js';
+import { AtolyeError, errorMessage } from '../../errors.js';
+import { log, withLogContext, type Logging } from '../../logging/index.js';
+import type { Executor } from '../executor.js';
+import type { RunEvents } from '../run-events.js';
+import type { RunsStore } from '../runs-store.js';
+import { requireApiKey, type KeyVerifier } from './auth.js';
+import { addAssistantRoutes } from './routes/assistants.js';
+import { addDocsRoutes } from './routes/docs.js';
+import { addFileRoutes } from './routes/files.js';
+import { addHealthRoutes, type ReadinessChecks } from './routes/health.js';
+import { addRunRoutes } from './routes/runs.js';
+import { addStreamRoutes } from './routes/stream.js';
+import { addThreadRoutes } from './routes/threads.js';
+
+export interface ApiDeps {
+  config: AtolyeConfig;
+  store: RunsStore;
+  events: RunEvents;
+  executor: Executor;
+  keys: KeyVerifier;
+  /** The root of every thread's workspace (`workspace.root`). */
+  workspaceRoot: string;
+  logging?: Logging;
+  /** Readiness checks beyond the process answering; none by default. */
+  readiness?: ReadinessChecks;
+}
+
+export interface ApiEnv {
+  Variables: { keyName: string; requestId: string; threadId?: string; runId?: string };
+}
+
+export type ApiApp = OpenAPIHono<ApiEnv>;
+
+/** Paths that answer without an API key (health for probes, the API description, the UI). */
+const OPEN_PATHS = new Set(['/healthz', '/readyz', '/openapi.json', '/docs']);
+
+/**
+ * The run API as a Hono app (Web-standard Request/Response; the Node adapter lives in
+ * service.ts). Every request gets an id, one `user_interactions` line and JSON errors; bad input
+ * is a 400 naming each bad field and never reaches a handler.
+ */
+export function createApiApp(deps: ApiDeps): ApiApp {
+  const interactions = (deps.logging ?? { log }).log('user_interactions');
+  const app: ApiApp = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
+
+  app.use(async (c, next) => {
+    const requestId = c.req.header('x-request-id') ?? randomUUID();
+    c.set('requestId', requestId);
+    c.header('x-request-id', requestId);
+    const started = performance.now();
+    await withLogContext({ requestId }, next);
+    const status = c.res.status;
+    const fields = {
+      method: c.req.method,
+      route: c.req.routePath,
+      path: c.req.path,
+      status,
+      durationMs: Math.round(performance.now() - started),
+      key: c.get('keyName'),
+      threadId: c.get('threadId') ?? c.req.param('thread_id'),
+      runId: c.get('runId') ?? c.req.param('run_id'),
+    };
+    withLogContext({ requestId }, () => {
+      if (status >= 500) interactions.error(`${c.req.method} ${c.req.path} ${status}`, fields);
+      else interactions.info(`${c.req.method} ${c.req.path} ${status}`, fields);
+    });
+  });
+  app.use(
+    bodyLimit({
+      maxSize: deps.config.api.bodyLimitBytes,
+      onError: (c) =>
+        errorResponse(
+          c,
+          413,
+          'BODY_TOO_LARGE',
+          `the request body is larger than ${deps.config.api.bodyLimitBytes} bytes (api.bodyLimitBytes)`,
+        ),
+    }),
+  );
+  app.use(async (c, next) => {
+    const open =
+      OPEN_PATHS.has(c.req.path) ||
+      c.req.path.startsWith('/docs/') ||
+      (c.req.path === '/metrics' && !deps.config.api.protectMetrics);
+    if (open) return next();
+    return requireApiKey(deps.keys, deps.config.api.rateLimitPerMinute)(c, next);
+  });
+
+  addHealthRoutes(app, deps.readiness ?? (async () => ({})));
+  addThreadRoutes(app, deps);
+  addRunRoutes(app, deps);
+  addStreamRoutes(app, deps);
+  addFileRoutes(app, deps);
+  addAssistantRoutes(app);
+  addDocsRoutes(app);
+
+  app.notFound((c) =>
+    errorResponse(c, 404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}; see GET /docs`),
+  );
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) {
+      // Hono's own refusals, e.g. a body that is not JSON.
+      return errorResponse(c, error.status, 'BAD_REQUEST', error.message);
+    }
+    if (error instanceof AtolyeError) {
+      const status = STATUS_OF_CODE[error.code];
+      if (status !== undefined) return errorResponse(c, status, error.code, error.message);
+    }
+    // An error-level line goes to `errors` and Sentry with the request's context.
+    interactions.error(`request failed: ${errorMessage(error)}`, {
+      err: error,
+      route: c.req.routePath,
+    });
+    return errorResponse(c, 500, 'INTERNAL', `the request failed: ${errorMessage(error)}`, true);
+  });
+  return app;
+}
+
+/** Error codes a client caused, and the status that says so. */
+const STATUS_OF_CODE: Record<string, ContentfulStatusCode> = {
+  THREAD_NOT_FOUND: 404,
+  RUN_NOT_FOUND: 404,
+  FILE_NOT_FOUND: 404,
+  THREAD_EXISTS: 409,
+  THREAD_BUSY: 409,
+  RUN_FINISHED: 409,
+  PATH_REFUSED: 400,
+  IS_DIRECTORY: 400,
+  RUN_INVALID: 400,
+};
+
+export function errorResponse(
+  c: Context,
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  retryable = false,
+): Response {
+  return c.json({ error: { code, message, retryable } }, status);
+}
+
+function validationHook(
+  result: { success: boolean; error?: z.ZodError; target: string },
+  c: Context,
+): Response | undefined {
+  if (result.success || !result.error) return undefined;
+  const problems = result.error.issues.map((issue) => {
+    const where = issue.path.length > 0 ? issue.path.join('.') : result.target;
+    return `${where}: ${issue.message}`;
+  });
+  return errorResponse(
+    c,
+    400,
+    'INVALID_REQUEST',
+    `invalid ${result.target}: ${problems.join('; ')}`,
+  );
+}
+
+/** Sets the ids the `user_interactions` line names, once a handler knows them. */
+export function noteIds(c: Context<ApiEnv>, ids: { threadId?: string; runId?: string }): void {
+  if (ids.threadId) c.set('threadId', ids.threadId);
+  if (ids.runId) c.set('runId', ids.runId);
+}

@@ -1,0 +1,88 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { createRoute } from '@hono/zod-openapi';
+import * as z from 'zod';
+import { archiveWorkspace, listWorkspace, openWorkspaceFile } from '../../files.js';
+import { errorResponse, type ApiApp, type ApiDeps } from '../app.js';
+import { ErrorBody, FileTree, ThreadId } from '../schemas.js';
+import { findThread } from '../serialize.js';
+
+const failed = { content: { 'application/json': { schema: ErrorBody } }, description: 'error' };
+
+/** The thread's workspace files: a tree, one file's content, or the whole of it as tar.gz. */
+export function addFileRoutes(app: ApiApp, deps: ApiDeps): void {
+  async function workspaceOf(threadId: string): Promise<string> {
+    findThread(deps.store, threadId);
+    const dir = path.join(deps.workspaceRoot, threadId);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/threads/{thread_id}/files',
+      summary: "The thread's workspace as a tree with sizes",
+      request: { params: z.object({ thread_id: ThreadId }) },
+      responses: {
+        200: { content: { 'application/json': { schema: FileTree } }, description: 'the tree' },
+        404: failed,
+      },
+    }),
+    async (c) => {
+      const { thread_id } = c.req.valid('param');
+      const files = await listWorkspace(await workspaceOf(thread_id));
+      return c.json({ thread_id, files }, 200);
+    },
+  );
+
+  // A path with slashes does not fit an OpenAPI path parameter: documented by hand, routed by Hono.
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/threads/{thread_id}/files/{path}',
+    summary: 'One workspace file, with its content type; paths leaving the workspace are refused',
+    request: { params: z.object({ thread_id: ThreadId, path: z.string() }) },
+    responses: {
+      200: { description: 'the file content' },
+      400: failed,
+      404: failed,
+    },
+  });
+  app.get('/threads/:thread_id/files/:path{.+}', async (c) => {
+    const threadId = c.req.param('thread_id');
+    if (!ThreadId.safeParse(threadId).success) {
+      return errorResponse(c, 400, 'INVALID_REQUEST', `"${threadId}" is not a thread id`);
+    }
+    const file = await openWorkspaceFile(await workspaceOf(threadId), c.req.param('path'));
+    return c.body(Readable.toWeb(file.stream) as ReadableStream, 200, {
+      'content-type': file.contentType,
+      'content-length': String(file.size),
+      'last-modified': file.modifiedAt.toUTCString(),
+      'x-content-type-options': 'nosniff',
+      // The model wrote this file: an HTML page must not run as the API's (and dashboard's) origin.
+      'content-security-policy': 'sandbox',
+    });
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/threads/{thread_id}/archive',
+      summary: "The thread's workspace as a tar.gz archive",
+      request: { params: z.object({ thread_id: ThreadId }) },
+      responses: {
+        200: { content: { 'application/gzip': { schema: z.string() } }, description: 'tar.gz' },
+        404: failed,
+      },
+    }),
+    async (c) => {
+      const { thread_id } = c.req.valid('param');
+      const archive = await archiveWorkspace(await workspaceOf(thread_id));
+      return c.body(Readable.toWeb(archive) as ReadableStream, 200, {
+        'content-type': 'application/gzip',
+        'content-disposition': `attachment; filename="${thread_id}.tar.gz"`,
+      });
+    },
+  );
+}

@@ -1,0 +1,179 @@
+import { createRoute } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import * as z from 'zod';
+import { AtolyeError } from '../../../errors.js';
+import type { RunRecord } from '../../runs-store.js';
+import { noteIds, type ApiApp, type ApiDeps, type ApiEnv } from '../app.js';
+import {
+  CancelQuery,
+  ErrorBody,
+  Run,
+  RunCreate,
+  RunList,
+  RunListQuery,
+  RunValues,
+  ThreadId,
+} from '../schemas.js';
+import { findRun, findThread, toApiRun } from '../serialize.js';
+
+const ThreadParams = z.object({ thread_id: ThreadId });
+const RunParams = z.object({ thread_id: ThreadId, run_id: z.string().min(1) });
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  content: { 'application/json': { schema } },
+  description,
+});
+const failed = json(ErrorBody, 'error');
+const runBody = { body: { ...json(RunCreate, 'the run'), required: true } };
+
+/** Creates a run from a validated body; the thread must exist unless `if_not_exists` is create. */
+export function createRun(deps: ApiDeps, threadId: string, body: RunCreate): RunRecord {
+  if (!deps.store.thread(threadId)) {
+    if (body.if_not_exists !== 'create') findThread(deps.store, threadId);
+    deps.store.createThread(threadId);
+  }
+  const runId = deps.executor.startRun(threadId, body.input.task, {
+    metadata: body.metadata ?? {},
+    multitaskStrategy: body.multitask_strategy ?? 'reject',
+    webhook: body.webhook ?? null,
+  });
+  return deps.store.get(runId) as RunRecord;
+}
+
+/** Where a client finds the run again: the SDK reads these to re-attach a dropped stream. */
+export function locate(c: Context<ApiEnv>, run: RunRecord): void {
+  const path = `/threads/${encodeURIComponent(run.threadId)}/runs/${encodeURIComponent(run.runId)}`;
+  c.header('Content-Location', path);
+  noteIds(c, { threadId: run.threadId, runId: run.runId });
+}
+
+/** What `wait` and `join` answer: the thread's values, or LangGraph's `__error__` on failure. */
+async function outcome(deps: ApiDeps, run: RunRecord): Promise<Record<string, unknown>> {
+  const ended = await deps.executor.waitFor(run.runId);
+  const state = await deps.executor.threadState(run.threadId);
+  const values = (state?.values as Record<string, unknown> | undefined) ?? {};
+  if (ended.status === 'error' || ended.status === 'timeout') {
+    return {
+      ...values,
+      __error__: {
+        error: ended.error?.code ?? ended.status,
+        message: ended.error?.message ?? `the run ended with status ${ended.status}`,
+      },
+    };
+  }
+  return values;
+}
+
+export function addRunRoutes(app: ApiApp, deps: ApiDeps): void {
+  const { store, executor } = deps;
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/threads/{thread_id}/runs',
+      summary: 'Start a run in the background',
+      request: { params: ThreadParams, ...runBody },
+      responses: { 200: json(Run, 'the new run'), 400: failed, 404: failed, 409: failed },
+    }),
+    (c) => {
+      const run = createRun(deps, c.req.valid('param').thread_id, c.req.valid('json'));
+      locate(c, run);
+      return c.json(toApiRun(run), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/threads/{thread_id}/runs/wait',
+      summary: "Start a run and answer with the thread's values once it ends",
+      request: { params: ThreadParams, ...runBody },
+      responses: {
+        200: json(RunValues, 'the final values'),
+        400: failed,
+        404: failed,
+        409: failed,
+      },
+    }),
+    async (c) => {
+      const run = createRun(deps, c.req.valid('param').thread_id, c.req.valid('json'));
+      locate(c, run);
+      return c.json(await outcome(deps, run), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/threads/{thread_id}/runs',
+      summary: "The thread's runs, newest first",
+      request: { params: ThreadParams, query: RunListQuery },
+      responses: { 200: json(RunList, 'the runs'), 404: failed },
+    }),
+    (c) => {
+      const { thread_id } = c.req.valid('param');
+      const { limit, offset, status } = c.req.valid('query');
+      findThread(store, thread_id);
+      const runs = store
+        .runsOf(thread_id)
+        .reverse()
+        .filter((run) => status === undefined || run.status === status)
+        .slice(offset, offset + limit);
+      return c.json(runs.map(toApiRun), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/threads/{thread_id}/runs/{run_id}',
+      summary: 'One run',
+      request: { params: RunParams },
+      responses: { 200: json(Run, 'the run'), 404: failed },
+    }),
+    (c) => {
+      const { thread_id, run_id } = c.req.valid('param');
+      return c.json(toApiRun(findRun(store, thread_id, run_id)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/threads/{thread_id}/runs/{run_id}/join',
+      summary: "Wait for a run to end; answers with the thread's values",
+      request: { params: RunParams },
+      responses: { 200: json(RunValues, 'the final values'), 404: failed },
+    }),
+    async (c) => {
+      const { thread_id, run_id } = c.req.valid('param');
+      return c.json(await outcome(deps, findRun(store, thread_id, run_id)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/threads/{thread_id}/runs/{run_id}/cancel',
+      summary: 'Cancel a pending or running run; it ends interrupted',
+      request: { params: RunParams, query: CancelQuery },
+      responses: {
+        200: json(Run, 'the ended run (with wait=1)'),
+        202: { description: 'cancellation requested' },
+        404: failed,
+        409: failed,
+      },
+    }),
+    async (c) => {
+      const { thread_id, run_id } = c.req.valid('param');
+      const run = findRun(store, thread_id, run_id);
+      if (!executor.cancel(run.runId)) {
+        throw new AtolyeError('RUN_FINISHED', `run ${run_id} has ended already (${run.status})`);
+      }
+      const { wait } = c.req.valid('query');
+      if (wait === '1' || wait === 'true') {
+        return c.json(toApiRun(await executor.waitFor(run.runId)), 200);
+      }
+      return c.body(null, 202);
+    },
+  );
+}

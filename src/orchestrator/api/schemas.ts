@@ -1,0 +1,178 @@
+import * as z from 'zod';
+import { RUN_STATUSES } from '../status.js';
+
+/**
+ * The run API's request and response bodies, following LangGraph Platform's resources and field
+ * names so that `@langchain/langgraph-sdk` works unchanged. The OpenAPI document is generated
+ * from these same schemas (`.meta({ id })` names a component).
+ */
+
+export const ASSISTANT_ID = 'atolye';
+/** LangGraph Platform identifies assistants by UUID; ours is fixed, and its graph id works too. */
+export const ASSISTANT_UUID = 'fe096781-5601-53d2-b2f6-0d3403f7e9ca';
+
+const Metadata = z.record(z.string(), z.unknown());
+const Timestamp = z
+  .string()
+  .meta({ description: 'ISO 8601 time', example: '2026-11-25T12:00:00.000Z' });
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ example: 'RUN_NOT_FOUND' }),
+      message: z.string(),
+      retryable: z.boolean(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const ThreadId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
+  message: 'use 1–128 letters, digits, ".", "_" or "-", starting with a letter or digit',
+});
+
+export const ThreadCreate = z
+  .looseObject({
+    thread_id: ThreadId.optional().meta({ description: 'A UUID is generated when omitted.' }),
+    metadata: Metadata.optional(),
+    if_exists: z.enum(['raise', 'do_nothing']).optional(),
+  })
+  .meta({ id: 'ThreadCreate' });
+
+export const Thread = z
+  .object({
+    thread_id: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    metadata: Metadata,
+    status: z.enum(['idle', 'busy', 'interrupted', 'error']),
+    values: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .meta({ id: 'Thread' });
+
+export const ThreadState = z
+  .object({
+    values: z.record(z.string(), z.unknown()),
+    next: z.array(z.string()),
+    checkpoint: z.object({
+      thread_id: z.string(),
+      checkpoint_ns: z.string(),
+      checkpoint_id: z.string().nullable(),
+    }),
+    metadata: Metadata,
+    created_at: Timestamp.nullable(),
+    parent_checkpoint: z
+      .object({ thread_id: z.string(), checkpoint_ns: z.string(), checkpoint_id: z.string() })
+      .nullable(),
+    tasks: z.array(z.unknown()),
+  })
+  .meta({ id: 'ThreadState' });
+
+export const STREAM_MODES = ['values', 'updates', 'custom'] as const;
+const StreamMode = z.enum(STREAM_MODES);
+
+export const RunCreate = z
+  .looseObject({
+    assistant_id: z.string().refine((id) => id === ASSISTANT_ID || id === ASSISTANT_UUID, {
+      message: `the only assistant is "${ASSISTANT_ID}"`,
+    }),
+    input: z.object({
+      task: z
+        .string()
+        .trim()
+        .min(1, { message: 'describe the task' })
+        .max(20_000, { message: 'keep the task under 20,000 characters' }),
+    }),
+    metadata: Metadata.optional(),
+    multitask_strategy: z
+      .enum(['reject', 'enqueue'], {
+        message:
+          'use "reject" (the default) or "enqueue"; interrupt and rollback are not supported',
+      })
+      .optional(),
+    webhook: z.url({ protocol: /^https?$/, message: 'use an http(s) URL' }).optional(),
+    if_not_exists: z.enum(['create', 'reject']).optional(),
+    stream_mode: z.union([StreamMode, z.array(StreamMode)]).optional(),
+  })
+  .meta({ id: 'RunCreate' });
+export type RunCreate = z.infer<typeof RunCreate>;
+
+export const Usage = z.object({
+  input_tokens: z.number(),
+  output_tokens: z.number(),
+  cost_usd: z.number(),
+});
+
+export const Run = z
+  .object({
+    run_id: z.string(),
+    thread_id: z.string(),
+    assistant_id: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    status: z.enum(RUN_STATUSES),
+    metadata: Metadata,
+    multitask_strategy: z.enum(['reject', 'enqueue']),
+    kwargs: z.object({ input: z.object({ task: z.string() }), webhook: z.string().nullable() }),
+    stop_reason: z.string().nullable().meta({
+      description:
+        'Why an error or interrupted run stopped: max_iterations, stuck, budget_exceeded, cancelled.',
+    }),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    summary: z.string().nullable(),
+    usage: Usage,
+  })
+  .meta({ id: 'Run' });
+
+export const RunList = z.array(Run);
+
+export const RunListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(10),
+  offset: z.coerce.number().int().min(0).default(0),
+  status: z.enum(RUN_STATUSES).optional(),
+});
+
+export const CancelQuery = z.object({
+  wait: z.enum(['0', '1', 'true', 'false']).optional(),
+  action: z.enum(['interrupt'], { message: 'only action "interrupt" is supported' }).optional(),
+});
+
+export const StreamQuery = z.object({
+  stream_mode: z.union([StreamMode, z.array(StreamMode)]).optional(),
+});
+
+export const RunValues = z
+  .record(z.string(), z.unknown())
+  .meta({ id: 'RunValues', description: "The thread's state when the run ended." });
+
+export const Assistant = z
+  .object({
+    assistant_id: z.string(),
+    graph_id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    config: z.record(z.string(), z.unknown()),
+    context: z.record(z.string(), z.unknown()),
+    metadata: Metadata,
+    version: z.number(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  })
+  .meta({ id: 'Assistant' });
+
+export const AssistantSearch = z.looseObject({
+  graph_id: z.string().optional(),
+  limit: z.number().int().min(1).optional(),
+  offset: z.number().int().min(0).optional(),
+});
+
+export const FileEntry = z
+  .object({
+    path: z.string(),
+    type: z.enum(['file', 'directory']),
+    size: z.number(),
+  })
+  .meta({ id: 'FileEntry' });
+
+export const FileTree = z
+  .object({ thread_id: z.string(), files: z.array(FileEntry) })
+  .meta({ id: 'FileTree' });

@@ -1,0 +1,86 @@
+import { AtolyeError } from '../../errors.js';
+import type { ThreadState } from '../executor.js';
+import type { RunRecord, RunsStore, ThreadRecord } from '../runs-store.js';
+import { ASSISTANT_UUID } from './schemas.js';
+
+/** Store records in the run API's shapes (LangGraph Platform's field names). */
+
+export function toApiRun(run: RunRecord) {
+  return {
+    run_id: run.runId,
+    thread_id: run.threadId,
+    assistant_id: ASSISTANT_UUID,
+    created_at: run.createdAt,
+    updated_at: run.updatedAt,
+    status: run.status,
+    metadata: run.metadata,
+    multitask_strategy: run.multitaskStrategy,
+    kwargs: { input: { task: run.task }, webhook: run.webhook },
+    stop_reason: run.stopReason,
+    error: run.error,
+    summary: run.summary,
+    usage: {
+      input_tokens: run.usage.inputTokens,
+      output_tokens: run.usage.outputTokens,
+      cost_usd: run.usage.costUsd,
+    },
+  };
+}
+
+export function toApiThread(
+  thread: ThreadRecord,
+  runs: readonly RunRecord[],
+  state: ThreadState | undefined,
+) {
+  const last = runs.at(-1);
+  const busy = runs.some((run) => run.status === 'pending' || run.status === 'running');
+  let status: 'idle' | 'busy' | 'interrupted' | 'error' = 'idle';
+  if (busy) status = 'busy';
+  else if (last?.status === 'error' || last?.status === 'timeout') status = 'error';
+  else if (last?.status === 'interrupted') status = 'interrupted';
+  return {
+    thread_id: thread.threadId,
+    created_at: thread.createdAt,
+    updated_at: thread.updatedAt,
+    metadata: thread.metadata,
+    status,
+    values: (state?.values as Record<string, unknown> | undefined) ?? null,
+  };
+}
+
+export function toApiState(threadId: string, state: ThreadState | undefined) {
+  return {
+    values: (state?.values as Record<string, unknown> | undefined) ?? {},
+    next: state?.next ?? [],
+    checkpoint: {
+      thread_id: threadId,
+      checkpoint_ns: '',
+      checkpoint_id: state?.checkpointId ?? null,
+    },
+    metadata: state?.metadata ?? {},
+    created_at: state?.createdAt ?? null,
+    parent_checkpoint: state?.parentCheckpointId
+      ? { thread_id: threadId, checkpoint_ns: '', checkpoint_id: state.parentCheckpointId }
+      : null,
+    tasks: [],
+  };
+}
+
+export function findThread(store: RunsStore, threadId: string): ThreadRecord {
+  const thread = store.thread(threadId);
+  if (!thread) {
+    throw new AtolyeError(
+      'THREAD_NOT_FOUND',
+      `no thread ${threadId}; create it with POST /threads`,
+    );
+  }
+  return thread;
+}
+
+export function findRun(store: RunsStore, threadId: string, runId: string): RunRecord {
+  const run = store.get(runId);
+  if (!run || run.threadId !== threadId) {
+    throw new AtolyeError('RUN_NOT_FOUND', `no run ${runId} on thread ${threadId}`);
+  }
+  return run;
+}

@@ -1,0 +1,176 @@
+import path from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import type { AtolyeConfig } from '../config/index.js';
+import { resolveFromRoot } from '../config/paths.js';
+import { resolveRelease } from '../config/release.js';
+import { AtolyeError, errorMessage } from '../errors.js';
+import { initLogging, type Logging } from '../logging/index.js';
+import { flushSentry, initSentry } from '../monitoring/index.js';
+import { ApiKeyStore, apiKeysFile } from '../store/api-keys.js';
+import { createApiApp, type ApiApp } from './api/app.js';
+import type { HealthCheck } from './api/routes/health.js';
+import { toApiRun } from './api/serialize.js';
+import { createExecutor, type Executor, type ExecutorOptions } from './executor.js';
+import { RunEvents } from './run-events.js';
+import { RunsStore } from './runs-store.js';
+import { deliverWebhook } from './webhook.js';
+
+export interface OrchestratorOptions {
+  /** Overrides api.port (0 = any free port). */
+  port?: number;
+  /** Where the worker host serves the step functions; from ATOLYE_HOST_URL or host.* otherwise. */
+  hostUrl?: string;
+  /** Logging to use instead of initialising the process's own (tests share one). */
+  logging?: Logging;
+  /** Overrides of the step retry policy, e.g. short intervals in tests. */
+  retry?: ExecutorOptions['retry'];
+}
+
+export interface RunningOrchestrator {
+  url: string;
+  app: ApiApp;
+  executor: Executor;
+  keys: ApiKeyStore;
+  /** Stops taking requests and leaves unfinished runs for the next start to resume. */
+  close(): Promise<void>;
+}
+
+/**
+ * The orchestrator service: the run API over HTTP, the run executor that chains the step
+ * functions on the worker host, and the stores both share. On start it resumes every run a
+ * previous process left unfinished.
+ */
+export async function startOrchestrator(
+  config: AtolyeConfig,
+  options: OrchestratorOptions = {},
+): Promise<RunningOrchestrator> {
+  const release = resolveRelease(config);
+  const logging = options.logging ?? initLogging(config, { service: 'orchestrator', release });
+  if (!options.logging) initSentry(config, { service: 'orchestrator' });
+  const system = logging.log('system');
+  const dataDir = resolveFromRoot(config.storage.dataDir);
+  const hostUrl =
+    options.hostUrl ??
+    process.env.ATOLYE_HOST_URL ??
+    `http://${config.host.bind}:${config.host.port}`;
+
+  const store = new RunsStore(path.join(dataDir, 'orchestrator.sqlite'));
+  const events = new RunEvents(store.db);
+  const keys = new ApiKeyStore(apiKeysFile(dataDir));
+  const executor = createExecutor({
+    config,
+    hostUrl,
+    signingSecret: config.security.signingSecret,
+    dataDir,
+    store,
+    events,
+    logging,
+    retry: options.retry,
+    limits: {
+      maxIterations: config.agent.maxIterations,
+      maxTokens: config.agent.maxTokens || undefined,
+      maxCostUsd: config.agent.maxCostUsd || undefined,
+      runTimeoutMs: config.agent.runTimeoutMs || undefined,
+    },
+    onRunEnd: (run) => {
+      const outcome = logging.log('user_interactions');
+      outcome.info(`run ${run.status}`, {
+        threadId: run.threadId,
+        runId: run.runId,
+        status: run.status,
+        stopReason: run.stopReason,
+        task: run.task.slice(0, config.api.logTaskChars),
+        ...run.usage,
+      });
+      if (run.webhook) void deliverWebhook(run.webhook, toApiRun(run), system);
+    },
+  });
+
+  const app = createApiApp({
+    config,
+    store,
+    events,
+    executor,
+    keys,
+    workspaceRoot: resolveFromRoot(config.workspace.root),
+    logging,
+    readiness: async () => ({
+      'store:responsive': storeCheck(store),
+      'host:reachable': await hostCheck(hostUrl),
+    }),
+  });
+
+  let server: ServerType;
+  const port = options.port ?? config.api.port;
+  try {
+    server = await listen(app, port, config.api.bind);
+  } catch (error) {
+    await executor.close();
+    store.close();
+    keys.close();
+    throw new AtolyeError(
+      'API_LISTEN_FAILED',
+      `the orchestrator cannot listen on ${config.api.bind}:${port}: ${errorMessage(error)} (set api.port or ATOLYE_API_PORT; 0 picks a free port)`,
+      { cause: error },
+    );
+  }
+  const address = server.address();
+  const url = `http://${config.api.bind}:${typeof address === 'object' && address ? address.port : port}`;
+  const resumed = await executor.resumeUnfinished();
+  system.info(`orchestrator listening on ${url}`, { hostUrl, resumed, pid: process.pid });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      system.info('orchestrator stopping');
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Streams and long waits would hold close() open until their runs end.
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      });
+      await executor.close();
+      store.close();
+      keys.close();
+      system.info('orchestrator stopped');
+      await flushSentry();
+      if (!options.logging) await logging.close();
+    })();
+    return closing;
+  };
+  return { url, app, executor, keys, close };
+}
+
+function listen(app: ApiApp, port: number, hostname: string): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port, hostname });
+    server.once('error', reject);
+    server.once('listening', () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+function storeCheck(store: RunsStore): HealthCheck {
+  try {
+    store.db.prepare('SELECT 1').get();
+    return { status: 'pass' };
+  } catch (error) {
+    return { status: 'fail', output: errorMessage(error) };
+  }
+}
+
+async function hostCheck(hostUrl: string): Promise<HealthCheck> {
+  try {
+    const response = await fetch(`${hostUrl}/healthz`, { signal: AbortSignal.timeout(2_000) });
+    await response.body?.cancel();
+    return response.ok
+      ? { status: 'pass' }
+      : { status: 'fail', output: `the worker host answered ${response.status}` };
+  } catch (error) {
+    return {
+      status: 'fail',
+      output: `the worker host at ${hostUrl} is unreachable: ${errorMessage(error)}`,
+    };
+  }
+}

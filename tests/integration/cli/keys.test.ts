@@ -1,0 +1,138 @@
+import path from 'node:path';
+import { main } from '../../../src/cli/main.js';
+import { ApiKeyStore, apiKeysFile } from '../../../src/store/api-keys.js';
+import { captureOutput } from '../../helpers/output.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+// `atolye keys …` in this process against a real SQLite file in a temporary data directory.
+
+const saved = process.env.ATOLYE_DATA_DIR;
+let work: ReturnType<typeof tempDir>;
+let dataDir: string;
+
+beforeEach(() => {
+  work = tempDir('atolye-keys-cli-');
+  dataDir = path.join(work.dir, 'data');
+  process.env.ATOLYE_DATA_DIR = dataDir;
+});
+
+afterEach(() => {
+  if (saved === undefined) delete process.env.ATOLYE_DATA_DIR;
+  else process.env.ATOLYE_DATA_DIR = saved;
+  work.cleanup();
+});
+
+async function atolye(
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = captureOutput();
+  const code = await main(args, output);
+  return { code, stdout: output.stdout(), stderr: output.stderr() };
+}
+
+function verify(key: string): { id: number; name: string } | undefined {
+  const store = new ApiKeyStore(apiKeysFile(dataDir));
+  try {
+    return store.verify(key);
+  } finally {
+    store.close();
+  }
+}
+
+describe('atolye keys', () => {
+  it('create prints a working key once, saying it will not be shown again', async () => {
+    const created = await atolye('keys', 'create', '--name', 'ci');
+    expect(created.code).toBe(0);
+    const keys = created.stdout.match(/atk_[A-Za-z0-9_-]{43}/g) ?? [];
+    expect(keys).toHaveLength(1);
+    expect(created.stdout).toContain('will not be shown again');
+    expect(verify(keys[0] as string)?.name).toBe('ci');
+
+    const listed = await atolye('keys', 'list');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).not.toContain(keys[0]);
+    expect(listed.stdout).toContain((keys[0] as string).slice(0, 12));
+  });
+
+  it('create --json gives scripts the key and its id', async () => {
+    const created = await atolye('keys', 'create', '--name', 'bot', '--json');
+    expect(created.code).toBe(0);
+    const parsed = JSON.parse(created.stdout) as { id: number; name: string; key: string };
+    expect(parsed.name).toBe('bot');
+    expect(verify(parsed.key)).toEqual({ id: parsed.id, name: 'bot' });
+  });
+
+  it('create refuses a duplicate and a bad name with exit 1 and the reason', async () => {
+    expect((await atolye('keys', 'create', '--name', 'ci')).code).toBe(0);
+    const duplicate = await atolye('keys', 'create', '--name', 'ci');
+    expect(duplicate.code).toBe(1);
+    expect(duplicate.stderr).toContain('already exists');
+    expect(duplicate.stdout).not.toMatch(/atk_/);
+
+    const bad = await atolye('keys', 'create', '--name', 'no spaces');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('is not valid');
+  });
+
+  it('create without --name is a usage error', async () => {
+    const result = await atolye('keys', 'create');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--name');
+  });
+
+  it('list shows names, prefixes and status in a table, or JSON with --json', async () => {
+    expect((await atolye('keys', 'list')).stdout).toContain('no API keys yet');
+    await atolye('keys', 'create', '--name', 'alpha');
+    await atolye('keys', 'create', '--name', 'beta');
+    expect((await atolye('keys', 'revoke', 'alpha')).code).toBe(0);
+
+    const text = await atolye('keys', 'list');
+    expect(text.code).toBe(0);
+    const lines = text.stdout.split('\n');
+    expect(lines[0]).toMatch(/^name\s+prefix\s+created\s+last used\s+status$/);
+    expect(lines.find((line) => line.startsWith('alpha'))).toMatch(/revoked \d{4}-/);
+    expect(lines.find((line) => line.startsWith('beta'))).toMatch(/never\s+active$/);
+
+    const json = await atolye('keys', 'list', '--json');
+    const parsed = JSON.parse(json.stdout) as { name: string; revokedAt: string | null }[];
+    expect(parsed.map((key) => [key.name, key.revokedAt === null])).toEqual([
+      ['alpha', false],
+      ['beta', true],
+    ]);
+    expect(json.stdout).not.toMatch(/atk_[A-Za-z0-9_-]{43}/);
+  });
+
+  it('revoke turns a key off; an unknown name exits 1 with a clear message', async () => {
+    const created = await atolye('keys', 'create', '--name', 'ci', '--json');
+    const { key } = JSON.parse(created.stdout) as { key: string };
+    const revoked = await atolye('keys', 'revoke', 'ci');
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toContain('revoked API key "ci"');
+    expect(verify(key)).toBeUndefined();
+
+    const again = await atolye('keys', 'revoke', 'ci');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('no active API key is named "ci"');
+    const unknown = await atolye('keys', 'revoke', 'ghost');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('"ghost"');
+  });
+
+  it('honours --set storage.dataDir', async () => {
+    const other = path.join(work.dir, 'other');
+    const created = await atolye(
+      '--set',
+      `storage.dataDir=${other}`,
+      'keys',
+      'create',
+      '--name',
+      'x',
+      '--json',
+    );
+    expect(created.code).toBe(0);
+    const store = new ApiKeyStore(apiKeysFile(other));
+    expect(store.list().map((k) => k.name)).toEqual(['x']);
+    store.close();
+    expect(verify((JSON.parse(created.stdout) as { key: string }).key)).toBeUndefined();
+  });
+});

@@ -1,0 +1,53 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { AtolyeConfig } from '../../../src/config/index.js';
+import { createLogging, type Logging } from '../../../src/logging/index.js';
+import { startOrchestrator, type RunningOrchestrator } from '../../../src/orchestrator/service.js';
+import { hostConfig } from '../deploy/helpers.js';
+import type { StepHost } from './helpers.js';
+
+/** An orchestrator on an ephemeral port in front of `stepHost`, with its own data and logs. */
+export interface TestApi {
+  orchestrator: RunningOrchestrator;
+  config: AtolyeConfig;
+  url: string;
+  /** A valid API key, created for the test. */
+  key: string;
+  logDir: string;
+  workspaceRoot: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestApi(
+  root: string,
+  stepHost: StepHost,
+  overrides: Record<string, string> = {},
+): Promise<TestApi> {
+  const logDir = path.join(root, 'api-logs');
+  const workspaceRoot = path.join(root, 'workspaces');
+  mkdirSync(workspaceRoot, { recursive: true });
+  const config = hostConfig(path.join(root, 'api-data'), logDir, {
+    'workspace.root': workspaceRoot,
+    ...overrides,
+  });
+  const logging: Logging = createLogging(config, { service: 'orchestrator' });
+  const orchestrator = await startOrchestrator(config, {
+    port: 0,
+    hostUrl: stepHost.url,
+    logging,
+    retry: { maxAttempts: 1, initialInterval: 50, jitter: false },
+  });
+  const { key } = orchestrator.keys.create('tests');
+  return {
+    orchestrator,
+    config,
+    url: orchestrator.url,
+    key,
+    logDir,
+    workspaceRoot,
+    stop: async () => {
+      await orchestrator.close();
+      await logging.close();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  orchestratorService,
+  readOrchestratorState,
+  waitForOrchestrator,
+} from '../../../src/deploy/local/orchestrator.js';
+import { startHost, type RunningHost } from '../../../src/deploy/local/host.js';
+import { createLogging, type Logging } from '../../../src/logging/index.js';
+import { ApiKeyStore, apiKeysFile } from '../../../src/store/api-keys.js';
+import { tempDir } from '../../helpers/tmp.js';
+import { build, deployOk, eventually, hostConfig } from '../deploy/helpers.js';
+import { FUNCTIONS_DIR, stepsOf } from './helpers.js';
+
+// The orchestrator as the worker host runs it: a real `atolye orchestrator` process supervised by
+// the host. Killed with SIGKILL in the middle of a run, it is restarted by the host, and the new
+// process resumes the run from its last checkpoint: plan is not run again, the run succeeds.
+
+let root: ReturnType<typeof tempDir>;
+let dataDir: string;
+let fixtureDir: string;
+let host: RunningHost | undefined;
+let logging: Logging | undefined;
+let key: string;
+
+beforeAll(async () => {
+  root = tempDir('atolye-service-');
+  dataDir = path.join(root.dir, 'data');
+  fixtureDir = path.join(root.dir, 'fixture');
+  mkdirSync(fixtureDir);
+  const logDir = path.join(root.dir, 'logs');
+  const config = hostConfig(dataDir, logDir);
+  logging = createLogging(config, { service: 'host', release: 'test-release' });
+  const childEnv = {
+    ...process.env,
+    ATOLYE_ENV: 'testing',
+    ATOLYE_DATA_DIR: dataDir,
+    ATOLYE_LOG_DIR: logDir,
+    ATOLYE_API_PORT: '0',
+    ATOLYE_WORKSPACE_ROOT: path.join(root.dir, 'workspaces'),
+  };
+  host = await startHost(config, {
+    port: 0,
+    logging,
+    env: { ...process.env, ORCH_FIXTURE_DIR: fixtureDir },
+    services: (url, logger) => [orchestratorService(url, {}, logger, childEnv)],
+  });
+  await deployOk(
+    { url: host.address.url, config },
+    await build(FUNCTIONS_DIR, path.join(root.dir, 'dist')),
+  );
+  const keys = new ApiKeyStore(apiKeysFile(dataDir));
+  key = keys.create('service-test').key;
+  keys.close();
+}, 60_000);
+
+afterAll(async () => {
+  await host?.close();
+  await logging?.close();
+  root?.cleanup();
+});
+
+async function api<T>(url: string, method: string, route: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${url}${route}`, {
+    method,
+    headers: { 'x-api-key': key, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+test('a run survives SIGKILL of the orchestrator: the host restarts it and it resumes', async () => {
+  const config = hostConfig(dataDir, path.join(root.dir, 'logs'));
+  const first = await waitForOrchestrator(config, { timeoutMs: 30_000 });
+
+  const thread = await api<{ thread_id: string }>(first.url, 'POST', '/threads', {});
+  const run = await api<{ run_id: string }>(
+    first.url,
+    'POST',
+    `/threads/${thread.thread_id}/runs`,
+    {
+      assistant_id: 'atolye',
+      input: { task: 'block until the orchestrator dies' },
+    },
+  );
+  // The first act sleeps 2.5 s: kill the orchestrator while it waits for it.
+  await eventually(() => stepsOf(fixtureDir, run.run_id).includes('act'), 'the first act call');
+  process.kill(first.pid, 'SIGKILL');
+
+  const second = await waitForOrchestrator(config, { timeoutMs: 30_000, notPid: first.pid });
+  expect(second.pid).not.toBe(first.pid);
+  const values = await api<Record<string, unknown>>(
+    second.url,
+    'GET',
+    `/threads/${thread.thread_id}/runs/${run.run_id}/join`,
+  );
+  expect(values).toMatchObject({ status: 'success' });
+  const ended = await api<{ status: string }>(
+    second.url,
+    'GET',
+    `/threads/${thread.thread_id}/runs/${run.run_id}`,
+  );
+  expect(ended.status).toBe('success');
+  expect(stepsOf(fixtureDir, run.run_id).filter((step) => step === 'plan')).toHaveLength(1);
+
+  const status = await fetch(`${host!.address.url}/admin/status`, {
+    headers: { authorization: `Bearer ${config.security.adminToken}` },
+  });
+  const { services } = (await status.json()) as {
+    services: { name: string; restarts: number; lastExit?: { signal: string } }[];
+  };
+  expect(services).toEqual([
+    expect.objectContaining({
+      name: 'orchestrator',
+      restarts: 1,
+      lastExit: expect.objectContaining({ signal: 'SIGKILL' }),
+    }),
+  ]);
+  const system = readFileSync(path.join(root.dir, 'logs', 'system.log'), 'utf8');
+  expect(system).toContain('orchestrator listening on');
+  expect(readOrchestratorState(config)?.pid).toBe(second.pid);
+}, 90_000);
