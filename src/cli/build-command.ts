@@ -1,6 +1,8 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { resolveFromRoot } from '../config/paths.js';
+import { OPENAPI_FILE, openApiJson } from '../orchestrator/api/openapi.js';
 import { budgetWarnings, buildFunctions, type Manifest } from '../runtime/bundle/index.js';
 import type { CliContext } from './context.js';
 
@@ -33,6 +35,9 @@ export function registerBuildCommand(program: Command, cli: CliContext): void {
         only,
         minify: flags.minify,
       });
+      const openApiFile = resolveFromRoot(OPENAPI_FILE);
+      mkdirSync(path.dirname(openApiFile), { recursive: true });
+      writeFileSync(openApiFile, openApiJson());
       const elapsed = performance.now() - started;
 
       cli.output.out(sizeTable(manifest));

@@ -2,10 +2,12 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { AtolyeError } from '../errors.js';
 import { registerBuildCommand } from './build-command.js';
 import { registerConfigCommands } from './config-command.js';
+import { registerDemoCommand } from './demo-command.js';
 import { registerHostCommands } from './host-commands.js';
 import { registerKeysCommands } from './keys-command.js';
 import { registerOrchestratorCommand } from './orchestrator-command.js';
 import { registerMockLlmCommand } from './mock-llm-command.js';
+import { registerRunCommands } from './run-commands.js';
 import type { CliContext } from './context.js';
 import { processOutput, type Output } from './output.js';
 
@@ -35,6 +37,8 @@ export async function main(argv: string[], output: Output = processOutput): Prom
   registerKeysCommands(program, cli);
   registerOrchestratorCommand(program, cli);
   registerMockLlmCommand(program, cli);
+  registerRunCommands(program, cli);
+  registerDemoCommand(program, cli);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

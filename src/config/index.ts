@@ -1,5 +1,6 @@
 export {
   loadConfig,
+  configEnvironment,
   ConfigError,
   SENSITIVE_KEYS,
   type LoadOptions,

@@ -54,6 +54,21 @@ export const SENSITIVE_KEYS = Object.entries(LEAVES)
   .filter(([, leaf]) => leaf.sensitive)
   .map(([key]) => key);
 
+/**
+ * The effective configuration as the environment variables that would set it, for a child process
+ * (a function worker) that reads its configuration from its environment: it then sees the values
+ * its parent got from files and `--set` flags too.
+ */
+export function configEnvironment(config: AtolyeConfig): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const [key, leaf] of Object.entries(LEAVES)) {
+    if (leaf.env === undefined) continue;
+    const value = readKey(config, key);
+    environment[leaf.env] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return environment;
+}
+
 export class ConfigError extends AtolyeError {
   readonly problems: string[];
 

@@ -187,7 +187,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
       const latest = checkpointIdOf(snapshot.config);
       // A checkpoint newer than the one the run started from is this run's own progress.
       const progressed = start === 'resume' && latest !== run.startCheckpoint;
-      if (progressed && snapshot.next.length > 0) {
+      // Tasks left means the graph has not ended; `next` alone misses a step whose writes were
+      // saved but whose checkpoint was not (stopped in between): invoking applies them and goes on.
+      if (progressed && snapshot.tasks.length > 0) {
         agentLog.info('run resumed from its last checkpoint', { next: snapshot.next });
         final = await streamRun(run.runId, null, runConfig);
       } else if (progressed) {

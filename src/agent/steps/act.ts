@@ -21,10 +21,15 @@ export async function runAct(
   input: StepArgs<'act'>,
   deps: ModelStepDeps,
 ): Promise<StepOutput<'act'>> {
+  // Earlier runs of the thread come first, then this run's brief, then what this run did: the
+  // brief sits right before the turns it governs, never above an older task's history.
+  const history = answerDanglingToolCalls(toChatMessages(input.messages));
+  const start = history.findLastIndex((message) => message.getType() === 'human');
   const conversation = [
     new SystemMessage(ACT_SYSTEM_PROMPT),
+    ...history.slice(0, Math.max(start, 0)),
     new HumanMessage(actBrief(input.task, input.plan, input.feedback)),
-    ...answerDanglingToolCalls(toChatMessages(input.messages)),
+    ...history.slice(start + 1),
   ];
   const reply = await invokeModel(deps.model, conversation, {
     tools: TOOLS,

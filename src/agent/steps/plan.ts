@@ -8,7 +8,7 @@ import type { StepArgs } from './types.js';
 import { invokeModel } from '../model/index.js';
 import { PLAN_SYSTEM_PROMPT, planCorrection } from '../prompts.js';
 import { parseJsonReply } from './json-reply.js';
-import { answerDanglingToolCalls, textOf, toChatMessages } from './messages.js';
+import { answerDanglingToolCalls, textOf, toChatMessages, toStored } from './messages.js';
 import { addUsage, stepUsage } from './usage.js';
 
 export interface ModelStepDeps {
@@ -39,7 +39,9 @@ export async function runPlan(
     const reply = await invokeModel(deps.model, conversation, options(deps.signal));
     usage = addUsage(usage, stepUsage(reply.usage, deps.config));
     const parsed = parseJsonReply(textOf(reply.message), PlanReply);
-    if (parsed.ok) return { plan: parsed.value, messages: [], usage };
+    // The task opens the run's part of the thread history: a follow-up run sees earlier tasks.
+    if (parsed.ok)
+      return { plan: parsed.value, messages: toStored([new HumanMessage(input.task)]), usage };
     problem = parsed.problem;
     conversation.push(reply.message, new HumanMessage(planCorrection(problem)));
   }

@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { resolveFromRoot, resolveRelease, type AtolyeConfig } from '../../config/index.js';
+import {
+  configEnvironment,
+  resolveFromRoot,
+  resolveRelease,
+  type AtolyeConfig,
+} from '../../config/index.js';
 import { AtolyeError, errorMessage } from '../../errors.js';
 import { initLogging, type Logging } from '../../logging/index.js';
 import { flushSentry, initSentry } from '../../monitoring/index.js';
@@ -52,6 +57,9 @@ export async function startHost(
   const logger = hostLogger(logging, { level: config.logging.level });
   const dataDir = resolveFromRoot(config.storage.dataDir);
   const store = new DeploymentStore(path.join(dataDir, 'host.sqlite'));
+  // Workers read their configuration from their environment: give them the values this host
+  // got from files and --set flags too, unless the environment names them explicitly.
+  const workerEnv = { ...configEnvironment(config), ...(options.env ?? process.env) };
   const registry = new Registry();
   const deployer = new Deployer({
     registry,
@@ -59,7 +67,7 @@ export async function startHost(
     bundleDir: path.join(dataDir, 'bundles'),
     logger,
     createPool: (spec) =>
-      new FunctionPool(spec, { stamp: { env: config.env, release }, logger, env: options.env }),
+      new FunctionPool(spec, { stamp: { env: config.env, release }, logger, env: workerEnv }),
   });
   const gateway = createGateway({ config, registry, logger });
   let services: ServiceSupervisor[] = [];

@@ -85,21 +85,18 @@ export function createApiApp(deps: ApiDeps): ApiApp {
         ),
     }),
   );
+  const authorize = requireApiKey(deps.keys, deps.config.api.rateLimitPerMinute);
   app.use(async (c, next) => {
     const open =
       OPEN_PATHS.has(c.req.path) ||
       c.req.path.startsWith('/docs/') ||
       (c.req.path === '/metrics' && !deps.config.api.protectMetrics);
     if (open) return next();
-    return requireApiKey(deps.keys, deps.config.api.rateLimitPerMinute)(c, next);
+    return authorize(c, next);
   });
 
   addHealthRoutes(app, deps.readiness ?? (async () => ({})));
-  addThreadRoutes(app, deps);
-  addRunRoutes(app, deps);
-  addStreamRoutes(app, deps);
-  addFileRoutes(app, deps);
-  addAssistantRoutes(app);
+  addApiRoutes(app, deps);
   addDocsRoutes(app);
 
   app.notFound((c) =>
@@ -108,7 +105,8 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
       // Hono's own refusals, e.g. a body that is not JSON.
-      return errorResponse(c, error.status, 'BAD_REQUEST', error.message);
+      const code = error.status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';
+      return errorResponse(c, error.status, code, error.message);
     }
     if (error instanceof AtolyeError) {
       const status = STATUS_OF_CODE[error.code];
@@ -122,6 +120,15 @@ export function createApiApp(deps: ApiDeps): ApiApp {
     return errorResponse(c, 500, 'INTERNAL', `the request failed: ${errorMessage(error)}`, true);
   });
   return app;
+}
+
+/** The documented routes; they touch `deps` only when a request comes. */
+export function addApiRoutes(app: ApiApp, deps: ApiDeps): void {
+  addThreadRoutes(app, deps);
+  addRunRoutes(app, deps);
+  addStreamRoutes(app, deps);
+  addFileRoutes(app, deps);
+  addAssistantRoutes(app);
 }
 
 /** Error codes a client caused, and the status that says so. */

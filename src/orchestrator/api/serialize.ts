@@ -78,6 +78,7 @@ export function findThread(store: RunsStore, threadId: string): ThreadRecord {
 }
 
 export function findRun(store: RunsStore, threadId: string, runId: string): RunRecord {
+  findThread(store, threadId);
   const run = store.get(runId);
   if (!run || run.threadId !== threadId) {
     throw new AtolyeError('RUN_NOT_FOUND', `no run ${runId} on thread ${threadId}`);

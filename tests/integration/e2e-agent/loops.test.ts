@@ -82,6 +82,18 @@ test('the same call with the same result three times ends the run stuck; a follo
   );
   expect(next.run).toMatchObject({ status: 'success', stopReason: null, error: null });
   expect(next.model.requests).toHaveLength(4);
+  // Its first act sees the earlier task and its calls first, then its own brief last.
+  const firstAct = (
+    next.model.requests[1]?.body as { messages: { role: string; content: string }[] }
+  ).messages;
+  expect(firstAct.map((message) => message.role)).toEqual([
+    'system',
+    'user',
+    ...['assistant', 'tool', 'assistant', 'tool', 'assistant', 'tool'],
+    'user',
+  ]);
+  expect(firstAct[1]?.content).toBe('read missing.txt');
+  expect(firstAct.at(-1)?.content).toContain('Task: create missing.txt');
   expect(readFileSync(harness.workspaceFile(thread, 'missing.txt'), 'utf8')).toBe('here\n');
   const state = await harness.threadState(thread);
   expect(state.iteration).toBe(3);

@@ -178,6 +178,7 @@ test('a run cut off by close() resumes from its Postgres checkpoint in a new exe
   expect(await second.resumeUnfinished()).toBe(1);
   const run = await second.waitFor(runId);
 
+  expect(run.error).toBeNull();
   expect(run.status).toBe('success');
   expect(run.summary).toContain('block under the orchestrator');
   // plan ran once: the second executor took up the checkpoint instead of starting over.

@@ -21,11 +21,11 @@ const PAGE = `<!doctype html>
 <body>
   <div id="api"></div>
   <script src="/docs/swagger-ui-bundle.js"></script>
-  <script>SwaggerUIBundle({ url: '/openapi.json', dom_id: '#api' });</script>
+  <script>SwaggerUIBundle({ url: '/openapi.json', dom_id: '#api', validatorUrl: null });</script>
 </body>
 </html>`;
 
-export const OPENAPI_INFO = {
+export const OPENAPI_DOCUMENT = {
   openapi: '3.1.0',
   info: {
     title: 'Atölye Şefi run API',
@@ -33,6 +33,7 @@ export const OPENAPI_INFO = {
     description:
       'Threads hold a workspace and its history; a run is one task on a thread. Follows LangGraph Platform resources, so @langchain/langgraph-sdk works unchanged. Authenticate with `Authorization: Bearer KEY` or `x-api-key: KEY`.',
   },
+  security: [{ apiKey: [] }],
 };
 
 export function addDocsRoutes(app: ApiApp): void {
@@ -41,7 +42,7 @@ export function addDocsRoutes(app: ApiApp): void {
     in: 'header',
     name: 'x-api-key',
   });
-  app.doc31('/openapi.json', { ...OPENAPI_INFO, security: [{ apiKey: [] }] });
+  app.doc31('/openapi.json', OPENAPI_DOCUMENT);
   app.get('/docs', (c) => c.html(PAGE));
   app.get('/docs/:asset', async (c) => {
     const type = ASSETS[c.req.param('asset')];

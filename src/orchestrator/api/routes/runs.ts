@@ -64,8 +64,6 @@ async function outcome(deps: ApiDeps, run: RunRecord): Promise<Record<string, un
 }
 
 export function addRunRoutes(app: ApiApp, deps: ApiDeps): void {
-  const { store, executor } = deps;
-
   app.openapi(
     createRoute({
       method: 'post',
@@ -112,8 +110,8 @@ export function addRunRoutes(app: ApiApp, deps: ApiDeps): void {
     (c) => {
       const { thread_id } = c.req.valid('param');
       const { limit, offset, status } = c.req.valid('query');
-      findThread(store, thread_id);
-      const runs = store
+      findThread(deps.store, thread_id);
+      const runs = deps.store
         .runsOf(thread_id)
         .reverse()
         .filter((run) => status === undefined || run.status === status)
@@ -132,7 +130,7 @@ export function addRunRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     (c) => {
       const { thread_id, run_id } = c.req.valid('param');
-      return c.json(toApiRun(findRun(store, thread_id, run_id)), 200);
+      return c.json(toApiRun(findRun(deps.store, thread_id, run_id)), 200);
     },
   );
 
@@ -146,7 +144,7 @@ export function addRunRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id, run_id } = c.req.valid('param');
-      return c.json(await outcome(deps, findRun(store, thread_id, run_id)), 200);
+      return c.json(await outcome(deps, findRun(deps.store, thread_id, run_id)), 200);
     },
   );
 
@@ -165,13 +163,13 @@ export function addRunRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id, run_id } = c.req.valid('param');
-      const run = findRun(store, thread_id, run_id);
-      if (!executor.cancel(run.runId)) {
+      const run = findRun(deps.store, thread_id, run_id);
+      if (!deps.executor.cancel(run.runId)) {
         throw new AtolyeError('RUN_FINISHED', `run ${run_id} has ended already (${run.status})`);
       }
       const { wait } = c.req.valid('query');
       if (wait === '1' || wait === 'true') {
-        return c.json(toApiRun(await executor.waitFor(run.runId)), 200);
+        return c.json(toApiRun(await deps.executor.waitFor(run.runId)), 200);
       }
       return c.body(null, 202);
     },

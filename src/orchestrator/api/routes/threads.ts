@@ -13,7 +13,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 });
 const failed = json(ErrorBody, 'error');
 
-export function addThreadRoutes(app: ApiApp, { store, executor }: ApiDeps): void {
+export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
   app.openapi(
     createRoute({
       method: 'post',
@@ -25,7 +25,7 @@ export function addThreadRoutes(app: ApiApp, { store, executor }: ApiDeps): void
     async (c) => {
       const body = c.req.valid('json');
       const threadId = body.thread_id ?? randomUUID();
-      const created = store.createThread(threadId, body.metadata ?? {});
+      const created = deps.store.createThread(threadId, body.metadata ?? {});
       if (!created && body.if_exists !== 'do_nothing') {
         throw new AtolyeError(
           'THREAD_EXISTS',
@@ -33,8 +33,8 @@ export function addThreadRoutes(app: ApiApp, { store, executor }: ApiDeps): void
         );
       }
       noteIds(c, { threadId });
-      const thread = findThread(store, threadId);
-      return c.json(toApiThread(thread, store.runsOf(threadId), undefined), 200);
+      const thread = findThread(deps.store, threadId);
+      return c.json(toApiThread(thread, deps.store.runsOf(threadId), undefined), 200);
     },
   );
 
@@ -48,9 +48,9 @@ export function addThreadRoutes(app: ApiApp, { store, executor }: ApiDeps): void
     }),
     async (c) => {
       const { thread_id } = c.req.valid('param');
-      const thread = findThread(store, thread_id);
-      const state = await executor.threadState(thread_id);
-      return c.json(toApiThread(thread, store.runsOf(thread_id), state), 200);
+      const thread = findThread(deps.store, thread_id);
+      const state = await deps.executor.threadState(thread_id);
+      return c.json(toApiThread(thread, deps.store.runsOf(thread_id), state), 200);
     },
   );
 
@@ -64,8 +64,8 @@ export function addThreadRoutes(app: ApiApp, { store, executor }: ApiDeps): void
     }),
     async (c) => {
       const { thread_id } = c.req.valid('param');
-      findThread(store, thread_id);
-      return c.json(toApiState(thread_id, await executor.threadState(thread_id)), 200);
+      findThread(deps.store, thread_id);
+      return c.json(toApiState(thread_id, await deps.executor.threadState(thread_id)), 200);
     },
   );
 
@@ -90,9 +90,9 @@ export function addThreadRoutes(app: ApiApp, { store, executor }: ApiDeps): void
     }),
     async (c) => {
       const { limit = 10, offset = 0 } = c.req.valid('json');
-      const threads = store
+      const threads = deps.store
         .threads(limit, offset)
-        .map((thread) => toApiThread(thread, store.runsOf(thread.threadId), undefined));
+        .map((thread) => toApiThread(thread, deps.store.runsOf(thread.threadId), undefined));
       return c.json(threads, 200);
     },
   );

@@ -41,7 +41,8 @@ describe('the plan step', () => {
     const output = await runPlan({ task: 'Write hello.py', messages: [] }, deps);
     expect(PlanOutput.parse(output)).toEqual({
       plan: { steps: ['write hello.py'], checks: ['python3 hello.py'] },
-      messages: [],
+      // The task opens the run's part of the thread history.
+      messages: [{ type: 'human', data: expect.objectContaining({ content: 'Write hello.py' }) }],
       usage: { inputTokens: 30, outputTokens: 12, costUsd: 42 },
     });
     expect(sent(server, 0).messages[0]).toMatchObject({ role: 'system' });
@@ -130,6 +131,9 @@ describe('the act step', () => {
 
   it('reports finish with its summary and answers the unanswered finish call in a later history', async () => {
     const history = toStored([
+      new HumanMessage('an earlier task'),
+      new AIMessage({ content: 'done with it' }),
+      new HumanMessage('Write a'),
       new AIMessage({
         content: '',
         tool_calls: [{ id: 'c1', name: 'write_file', args: { path: 'a', content: 'b' } }],
@@ -139,12 +143,11 @@ describe('the act step', () => {
         content: '',
         tool_calls: [{ id: 'c2', name: 'finish', args: { summary: 'early' } }],
       }),
-      new HumanMessage('keep going'),
     ]);
     const { server, deps } = await serve({
       turns: [
         {
-          match: { role: 'user', contains: 'keep going' },
+          match: { role: 'tool' },
           reply: { tool_calls: [{ name: 'finish', arguments: { summary: 'Wrote a.' } }] },
         },
       ],
@@ -161,9 +164,21 @@ describe('the act step', () => {
     );
     expect(output.finish).toEqual({ summary: 'Wrote a.' });
     expect(output.toolCalls).toEqual([]);
-    const roles = sent(server, 0).messages.map((m) => m.role);
-    expect(roles).toEqual(['system', 'user', 'assistant', 'tool', 'assistant', 'tool', 'user']);
-    expect(sent(server, 0).messages[5]).toMatchObject({ tool_call_id: 'c2' });
+    // The earlier task's turns, then this run's brief, then this run's turns.
+    const messages = sent(server, 0).messages;
+    expect(messages.map((m) => m.role)).toEqual([
+      'system',
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+      'tool',
+      'assistant',
+      'tool',
+    ]);
+    expect(messages[1]).toMatchObject({ content: 'an earlier task' });
+    expect(String(messages[3]?.content)).toContain('Task: Write a');
+    expect(messages[7]).toMatchObject({ tool_call_id: 'c2' });
   });
 });
 

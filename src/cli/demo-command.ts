@@ -1,0 +1,99 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { loadConfig, resolveFromRoot } from '../config/index.js';
+import { waitForExit } from '../deploy/local/daemon.js';
+import { adminCall, deployLocal } from '../deploy/local/deploy.js';
+import { AtolyeError, errorMessage } from '../errors.js';
+import { ApiKeyStore, apiKeysFile } from '../store/api-keys.js';
+import type { CliContext } from './context.js';
+import { main } from './main.js';
+import { loadScript, startMockLlm } from './mock-llm/index.js';
+
+const SCRIPT = fileURLToPath(new URL('./demo/csv-to-json.script.json', import.meta.url));
+export const DEMO_TASK =
+  'Write csv2json.py, a command-line tool that converts a CSV file to a JSON array of objects, with unit tests and a sample CSV.';
+
+/**
+ * `npm run demo`: the whole product on this machine without a model key. A mock model server
+ * replays a bundled script; everything else is real: the bundles, the worker host, the
+ * orchestrator, the run API, the sandbox and the files the agent writes. It runs in its own
+ * folder with its own ports, so a deployment of yours is left alone, and stops what it started.
+ */
+export function registerDemoCommand(program: Command, cli: CliContext): void {
+  program
+    .command('demo')
+    .description('Deploy with a scripted mock model and run one task through the real run API')
+    .option('--dir <dir>', 'folder of the demo data, logs and workspaces', 'data/demo')
+    .option('--no-typecheck', 'skip the typecheck before the build')
+    .action(async (options: { dir: string; typecheck: boolean }) => {
+      const dir = resolveFromRoot(options.dir);
+      const sets: Record<string, string> = {
+        'storage.dataDir': path.join(dir, 'store'),
+        'logging.dir': path.join(dir, 'logs'),
+        'workspace.root': path.join(dir, 'workspaces'),
+        'host.port': '0',
+        'api.port': '0',
+        ...cli.overrides(),
+      };
+      const { config } = loadConfig({ overrides: sets });
+      const model = await startMockLlm({ script: await loadScript(SCRIPT), port: 0 });
+      // The host daemon this deploy starts hands these to the model-calling functions only.
+      process.env.OPENAI_BASE_URL = model.url;
+      process.env.OPENAI_API_KEY = 'demo-key-not-used-by-the-mock';
+      process.env.ATOLYE_MODEL = 'mock';
+      let hostUrl: string | undefined;
+      let hostPid: number | undefined;
+      try {
+        cli.output.err(
+          'demo: the model replies are scripted (a mock server); everything else is real',
+        );
+        const report = await deployLocal(config, {
+          typecheck: options.typecheck,
+          outDir: path.join(dir, 'dist'),
+          hostArgs: Object.entries(sets).flatMap(([key, value]) => ['--set', `${key}=${value}`]),
+          progress: (line) => cli.output.err(`… ${line}`),
+        });
+        hostUrl = report.host.url;
+        hostPid = report.host.pid;
+        const keys = new ApiKeyStore(apiKeysFile(config.storage.dataDir));
+        const { key } = keys.create(`demo-${Date.now()}`);
+        keys.close();
+        cli.output.out(`run API ${report.api?.url ?? '(not running)'}; task: ${DEMO_TASK}\n`);
+        const runArgs = [
+          ...Object.entries({ ...sets, 'api.url': report.api?.url ?? '', 'api.key': key }).flatMap(
+            ([name, value]) => ['--set', `${name}=${value}`],
+          ),
+          'run',
+          DEMO_TASK,
+        ];
+        const code = await main(runArgs, cli.output);
+        cli.output.out(
+          [
+            '',
+            `workspaces  ${config.workspace.root}/<thread id>/  (the files above, on disk)`,
+            `logs        ${config.logging.dir}/{system,agent,user_interactions,errors}.log`,
+            `next        npm run deploy with OPENAI_API_KEY (and OPENAI_BASE_URL for a local server) set; see README`,
+          ].join('\n'),
+        );
+        if (code !== 0) {
+          throw new AtolyeError(
+            'DEMO_FAILED',
+            'the demo task did not succeed; see the lines above',
+          );
+        }
+      } finally {
+        if (hostUrl !== undefined && hostPid !== undefined) {
+          try {
+            await adminCall(config, hostUrl, 'POST', '/admin/shutdown');
+            await waitForExit(hostPid, 30_000);
+          } catch (error) {
+            cli.output.err(
+              `demo: could not stop its worker host (pid ${hostPid}): ${errorMessage(error)}`,
+            );
+          }
+        }
+        await model.close();
+      }
+    });
+}

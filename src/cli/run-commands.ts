@@ -1,0 +1,232 @@
+import { writeFile } from 'node:fs/promises';
+import { InvalidArgumentError, type Command } from 'commander';
+import * as z from 'zod';
+import { AtolyeError } from '../errors.js';
+import { FileTree, Run } from '../orchestrator/api/schemas.js';
+import { apiFailure, apiFetch, call, connect, httpStatus, type Api } from './api-client.js';
+import type { CliContext } from './context.js';
+import { processOutput } from './output.js';
+import { describeEnd, oneLine, RunProgress, Spinner, type StreamPart } from './run-progress.js';
+import { table } from './table.js';
+
+/** `atolye run`, `runs` and `files`: clients of the run API, through the official LangGraph SDK. */
+
+const ASSISTANT_ID = 'atolye';
+const STREAM_MODES: ('updates' | 'values')[] = ['updates', 'values'];
+/** Re-attachments after the SDK's own reconnects have given up on a dropped stream. */
+const REATTACH_ATTEMPTS = 3;
+
+type Run = z.infer<typeof Run>;
+export function registerRunCommands(program: Command, cli: CliContext): void {
+  program
+    .command('run')
+    .description('Run a task on the agent through the run API and follow its progress')
+    .argument('<task>', 'what the agent should do')
+    .option('--thread <id>', 'continue this thread (created if it does not exist)')
+    .option('--json', 'print one JSON object (run record, files, summary) for scripts')
+    .action(async (task: string, options: { thread?: string; json?: boolean }) => {
+      const api = await connect(cli);
+      const quiet = options.json === true;
+      const spinner =
+        !quiet && cli.output === processOutput && process.stderr.isTTY
+          ? new Spinner(process.stderr, 'working…')
+          : undefined;
+      const progress = new RunProgress(cli.output, { quiet, spinner });
+      spinner?.start();
+      let run: Run;
+      try {
+        const threadId =
+          options.thread ?? (await call(api, () => api.client.threads.create())).thread_id;
+        progress.print(`thread ${threadId}`);
+        const runId = await follow(api, threadId, task, progress);
+        run = Run.parse(await call(api, () => api.client.runs.get(threadId, runId)));
+      } finally {
+        spinner?.stop();
+      }
+      const files = progress.filesChanged;
+      const summary = run.summary ?? stringOrNull(progress.values?.summary);
+      if (options.json) {
+        cli.output.out(JSON.stringify({ ...run, files, summary }, null, 2));
+      } else {
+        cli.output.out(describeEnd(run, files, summary, progress.elapsedMs));
+      }
+      if (run.status !== 'success') {
+        const reason = run.error ? `${run.error.code}: ${run.error.message}` : progress.error;
+        throw new AtolyeError(
+          'RUN_FAILED',
+          `run ${run.run_id} ended with status ${run.status}${run.stop_reason ? ` (${run.stop_reason})` : ''}${reason ? `: ${reason}` : ''}`,
+        );
+      }
+    });
+
+  program
+    .command('runs')
+    .description("List runs: one thread's, or those of the most recently active threads")
+    .option('--thread <id>', 'only the runs of this thread')
+    .option('--limit <n>', 'at most this many runs', parseLimit, 20)
+    .option('--json', 'print JSON for scripts')
+    .action(async (options: { thread?: string; limit: number; json?: boolean }) => {
+      const api = await connect(cli);
+      const threadIds = options.thread
+        ? [options.thread]
+        : (await call(api, () => api.client.threads.search({ limit: 10 }))).map(
+            (thread) => thread.thread_id,
+          );
+      const runs = (
+        await Promise.all(
+          threadIds.map(async (id) =>
+            z
+              .array(Run)
+              .parse(await call(api, () => api.client.runs.list(id, { limit: options.limit }))),
+          ),
+        )
+      )
+        .flat()
+        .sort((a, b) => b.created_at.localeCompare(a.created_at))
+        .slice(0, options.limit);
+      if (options.json) {
+        cli.output.out(JSON.stringify(runs, null, 2));
+        return;
+      }
+      if (runs.length === 0) {
+        cli.output.out('no runs yet; start one with `npx atolye run "TASK"`');
+        return;
+      }
+      cli.output.out(
+        table(
+          ['run', 'thread', 'status', 'created', 'task'],
+          runs.map((run) => [
+            run.run_id,
+            run.thread_id,
+            run.status,
+            `${run.created_at.slice(0, 19)}Z`,
+            oneLine(run.kwargs.input.task, 48),
+          ]),
+        ),
+      );
+    });
+
+  program
+    .command('files')
+    .description("Show a thread's workspace: the tree, one file, or the whole as tar.gz")
+    .argument('<thread>', 'the thread id')
+    .argument('[path]', 'a file in the workspace: print its content')
+    .option('--out <file>', 'save the file to FILE instead of printing it')
+    .option('--archive <file>', 'save the whole workspace to FILE as tar.gz')
+    .option('--json', 'print the tree as JSON for scripts')
+    .action(
+      async (
+        threadId: string,
+        filePath: string | undefined,
+        options: { out?: string; archive?: string; json?: boolean },
+      ) => {
+        const api = await connect(cli);
+        const base = `/threads/${encodeURIComponent(threadId)}`;
+        if (options.archive) {
+          const bytes = await (await apiFetch(api, `${base}/archive`)).arrayBuffer();
+          await writeFile(options.archive, new Uint8Array(bytes));
+          cli.output.out(
+            `saved thread ${threadId} to ${options.archive} (${size(bytes.byteLength)})`,
+          );
+          return;
+        }
+        if (filePath === undefined) {
+          const response = await apiFetch(api, `${base}/files`);
+          const { files } = FileTree.parse(await response.json());
+          if (options.json) cli.output.out(JSON.stringify(files, null, 2));
+          else cli.output.out(describeTree(threadId, files));
+          return;
+        }
+        const encoded = filePath.split('/').map(encodeURIComponent).join('/');
+        const response = await apiFetch(api, `${base}/files/${encoded}`);
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        if (options.out) {
+          await writeFile(options.out, bytes);
+          cli.output.out(`saved ${filePath} to ${options.out} (${size(bytes.byteLength)})`);
+        } else if (isText(response.headers.get('content-type') ?? '')) {
+          cli.output.out(new TextDecoder().decode(bytes));
+        } else {
+          throw new AtolyeError(
+            'FILE_BINARY',
+            `${filePath} is not text (${response.headers.get('content-type') ?? 'no content type'}); save it with --out FILE`,
+          );
+        }
+      },
+    );
+}
+
+/** Streams a new run to its end, re-attaching after the last event seen if the stream drops. */
+async function follow(
+  api: Api,
+  threadId: string,
+  task: string,
+  progress: RunProgress,
+): Promise<string> {
+  let stream: AsyncIterable<StreamPart> = api.client.runs.stream(threadId, ASSISTANT_ID, {
+    input: { task },
+    streamMode: STREAM_MODES,
+    ifNotExists: 'create',
+  });
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      for await (const part of stream) progress.event(part);
+      if (progress.ended && progress.runId !== undefined) return progress.runId;
+    } catch (error) {
+      if (progress.runId === undefined || attempt >= REATTACH_ATTEMPTS || httpStatus(error)) {
+        throw apiFailure(api.url, error);
+      }
+    }
+    if (progress.runId === undefined || attempt >= REATTACH_ATTEMPTS) {
+      throw new AtolyeError(
+        'RUN_STREAM_LOST',
+        `lost the event stream of ${progress.runId ? `run ${progress.runId}` : 'the run'} on thread ${threadId}; see \`npx atolye runs --thread ${threadId}\``,
+        { retryable: true },
+      );
+    }
+    stream = api.client.runs.joinStream(threadId, progress.runId, {
+      lastEventId: progress.lastEventId,
+      streamMode: STREAM_MODES,
+    });
+  }
+}
+
+function describeTree(threadId: string, files: z.infer<typeof FileTree>['files']): string {
+  if (files.length === 0) return `the workspace of thread ${threadId} is empty`;
+  const regular = files.filter((entry) => entry.type === 'file');
+  const total = regular.reduce((sum, entry) => sum + entry.size, 0);
+  const rows = files.map((entry) => {
+    const depth = entry.path.split('/').length - 1;
+    const name = entry.path.split('/').at(-1) ?? entry.path;
+    const label = `${'  '.repeat(depth)}${name}${entry.type === 'directory' ? '/' : ''}`;
+    return { label, bytes: entry.type === 'directory' ? '' : size(entry.size) };
+  });
+  const width = Math.max(...rows.map((row) => row.label.length));
+  const sizeWidth = Math.max(...rows.map((row) => row.bytes.length));
+  return [
+    `thread ${threadId}: ${regular.length} files, ${size(total)}`,
+    '',
+    ...rows.map((row) => `${row.label.padEnd(width)}  ${row.bytes.padStart(sizeWidth)}`.trimEnd()),
+  ].join('\n');
+}
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function isText(contentType: string): boolean {
+  return /^text\/|charset=|json|xml|javascript/.test(contentType);
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function parseLimit(value: string): number {
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw new InvalidArgumentError('use a whole number from 1 to 1000');
+  }
+  return limit;
+}

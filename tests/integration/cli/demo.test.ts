@@ -1,0 +1,57 @@
+import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { main } from '../../../src/cli/main.js';
+import { captureOutput } from '../../helpers/output.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+// `npm run demo` end to end: scripted model, real bundles, daemon host, orchestrator service,
+// run API, bubblewrap sandbox. It leaves the files behind and nothing running.
+
+const MODEL_VARIABLES = [
+  'OPENAI_BASE_URL',
+  'OPENAI_API_KEY',
+  'ATOLYE_MODEL',
+  'ATOLYE_ENV',
+] as const;
+const saved = Object.fromEntries(MODEL_VARIABLES.map((name) => [name, process.env[name]]));
+let work: ReturnType<typeof tempDir>;
+
+beforeAll(() => {
+  work = tempDir('atolye-demo-');
+  // The sandbox runs commands as nobody (we are root here): it must be able to enter the folder.
+  chmodSync(work.dir, 0o755);
+  process.env.ATOLYE_ENV = 'testing';
+});
+
+afterAll(() => {
+  for (const name of MODEL_VARIABLES) {
+    if (saved[name] === undefined) delete process.env[name];
+    else process.env[name] = saved[name];
+  }
+  work.cleanup();
+});
+
+test('the demo runs the scripted task through the real API and leaves its files', async () => {
+  const dir = path.join(work.dir, 'demo');
+  const output = captureOutput();
+  const code = await main(['demo', '--dir', dir, '--no-typecheck'], output);
+  expect(output.stderr()).not.toContain('atolye:');
+  expect(code).toBe(0);
+  expect(output.stderr()).toContain('the model replies are scripted');
+  expect(output.stdout()).toMatch(/^run [0-9a-f-]{36} success in /m);
+  expect(output.stdout()).toContain('$ python3 csv2json.py sample.csv (exit 0)');
+
+  const workspaces = path.join(dir, 'workspaces');
+  const [thread] = readdirSync(workspaces);
+  const files = readdirSync(path.join(workspaces, thread as string)).sort();
+  expect(files).toEqual(['csv2json.py', 'sample.csv', 'test_csv2json.py']);
+  expect(readFileSync(path.join(workspaces, thread as string, 'csv2json.py'), 'utf8')).toContain(
+    'def convert(lines):',
+  );
+  const agentLog = readFileSync(path.join(dir, 'logs', 'agent.log'), 'utf8');
+  expect(agentLog).toContain('"msg":"tool run_command"');
+
+  // It stopped the host (and with it the orchestrator) it started.
+  expect(existsSync(path.join(dir, 'store', 'host.json'))).toBe(false);
+  expect(existsSync(path.join(dir, 'store', 'orchestrator.json'))).toBe(false);
+}, 180_000);
