@@ -1,15 +1,17 @@
+import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../config/index.js';
-import { AtolyeError } from '../errors.js';
+import { AtolyeError, errorMessage } from '../errors.js';
 import { findRunningHost, waitForExit } from '../deploy/local/daemon.js';
 import { adminCall, deployLocal, hostStatus, type HostStatus } from '../deploy/local/deploy.js';
 import { startHost } from '../deploy/local/host.js';
+import { DEPLOY_TARGETS, generateTarget, parseTarget } from '../deploy/targets.js';
 import { orchestratorService, readOrchestratorState } from '../deploy/local/orchestrator.js';
 import type { DeployResult } from '../runtime/host/deployer.js';
 import type { CliContext } from './context.js';
 import { table } from './table.js';
 
-const TARGETS = ['local'];
+const TARGETS = DEPLOY_TARGETS;
 
 export function registerHostCommands(program: Command, cli: CliContext): void {
   program
@@ -44,19 +46,28 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
     )
     .option('--env <env>', 'environment to deploy with (development, production, testing)')
     .option('--target <target>', `deploy target: ${TARGETS.join(', ')}`, 'local')
-    .option('--out <dir>', 'build folder, relative to the project root', 'dist')
+    .option(
+      '--out <dir>',
+      'local: the build folder (default dist); other targets: where the artefacts go (default deploy/<target>)',
+    )
+    .option('--dist <dir>', 'docker, kubernetes, modal: the build holding manifest.json', 'dist')
     .option('--no-typecheck', 'skip the typecheck')
-    .action(async (options: { env?: string; target: string; out: string; typecheck: boolean }) => {
-      if (!TARGETS.includes(options.target)) {
-        throw new AtolyeError(
-          'DEPLOY_TARGET_UNKNOWN',
-          `deploy target "${options.target}" is not available; use one of: ${TARGETS.join(', ')}`,
+    .action(async (options: DeployFlags) => {
+      if (parseTarget(options.target) !== 'local') {
+        const generated = await generateTarget(options.target, {
+          distDir: options.dist,
+          outDir: options.out,
+        });
+        const files = generated.files.map((file) => `  ${path.join(generated.outDir, file)}`);
+        cli.output.out(
+          `${generated.target} artefacts for build ${generated.manifestVersion}:\n${files.join('\n')}`,
         );
+        return;
       }
       const { config } = loadConfig({ env: options.env, overrides: cli.overrides() });
       const report = await deployLocal(config, {
         typecheck: options.typecheck,
-        outDir: options.out,
+        outDir: options.out ?? 'dist',
         hostArgs: Object.entries(cli.overrides()).flatMap(([key, value]) => [
           '--set',
           `${key}=${value}`,
@@ -81,7 +92,7 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
 
   program
     .command('status')
-    .description('Show the worker host, its functions, versions, workers and URLs')
+    .description('Show the worker host, its functions, versions, workers, URLs and readiness')
     .option('--json', 'print JSON for scripts')
     .action(async (options: { json?: boolean }) => {
       const { config } = loadConfig({ overrides: cli.overrides() });
@@ -95,6 +106,10 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       }
       const status = await hostStatus(config, host.url);
       const api = readOrchestratorState(config);
+      const [hostReady, apiReady] = await Promise.all([
+        readinessOf(host.url),
+        api ? readinessOf(api.url) : undefined,
+      ]);
       if (options.json) {
         cli.output.out(
           JSON.stringify(
@@ -104,6 +119,7 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
               apiUrl: api?.url ?? null,
               endpoints: endpoints(host.url, status),
               ...status,
+              readiness: { host: hostReady, orchestrator: apiReady ?? null },
             },
             null,
             2,
@@ -118,6 +134,8 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       cli.output.out(
         api ? describeApi(api.url) : '\nrun API: not running (see `services` in status --json)',
       );
+      cli.output.out(describeReadiness('host', hostReady));
+      if (apiReady) cli.output.out(describeReadiness('orchestrator', apiReady));
       if (typeof status.host.restoreError === 'string') {
         cli.output.err(`warning: ${status.host.restoreError}`);
       }
@@ -214,6 +232,51 @@ function endpoints(url: string, status: HostStatus): Record<string, string> {
     metrics: `${url}/metrics`,
     ...Object.fromEntries(status.functions.map((pool) => [pool.name, `${url}/fn/${pool.name}`])),
   };
+}
+
+/** A service's /readyz body (application/health+json), or a failed check when it did not answer. */
+interface Readiness {
+  status: string;
+  checks: Record<
+    string,
+    { status: string; output?: string; observedValue?: number; observedUnit?: string }[]
+  >;
+}
+
+async function readinessOf(url: string): Promise<Readiness> {
+  try {
+    const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) });
+    return (await response.json()) as Readiness;
+  } catch (error) {
+    const output = `${url}/readyz did not answer: ${errorMessage(error)}`;
+    return { status: 'fail', checks: { 'readyz:answered': [{ status: 'fail', output }] } };
+  }
+}
+
+/** One line per check: its status, its name, and what it saw. */
+function describeReadiness(service: string, readiness: Readiness): string {
+  const rows = Object.entries(readiness.checks).map(([name, [check]]) => {
+    const observed =
+      check?.observedValue === undefined
+        ? ''
+        : `${check.observedValue} ${check.observedUnit ?? ''}`;
+    return [check?.status ?? '-', name, check?.output ?? observed.trim()];
+  });
+  const width = Math.max(0, ...rows.map(([, name]) => name?.length ?? 0));
+  return [
+    `\n${service} readiness: ${readiness.status}`,
+    ...rows.map(([status, name, detail]) =>
+      `  ${(status ?? '').padEnd(4)}  ${(name ?? '').padEnd(width)}  ${detail ?? ''}`.trimEnd(),
+    ),
+  ].join('\n');
+}
+
+interface DeployFlags {
+  env?: string;
+  target: string;
+  out?: string;
+  dist: string;
+  typecheck: boolean;
 }
 
 export function parsePort(value: string): number {

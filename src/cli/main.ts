@@ -6,6 +6,7 @@ import { registerDemoCommand } from './demo-command.js';
 import { registerHostCommands } from './host-commands.js';
 import { registerKeysCommands } from './keys-command.js';
 import { registerOrchestratorCommand } from './orchestrator-command.js';
+import { registerOpsCommands } from './ops-commands.js';
 import { registerMockLlmCommand } from './mock-llm-command.js';
 import { registerRunCommands } from './run-commands.js';
 import type { CliContext } from './context.js';
@@ -39,6 +40,7 @@ export async function main(argv: string[], output: Output = processOutput): Prom
   registerMockLlmCommand(program, cli);
   registerRunCommands(program, cli);
   registerDemoCommand(program, cli);
+  registerOpsCommands(program, cli);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -47,6 +47,10 @@ export interface AtolyeConfig {
     protectMetrics: boolean;
     logTaskChars: number;
   };
+  alerts: {
+    intervalMs: number;
+    webhookUrl: string;
+  };
   agent: {
     maxIterations: number;
     maxTokens: number;
@@ -278,6 +282,21 @@ export const schema: convict.Schema<AtolyeConfig> = {
       format: 'nat',
       default: 200,
       env: 'ATOLYE_API_LOG_TASK_CHARS',
+    },
+  },
+  alerts: {
+    intervalMs: {
+      doc: 'How often the orchestrator evaluates the embedded alert rules (0 = off, e.g. when Prometheus does).',
+      format: 'nat',
+      default: 15_000,
+      env: 'ATOLYE_ALERTS_INTERVAL_MS',
+    },
+    webhookUrl: {
+      doc: 'URL that receives a JSON POST when an embedded alert fires or resolves (empty = none).',
+      format: String,
+      default: '',
+      env: 'ATOLYE_ALERTS_WEBHOOK_URL',
+      sensitive: true,
     },
   },
   agent: {

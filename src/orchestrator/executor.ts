@@ -13,7 +13,7 @@ import {
 } from '../agent/graph/index.js';
 import type { AtolyeConfig } from '../config/index.js';
 import { AtolyeError, errorMessage } from '../errors.js';
-import { log, withLogContext, type Logging } from '../logging/index.js';
+import { currentLogContext, log, withLogContext, type Logging } from '../logging/index.js';
 import { createInvoker } from '../runtime/invoke.js';
 import { DeferredCheckpointSaver } from './checkpointer.js';
 import type { RunEventSink } from './run-events.js';
@@ -54,6 +54,8 @@ export interface ExecutorOptions {
   events?: RunEventSink;
   /** Called once with the final record of every run that ends (for webhooks and metrics). */
   onRunEnd?: (run: RunRecord) => void;
+  /** Called with every finished step call of a run (for metrics), beside its `agent` line. */
+  onStep?: (record: StepCallRecord, runId?: string) => void;
 }
 
 /** A thread's latest checkpoint, as `GET /threads/{id}/state` shows it. */
@@ -142,6 +144,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   function logStep(record: StepCallRecord): void {
     // A call dropped by close() belongs to no run any more; its resumed twin is logged instead.
     if (detach.signal.aborted) return;
+    options.onStep?.(record, currentLogContext().runId);
     const { step, ok, toolCalls = [], ...fields } = record;
     withLogContext({ step }, () => {
       if (ok) agentLog.info(`step ${step} finished`, fields);

@@ -5,12 +5,15 @@ import { resolveFromRoot } from '../config/paths.js';
 import { resolveRelease } from '../config/release.js';
 import { AtolyeError, errorMessage } from '../errors.js';
 import { initLogging, type Logging } from '../logging/index.js';
+import { serviceChecks } from '../monitoring/health-checks.js';
 import { flushSentry, initSentry } from '../monitoring/index.js';
 import { ApiKeyStore, apiKeysFile } from '../store/api-keys.js';
 import { createApiApp, type ApiApp } from './api/app.js';
 import type { HealthCheck } from './api/routes/health.js';
 import { toApiRun } from './api/serialize.js';
 import { createExecutor, type Executor, type ExecutorOptions } from './executor.js';
+import { startAlerting, type Alerting } from './alerting.js';
+import { OrchestratorMetrics } from './metrics.js';
 import { RunEvents } from './run-events.js';
 import { RunsStore } from './runs-store.js';
 import { deliverWebhook } from './webhook.js';
@@ -31,6 +34,7 @@ export interface RunningOrchestrator {
   app: ApiApp;
   executor: Executor;
   keys: ApiKeyStore;
+  alerting: Alerting;
   /** Stops taking requests and leaves unfinished runs for the next start to resume. */
   close(): Promise<void>;
 }
@@ -57,13 +61,20 @@ export async function startOrchestrator(
   const store = new RunsStore(path.join(dataDir, 'orchestrator.sqlite'));
   const events = new RunEvents(store.db);
   const keys = new ApiKeyStore(apiKeysFile(dataDir));
+  const metrics = new OrchestratorMetrics();
   const executor = createExecutor({
     config,
     hostUrl,
     signingSecret: config.security.signingSecret,
     dataDir,
     store,
-    events,
+    // The runs' state updates carry the commands each step ran: the sandbox durations.
+    events: {
+      append: (runId, event, data) => {
+        events.append(runId, event, data);
+        if (event === 'updates') metrics.observeUpdate(data);
+      },
+    },
     logging,
     retry: options.retry,
     limits: {
@@ -72,7 +83,9 @@ export async function startOrchestrator(
       maxCostUsd: config.agent.maxCostUsd || undefined,
       runTimeoutMs: config.agent.runTimeoutMs || undefined,
     },
+    onStep: (record, runId) => metrics.observeStep(record, runId),
     onRunEnd: (run) => {
+      metrics.observeRunEnd(run);
       const outcome = logging.log('user_interactions');
       outcome.info(`run ${run.status}`, {
         threadId: run.threadId,
@@ -86,6 +99,10 @@ export async function startOrchestrator(
     },
   });
 
+  const alerting = startAlerting({ config, hostUrl, metrics, logger: system });
+
+  // The sandbox and the model are the host's business: its functions use them, not this process.
+  const sharedChecks = serviceChecks(config);
   const app = createApiApp({
     config,
     store,
@@ -94,7 +111,11 @@ export async function startOrchestrator(
     keys,
     workspaceRoot: resolveFromRoot(config.workspace.root),
     logging,
+    hostUrl,
+    metrics,
+    alerts: () => alerting.active(),
     readiness: async () => ({
+      ...(await sharedChecks()),
       'store:responsive': storeCheck(store),
       'host:reachable': await hostCheck(hostUrl),
     }),
@@ -105,6 +126,7 @@ export async function startOrchestrator(
   try {
     server = await listen(app, port, config.api.bind);
   } catch (error) {
+    alerting.stop();
     await executor.close();
     store.close();
     keys.close();
@@ -128,6 +150,7 @@ export async function startOrchestrator(
         // Streams and long waits would hold close() open until their runs end.
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
       });
+      alerting.stop();
       await executor.close();
       store.close();
       keys.close();
@@ -137,7 +160,7 @@ export async function startOrchestrator(
     })();
     return closing;
   };
-  return { url, app, executor, keys, close };
+  return { url, app, executor, keys, alerting, close };
 }
 
 function listen(app: ApiApp, port: number, hostname: string): Promise<ServerType> {

@@ -7,10 +7,12 @@ import {
 } from '../../config/index.js';
 import { AtolyeError, errorMessage } from '../../errors.js';
 import { initLogging, type Logging } from '../../logging/index.js';
+import { serviceChecks } from '../../monitoring/health-checks.js';
 import { flushSentry, initSentry } from '../../monitoring/index.js';
 import {
   createGateway,
   FunctionPool,
+  HostMetrics,
   hostLogger,
   Registry,
   type GatewayAddress,
@@ -69,7 +71,17 @@ export async function startHost(
     createPool: (spec) =>
       new FunctionPool(spec, { stamp: { env: config.env, release }, logger, env: workerEnv }),
   });
-  const gateway = createGateway({ config, registry, logger });
+  const gateway = createGateway({
+    config,
+    registry,
+    logger,
+    metrics: new HostMetrics({
+      pools: () => registry.list(),
+      logDir: resolveFromRoot(config.logging.dir),
+    }),
+    // The host runs the tools step (the sandbox) and the model-calling steps (the model).
+    readiness: serviceChecks(config, { sandbox: true, model: true }),
+  });
   let services: ServiceSupervisor[] = [];
   const startedAt = new Date();
 

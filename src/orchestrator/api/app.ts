@@ -8,14 +8,17 @@ import type * as z from 'zod';
 import type { AtolyeConfig } from '../../config/index.js';
 import { AtolyeError, errorMessage } from '../../errors.js';
 import { log, withLogContext, type Logging } from '../../logging/index.js';
+import type { ActiveAlert } from '../../monitoring/alerts.js';
 import type { Executor } from '../executor.js';
 import type { RunEvents } from '../run-events.js';
 import type { RunsStore } from '../runs-store.js';
 import { requireApiKey, type KeyVerifier } from './auth.js';
 import { addAssistantRoutes } from './routes/assistants.js';
+import { addDashboardRoutes } from './routes/dashboard.js';
 import { addDocsRoutes } from './routes/docs.js';
 import { addFileRoutes } from './routes/files.js';
 import { addHealthRoutes, type ReadinessChecks } from './routes/health.js';
+import { addMetricsRoute } from './routes/metrics.js';
 import { addRunRoutes } from './routes/runs.js';
 import { addStreamRoutes } from './routes/stream.js';
 import { addThreadRoutes } from './routes/threads.js';
@@ -31,6 +34,12 @@ export interface ApiDeps {
   logging?: Logging;
   /** Readiness checks beyond the process answering; none by default. */
   readiness?: ReadinessChecks;
+  /** The worker host's URL, for the dashboard's system page. */
+  hostUrl?: string;
+  /** What `GET /metrics` serves (Prometheus text); no route without it. */
+  metrics?: { contentType: string; text(): Promise<string> };
+  /** The embedded alerts firing now (the dashboard shows them). */
+  alerts?: () => ActiveAlert[];
 }
 
 export interface ApiEnv {
@@ -40,7 +49,16 @@ export interface ApiEnv {
 export type ApiApp = OpenAPIHono<ApiEnv>;
 
 /** Paths that answer without an API key (health for probes, the API description, the UI). */
-const OPEN_PATHS = new Set(['/healthz', '/readyz', '/openapi.json', '/docs']);
+const OPEN_PATHS = new Set([
+  '/healthz',
+  '/readyz',
+  '/openapi.json',
+  '/docs',
+  '/',
+  '/dashboard/main.js',
+  '/dashboard/base.css',
+  '/dashboard/views.css',
+]);
 
 /**
  * The run API as a Hono app (Web-standard Request/Response; the Node adapter lives in
@@ -96,8 +114,10 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   });
 
   addHealthRoutes(app, deps.readiness ?? (async () => ({})));
+  if (deps.metrics) addMetricsRoute(app, deps.metrics);
   addApiRoutes(app, deps);
   addDocsRoutes(app);
+  addDashboardRoutes(app, deps);
 
   app.notFound((c) =>
     errorResponse(c, 404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}; see GET /docs`),

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../../errors.js';
 import type { AtolyeConfig } from '../../config/schema.js';
-import { healthz, readyz } from './health.js';
+import { healthz, readyz, type HostReadiness } from './health.js';
 import { HttpError, JSON_TYPE, errorBody, givenRequestId, readBody, send } from './http.js';
 import { IdempotencyCache, type IdempotencyOptions } from './idempotency.js';
 import { FN_PREFIX, createInvokeRoute, type Reply } from './invoke-route.js';
@@ -42,6 +42,8 @@ export interface GatewayOptions {
   idempotency?: IdempotencyOptions;
   /** How long close() waits for replies in flight after the pools drained. */
   closeTimeoutMs?: number;
+  /** Host-level readiness checks /readyz reports beside each function's. */
+  readiness?: HostReadiness;
 }
 
 export interface GatewayAddress {
@@ -120,7 +122,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   ): Promise<void> {
     const get = req.method === 'GET' || req.method === 'HEAD';
     if (get && path === '/healthz') return healthz(res, requestId);
-    if (get && path === '/readyz') return readyz(res, requestId, registry, closing !== undefined);
+    if (get && path === '/readyz')
+      return readyz(res, requestId, registry, closing !== undefined, options.readiness);
     if (get && path === '/metrics') {
       const text = await metrics.text();
       return send(res, 200, text, {

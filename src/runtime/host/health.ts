@@ -1,13 +1,13 @@
 import type { ServerResponse } from 'node:http';
+import type { CheckStatus, HealthChecks } from '../../monitoring/health-checks.js';
 import { HEALTH_TYPE, send } from './http.js';
 import type { Registry } from './registry.js';
-import type { HealthStatus } from './types.js';
 
 /** One entry of `checks` in the health+json format (draft-inadarei-api-health-check). */
 export interface HealthCheckEntry {
   componentId: string;
   componentType: string;
-  status: HealthStatus;
+  status: CheckStatus;
   observedValue?: number;
   observedUnit?: string;
   output?: string;
@@ -19,20 +19,26 @@ export function healthz(res: ServerResponse, requestId: string): void {
   send(res, 200, '{"status":"pass"}', { 'content-type': HEALTH_TYPE, 'x-request-id': requestId });
 }
 
+/** Host-level checks beside the functions' (configuration, logs, disk, sandbox, model…). */
+export type HostReadiness = () => Promise<HealthChecks>;
+
 /**
- * Readiness: one check per deployed function, from the pools' own state (nothing is started, so
- * a probe every few seconds does not keep scaled-to-zero functions warm). Fails while the host
- * shuts down, so a load balancer stops sending calls first.
+ * Readiness: the host-level checks, then one check per deployed function, from the pools' own
+ * state (nothing is started, so a probe every few seconds does not keep scaled-to-zero functions
+ * warm). Fails while the host shuts down, so a load balancer stops sending calls first; a `warn`
+ * leaves it ready (200).
  */
-export function readyz(
+export async function readyz(
   res: ServerResponse,
   requestId: string,
   registry: Registry,
   closing: boolean,
-): void {
+  readiness?: HostReadiness,
+): Promise<void> {
+  const hostChecks = readiness ? await readiness() : {};
   const time = new Date().toISOString();
   const checks: Record<string, HealthCheckEntry[]> = {};
-  let status: HealthStatus = closing ? 'fail' : 'pass';
+  let status: CheckStatus = closing ? 'fail' : 'pass';
   if (closing) {
     checks['host:accepting'] = [
       {
@@ -43,6 +49,12 @@ export function readyz(
         time,
       },
     ];
+  }
+  for (const [name, check] of Object.entries(hostChecks)) {
+    const componentId = name.slice(0, name.indexOf(':'));
+    checks[name] = [{ componentId, componentType: 'system', ...check, time }];
+    if (check.status === 'fail') status = 'fail';
+    else if (check.status === 'warn' && status === 'pass') status = 'warn';
   }
   for (const pool of registry.list()) {
     const stats = pool.stats();
@@ -58,7 +70,7 @@ export function readyz(
     if (entry.status === 'fail') status = 'fail';
     checks[`function:${stats.name}`] = [entry];
   }
-  send(res, status === 'pass' ? 200 : 503, JSON.stringify({ status, checks }), {
+  send(res, status === 'fail' ? 503 : 200, JSON.stringify({ status, checks }), {
     'content-type': HEALTH_TYPE,
     'x-request-id': requestId,
     'cache-control': 'no-store',

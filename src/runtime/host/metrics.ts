@@ -1,3 +1,4 @@
+import { statfsSync } from 'node:fs';
 import {
   collectDefaultMetrics,
   Counter,
@@ -43,6 +44,8 @@ export interface HostMetricsOptions {
   pools: () => Iterable<Pool>;
   /** Also export the process's CPU, memory, event-loop and GC metrics. */
   processMetrics?: boolean;
+  /** Report the free bytes of the filesystem holding this folder (the log directory). */
+  logDir?: string;
 }
 
 /**
@@ -113,6 +116,23 @@ export class HostMetrics {
         }
       },
     });
+    const { logDir } = options;
+    if (logDir !== undefined) {
+      new Gauge({
+        name: 'atolye_log_dir_free_bytes',
+        help: 'Free bytes, for unprivileged users, of the filesystem holding the log directory.',
+        registers,
+        collect() {
+          try {
+            const stats = statfsSync(logDir);
+            this.set(stats.bavail * stats.bsize);
+          } catch {
+            // A missing folder is the readiness check's to report; the gauge just has no value.
+            this.reset();
+          }
+        },
+      });
+    }
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 

@@ -19,11 +19,11 @@ import * as tar from 'tar';
 import { AtolyeError } from '../../../src/errors.js';
 import {
   archiveWorkspace,
-  contentTypeOf,
   listWorkspace,
   openWorkspaceFile,
   type WorkspaceEntry,
 } from '../../../src/orchestrator/files.js';
+import { contentTypeOf } from '../../../src/orchestrator/content-type.js';
 import { tempDir, writeFiles } from '../../helpers/tmp.js';
 
 // Real directories, real symlinks, real tar: what the run API serves from a thread's workspace.

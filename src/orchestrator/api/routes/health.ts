@@ -1,14 +1,10 @@
+import { worstStatus, type HealthChecks } from '../../../monitoring/health-checks.js';
 import type { ApiApp } from '../app.js';
 
-export type CheckStatus = 'pass' | 'warn' | 'fail';
-
-export interface HealthCheck {
-  status: CheckStatus;
-  output?: string;
-}
+export type { CheckStatus, HealthCheck } from '../../../monitoring/health-checks.js';
 
 /** Named checks (`component:measurement`) that make up readiness. */
-export type ReadinessChecks = () => Promise<Record<string, HealthCheck>>;
+export type ReadinessChecks = () => Promise<HealthChecks>;
 
 const HEALTH_JSON = 'application/health+json';
 
@@ -22,12 +18,7 @@ export function addHealthRoutes(app: ApiApp, checks: ReadinessChecks): void {
   );
   app.get('/readyz', async (c) => {
     const results = await checks();
-    const statuses = Object.values(results).map((check) => check.status);
-    const status: CheckStatus = statuses.includes('fail')
-      ? 'fail'
-      : statuses.includes('warn')
-        ? 'warn'
-        : 'pass';
+    const status = worstStatus(Object.values(results).map((check) => check.status));
     const body = {
       status,
       checks: Object.fromEntries(Object.entries(results).map(([name, check]) => [name, [check]])),

@@ -78,6 +78,8 @@ function modesOf(asked: string | readonly string[]): Set<string> {
 function lastEventId(header: string | undefined): number {
   if (header === undefined || header === '') return 0;
   const seq = Number(header);
+  // LangGraph clients send -1 to mean "from the start".
+  if (seq === -1) return 0;
   if (!Number.isInteger(seq) || seq < 0) {
     throw new AtolyeError(
       'RUN_INVALID',

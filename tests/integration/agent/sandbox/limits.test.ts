@@ -66,7 +66,9 @@ describe('runSandboxed resource limits', () => {
         timeoutMs: 2_000,
         limits: { ...LIMITS, processes: 16 },
       });
-      expect(result.timedOut).toBe(true);
+      // Usually the timeout ends it; on a busy machine bash may give up forking first and exit
+      // with an error. Either way the call returns in bounded time, and that is the point.
+      expect(result.timedOut || result.exitCode !== 0).toBe(true);
       expect(result.durationMs).toBeLessThan(6_000);
     } finally {
       clearInterval(sampler);

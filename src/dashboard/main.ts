@@ -1,0 +1,83 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// The dashboard's browser entry point, bundled by esbuild when the orchestrator first serves it.
+import { storedKey, storeKey } from './ui/api.js';
+import { h, route, show } from './ui/dom.js';
+import { renderFiles } from './ui/files.js';
+import { renderLogs } from './ui/logs.js';
+import { renderRun } from './ui/run-view.js';
+import { renderRuns } from './ui/runs.js';
+import { renderSignIn } from './ui/sign-in.js';
+import { renderSubmit } from './ui/submit.js';
+import { renderSystem } from './ui/system.js';
+
+/** A page draws itself into `view` and may return what stops its streams and timers. */
+export type Page = (
+  view: HTMLElement,
+  args: string[],
+  query: URLSearchParams,
+) => (() => void) | void;
+
+const PAGES: Record<string, Page> = {
+  runs: renderRuns,
+  new: renderSubmit,
+  run: renderRun,
+  files: renderFiles,
+  system: renderSystem,
+  logs: renderLogs,
+};
+
+const NAV: [string, string][] = [
+  ['runs', 'Runs'],
+  ['new', 'New task'],
+  ['system', 'System'],
+  ['logs', 'Logs'],
+];
+
+const view = h('main', { id: 'view' });
+const nav = h('nav', { class: 'nav' });
+let stop: (() => void) | void;
+
+function draw(): void {
+  stop?.();
+  stop = undefined;
+  const [pathPart = '', queryPart = ''] = location.hash.replace(/^#\/?/, '').split('?');
+  const [name = '', ...args] = pathPart.split('/').map(decodeURIComponent);
+  const signedIn = storedKey() !== null;
+  const page = signedIn ? PAGES[name === '' ? 'runs' : name] : undefined;
+  drawNav(signedIn, name || 'runs');
+  window.scrollTo(0, 0);
+  if (!page) {
+    if (signedIn && name !== 'sign-in') location.hash = route('runs');
+    else show(view, renderSignIn());
+    return;
+  }
+  stop = page(view, args, new URLSearchParams(queryPart));
+}
+
+function drawNav(signedIn: boolean, current: string): void {
+  const links = signedIn
+    ? NAV.map(([name, label]) =>
+        h('a', { href: route(name), 'aria-current': name === current ? 'page' : undefined }, label),
+      )
+    : [];
+  const signOut = signedIn
+    ? h(
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          onclick: () => {
+            storeKey(null);
+            location.hash = route('sign-in');
+          },
+        },
+        'Sign out',
+      )
+    : null;
+  show(nav, h('span', { class: 'brand' }, 'Atölye Şefi'), ...links, signOut);
+}
+
+document.body.replaceChildren(h('header', { class: 'top' }, nav), view);
+window.addEventListener('hashchange', draw);
+draw();

@@ -1,0 +1,106 @@
+import type { Page } from '../main.js';
+import { getJson, messageOf, request } from './api.js';
+import { errorBox, h, route, show } from './dom.js';
+import type { ApiFileTree } from './types.js';
+
+/** Larger files are shown cut: the viewer is for reading, the archive for taking. */
+const VIEW_BYTES = 512 * 1024;
+
+/** The thread's workspace: its tree, one file as text, and the whole of it as tar.gz. */
+export const renderFiles: Page = (view, [threadId = '', ...pathParts]) => {
+  const filePath = pathParts.join('/');
+  const tree = h('section', { class: 'card', id: 'file-tree' }, 'Loading files…');
+  const viewer = h('section', { class: 'card', id: 'file-viewer' });
+  const problem = h('div', { class: 'problem' });
+  const download = h(
+    'button',
+    { type: 'button', id: 'download-archive' },
+    'Download archive (tar.gz)',
+  );
+  download.addEventListener('click', () => {
+    downloadArchive(threadId).catch((error: unknown) =>
+      show(problem, errorBox('The archive did not download:', messageOf(error))),
+    );
+  });
+  show(
+    view,
+    h('div', { class: 'heading' }, h('h1', {}, 'Workspace'), download),
+    h('p', { class: 'muted' }, `Thread ${threadId}`),
+    problem,
+    h('div', { class: 'columns files' }, tree, viewer),
+  );
+
+  getJson<ApiFileTree>(`/threads/${encodeURIComponent(threadId)}/files`)
+    .then(({ files }) => {
+      const entries = files.filter((entry) => entry.type === 'file');
+      show(
+        tree,
+        h('h2', {}, `Files (${entries.length})`),
+        entries.length === 0
+          ? h('p', { class: 'muted' }, 'The workspace is empty.')
+          : h(
+              'ul',
+              { class: 'tree' },
+              ...entries.map((entry) =>
+                h(
+                  'li',
+                  { class: entry.path === filePath ? 'current' : undefined },
+                  h('a', { href: route('files', threadId, ...entry.path.split('/')) }, entry.path),
+                  h('span', { class: 'muted' }, ` ${entry.size} B`),
+                ),
+              ),
+            ),
+      );
+    })
+    .catch((error: unknown) => show(tree, errorBox('Cannot list the files:', messageOf(error))));
+
+  if (filePath === '') show(viewer, h('p', { class: 'muted' }, 'Choose a file to read it.'));
+  else {
+    showFile(viewer, threadId, filePath).catch((error: unknown) =>
+      show(viewer, errorBox(`Cannot open ${filePath}:`, messageOf(error))),
+    );
+  }
+};
+
+async function showFile(viewer: HTMLElement, threadId: string, filePath: string): Promise<void> {
+  const encoded = filePath.split('/').map(encodeURIComponent).join('/');
+  const response = await request(`/threads/${encodeURIComponent(threadId)}/files/${encoded}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const text = utf8(bytes.subarray(0, VIEW_BYTES));
+  if (text === null) {
+    return show(
+      viewer,
+      h('h2', {}, filePath),
+      h('p', {}, `A binary file of ${bytes.length} bytes.`),
+    );
+  }
+  // Shown as text whatever its type: an HTML file the model wrote must not render here.
+  show(
+    viewer,
+    h('h2', {}, filePath),
+    h('pre', { class: 'file-content', id: 'file-content' }, text),
+    bytes.length > VIEW_BYTES
+      ? h('p', { class: 'muted' }, `Cut at ${VIEW_BYTES} of ${bytes.length} bytes.`)
+      : null,
+  );
+}
+
+function utf8(bytes: Uint8Array): string | null {
+  try {
+    // `stream: true` lets a character cut at the view limit pass instead of failing the file.
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
+  } catch {
+    return null;
+  }
+}
+
+/** The archive needs the key header, so a plain link cannot fetch it: a blob URL can. */
+async function downloadArchive(threadId: string): Promise<void> {
+  const response = await request(`/threads/${encodeURIComponent(threadId)}/archive`);
+  const url = URL.createObjectURL(await response.blob());
+  const link = h('a', { href: url, download: `${threadId}.tar.gz` });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -1,0 +1,91 @@
+import type { Page } from '../main.js';
+import { getJson, messageOf } from './api.js';
+import { errorBox, h, show, when } from './dom.js';
+
+const CHANNELS = ['system', 'agent', 'user_interactions', 'errors'];
+const SHOWN_FIELDS = new Set(['ts', 'level', 'channel', 'msg', 'service', 'env', 'release']);
+
+/** The tail of one log channel, optionally only one run's lines. */
+export const renderLogs: Page = (view, _args, query) => {
+  const channel = h(
+    'select',
+    { id: 'log-channel' },
+    ...CHANNELS.map((name) =>
+      h('option', { value: name, selected: name === (query.get('channel') ?? 'system') }, name),
+    ),
+  );
+  const runId = h('input', {
+    id: 'log-run',
+    placeholder: 'run id (optional)',
+    value: query.get('run') ?? '',
+  });
+  const limit = h('input', { id: 'log-limit', type: 'number', min: 1, max: 1000, value: 200 });
+  const lines = h('section', { class: 'card', id: 'log-lines' });
+  let stopped = false;
+
+  const load = (): void => {
+    const params = new URLSearchParams({ limit: limit.value || '200' });
+    if (runId.value.trim() !== '') params.set('run_id', runId.value.trim());
+    getJson<{ lines: Record<string, unknown>[] }>(
+      `/dashboard/api/logs/${encodeURIComponent(channel.value)}?${params}`,
+    )
+      .then((answer) => {
+        if (!stopped) show(lines, logTable(answer.lines));
+      })
+      .catch((error: unknown) => {
+        if (!stopped) show(lines, errorBox('Cannot read the log:', messageOf(error)));
+      });
+  };
+  const form = h(
+    'form',
+    {
+      class: 'card toolbar',
+      onsubmit: (event: Event) => {
+        event.preventDefault();
+        load();
+      },
+    },
+    h('label', {}, 'Channel ', channel),
+    h('label', {}, 'Run ', runId),
+    h('label', {}, 'Lines ', limit),
+    h('button', { type: 'submit' }, 'Show'),
+  );
+  channel.addEventListener('change', load);
+  show(view, h('h1', {}, 'Logs'), form, lines);
+  load();
+  return () => {
+    stopped = true;
+  };
+};
+
+function logTable(records: Record<string, unknown>[]): HTMLElement {
+  if (records.length === 0) return h('p', { class: 'muted' }, 'No lines.');
+  return h(
+    'table',
+    { class: 'logs' },
+    h(
+      'tbody',
+      {},
+      ...[...records].reverse().map((record) => {
+        const extra = Object.fromEntries(
+          Object.entries(record).filter(([key]) => !SHOWN_FIELDS.has(key)),
+        );
+        const level = String(record.level ?? '');
+        return h(
+          'tr',
+          { class: `level-${level}` },
+          h('td', { class: 'ts' }, when(String(record.ts ?? ''))),
+          h('td', {}, level),
+          h(
+            'td',
+            {},
+            h('div', {}, String(record.msg ?? '')),
+            Object.keys(extra).length > 0
+              ? h('code', { class: 'fields' }, JSON.stringify(extra))
+              : null,
+          ),
+        );
+      }),
+    ),
+  );
+}

@@ -1,0 +1,103 @@
+import type { Page } from '../main.js';
+import { getJson, messageOf, sdk } from './api.js';
+import { errorBox, h, show } from './dom.js';
+import {
+  drawChangedFiles,
+  drawCommands,
+  drawHeader,
+  drawPlan,
+  drawTimeline,
+  drawTurns,
+  type TimelineEntry,
+} from './run-render.js';
+import type { ApiRun, RunState } from './types.js';
+
+const STEP_LINE = /^step (\S+) (finished|failed)$/;
+
+/**
+ * One run, live: the SDK's joinStream replays the run's events from the first and follows new
+ * ones, so the same view serves a running and a finished run.
+ */
+export const renderRun: Page = (view, [threadId = '', runId = '']) => {
+  const header = h('section', { class: 'card', id: 'run-header' }, 'Loading the run…');
+  const problem = h('div', { class: 'problem' });
+  const plan = h('section', { class: 'card', id: 'plan' });
+  const timeline = h('section', { class: 'card', id: 'timeline' });
+  const turns = h('section', { class: 'card', id: 'turns' });
+  const commands = h('section', { class: 'card', id: 'commands' });
+  const files = h('section', { class: 'card', id: 'changed-files' });
+  show(
+    view,
+    header,
+    problem,
+    h(
+      'div',
+      { class: 'columns' },
+      h('div', {}, plan, timeline, files),
+      h('div', {}, turns, commands),
+    ),
+  );
+  drawPlan(plan, null);
+  drawTimeline(timeline, []);
+  drawTurns(turns);
+  drawCommands(commands);
+  drawChangedFiles(files, threadId);
+
+  const stop = new AbortController();
+  const client = sdk();
+  const entries: TimelineEntry[] = [];
+
+  const follow = async (): Promise<void> => {
+    const started = (await client.runs.get(threadId, runId)) as unknown as ApiRun;
+    drawHeader(header, started);
+    let mark = performance.now();
+    const stream = client.runs.joinStream(threadId, runId, {
+      signal: stop.signal,
+      streamMode: ['values', 'updates'],
+    });
+    for await (const { event, data } of stream) {
+      if (event === 'metadata' && started.status === 'pending') {
+        drawHeader(header, { ...started, status: 'running' });
+      } else if (event === 'values') {
+        const state = data as RunState;
+        drawPlan(plan, state.taskPlan);
+        drawTurns(turns, state.messages);
+        drawCommands(commands, state.commandResults);
+        drawChangedFiles(files, threadId, state.filesChanged);
+        if (state.error) show(problem, errorBox(`${state.error.code}:`, state.error.message));
+      } else if (event === 'updates') {
+        // Live durations are the gaps between updates; the agent log's exact ones replace them below.
+        const now = performance.now();
+        for (const step of Object.keys(data as object))
+          entries.push({ step, durationMs: now - mark, ok: true });
+        mark = now;
+        drawTimeline(timeline, entries);
+      } else if (event === 'error') {
+        const { message } = data as { error?: string; message?: string };
+        show(problem, errorBox('The run failed:', message ?? 'no message'));
+      }
+    }
+    const ended = (await client.runs.get(threadId, runId)) as unknown as ApiRun;
+    drawHeader(header, ended);
+    // The header now shows the run's error; the stream's copy of it would say the same twice.
+    if (ended.error) show(problem);
+    const logged = await loggedSteps(runId);
+    if (logged.length > 0) drawTimeline(timeline, logged);
+  };
+  follow().catch((error: unknown) => {
+    if (!stop.signal.aborted) show(problem, errorBox('The run view stopped:', messageOf(error)));
+  });
+  return () => stop.abort();
+};
+
+/** The run's steps as the orchestrator logged them, each with how long its call took. */
+async function loggedSteps(runId: string): Promise<TimelineEntry[]> {
+  const { lines } = await getJson<{ lines: Record<string, unknown>[] }>(
+    `/dashboard/api/logs/agent?run_id=${encodeURIComponent(runId)}&limit=1000`,
+  );
+  return lines.flatMap((line) => {
+    const match = STEP_LINE.exec(String(line.msg));
+    if (!match || typeof line.durationMs !== 'number') return [];
+    return [{ step: match[1] ?? '', durationMs: line.durationMs, ok: match[2] === 'finished' }];
+  });
+}

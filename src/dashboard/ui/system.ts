@@ -1,0 +1,175 @@
+import type { Page } from '../main.js';
+import type { ActiveAlert } from '../../monitoring/alerts.js';
+import type { HostMetrics } from '../host-metrics.js';
+import { getJson, messageOf } from './api.js';
+import { sparkline } from './chart.js';
+import { errorBox, h, show, statusBadge, when } from './dom.js';
+
+const SAMPLE_MS = 5_000;
+const KEEP_SAMPLES = 60;
+
+interface Health {
+  status?: string;
+  checks?: Record<string, { status?: string; output?: string }[]>;
+}
+
+interface SystemAnswer {
+  orchestrator: { httpStatus: number; health: Health };
+  host: { url: string | null; httpStatus?: number; health?: Health; unreachable?: string };
+  metrics: HostMetrics | null;
+  sampledAt: string;
+}
+
+const CHARTED = ['invocations', 'errors', 'workers'] as const;
+
+/** Health of the orchestrator and the worker host, workers per function, metrics and alerts. */
+export const renderSystem: Page = (view) => {
+  const health = h('div', { class: 'columns' });
+  const charts = h('section', { class: 'card' });
+  const workers = h('section', { class: 'card', id: 'workers' });
+  const alerts = h('section', { class: 'card', id: 'alerts' });
+  const problem = h('div', { class: 'problem' });
+  show(
+    view,
+    h('h1', {}, 'System'),
+    problem,
+    health,
+    charts,
+    h('div', { class: 'columns' }, workers, alerts),
+  );
+  const samples: Record<(typeof CHARTED)[number], number[]> = {
+    invocations: [],
+    errors: [],
+    workers: [],
+  };
+
+  let timer: number | undefined;
+  let stopped = false;
+  const sample = async (): Promise<void> => {
+    try {
+      const [system, active] = await Promise.all([
+        getJson<SystemAnswer>('/dashboard/api/system'),
+        getJson<ActiveAlert[]>('/dashboard/api/alerts'),
+      ]);
+      if (stopped) return;
+      show(problem);
+      show(
+        health,
+        healthCard('Orchestrator', system.orchestrator.health),
+        system.host.health
+          ? healthCard(`Worker host ${system.host.url ?? ''}`, system.host.health)
+          : h(
+              'section',
+              { class: 'card' },
+              h('h2', {}, 'Worker host'),
+              errorBox('Unreachable:', system.host.unreachable ?? ''),
+            ),
+      );
+      drawCharts(charts, samples, system);
+      drawWorkers(workers, system.metrics);
+      drawAlerts(alerts, active);
+    } catch (error) {
+      if (!stopped) show(problem, errorBox('Cannot read the system state:', messageOf(error)));
+    }
+    if (!stopped) timer = window.setTimeout(() => void sample(), SAMPLE_MS);
+  };
+  void sample();
+  return () => {
+    stopped = true;
+    window.clearTimeout(timer);
+  };
+};
+
+function healthCard(title: string, health: Health): HTMLElement {
+  const rows = Object.entries(health.checks ?? {}).flatMap(([name, checks]) =>
+    checks.map((check) =>
+      h(
+        'tr',
+        {},
+        h('td', {}, name),
+        h('td', {}, statusBadge(check.status ?? 'unknown')),
+        h('td', { class: 'output' }, check.output ?? ''),
+      ),
+    ),
+  );
+  return h(
+    'section',
+    { class: 'card health' },
+    h('div', { class: 'heading' }, h('h2', {}, title), statusBadge(health.status ?? 'unknown')),
+    rows.length === 0
+      ? h('p', { class: 'muted' }, 'No checks beyond answering.')
+      : h('table', {}, h('tbody', {}, ...rows)),
+  );
+}
+
+function drawCharts(
+  target: HTMLElement,
+  samples: Record<(typeof CHARTED)[number], number[]>,
+  system: SystemAnswer,
+): void {
+  if (!system.metrics) {
+    return show(
+      target,
+      h('h2', {}, 'Metrics'),
+      h('p', { class: 'muted' }, 'The worker host sent no metrics.'),
+    );
+  }
+  for (const name of CHARTED) {
+    samples[name].push(system.metrics[name]);
+    if (samples[name].length > KEEP_SAMPLES) samples[name].shift();
+  }
+  show(
+    target,
+    h('h2', {}, 'Metrics'),
+    h(
+      'p',
+      { class: 'muted' },
+      `Sampled every ${SAMPLE_MS / 1000} s; last ${when(system.sampledAt)}`,
+    ),
+    h('div', { class: 'charts' }, ...CHARTED.map((name) => sparkline(name, samples[name]))),
+  );
+}
+
+function drawWorkers(target: HTMLElement, metrics: HostMetrics | null): void {
+  const entries = Object.entries(metrics?.workersByFunction ?? {});
+  show(
+    target,
+    h('h2', {}, 'Functions and workers'),
+    entries.length === 0
+      ? h('p', { class: 'muted' }, 'No worker processes.')
+      : h(
+          'table',
+          {},
+          h(
+            'tbody',
+            {},
+            ...entries.map(([name, count]) => h('tr', {}, h('td', {}, name), h('td', {}, count))),
+          ),
+        ),
+  );
+}
+
+function drawAlerts(target: HTMLElement, active: ActiveAlert[]): void {
+  show(
+    target,
+    h('h2', {}, 'Active alerts'),
+    active.length === 0
+      ? h('p', { class: 'muted', id: 'no-alerts' }, 'No active alerts.')
+      : h(
+          'ul',
+          { class: 'alerts' },
+          ...active.map((alert) =>
+            h(
+              'li',
+              {},
+              statusBadge(alert.severity),
+              ' ',
+              h('strong', {}, alert.name),
+              ' ',
+              alert.summary,
+              ` (since ${when(alert.since)})`,
+            ),
+          ),
+        ),
+  );
+}

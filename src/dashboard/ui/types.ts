@@ -1,0 +1,20 @@
+import type * as z from 'zod';
+import type { AgentStateValue } from '../../agent/graph/state.js';
+import type { StoredMessageJson } from '../../agent/graph/steps.js';
+import type { FileTree, Run } from '../../orchestrator/api/schemas.js';
+
+/** The API's shapes, from the schemas the orchestrator validates them with. */
+export type ApiRun = z.infer<typeof Run>;
+export type ApiFileTree = z.infer<typeof FileTree>;
+/** What a `values` event carries: the whole run state after a step. */
+export type RunState = Partial<AgentStateValue>;
+
+/** A message as the stream carries it (content may be blocks; an AI turn may hold tool calls). */
+export type WireMessage = z.input<typeof StoredMessageJson>;
+export interface WireToolCall {
+  id?: string;
+  name: string;
+  args?: unknown;
+}
+
+export const ACTIVE_STATUSES = new Set(['pending', 'running']);

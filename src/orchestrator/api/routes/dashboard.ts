@@ -1,0 +1,124 @@
+import * as z from 'zod';
+import { resolveFromRoot } from '../../../config/paths.js';
+import {
+  ASSET_PATHS,
+  dashboardAsset,
+  dashboardPage,
+  parseHostMetrics,
+  tailChannel,
+  type HostMetrics,
+} from '../../../dashboard/index.js';
+import { errorMessage } from '../../../errors.js';
+import { CHANNELS } from '../../../logging/record.js';
+import { errorResponse, type ApiApp, type ApiDeps } from '../app.js';
+
+const HOST_TIMEOUT_MS = 2_000;
+
+const LogQuery = z.object({
+  run_id: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
+
+/** What a bad `logs` channel is told; the channels are fixed. */
+const Channel = z.enum(CHANNELS, { message: `the channel is one of ${CHANNELS.join(', ')}` });
+
+/**
+ * The web dashboard: a static page, its bundled script and stylesheet (open: they hold no data),
+ * and the few reads the run API does not offer (the host's health and metrics, alerts, log tails),
+ * which need a key. Undocumented in OpenAPI: these serve the page, not API clients.
+ */
+export function addDashboardRoutes(app: ApiApp, deps: ApiDeps): void {
+  const page = {
+    // The page's script and styles come from this origin only; nothing it shows can run.
+    'content-security-policy':
+      "default-src 'self'; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    'x-content-type-options': 'nosniff',
+  };
+  app.get('/', async (c) => c.html(await dashboardPage(), 200, page));
+  for (const asset of ASSET_PATHS) {
+    app.get(asset, async (c) => {
+      const { body, gzipped, contentType } = await dashboardAsset(asset);
+      const headers = {
+        'content-type': contentType,
+        'cache-control': 'no-cache',
+        vary: 'accept-encoding',
+      };
+      if (gzipped && /\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
+        return c.body(gzipped, 200, { ...headers, 'content-encoding': 'gzip' });
+      }
+      return c.body(body, 200, headers);
+    });
+  }
+
+  app.get('/dashboard/api/system', async (c) => {
+    const ready = await app.request('/readyz');
+    const [host, metrics] = await Promise.all([
+      hostReadiness(deps.hostUrl),
+      hostMetrics(deps.hostUrl),
+    ]);
+    return c.json({
+      orchestrator: { httpStatus: ready.status, health: (await ready.json()) as unknown },
+      host: { url: deps.hostUrl ?? null, ...host },
+      metrics,
+      sampledAt: new Date().toISOString(),
+    });
+  });
+
+  // The embedded alert evaluator's firing alerts; none where it does not run (Prometheus does).
+  app.get('/dashboard/api/alerts', (c) => c.json(deps.alerts?.() ?? []));
+
+  app.get('/dashboard/api/logs/:channel', async (c) => {
+    const channel = Channel.safeParse(c.req.param('channel'));
+    if (!channel.success) {
+      return errorResponse(
+        c,
+        400,
+        'INVALID_REQUEST',
+        `no log channel "${c.req.param('channel')}": ${channel.error.issues[0]?.message ?? ''}`,
+      );
+    }
+    const query = LogQuery.safeParse(c.req.query());
+    if (!query.success) {
+      const problems = query.error.issues.map(
+        (issue) => `${issue.path.join('.')}: ${issue.message}`,
+      );
+      return errorResponse(c, 400, 'INVALID_REQUEST', `invalid query: ${problems.join('; ')}`);
+    }
+    const lines = await tailChannel(resolveFromRoot(deps.config.logging.dir), channel.data, {
+      limit: query.data.limit,
+      runId: query.data.run_id,
+    });
+    return c.json({ channel: channel.data, lines });
+  });
+}
+
+type HostReadiness = { httpStatus: number; health: unknown } | { unreachable: string };
+
+async function hostReadiness(hostUrl: string | undefined): Promise<HostReadiness> {
+  if (hostUrl === undefined) return { unreachable: 'no worker host URL is configured' };
+  try {
+    const response = await fetch(`${hostUrl}/readyz`, {
+      signal: AbortSignal.timeout(HOST_TIMEOUT_MS),
+    });
+    return { httpStatus: response.status, health: (await response.json()) as unknown };
+  } catch (error) {
+    return { unreachable: `the worker host at ${hostUrl} did not answer: ${errorMessage(error)}` };
+  }
+}
+
+async function hostMetrics(hostUrl: string | undefined): Promise<HostMetrics | null> {
+  if (hostUrl === undefined) return null;
+  try {
+    const response = await fetch(`${hostUrl}/metrics`, {
+      signal: AbortSignal.timeout(HOST_TIMEOUT_MS),
+    });
+    if (!response.ok) {
+      await response.body?.cancel();
+      return null;
+    }
+    return parseHostMetrics(await response.text());
+  } catch {
+    // The readiness answer above already says why the host cannot be reached.
+    return null;
+  }
+}
