@@ -2,7 +2,20 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'dist', 'coverage', 'logs', 'data'] },
+  {
+    ignores: [
+      'node_modules',
+      'dist',
+      'coverage',
+      'logs',
+      'data',
+      'docs/reference',
+      'test-results',
+      'deploy/docker',
+      'deploy/kubernetes',
+      'deploy/modal',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -107,3 +107,17 @@ export function httpStatus(error: unknown): number | undefined {
   const status = (error as { status?: unknown } | null)?.status;
   return typeof status === 'number' ? status : undefined;
 }
+
+/** A reply checked against the API's own schema; a mismatch is a clear error, not a stack trace. */
+export function parseReply<T extends z.ZodType>(api: Api, schema: T, value: unknown): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const where = parsed.error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(top)'}: ${issue.message}`)
+    .join('; ');
+  throw new AtolyeError(
+    'API_BAD_REPLY',
+    `the run API at ${api.url} answered something this CLI does not understand (${where}); are the CLI and the orchestrator the same version?`,
+  );
+}

@@ -18,13 +18,22 @@ export function registerOrchestratorCommand(program: Command, cli: CliContext): 
     )
     .action(async (options: { port?: number }) => {
       const { config } = loadConfig({ overrides: cli.overrides() });
-      const orchestrator = await startOrchestrator(config, { port: options.port });
+      // Under the worker host, the host writes the channel files; the records go to it on stdout.
+      const forward = process.env.ATOLYE_LOG_FORWARD === 'stdout';
+      const orchestrator = await startOrchestrator(config, {
+        port: options.port,
+        forwardLogs: forward
+          ? (record) => void process.stdout.write(`${JSON.stringify(record)}\n`)
+          : undefined,
+      });
       writeOrchestratorState(config, {
         pid: process.pid,
         url: orchestrator.url,
         startedAt: new Date().toISOString(),
       });
-      cli.output.err(`orchestrator listening on ${orchestrator.url} (pid ${process.pid})`);
+      if (!forward) {
+        cli.output.err(`orchestrator listening on ${orchestrator.url} (pid ${process.pid})`);
+      }
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
         process.once('SIGINT', resolve);

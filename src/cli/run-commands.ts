@@ -3,7 +3,15 @@ import { InvalidArgumentError, type Command } from 'commander';
 import * as z from 'zod';
 import { AtolyeError } from '../errors.js';
 import { FileTree, Run } from '../orchestrator/api/schemas.js';
-import { apiFailure, apiFetch, call, connect, httpStatus, type Api } from './api-client.js';
+import {
+  apiFailure,
+  apiFetch,
+  call,
+  connect,
+  httpStatus,
+  parseReply,
+  type Api,
+} from './api-client.js';
 import type { CliContext } from './context.js';
 import { processOutput } from './output.js';
 import { describeEnd, oneLine, RunProgress, Spinner, type StreamPart } from './run-progress.js';
@@ -39,7 +47,7 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
           options.thread ?? (await call(api, () => api.client.threads.create())).thread_id;
         progress.print(`thread ${threadId}`);
         const runId = await follow(api, threadId, task, progress);
-        run = Run.parse(await call(api, () => api.client.runs.get(threadId, runId)));
+        run = parseReply(api, Run, await call(api, () => api.client.runs.get(threadId, runId)));
       } finally {
         spinner?.stop();
       }
@@ -75,9 +83,11 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
       const runs = (
         await Promise.all(
           threadIds.map(async (id) =>
-            z
-              .array(Run)
-              .parse(await call(api, () => api.client.runs.list(id, { limit: options.limit }))),
+            parseReply(
+              api,
+              z.array(Run),
+              await call(api, () => api.client.runs.list(id, { limit: options.limit })),
+            ),
           ),
         )
       )
@@ -132,7 +142,7 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
         }
         if (filePath === undefined) {
           const response = await apiFetch(api, `${base}/files`);
-          const { files } = FileTree.parse(await response.json());
+          const { files } = parseReply(api, FileTree, await response.json());
           if (options.json) cli.output.out(JSON.stringify(files, null, 2));
           else cli.output.out(describeTree(threadId, files));
           return;

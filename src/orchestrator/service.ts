@@ -5,6 +5,7 @@ import { resolveFromRoot } from '../config/paths.js';
 import { resolveRelease } from '../config/release.js';
 import { AtolyeError, errorMessage } from '../errors.js';
 import { initLogging, type Logging } from '../logging/index.js';
+import type { LogRecord } from '../logging/record.js';
 import { serviceChecks } from '../monitoring/health-checks.js';
 import { flushSentry, initSentry } from '../monitoring/index.js';
 import { ApiKeyStore, apiKeysFile } from '../store/api-keys.js';
@@ -25,6 +26,8 @@ export interface OrchestratorOptions {
   hostUrl?: string;
   /** Logging to use instead of initialising the process's own (tests share one). */
   logging?: Logging;
+  /** Send log records here instead of writing the channel files (the host writes them). */
+  forwardLogs?: (record: LogRecord) => void;
   /** Overrides of the step retry policy, e.g. short intervals in tests. */
   retry?: ExecutorOptions['retry'];
 }
@@ -49,7 +52,9 @@ export async function startOrchestrator(
   options: OrchestratorOptions = {},
 ): Promise<RunningOrchestrator> {
   const release = resolveRelease(config);
-  const logging = options.logging ?? initLogging(config, { service: 'orchestrator', release });
+  const logging =
+    options.logging ??
+    initLogging(config, { service: 'orchestrator', release, forward: options.forwardLogs });
   if (!options.logging) initSentry(config, { service: 'orchestrator' });
   const system = logging.log('system');
   const dataDir = resolveFromRoot(config.storage.dataDir);

@@ -9,10 +9,10 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { freePort } from './free-port.js';
 
 /**
  * A throwaway PostgreSQL cluster for one test file: initdb in a temp dir, the server on a free
@@ -177,17 +177,6 @@ function serverOwner(): { uid: number; gid: number } | undefined {
     }
   }
   throw new Error('running as root, but neither a `postgres` nor a `nobody` user exists');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 function waitReady(server: ChildProcess, output: string[]): Promise<void> {

@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from './free-port.js';
 
 /** The monitoring binaries the tests run, and the Debian package that installs each. */
 const PACKAGE_OF = {
@@ -156,17 +156,6 @@ export async function startPrometheus(options: PrometheusOptions): Promise<TestP
     log: () => output.join(''),
     stop,
   };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Polls /-/ready until Prometheus has loaded its config and rules. */

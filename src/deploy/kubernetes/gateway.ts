@@ -52,6 +52,7 @@ export function gatewayConfig(functions: readonly ManifestFunction[], namespace:
 export function gatewayObjects(
   functions: readonly ManifestFunction[],
   namespace: string,
+  buildVersion: string,
 ): YamlValue[] {
   const podLabels = labels('gateway', { 'app.kubernetes.io/name': GATEWAY });
   const probe = (path: string): YamlValue => ({
@@ -73,7 +74,8 @@ export function gatewayObjects(
         replicas: 2,
         selector: { matchLabels: { 'app.kubernetes.io/name': GATEWAY } },
         template: {
-          metadata: { labels: podLabels },
+          // A new build may add or drop routes: rolling the pods makes nginx read them.
+          metadata: { labels: podLabels, annotations: { 'atolye.dev/build': buildVersion } },
           spec: {
             securityContext: { runAsNonRoot: true, runAsUser: 101, runAsGroup: 101 },
             containers: [

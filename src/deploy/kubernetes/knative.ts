@@ -68,7 +68,14 @@ export function knativeService(fn: ManifestFunction, image: string): YamlValue {
                 requests: { cpu: '250m', memory: `${limits.memoryMb}Mi` },
                 limits: { memory: `${limits.memoryMb}Mi` },
               },
-              readinessProbe: probe('/readyz', 5),
+              // /readyz through the entrypoint: it also waits for the function to be deployed
+              // into the pod's host, which an HTTP probe of an empty host cannot see.
+              readinessProbe: {
+                exec: { command: ['node', IMAGE.entrypoint, 'ready'] },
+                periodSeconds: 2,
+                timeoutSeconds: 5,
+                failureThreshold: 3,
+              },
               livenessProbe: probe('/healthz', 15),
               securityContext: {
                 runAsNonRoot: true,

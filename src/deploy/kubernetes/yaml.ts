@@ -58,5 +58,12 @@ const AMBIGUOUS =
 function scalar(value: string | number | boolean | null): string {
   if (value === null) return 'null';
   if (typeof value !== 'string') return String(value);
-  return PLAIN.test(value) && !AMBIGUOUS.test(value) ? value : JSON.stringify(value);
+  if (PLAIN.test(value) && !AMBIGUOUS.test(value)) return value;
+  // Single quotes, as the project's prettier writes them, unless the text needs escapes.
+  const needsEscapes = value.includes("'") || value.includes('\\') || hasControl(value);
+  return needsEscapes ? JSON.stringify(value) : `'${value}'`;
+}
+
+function hasControl(value: string): boolean {
+  return [...value].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
 }

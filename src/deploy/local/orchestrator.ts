@@ -52,7 +52,8 @@ export function orchestratorService(
       command: process.execPath,
       args: [path.join(projectRoot(), 'bin', 'atolye.js'), ...sets, 'orchestrator'],
       cwd: projectRoot(),
-      env: { ...env, ATOLYE_HOST_URL: hostUrl },
+      env: { ...env, ATOLYE_HOST_URL: hostUrl, ATOLYE_LOG_FORWARD: 'stdout' },
+      forwardsRecords: true,
       // Runs in flight are checkpointed; a stop leaves them for the next start to resume.
       stopGraceMs: 15_000,
     },

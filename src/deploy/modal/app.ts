@@ -89,6 +89,7 @@ export function renderModalApp(manifest: Manifest, options: ModalOptions): strin
 
 import pathlib
 import subprocess
+import time
 
 import modal
 
@@ -100,6 +101,8 @@ APP_DIR = ${py(IMAGE.appDir)}
 WORKSPACES = ${py(IMAGE.workspaces)}
 HOST_PORT = ${PORTS.host}
 STARTUP_TIMEOUT_S = 60
+# Written by the entrypoint once the function is deployed into the container's host.
+READY_FILE = "/tmp/atolye-health-url.ready"
 
 app = modal.App(APP_NAME)
 
@@ -126,14 +129,23 @@ ${envLines.join('\n')}
     .add_local_dir(ROOT / "bin", APP_DIR + "/bin")
     .add_local_dir(ROOT / "config", APP_DIR + "/config")
     .add_local_dir(ROOT / "src", APP_DIR + "/src")
+    .add_local_dir(ROOT / "functions", APP_DIR + "/functions")
     .add_local_dir(ROOT / "dist", APP_DIR + "/dist")
     .add_local_file(HERE / "atolye-entrypoint.mjs", ${py(IMAGE.entrypoint)})
 )
 
 
 def _serve(name: str) -> None:
-    """Starts the worker host with one function; Modal routes requests to HOST_PORT."""
+    """Starts the worker host with one function; returns once it is deployed there, so Modal
+    never routes a call to a host that would answer 404."""
+    ready = pathlib.Path(READY_FILE)
+    ready.unlink(missing_ok=True)
     subprocess.Popen(["node", ${py(IMAGE.entrypoint)}, "function", name], cwd=APP_DIR)
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while not ready.exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(name + " was not deployed within " + str(STARTUP_TIMEOUT_S) + " s")
+        time.sleep(0.05)
 
 ${manifest.functions.map(functionBlock).join('\n')}
 # function name -> (Modal function name, timeout in seconds)

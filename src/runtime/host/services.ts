@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { DEFAULT_RESTART_BACKOFF, restartDelay, type RestartBackoff } from './backoff.js';
+import type { LogRecord } from '../../logging/record.js';
 import { eachLine } from './lines.js';
 import { outsideRequest, silentLogger, type HostLogger } from './log.js';
 
@@ -16,6 +17,11 @@ export interface ServiceSpec {
   stableMs?: number;
   /** How long a stopping service may take after SIGTERM before it gets SIGKILL. */
   stopGraceMs?: number;
+  /**
+   * The service prints its log records as JSON lines on stdout, and the host writes them to the
+   * channel files: one process writes those files, as for the workers.
+   */
+  forwardsRecords?: boolean;
 }
 
 export type ServiceState = 'idle' | 'running' | 'backoff' | 'stopping' | 'stopped';
@@ -118,9 +124,11 @@ export class ServiceSupervisor {
       restarts: this.restarts,
     });
     if (child.stdout)
-      eachLine(child.stdout, (line) =>
-        this.logger.system.info(line, { ...pidFields, stream: 'stdout' }),
-      );
+      eachLine(child.stdout, (line) => {
+        const record = this.spec.forwardsRecords ? recordOf(line) : undefined;
+        if (record) this.logger.writeRecord(record);
+        else this.logger.system.info(line, { ...pidFields, stream: 'stdout' });
+      });
     if (child.stderr)
       eachLine(child.stderr, (line) =>
         this.logger.system.warn(line, { ...pidFields, stream: 'stderr' }),
@@ -171,5 +179,18 @@ export class ServiceSupervisor {
     } catch {
       child.kill(signal);
     }
+  }
+}
+
+/** A forwarded log record, or undefined for any other line (which is logged as plain output). */
+function recordOf(line: string): LogRecord | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const parsed = JSON.parse(line) as Partial<LogRecord>;
+    return typeof parsed.channel === 'string' && typeof parsed.level === 'string'
+      ? (parsed as LogRecord)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }

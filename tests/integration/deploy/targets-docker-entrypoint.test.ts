@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { main } from '../../../src/cli/main.js';
@@ -119,19 +119,28 @@ describe('npm run deploy -- --target docker, and the entrypoint it writes', () =
     ).json()) as { functions: { name: string; workers: { total: number } }[] };
     expect(status.functions.map((fn) => [fn.name, fn.workers.total])).toEqual([['echo', 1]]);
 
-    const health = spawnSync(process.execPath, [entrypoint, 'healthcheck'], {
-      env,
-      encoding: 'utf8',
-    });
-    expect(health.status).toBe(0);
+    const probes = () =>
+      ['healthcheck', 'ready'].map((probe) => [
+        probe,
+        spawnSync(process.execPath, [entrypoint, probe], { env, encoding: 'utf8' }).status,
+      ]);
+    expect(probes()).toEqual([
+      ['healthcheck', 0],
+      ['ready', 0],
+    ]);
+    // Without the deployed marker a live host is not ready: an empty host would answer 404.
+    rmSync(`${env.ATOLYE_HEALTH_URL_FILE}.ready`);
+    expect(probes()).toEqual([
+      ['healthcheck', 0],
+      ['ready', 1],
+    ]);
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const after = spawnSync(process.execPath, [entrypoint, 'healthcheck'], {
-      env,
-      encoding: 'utf8',
-    });
-    expect(after.status).toBe(1);
+    expect(probes()).toEqual([
+      ['healthcheck', 1],
+      ['ready', 1],
+    ]);
   });
 
   it('refuses a function the image does not hold, naming the ones it does', () => {

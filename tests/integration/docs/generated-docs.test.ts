@@ -15,12 +15,14 @@ function relativeLinks(markdown: string): string[] {
     .map((target) => decodeURI(target.split('#')[0] ?? ''));
 }
 
-/** Paths into the checkout that a Mermaid diagram names: src/…, functions/…, bin/…, tests/…. */
+/** Paths into the checkout a Mermaid diagram names (src/…, functions/…, bin/…, tests/…, deploy/…), not build output. */
 function diagramPaths(markdown: string): string[] {
   return mermaidBlocks(markdown).flatMap((block) =>
-    [...block.matchAll(/\b((?:src|functions|bin|tests|deploy)\/[A-Za-z0-9_./*-]*[A-Za-z0-9_*/])/g)].map(
-      (match) => match[1] ?? '',
-    ),
+    [
+      ...block.matchAll(
+        /(?<![\w./-])((?:src|functions|bin|tests|deploy)\/[A-Za-z0-9_./*-]*[A-Za-z0-9_*/])/g,
+      ),
+    ].map((match) => match[1] ?? ''),
   );
 }
 
@@ -70,6 +72,7 @@ test('the link and path extraction finds what it should, and misses nothing it s
     '```mermaid',
     'flowchart LR',
     '  x["executor (src/orchestrator/executor.ts)"] --> y["functions/*/index.ts"]',
+    '  z["dist/functions/tools/index.mjs"]',
     '```',
   ].join('\n');
   expect(relativeLinks(sample)).toEqual(['../a.md', 'b.md']);

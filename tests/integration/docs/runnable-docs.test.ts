@@ -52,7 +52,8 @@ async function call(method: string, route: string, body?: unknown): Promise<unkn
     headers: { authorization: `Bearer ${api.key}`, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
+  if (!response.ok)
+    throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
   return response.json();
 }
 

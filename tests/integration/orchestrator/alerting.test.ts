@@ -71,11 +71,12 @@ test('a failing function fires the error-ratio alert: logged to system and error
     'AtolyeRunFailureRatioHigh',
   ]);
 
-  const system = readFileSync(path.join(api.logDir, 'system.log'), 'utf8');
-  const errors = readFileSync(path.join(api.logDir, 'errors.log'), 'utf8');
-  for (const channel of [system, errors]) {
-    expect(channel).toContain('alert firing: AtolyeInvocationErrorRatioHigh');
-  }
+  // The channel files are written asynchronously: wait for the lines to land.
+  const logged = (channel: string): boolean =>
+    readFileSync(path.join(api.logDir, `${channel}.log`), 'utf8').includes(
+      'alert firing: AtolyeInvocationErrorRatioHigh',
+    );
+  await eventually(() => logged('system') && logged('errors'), 'the alert in system and errors');
   await eventually(() => posted.length === 2, 'the webhook received both alerts');
   expect(posted).toContainEqual(
     expect.objectContaining({

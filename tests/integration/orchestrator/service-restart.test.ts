@@ -118,7 +118,18 @@ test('a run survives SIGKILL of the orchestrator: the host restarts it and it re
       lastExit: expect.objectContaining({ signal: 'SIGKILL' }),
     }),
   ]);
-  const system = readFileSync(path.join(root.dir, 'logs', 'system.log'), 'utf8');
-  expect(system).toContain('orchestrator listening on');
+  // The orchestrator's records reached the channel files through the host, as records of their
+  // own (service "orchestrator"), not as lines of its output: one process writes those files.
+  const system = readFileSync(path.join(root.dir, 'logs', 'system.log'), 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as { service: string; msg: string; stream?: string });
+  const listening = system.filter((record) => record.msg.startsWith('orchestrator listening on'));
+  expect(listening).toHaveLength(2);
+  expect(listening.every((record) => record.service === 'orchestrator' && !record.stream)).toBe(
+    true,
+  );
+  const agent = readFileSync(path.join(root.dir, 'logs', 'agent.log'), 'utf8');
+  expect(agent).toContain('run resumed from its last checkpoint');
   expect(readOrchestratorState(config)?.pid).toBe(second.pid);
 }, 90_000);

@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import * as prettier from 'prettier';
 import { parse } from 'yaml';
 import { toYaml, type YamlValue } from '../../../src/deploy/kubernetes/yaml.js';
 import { generateTarget, parseTarget } from '../../../src/deploy/targets.js';
+import { projectRoot } from '../../../src/config/index.js';
 import { createManifest } from '../../../src/runtime/bundle/manifest.js';
 import { tempDir, writeFiles } from '../../helpers/tmp.js';
 
@@ -72,6 +74,23 @@ describe('deploy target dispatch', () => {
     },
   );
 
+  it.each(['docker', 'kubernetes', 'modal'])(
+    '%s: writes files the project formatter leaves as they are (format:check stays green)',
+    async (target) => {
+      const result = await generateTarget(target, { root: project('f') });
+      const options = await prettier.resolveConfig(path.join(projectRoot(), 'package.json'));
+      const checked = result.files.filter((file) => /\.(ya?ml|md|mjs)$/.test(file));
+      expect(checked.length).toBeGreaterThan(0);
+      for (const file of checked) {
+        const text = readFileSync(path.join(result.outDir, file), 'utf8');
+        expect([file, await prettier.check(text, { ...options, filepath: file })]).toEqual([
+          file,
+          true,
+        ]);
+      }
+    },
+  );
+
   it('writes to --out and leaves files it does not generate alone', async () => {
     const root = project('p');
     writeFiles(root, { 'out/k8s/keep.txt': 'mine' });
@@ -125,6 +144,9 @@ describe('toYaml', () => {
       empty: '',
       unicode: 'Atölye Şefi',
       leadingSpace: ' x',
+      quote: "it's",
+      backslash: 'C:\\dir',
+      tab: 'a\tb',
       nul: null,
       real: 3,
       yes: true,

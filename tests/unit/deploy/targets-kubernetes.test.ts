@@ -93,7 +93,7 @@ interface Container {
   args: string[];
   env: EnvVar[];
   resources: { limits: { memory: string } };
-  readinessProbe: { httpGet: { path: string } };
+  readinessProbe: { httpGet?: { path: string }; exec?: { command: string[] } };
   livenessProbe: { httpGet: { path: string } };
   volumeMounts: { name: string; mountPath: string }[];
 }
@@ -161,7 +161,12 @@ describe('kubernetes target', () => {
       expect(container?.resources.limits.memory).toBe(`${f.limits.memoryMb}Mi`);
       expect(container?.args).toEqual(['function', name]);
       expect(container?.image).toBe(`atolye-sefi:${manifest.version}`);
-      expect(container?.readinessProbe.httpGet.path).toBe('/readyz');
+      // The entrypoint's `ready` probes /readyz once the function is deployed in the pod.
+      expect(container?.readinessProbe.exec?.command).toEqual([
+        'node',
+        '/app/docker-entrypoint.mjs',
+        'ready',
+      ]);
       expect(container?.livenessProbe.httpGet.path).toBe('/healthz');
     },
   );
@@ -241,7 +246,7 @@ describe('kubernetes target', () => {
       key: 'ATOLYE_STORAGE_URL',
     });
     expect(env.OPENAI_API_KEY).toBeUndefined();
-    expect(pod.containers[0]?.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(pod.containers[0]?.readinessProbe.httpGet?.path).toBe('/readyz');
     expect(pod.containers[0]?.livenessProbe.httpGet.path).toBe('/healthz');
   });
 

@@ -1,0 +1,98 @@
+import type convict from 'convict';
+import type { AtolyeConfig } from './types.js';
+
+/** The settings of the run service: its API, its embedded alerts, and the limits of one run. */
+export const runSchema: Pick<convict.Schema<AtolyeConfig>, 'api' | 'alerts' | 'agent'> = {
+  api: {
+    bind: {
+      doc: 'Address the orchestrator (run API and dashboard) listens on.',
+      format: String,
+      default: '127.0.0.1',
+      env: 'ATOLYE_API_BIND',
+    },
+    port: {
+      doc: 'Port of the orchestrator (0 = any free port).',
+      format: 'port',
+      default: 8080,
+      env: 'ATOLYE_API_PORT',
+    },
+    url: {
+      doc: 'Where clients (atolye run, runs, files) reach the run API; empty means http://127.0.0.1:<api.port>.',
+      format: String,
+      default: '',
+      env: 'ATOLYE_API_URL',
+    },
+    key: {
+      doc: 'API key the atolye CLI sends to the run API (create one with `atolye keys create`).',
+      format: String,
+      default: '',
+      env: 'ATOLYE_API_KEY',
+      sensitive: true,
+    },
+    rateLimitPerMinute: {
+      doc: 'Requests one API key may make per minute; past it the API answers 429 with Retry-After.',
+      format: 'nat',
+      default: 600,
+      env: 'ATOLYE_API_RATE_LIMIT',
+    },
+    bodyLimitBytes: {
+      doc: 'Largest request body the API accepts; a larger one gets 413.',
+      format: 'nat',
+      default: 1_048_576,
+      env: 'ATOLYE_API_BODY_LIMIT',
+    },
+    protectMetrics: {
+      doc: 'Whether GET /metrics on the orchestrator needs an API key (health checks stay open).',
+      format: Boolean,
+      default: false,
+      env: 'ATOLYE_API_PROTECT_METRICS',
+    },
+    logTaskChars: {
+      doc: 'How many characters of a task the user_interactions channel keeps (0 = none).',
+      format: 'nat',
+      default: 200,
+      env: 'ATOLYE_API_LOG_TASK_CHARS',
+    },
+  },
+  alerts: {
+    intervalMs: {
+      doc: 'How often the orchestrator evaluates the embedded alert rules (0 = off, e.g. when Prometheus does).',
+      format: 'nat',
+      default: 15_000,
+      env: 'ATOLYE_ALERTS_INTERVAL_MS',
+    },
+    webhookUrl: {
+      doc: 'URL that receives a JSON POST when an embedded alert fires or resolves (empty = none).',
+      format: String,
+      default: '',
+      env: 'ATOLYE_ALERTS_WEBHOOK_URL',
+      sensitive: true,
+    },
+  },
+  agent: {
+    maxIterations: {
+      doc: 'Model turns (act steps) one run may take before it stops with max_iterations.',
+      format: 'nat',
+      default: 30,
+      env: 'ATOLYE_MAX_ITERATIONS',
+    },
+    maxTokens: {
+      doc: 'Input plus output tokens one run may use before it stops with budget_exceeded (0 = no limit).',
+      format: 'nat',
+      default: 0,
+      env: 'ATOLYE_MAX_TOKENS',
+    },
+    maxCostUsd: {
+      doc: 'Model cost in USD one run may reach before it stops with budget_exceeded (0 = no limit).',
+      format: Number,
+      default: 0,
+      env: 'ATOLYE_MAX_COST_USD',
+    },
+    runTimeoutMs: {
+      doc: 'Wall-clock limit of one run; past it the run ends with status timeout (0 = no limit).',
+      format: 'nat',
+      default: 1_800_000,
+      env: 'ATOLYE_RUN_TIMEOUT_MS',
+    },
+  },
+};
