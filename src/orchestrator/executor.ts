@@ -175,13 +175,26 @@ export function createExecutor(options: ExecutorOptions): Executor {
   }
 
   async function drive(run: RunRecord, start: Start): Promise<RunRecord> {
+    // LangGraph adds an abort listener to the signal it is given and never removes it. One signal
+    // per run, linked to `stopping` only while the run lasts, keeps runs from piling them up there.
+    const runStop = new AbortController();
+    const forward = (): void => runStop.abort(stopping.signal.reason);
+    stopping.signal.addEventListener('abort', forward, { once: true });
+    try {
+      return await driveRun(run, start, runStop.signal);
+    } finally {
+      stopping.signal.removeEventListener('abort', forward);
+    }
+  }
+
+  async function driveRun(run: RunRecord, start: Start, stop: AbortSignal): Promise<RunRecord> {
     const deadline =
       limits.runTimeoutMs === undefined ? undefined : AbortSignal.timeout(limits.runTimeoutMs);
     const runConfig: LangGraphRunnableConfig = {
       configurable: { thread_id: run.threadId, run_id: run.runId },
       // Each iteration is `act` plus `tools` or `review`; plan and finalize come on top.
       recursionLimit: 3 * maxIterations + 10,
-      signal: deadline ? AbortSignal.any([stopping.signal, deadline]) : stopping.signal,
+      signal: deadline ? AbortSignal.any([stop, deadline]) : stop,
     };
     let offset = run.usageOffset;
     try {

@@ -11,6 +11,7 @@ import { createHarness, type Benchmark } from './harness.js';
 import { idleRss } from './idle-rss.js';
 import { invokeOverhead } from './invoke-overhead.js';
 import { logThroughput } from './log-throughput.js';
+import { orchestratorOverhead } from './orchestrator-overhead.js';
 import { formatTable, machine, verdict, writeJson, type BenchmarkResult } from './report.js';
 import { throughput } from './throughput.js';
 
@@ -21,6 +22,7 @@ const BENCHMARKS: Benchmark[] = [
   throughput,
   idleRss,
   logThroughput,
+  orchestratorOverhead,
 ];
 /** The whole run ends here even if something hangs; each benchmark bounds its own loops well below it. */
 const RUN_MAX_MS = 8 * 60_000;
