@@ -2,7 +2,8 @@ import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { AtolyeError } from '../../../errors.js';
 import type { ApiApp } from '../app.js';
-import { Assistant, AssistantSearch, ASSISTANT_ID, ASSISTANT_UUID, ErrorBody } from '../schemas.js';
+import { failed } from './shapes.js';
+import { Assistant, AssistantSearch, ASSISTANT_ID, ASSISTANT_UUID } from '../schemas.js';
 
 const CREATED = '2026-01-01T00:00:00.000Z';
 
@@ -54,7 +55,7 @@ export function addAssistantRoutes(app: ApiApp): void {
           content: { 'application/json': { schema: Assistant } },
           description: 'the assistant',
         },
-        404: { content: { 'application/json': { schema: ErrorBody } }, description: 'error' },
+        404: failed,
       },
     }),
     (c) => {

@@ -5,10 +5,9 @@ import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { archiveWorkspace, listWorkspace, openWorkspaceFile } from '../../files.js';
 import { errorResponse, type ApiApp, type ApiDeps } from '../app.js';
-import { ErrorBody, FileTree, ThreadId } from '../schemas.js';
+import { FileTree, ThreadId } from '../schemas.js';
 import { findThread } from '../serialize.js';
-
-const failed = { content: { 'application/json': { schema: ErrorBody } }, description: 'error' };
+import { failed } from './shapes.js';
 
 /** The thread's workspace files: a tree, one file's content, or the whole of it as tar.gz. */
 export function addFileRoutes(app: ApiApp, deps: ApiDeps): void {

@@ -3,10 +3,10 @@ import type { Context } from 'hono';
 import * as z from 'zod';
 import { AtolyeError } from '../../../errors.js';
 import type { RunRecord } from '../../runs-store.js';
+import { failed, json } from './shapes.js';
 import { noteIds, type ApiApp, type ApiDeps, type ApiEnv } from '../app.js';
 import {
   CancelQuery,
-  ErrorBody,
   Run,
   RunCreate,
   RunList,
@@ -18,11 +18,6 @@ import { findRun, findThread, toApiRun } from '../serialize.js';
 
 const ThreadParams = z.object({ thread_id: ThreadId });
 const RunParams = z.object({ thread_id: ThreadId, run_id: z.string().min(1) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
-const failed = json(ErrorBody, 'error');
 const runBody = { body: { ...json(RunCreate, 'the run'), required: true } };
 
 /** Creates a run from a validated body; the thread must exist unless `if_not_exists` is create. */

@@ -6,8 +6,9 @@ import { AtolyeError } from '../../../errors.js';
 import type { RunRecord } from '../../runs-store.js';
 import { FINISHED_STATUSES } from '../../status.js';
 import type { ApiApp, ApiDeps, ApiEnv } from '../app.js';
-import { ErrorBody, RunCreate, STREAM_MODES, ThreadId } from '../schemas.js';
+import { RunCreate, STREAM_MODES, ThreadId } from '../schemas.js';
 import { findRun } from '../serialize.js';
+import { failed } from './shapes.js';
 import { createRun, locate } from './runs.js';
 
 /** A comment line this often keeps proxies from closing a quiet stream and lets clients notice a dead one. */
@@ -20,7 +21,6 @@ const sse = {
   description:
     'Server-sent events: `metadata` first, then `values` / `updates` / `custom`, `error` on failure and `end` last; each event has an `id` for Last-Event-ID.',
 };
-const failed = { content: { 'application/json': { schema: ErrorBody } }, description: 'error' };
 
 export function addStreamRoutes(app: ApiApp, deps: ApiDeps): void {
   app.openapi(

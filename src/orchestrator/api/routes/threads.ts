@@ -2,16 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { AtolyeError } from '../../../errors.js';
+import { failed, json } from './shapes.js';
 import { noteIds, type ApiApp, type ApiDeps } from '../app.js';
-import { ErrorBody, Thread, ThreadCreate, ThreadId, ThreadState } from '../schemas.js';
+import { Thread, ThreadCreate, ThreadId, ThreadState } from '../schemas.js';
 import { findThread, toApiState, toApiThread } from '../serialize.js';
 
 const ThreadParams = z.object({ thread_id: ThreadId });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
-const failed = json(ErrorBody, 'error');
 
 export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
   app.openapi(
