@@ -1,0 +1,299 @@
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { AtolyeError } from '../errors.js';
+
+/**
+ * The product's own git repository of a thread's workspace. It lives beside the workspaces, never
+ * inside one (`<workspace.root>/.atolye-git/<threadId>.git`, a bare repository used with the
+ * workspace as its work tree), so the sandbox, which sees only the workspace, cannot rewrite the
+ * baseline; a `.git` the model creates in the workspace is its own and is not looked at. Every
+ * operation uses a private index file, so concurrent snapshots (a diff request while `tools`
+ * runs) never wait on one another's lock.
+ */
+
+export interface GitWorkspace {
+  /** The thread's workspace folder. */
+  workTree: string;
+  /** The bare repository holding the baseline, run snapshots and (for clones) the origin. */
+  gitDir: string;
+}
+
+export const BASELINE_REF = 'refs/atolye/baseline';
+export const AUTHOR = { name: 'Atölye Şefi', email: 'atolye@localhost' };
+
+/** Folder of the product's repositories; thread ids never start with a dot, so no thread owns it. */
+export const GIT_DIRS = '.atolye-git';
+
+export function gitWorkspace(workspaceRoot: string, threadId: string): GitWorkspace {
+  return {
+    workTree: path.join(workspaceRoot, threadId),
+    gitDir: path.join(workspaceRoot, GIT_DIRS, `${threadId}.git`),
+  };
+}
+
+/** Settings on every call: no hooks, no filters or helpers from the workspace, no host config. */
+const SAFE_CONFIG = [
+  'core.hooksPath=/dev/null',
+  'core.fsmonitor=false',
+  'core.quotePath=false',
+  'core.autocrlf=false',
+  'core.symlinks=true',
+  'core.untrackedCache=false',
+  'gc.auto=0',
+  'commit.gpgSign=false',
+  'diff.external=',
+  'diff.noprefix=false',
+  'diff.mnemonicPrefix=false',
+  'advice.addEmbeddedRepo=false',
+  `user.name=${AUTHOR.name}`,
+  `user.email=${AUTHOR.email}`,
+];
+
+export interface GitOptions {
+  /** Extra environment (e.g. GIT_CONFIG_COUNT for a credential header); never logged. */
+  env?: Record<string, string>;
+  /** Run with the workspace as work tree (default true). */
+  workTree?: boolean;
+  /** Leave GIT_DIR unset (for `git clone`, which makes its own). */
+  noGitDir?: boolean;
+  indexFile?: string;
+  timeoutMs?: number;
+  /** Largest stdout accepted, in bytes. */
+  maxBytes?: number;
+  cwd?: string;
+}
+
+export interface GitFailure {
+  exitCode: number | null;
+  stderr: string;
+}
+
+/** Runs git with an argument array (no shell) and a clean environment; stdout as a Buffer. */
+export function runGit(
+  ws: GitWorkspace,
+  args: string[],
+  options: GitOptions = {},
+): Promise<Buffer> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: ws.gitDir,
+    LC_ALL: 'C',
+    ...(options.noGitDir ? {} : { GIT_DIR: ws.gitDir }),
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_ASKPASS: '/bin/false',
+    GIT_OPTIONAL_LOCKS: '0',
+    ...(options.workTree === false ? {} : { GIT_WORK_TREE: ws.workTree }),
+    ...(options.indexFile ? { GIT_INDEX_FILE: options.indexFile } : {}),
+    ...options.env,
+  };
+  const fullArgs = [...SAFE_CONFIG.flatMap((setting) => ['-c', setting]), ...args];
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      fullArgs,
+      {
+        env,
+        cwd: options.cwd ?? '/',
+        encoding: 'buffer',
+        maxBuffer: options.maxBytes ?? 256 * 1024 * 1024,
+        timeout: options.timeoutMs ?? 120_000,
+        killSignal: 'SIGKILL',
+      },
+      (error, stdout, stderr) => {
+        if (!error) {
+          resolve(stdout);
+          return;
+        }
+        const errno = (error as NodeJS.ErrnoException).code;
+        if (errno === 'ENOENT') {
+          reject(
+            new AtolyeError(
+              'GIT_MISSING',
+              'git is not installed on this machine: install it (Debian package `git`)',
+            ),
+          );
+          return;
+        }
+        const failure: GitFailure = {
+          exitCode: typeof error.code === 'number' ? error.code : null,
+          stderr: stderr.toString('utf8').trim(),
+        };
+        reject(Object.assign(new GitCommandError(args[0] ?? 'git', failure), { failure }));
+      },
+    );
+  });
+}
+
+export class GitCommandError extends AtolyeError {
+  readonly failure: GitFailure;
+  constructor(command: string, failure: GitFailure) {
+    const detail = failure.stderr.split('\n').slice(-3).join(' ').slice(0, 500);
+    super('GIT_FAILED', `git ${command} failed: ${detail || `exit ${failure.exitCode}`}`);
+    this.failure = failure;
+  }
+}
+
+async function text(ws: GitWorkspace, args: string[], options?: GitOptions): Promise<string> {
+  return (await runGit(ws, args, options)).toString('utf8').trim();
+}
+
+/** The commit a ref names, or undefined when the ref (or the repository) does not exist. */
+export async function resolveRef(ws: GitWorkspace, ref: string): Promise<string | undefined> {
+  try {
+    return await text(ws, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], {
+      workTree: false,
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+export async function initRepository(ws: GitWorkspace): Promise<void> {
+  await runGit(ws, ['init', '--quiet', '--bare', ws.gitDir], { workTree: false });
+}
+
+/**
+ * The tree of the workspace as it is now (honouring its `.gitignore` files), built in a private
+ * index seeded from the last one, so unchanged files are not hashed again.
+ */
+export async function workspaceTree(ws: GitWorkspace): Promise<string> {
+  const cache = path.join(ws.gitDir, 'atolye-index');
+  const index = path.join(ws.gitDir, `atolye-index-${randomUUID()}`);
+  try {
+    await copyFile(cache, index).catch(() => undefined);
+    await runGit(ws, ['add', '--all', '--', '.'], {
+      indexFile: index,
+      cwd: ws.workTree,
+    });
+    const tree = await text(ws, ['write-tree'], { indexFile: index });
+    await rename(index, cache).catch(() => undefined);
+    return tree;
+  } finally {
+    await rm(index, { force: true });
+  }
+}
+
+/** A commit of `tree` (its parent the baseline unless given), not on any branch. */
+export async function commitTree(
+  ws: GitWorkspace,
+  tree: string,
+  message: string,
+  parent?: string,
+): Promise<string> {
+  const args = ['commit-tree', tree, '-m', message];
+  if (parent) args.push('-p', parent);
+  return text(ws, args, { workTree: false, env: authorEnv() });
+}
+
+function authorEnv(): Record<string, string> {
+  return {
+    GIT_AUTHOR_NAME: AUTHOR.name,
+    GIT_AUTHOR_EMAIL: AUTHOR.email,
+    GIT_COMMITTER_NAME: AUTHOR.name,
+    GIT_COMMITTER_EMAIL: AUTHOR.email,
+  };
+}
+
+export async function updateRef(ws: GitWorkspace, ref: string, commit: string): Promise<void> {
+  await runGit(ws, ['update-ref', ref, commit], { workTree: false });
+}
+
+/** The baseline commit; undefined when the thread has none yet. */
+export function baselineOf(ws: GitWorkspace): Promise<string | undefined> {
+  return resolveRef(ws, BASELINE_REF);
+}
+
+/**
+ * Makes what the workspace holds now its baseline (the thread's import, or an empty folder), and
+ * returns the commit. A thread that has a baseline keeps it.
+ */
+export async function ensureBaseline(ws: GitWorkspace, message = 'Baseline'): Promise<string> {
+  const existing = await baselineOf(ws);
+  if (existing) return existing;
+  await mkdir(ws.workTree, { recursive: true });
+  await initRepository(ws);
+  const commit = await commitTree(ws, await workspaceTree(ws), message);
+  await updateRef(ws, BASELINE_REF, commit);
+  return commit;
+}
+
+/** Records the workspace as it is now under `ref` (a child of the baseline) and returns the commit. */
+export async function snapshot(ws: GitWorkspace, ref: string, message: string): Promise<string> {
+  const baseline = await ensureBaseline(ws);
+  const commit = await commitTree(ws, await workspaceTree(ws), message, baseline);
+  await updateRef(ws, ref, commit);
+  return commit;
+}
+
+export interface DiffOptions {
+  /** Where the diff starts: the baseline by default. */
+  from?: string;
+  /** Where it ends: the workspace now by default. */
+  to?: string;
+}
+
+const DIFF_FLAGS = ['--no-color', '--no-ext-diff', '--no-textconv', '--find-renames'];
+
+/** A unified diff in git format (renames found, binary files marked); '' when nothing changed. */
+export async function diff(ws: GitWorkspace, options: DiffOptions = {}): Promise<string> {
+  const { from, to } = await range(ws, options);
+  return (await runGit(ws, ['diff', ...DIFF_FLAGS, from, to, '--'], { workTree: false })).toString(
+    'utf8',
+  );
+}
+
+/** `git diff --stat` of the workspace against its baseline; '' when nothing changed. */
+export async function diffStat(ws: GitWorkspace, options: DiffOptions = {}): Promise<string> {
+  const { from, to } = await range(ws, options);
+  return text(ws, ['diff', ...DIFF_FLAGS, '--stat=100', from, to, '--'], { workTree: false });
+}
+
+/**
+ * The changes as one `git format-patch` mail (binary files and full blob ids included, so both
+ * `git am` and `git apply --3way` take it); '' when nothing changed.
+ */
+export async function formatPatch(
+  ws: GitWorkspace,
+  subject: string,
+  options: DiffOptions = {},
+): Promise<string> {
+  const { from, to } = await range(ws, options);
+  const [fromTree, toTree] = await Promise.all([treeOf(ws, from), treeOf(ws, to)]);
+  if (fromTree === toTree) return '';
+  const fromCommit = await text(ws, ['rev-parse', '--verify', `${from}^{commit}`], {
+    workTree: false,
+  }).catch(() => commitTree(ws, fromTree, 'Before'));
+  const commit = await commitTree(ws, toTree, subject, fromCommit);
+  return (
+    await runGit(
+      ws,
+      [
+        'format-patch',
+        '--stdout',
+        '--binary',
+        '--full-index',
+        '--find-renames',
+        '--no-signature',
+        `${fromCommit}..${commit}`,
+      ],
+      { workTree: false },
+    )
+  ).toString('utf8');
+}
+
+async function treeOf(ws: GitWorkspace, treeish: string): Promise<string> {
+  return text(ws, ['rev-parse', '--verify', `${treeish}^{tree}`], { workTree: false });
+}
+
+async function range(
+  ws: GitWorkspace,
+  options: DiffOptions,
+): Promise<{ from: string; to: string }> {
+  const from = options.from ?? (await ensureBaseline(ws));
+  const to = options.to ?? (await workspaceTree(ws));
+  return { from, to };
+}
