@@ -1,6 +1,6 @@
 import { ActInput, ActOutput } from '../../src/agent/graph/steps.js';
 import { MODEL_ENV_VARIABLES } from '../../src/agent/model/index.js';
-import { modelOnce, runAct } from '../../src/agent/steps/index.js';
+import { condensationLogFields, modelOnce, runAct } from '../../src/agent/steps/index.js';
 import { loadConfig } from '../../src/config/index.js';
 import { defineFunction } from '../../src/runtime/contract.js';
 
@@ -19,6 +19,12 @@ export default defineFunction({
   secrets: [...MODEL_ENV_VARIABLES],
   async handle(input, ctx) {
     const output = await runAct(input, { model: model(), config, signal: ctx.signal });
+    const { condensation } = output;
+    if (condensation !== null) {
+      const fields = condensationLogFields(condensation);
+      if (condensation.problem === undefined) ctx.log.info('condensed history', fields);
+      else ctx.log.warn('condensed history without a model summary', fields);
+    }
     ctx.log.info('acted', {
       iteration: input.iteration,
       toolCalls: output.toolCalls.map((call) => call.name),

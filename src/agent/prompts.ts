@@ -1,4 +1,4 @@
-import type { Plan } from './graph/steps.js';
+import type { CondensedHistory, Plan } from './graph/steps.js';
 
 /** The texts the model reads, kept apart from the step logic so they can be tuned alone. */
 
@@ -44,5 +44,38 @@ export function reviewBrief(
     `Task: ${task}`,
     `Files changed: ${filesChanged.length > 0 ? filesChanged.join(', ') : '(none)'}`,
     `The agent's last message: ${lastWords || '(none)'}`,
+  ].join('\n\n');
+}
+
+/**
+ * A step's system prompt with the condensed part of the thread after it. In the system message
+ * rather than a message of its own: some OpenAI-compatible servers refuse two user messages in a
+ * row or a system message after the first.
+ */
+export function withCondensedHistory(prompt: string, condensed: CondensedHistory | null): string {
+  if (condensed === null) return prompt;
+  const tasks = condensed.tasks.map((task, i) => `${i + 1}. ${task}`).join('\n');
+  return [
+    prompt,
+    'The older turns of this thread were condensed to save context.',
+    ...(tasks ? [`Tasks the user gave in those turns, oldest first:\n${tasks}`] : []),
+    `Summary of those turns:\n${condensed.summary}`,
+  ].join('\n\n');
+}
+
+export const CONDENSE_SYSTEM_PROMPT = `You condense the history of a coding agent's work in a workspace folder, so the agent can go on without the full transcript.
+Write a plain-text summary, at most 300 words, that keeps what the agent needs:
+- every task the user gave, in order, and whether it is done;
+- the files created, changed or deleted, and what they now hold;
+- the commands run and what their results showed, errors included, and what fixed them;
+- decisions made, and what is still open or failing.
+Leave out greetings, repetition and file contents the agent can read again. Answer with the summary only.`;
+
+/** The turns to condense, as a transcript, after the summary of any turns condensed before them. */
+export function condenseRequest(previousSummary: string | null, transcript: string): string {
+  return [
+    ...(previousSummary ? [`Summary of even older turns:\n${previousSummary}`] : []),
+    `Turns to condense:\n${transcript}`,
+    'Condense these turns into the summary described.',
   ].join('\n\n');
 }

@@ -9,6 +9,7 @@ import { registerOrchestratorCommand } from './orchestrator-command.js';
 import { registerOpsCommands } from './ops-commands.js';
 import { registerMockLlmCommand } from './mock-llm-command.js';
 import { registerRunCommands } from './run-commands.js';
+import { registerWorkspaceCommands } from './workspace-commands.js';
 import type { CliContext } from './context.js';
 import { processOutput, type Output } from './output.js';
 
@@ -39,6 +40,7 @@ export async function main(argv: string[], output: Output = processOutput): Prom
   registerOrchestratorCommand(program, cli);
   registerMockLlmCommand(program, cli);
   registerRunCommands(program, cli);
+  registerWorkspaceCommands(program, cli);
   registerDemoCommand(program, cli);
   registerOpsCommands(program, cli);
 

@@ -16,6 +16,14 @@ import type { CliContext } from './context.js';
 import { processOutput } from './output.js';
 import { describeEnd, oneLine, RunProgress, Spinner, type StreamPart } from './run-progress.js';
 import { table } from './table.js';
+import {
+  importSource,
+  packSource,
+  sourceOf,
+  type Imported,
+  type SourceOptions,
+} from './thread-import.js';
+import { size } from './byte-size.js';
 
 /** `atolye run`, `runs` and `files`: clients of the run API, through the official LangGraph SDK. */
 
@@ -25,14 +33,26 @@ const STREAM_MODES: ('updates' | 'values')[] = ['updates', 'values'];
 const REATTACH_ATTEMPTS = 3;
 
 type Run = z.infer<typeof Run>;
+type RunOptions = SourceOptions & { json?: boolean };
+
 export function registerRunCommands(program: Command, cli: CliContext): void {
   program
     .command('run')
     .description('Run a task on the agent through the run API and follow its progress')
     .argument('<task>', 'what the agent should do')
     .option('--thread <id>', 'continue this thread (created if it does not exist)')
+    .option('--dir [path]', 'start a new thread from this folder (default: the current one)')
+    .option(
+      '--include <file>',
+      'with --dir: also send this .env* or gitignored file (repeatable)',
+      collect,
+      [],
+    )
+    .option('--repo <url>', 'start a new thread from a clone of this git repository')
+    .option('--ref <ref>', 'with --repo: the branch, tag or commit to clone')
     .option('--json', 'print one JSON object (run record, files, summary) for scripts')
-    .action(async (task: string, options: { thread?: string; json?: boolean }) => {
+    .action(async (task: string, options: RunOptions) => {
+      const source = sourceOf(cli, options, process.cwd());
       const api = await connect(cli);
       const quiet = options.json === true;
       const spinner =
@@ -42,10 +62,17 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
       const progress = new RunProgress(cli.output, { quiet, spinner });
       spinner?.start();
       let run: Run;
+      let imported: Imported | undefined;
       try {
+        const packed = source && (await packSource(cli, source));
         const threadId =
           options.thread ?? (await call(api, () => api.client.threads.create())).thread_id;
         progress.print(`thread ${threadId}`);
+        if (source) {
+          const result = await importSource(api, threadId, source, packed);
+          imported = result.imported;
+          for (const line of result.lines) progress.print(line);
+        }
         const runId = await follow(api, threadId, task, progress);
         run = parseReply(api, Run, await call(api, () => api.client.runs.get(threadId, runId)));
       } finally {
@@ -54,7 +81,10 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
       const files = progress.filesChanged;
       const summary = run.summary ?? stringOrNull(progress.values?.summary);
       if (options.json) {
-        cli.output.out(JSON.stringify({ ...run, files, summary }, null, 2));
+        const report = imported
+          ? { ...run, files, summary, import: imported }
+          : { ...run, files, summary };
+        cli.output.out(JSON.stringify(report, null, 2));
       } else {
         cli.output.out(describeEnd(run, files, summary, progress.elapsedMs));
       }
@@ -219,10 +249,8 @@ function describeTree(threadId: string, files: z.infer<typeof FileTree>['files']
   ].join('\n');
 }
 
-function size(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function isText(contentType: string): boolean {

@@ -204,6 +204,51 @@ export const schema: convict.Schema<AtolyeConfig> = {
       default: 'data/workspaces',
       env: 'ATOLYE_WORKSPACE_ROOT',
     },
+    importMaxArchiveBytes: {
+      doc: 'Largest folder archive (.tar.gz or .zip) a thread import accepts, in bytes as uploaded.',
+      format: (value: unknown) => assertPositiveInt(value),
+      default: 100 * 1024 * 1024,
+    },
+    importMaxFiles: {
+      doc: 'Most entries (files, folders and links) one import may hold.',
+      format: (value: unknown) => assertPositiveInt(value),
+      default: 50_000,
+    },
+    importMaxBytes: {
+      doc: 'Most bytes one import may unpack to.',
+      format: (value: unknown) => assertPositiveInt(value),
+      default: 1024 * 1024 * 1024,
+    },
+    importMaxRatio: {
+      doc: 'Highest unpacked-to-packed size ratio of an import archive (a higher one looks like a zip bomb).',
+      format: (value: unknown) => assertPositiveInt(value),
+      default: 200,
+    },
+  },
+  git: {
+    token: {
+      doc: 'Token for cloning private repositories and pushing branches over https; only the checkout function receives it.',
+      format: String,
+      default: '',
+      env: 'ATOLYE_GIT_TOKEN',
+      sensitive: true,
+    },
+    allowedSchemes: {
+      doc: 'URL schemes a thread may be cloned from, comma-separated: https; file (paths on this server) and http only where that is safe (development, testing).',
+      format: (value: unknown) => {
+        const schemes = typeof value === 'string' ? value.split(',') : [value];
+        if (schemes.some((scheme) => !['https', 'http', 'file'].includes(String(scheme).trim()))) {
+          throw new Error('must be a comma-separated list of https, http, file');
+        }
+      },
+      default: 'https',
+      env: 'ATOLYE_GIT_SCHEMES',
+    },
+    timeoutMs: {
+      doc: 'Longest a clone or push may take, in milliseconds.',
+      format: (value: unknown) => assertPositiveInt(value),
+      default: 300_000,
+    },
   },
   model: {
     name: {
@@ -236,6 +281,24 @@ export const schema: convict.Schema<AtolyeConfig> = {
       doc: 'Most tokens one model reply may hold.',
       format: (value: unknown) => assertPositiveInt(value),
       default: 4096,
+    },
+    // Both context settings live here rather than under `agent`: the model-calling functions
+    // condense, and they receive exactly the `model` settings' variables (MODEL_ENV_VARIABLES).
+    contextTokens: {
+      doc: "Tokens the model's context window holds (its input and reply together); the history is condensed before it fills it.",
+      format: (value: unknown) => assertPositiveInt(value),
+      default: 128_000,
+      env: 'ATOLYE_MODEL_CONTEXT_TOKENS',
+    },
+    condenseAt: {
+      doc: 'Share of model.contextTokens at which an act step first has the model summarize the older turns of the thread (measured by the input tokens the model reported for the latest act call); above 0 and below 1.',
+      format: (value: unknown) => {
+        if (typeof value !== 'number' || Number.isNaN(value) || value <= 0 || value >= 1) {
+          throw new Error('must be a number above 0 and below 1, such as 0.7');
+        }
+      },
+      default: 0.7,
+      env: 'ATOLYE_MODEL_CONDENSE_AT',
     },
     temperature: {
       doc: 'Sampling temperature (0..2); 0 keeps runs repeatable.',

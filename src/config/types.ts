@@ -70,6 +70,16 @@ export interface AtolyeConfig {
   };
   workspace: {
     root: string;
+    importMaxArchiveBytes: number;
+    importMaxFiles: number;
+    importMaxBytes: number;
+    importMaxRatio: number;
+  };
+  git: {
+    token: string;
+    /** Comma-separated: https, http, file. */
+    allowedSchemes: string;
+    timeoutMs: number;
   };
   model: {
     name: string;
@@ -77,6 +87,8 @@ export interface AtolyeConfig {
     apiKey: string;
     timeoutMs: number;
     maxTokens: number;
+    contextTokens: number;
+    condenseAt: number;
     temperature: number;
     prices: PriceTable;
   };

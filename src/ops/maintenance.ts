@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { AtolyeError, errorMessage } from '../errors.js';
 import { isPlainSegment, listDir, storeFiles, type OpsLayout } from './layout.js';
+import { GIT_DIRS, gitWorkspace } from '../workspace/git.js';
 
 export interface MaintenanceOptions {
   layout: OpsLayout;
@@ -75,7 +76,7 @@ export function runMaintenance(options: MaintenanceOptions): MaintenanceReport {
   }
 
   const orphanWorkspaces = listDir(layout.workspaceRoot)
-    .filter((name) => !known.has(name) && isPlainSegment(name))
+    .filter((name) => !known.has(name) && isPlainSegment(name) && name !== GIT_DIRS)
     .filter((name) => newestChange(path.join(layout.workspaceRoot, name)) < Date.parse(cutoff))
     .sort();
   if (apply) {
@@ -83,8 +84,11 @@ export function runMaintenance(options: MaintenanceOptions): MaintenanceReport {
       ...threads.filter((t) => t.workspace).map((t) => t.threadId),
       ...orphanWorkspaces,
     ];
-    for (const name of doomed)
+    for (const name of doomed) {
       rmSync(path.join(layout.workspaceRoot, name), { recursive: true, force: true });
+      // The thread's baseline repository goes with its workspace.
+      rmSync(gitWorkspace(layout.workspaceRoot, name).gitDir, { recursive: true, force: true });
+    }
   }
 
   const stores = storeFiles(layout.dataDir).map((name): StoreSize => {

@@ -56,6 +56,16 @@ export interface ExecutorOptions {
   onRunEnd?: (run: RunRecord) => void;
   /** Called with every finished step call of a run (for metrics), beside its `agent` line. */
   onStep?: (record: StepCallRecord, runId?: string) => void;
+  /**
+   * Snapshots of the workspace when a run starts and ends, so its own changes can be shown; a
+   * failing snapshot is logged and never fails the run.
+   */
+  snapshots?: RunSnapshots;
+}
+
+export interface RunSnapshots {
+  runStarted(threadId: string, runId: string): Promise<void>;
+  runEnded(threadId: string, runId: string): Promise<void>;
 }
 
 /** A thread's latest checkpoint, as `GET /threads/{id}/state` shows it. */
@@ -213,12 +223,14 @@ export function createExecutor(options: ExecutorOptions): Executor {
         final = snapshot.values as AgentStateValue;
       } else {
         offset = (snapshot.values as Partial<AgentStateValue>).usage?.steps.length ?? 0;
+        await takeSnapshot('runStarted', run);
         store.markRunning(run.runId, offset, latest);
         events.append(run.runId, 'metadata', { run_id: run.runId, thread_id: run.threadId });
         agentLog.info('run started', { task: run.task });
         final = await streamRun(run.runId, { task: run.task }, runConfig);
       }
       const { status, stopReason } = mapAgentStatus(final.status);
+      await takeSnapshot('runEnded', run);
       const record = finish(run.runId, {
         status: status === 'running' ? 'error' : status,
         stopReason,
@@ -240,6 +252,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         return store.get(run.runId) as RunRecord;
       }
       const timedOut = deadline?.aborted === true;
+      await takeSnapshot('runEnded', run);
       const record = finish(run.runId, {
         status: timedOut ? 'timeout' : 'error',
         error: timedOut
@@ -254,6 +267,17 @@ export function createExecutor(options: ExecutorOptions): Executor {
       });
       agentLog.error(`run ended: ${record.status}`, { err: error });
       return record;
+    }
+  }
+
+  async function takeSnapshot(moment: keyof RunSnapshots, run: RunRecord): Promise<void> {
+    if (!options.snapshots) return;
+    try {
+      await options.snapshots[moment](run.threadId, run.runId);
+    } catch (error) {
+      agentLog.warn(`workspace snapshot failed (${moment}); the run goes on without it`, {
+        err: error,
+      });
     }
   }
 

@@ -17,7 +17,10 @@ import { startAlerting, type Alerting } from './alerting.js';
 import { OrchestratorMetrics } from './metrics.js';
 import { RunEvents } from './run-events.js';
 import { RunsStore } from './runs-store.js';
+import { ThreadWorkspaces, type CallCheckout } from './thread-workspace.js';
 import { deliverWebhook } from './webhook.js';
+import { createInvoker } from '../runtime/invoke.js';
+import type { CheckoutOutput } from '../workspace/remote.js';
 
 export interface OrchestratorOptions {
   /** Overrides api.port (0 = any free port). */
@@ -67,8 +70,15 @@ export async function startOrchestrator(
   const events = new RunEvents(store.db);
   const keys = new ApiKeyStore(apiKeysFile(dataDir));
   const metrics = new OrchestratorMetrics();
+  const workspaces = new ThreadWorkspaces({
+    config,
+    store,
+    root: resolveFromRoot(config.workspace.root),
+    checkout: checkoutCaller(config, hostUrl),
+  });
   const executor = createExecutor({
     config,
+    snapshots: workspaces,
     hostUrl,
     signingSecret: config.security.signingSecret,
     dataDir,
@@ -115,6 +125,7 @@ export async function startOrchestrator(
     executor,
     keys,
     workspaceRoot: resolveFromRoot(config.workspace.root),
+    workspaces,
     logging,
     hostUrl,
     metrics,
@@ -186,6 +197,22 @@ function storeCheck(store: RunsStore): HealthCheck {
   } catch (error) {
     return { status: 'fail', output: errorMessage(error) };
   }
+}
+
+/** The `checkout` function as a signed call: clones and pushes are never retried (not idempotent). */
+function checkoutCaller(config: AtolyeConfig, hostUrl: string): CallCheckout {
+  const invoke = createInvoker({
+    baseUrl: hostUrl,
+    secret: config.security.signingSecret,
+    retries: 0,
+  });
+  return async (threadId, input) => {
+    const result = await invoke<CheckoutOutput>('checkout', input, {
+      meta: { threadId, step: 'checkout' },
+      timeoutMs: config.git.timeoutMs + 30_000,
+    });
+    return result.output;
+  };
 }
 
 async function hostCheck(hostUrl: string): Promise<HealthCheck> {

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { AtolyeError } from '../errors.js';
 
@@ -164,7 +164,7 @@ export async function workspaceTree(ws: GitWorkspace): Promise<string> {
   const cache = path.join(ws.gitDir, 'atolye-index');
   const index = path.join(ws.gitDir, `atolye-index-${randomUUID()}`);
   try {
-    await copyFile(cache, index).catch(() => undefined);
+    await seedIndex(cache, index);
     await runGit(ws, ['add', '--all', '--', '.'], {
       indexFile: index,
       cwd: ws.workTree,
@@ -174,6 +174,20 @@ export async function workspaceTree(ws: GitWorkspace): Promise<string> {
     return tree;
   } finally {
     await rm(index, { force: true });
+  }
+}
+
+/**
+ * Copies the cached index with its modification time: git trusts an entry's stat data only when the
+ * file is older than the index, and a fresh mtime would hide an edit made in the same second.
+ */
+async function seedIndex(cache: string, index: string): Promise<void> {
+  try {
+    const { atime, mtime } = await stat(cache);
+    await copyFile(cache, index);
+    await utimes(index, atime, mtime);
+  } catch {
+    // No cache yet: git hashes every file once.
   }
 }
 

@@ -14,6 +14,7 @@ import {
 } from './state.js';
 import {
   STEP_SCHEMAS,
+  type CondensedHistory,
   type StepInput,
   type StepName,
   type StepOutput,
@@ -127,12 +128,7 @@ export function buildAgentGraph(options: AgentGraphOptions) {
   }
 
   const plan: Node = async (state, config) => {
-    const output = await call(
-      'plan',
-      { task: state.task, messages: state.messages },
-      state,
-      config,
-    );
+    const output = await call('plan', { task: state.task, ...historyOf(state) }, state, config);
     return {
       taskPlan: output.plan,
       messages: output.messages,
@@ -153,14 +149,16 @@ export function buildAgentGraph(options: AgentGraphOptions) {
     const stop = checkStops(state, limits, cancelled);
     if (stop !== null) return { status: stop.status, error: stop.error, pendingToolCalls: [] };
     const iteration = state.iteration + 1;
+    const history = historyOf(state);
     const output = await call(
       'act',
       {
         task: state.task,
         plan: state.taskPlan,
-        messages: state.messages,
+        ...history,
         feedback: state.feedback,
         iteration,
+        contextTokens: state.contextTokens,
       },
       { ...state, iteration },
       config,
@@ -171,6 +169,8 @@ export function buildAgentGraph(options: AgentGraphOptions) {
       pendingToolCalls: output.finish === null ? output.toolCalls : [],
       summary: output.finish?.summary ?? state.summary,
       usage: usageOf('act', output.usage),
+      ...condensedAfter(state, history.messages.length, output.condensation),
+      ...(output.contextTokens === undefined ? {} : { contextTokens: output.contextTokens }),
     };
   };
 
@@ -192,7 +192,7 @@ export function buildAgentGraph(options: AgentGraphOptions) {
       {
         task: state.task,
         plan: state.taskPlan,
-        messages: state.messages,
+        messages: historyOf(state).messages,
         filesChanged: state.filesChanged,
         commandResults: state.commandResults,
       },
@@ -216,7 +216,7 @@ export function buildAgentGraph(options: AgentGraphOptions) {
         plan: state.taskPlan,
         status: state.status,
         error: state.error,
-        messages: state.messages,
+        messages: historyOf(state).messages,
         filesChanged: state.filesChanged,
         commandResults: state.commandResults,
       },
@@ -270,6 +270,36 @@ export function buildAgentGraph(options: AgentGraphOptions) {
 }
 
 export type AgentGraph = ReturnType<typeof buildAgentGraph>;
+
+/**
+ * What the steps are sent of the thread's history: the messages after its condensed part, and the
+ * summary of that part. Requests stay bounded however long the thread grows.
+ */
+function historyOf(state: AgentStateValue): {
+  messages: AgentStateValue['messages'];
+  condensed: CondensedHistory | null;
+} {
+  if (state.condensed === null) return { messages: state.messages, condensed: null };
+  const { keepFrom, summary, tasks } = state.condensed;
+  return { messages: state.messages.slice(keepFrom), condensed: { summary, tasks } };
+}
+
+/** The condensed part grows by what `act` condensed of the `sent` messages it was given. */
+function condensedAfter(
+  state: AgentStateValue,
+  sent: number,
+  condensation: StepOutput<'act'>['condensation'],
+): AgentStateUpdate {
+  if (condensation === null) return {};
+  if (condensation.dropped > sent) {
+    throw new AtolyeError(
+      'STEP_BAD_OUTPUT',
+      `step act condensed ${condensation.dropped} messages but was sent ${sent}`,
+    );
+  }
+  const { summary, tasks, dropped } = condensation;
+  return { condensed: { summary, tasks, keepFrom: (state.condensed?.keepFrom ?? 0) + dropped } };
+}
 
 function usageOf(step: StepName, usage: StepUsage | undefined): UsageEntry[] {
   return usage === undefined ? [] : [{ step, ...usage }];

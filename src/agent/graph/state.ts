@@ -1,6 +1,7 @@
 import { Annotation } from '@langchain/langgraph';
 import type {
   CommandRecord,
+  CondensedHistory,
   Plan,
   RunError,
   RunStatus,
@@ -22,6 +23,11 @@ export interface UsageEntry extends StepUsage {
 export interface Usage {
   steps: UsageEntry[];
   totals: StepUsage;
+}
+
+/** The condensed part of the history: `messages` before `keepFrom` reach the model as the summary. */
+export interface CondensedState extends CondensedHistory {
+  keepFrom: number;
 }
 
 /** How many fingerprints to keep: stuck detection only looks at the most recent ones. */
@@ -68,6 +74,15 @@ export const AgentState = Annotation.Root({
   /** Named apart from the `plan` node: LangGraph refuses a node and a channel with one name. */
   taskPlan: lastValue<Plan | null>(() => null),
   messages: appended<StoredMessageJson>(),
+  /**
+   * Set once `act` condensed the history. A value beside `messages` rather than a reducer that
+   * drops them: `messages` stays the whole append-only transcript (thread history, forks, the
+   * final summary read it), a step's update stays a plain JSON value that a resumed or retried
+   * step writes again unchanged, and the model steps are sent `messages.slice(keepFrom)` only.
+   */
+  condensed: lastValue<CondensedState | null>(() => null),
+  /** Input tokens the model reported for the thread's latest `act` call: what `act` condenses by. */
+  contextTokens: lastValue<number>(() => 0),
   /** Number of `act` calls so far in this run. */
   iteration: lastValue<number>(() => 0),
   /** Tool calls of the last `act`, waiting for `tools`. */

@@ -72,6 +72,15 @@ export const CommandRecord = z.object({
 });
 export type CommandRecord = z.infer<typeof CommandRecord>;
 
+/** How a command ended, without its timing: what stuck detection compares for `run_command`. */
+export const CommandOutcome = CommandRecord.pick({
+  exitCode: true,
+  timedOut: true,
+  stdout: true,
+  stderr: true,
+});
+export type CommandOutcome = z.infer<typeof CommandOutcome>;
+
 export const ToolResult = z.object({
   id: z.string(),
   name: z.string(),
@@ -79,6 +88,8 @@ export const ToolResult = z.object({
   /** The observation text the model reads. */
   content: z.string(),
   code: z.string().optional(),
+  /** Set when the call ran a command; its content also carries the duration, this does not. */
+  outcome: CommandOutcome.optional(),
   /** Wall-clock time of the call, for the per-call log line; not part of the stuck fingerprint. */
   durationMs: z.number().min(0).optional(),
 });
@@ -99,9 +110,43 @@ export type RunStatus = z.infer<typeof RunStatus>;
 export const RunError = z.object({ code: z.string().min(1), message: z.string() });
 export type RunError = z.infer<typeof RunError>;
 
+/**
+ * The condensed part of a thread's history as the model steps are sent it: a summary the model
+ * made of the older turns, and the user's tasks from those turns word for word (newest last), so
+ * no earlier task depends on the summary to stay visible.
+ */
+export const CondensedHistory = z.object({
+  summary: z.string(),
+  tasks: z.array(z.string()),
+});
+export type CondensedHistory = z.infer<typeof CondensedHistory>;
+
+/** What one `act` condensed before it called the model, for the state and the `agent` log. */
+export const Condensation = CondensedHistory.extend({
+  /** How many of the messages `act` was sent (the first ones) the summary now stands for. */
+  dropped: z.number().int().min(1),
+  /**
+   * `model`: the model wrote the summary. `digest`: it could not (an empty reply, or a failure
+   * that retrying cannot fix), so a list of the condensed turns' calls stands in for it.
+   */
+  source: z.enum(['model', 'digest']),
+  /** Why the digest stands in, when it does. */
+  problem: z.string().optional(),
+  /** Input tokens the model reported for the call that made the history cross the threshold. */
+  tokensBefore: z.number().int().min(0),
+  /** Input tokens the model reported for the first call sent the condensed history. */
+  tokensAfter: z.number().int().min(0),
+  /** The summary call's own tokens and cost, already part of the step's `usage`. */
+  usage: StepUsage.optional(),
+});
+export type Condensation = z.infer<typeof Condensation>;
+
 export const PlanInput = z.object({
   task: z.string().min(1),
+  /** The thread's history after its condensed part. */
   messages: z.array(StoredMessageJson),
+  /** Optional: an orchestrator of an earlier release does not send it. */
+  condensed: CondensedHistory.nullable().optional(),
 });
 export const PlanOutput = z.object({
   plan: Plan,
@@ -112,10 +157,15 @@ export const PlanOutput = z.object({
 export const ActInput = z.object({
   task: z.string(),
   plan: Plan.nullable(),
+  /** The thread's history after its condensed part. */
   messages: z.array(StoredMessageJson),
   /** From the last review, when it sent the run back. */
   feedback: z.string().nullable(),
   iteration: z.number().int().min(1),
+  /** Optional, like `contextTokens`: an orchestrator of an earlier release sends neither. */
+  condensed: CondensedHistory.nullable().optional(),
+  /** Input tokens the model reported for the thread's latest `act` call: the history's last size. */
+  contextTokens: z.number().int().min(0).optional(),
 });
 export const ActOutput = z.object({
   /** New messages only (the model's reply); the graph appends them. */
@@ -123,7 +173,11 @@ export const ActOutput = z.object({
   /** Empty when the model called `finish` or answered without tools. */
   toolCalls: z.array(ToolCall).default([]),
   finish: z.object({ summary: z.string() }).nullable().default(null),
+  /** Includes the summary call when the step condensed the history. */
   usage: StepUsage.optional(),
+  condensation: Condensation.nullable().default(null),
+  /** Input tokens the model reported for this step's own call (not the summary call). */
+  contextTokens: z.number().int().min(0).optional(),
 });
 
 export const ToolsInput = z.object({ toolCalls: z.array(ToolCall).min(1) });

@@ -3,7 +3,9 @@ import type { StepOutput } from '../graph/steps.js';
 import type { StepArgs } from './types.js';
 import { invokeModel } from '../model/index.js';
 import { toLangChainTools } from '../tools/index.js';
-import { ACT_SYSTEM_PROMPT, actBrief } from '../prompts.js';
+import { ACT_SYSTEM_PROMPT, actBrief, withCondensedHistory } from '../prompts.js';
+import { condenseHistory } from './condense.js';
+import { estimateTokens } from './history-cut.js';
 import {
   answerDanglingToolCalls,
   summaryOf,
@@ -12,21 +14,32 @@ import {
   toStored,
 } from './messages.js';
 import { options, type ModelStepDeps } from './plan.js';
-import { stepUsage } from './usage.js';
+import { addUsage, stepUsage } from './usage.js';
 
 const TOOLS = toLangChainTools();
 
-/** The model, tools bound, picks the next tool calls, or calls `finish`. */
+/**
+ * The model, tools bound, picks the next tool calls, or calls `finish`. When the history it was
+ * last sent crossed the condensation threshold, the older turns are condensed first (condense.ts).
+ */
 export async function runAct(
   input: StepArgs<'act'>,
   deps: ModelStepDeps,
 ): Promise<StepOutput<'act'>> {
+  const sent = toChatMessages(input.messages);
+  const condensed = await condenseHistory(
+    { messages: sent, condensed: input.condensed ?? null, contextTokens: input.contextTokens ?? 0 },
+    deps,
+  );
   // Earlier runs of the thread come first, then this run's brief, then what this run did: the
-  // brief sits right before the turns it governs, never above an older task's history.
-  const history = answerDanglingToolCalls(toChatMessages(input.messages));
+  // brief sits right before the turns it governs, never above an older task's history. Once this
+  // run's own task message is condensed away, the brief opens the turns that are left.
+  const history = answerDanglingToolCalls(condensed?.kept ?? sent);
   const start = history.findLastIndex((message) => message.getType() === 'human');
   const conversation = [
-    new SystemMessage(ACT_SYSTEM_PROMPT),
+    new SystemMessage(
+      withCondensedHistory(ACT_SYSTEM_PROMPT, condensed?.condensation ?? input.condensed ?? null),
+    ),
     ...history.slice(0, Math.max(start, 0)),
     new HumanMessage(actBrief(input.task, input.plan, input.feedback)),
     ...history.slice(start + 1),
@@ -51,10 +64,16 @@ export async function runAct(
   const finish = finishCall
     ? { summary: summaryOf(finishCall.args) || textOf(reply.message) || 'Finished.' }
     : null;
+  // A server that reports no usage still gets its history condensed, by the usual estimate.
+  const contextTokens = reply.usage.inputTokens || estimateTokens(conversation);
+  const usage = stepUsage(reply.usage, deps.config);
+  const summaryUsage = condensed?.condensation.usage;
   return {
     messages: toStored([message]),
     toolCalls: finish ? [] : calls,
     finish,
-    usage: stepUsage(reply.usage, deps.config),
+    usage: summaryUsage ? addUsage(summaryUsage, usage) : usage,
+    condensation: condensed ? { ...condensed.condensation, tokensAfter: contextTokens } : null,
+    contextTokens,
   };
 }

@@ -6,7 +6,7 @@ import { AtolyeError } from '../../errors.js';
 import type { StepOutput, StepUsage } from '../graph/steps.js';
 import type { StepArgs } from './types.js';
 import { invokeModel } from '../model/index.js';
-import { PLAN_SYSTEM_PROMPT, planCorrection } from '../prompts.js';
+import { PLAN_SYSTEM_PROMPT, planCorrection, withCondensedHistory } from '../prompts.js';
 import { parseJsonReply } from './json-reply.js';
 import { answerDanglingToolCalls, textOf, toChatMessages, toStored } from './messages.js';
 import { addUsage, stepUsage } from './usage.js';
@@ -29,7 +29,7 @@ export async function runPlan(
   deps: ModelStepDeps,
 ): Promise<StepOutput<'plan'>> {
   const conversation: BaseMessage[] = [
-    new SystemMessage(PLAN_SYSTEM_PROMPT),
+    new SystemMessage(withCondensedHistory(PLAN_SYSTEM_PROMPT, input.condensed ?? null)),
     ...answerDanglingToolCalls(toChatMessages(input.messages)),
     new HumanMessage(input.task),
   ];

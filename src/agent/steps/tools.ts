@@ -35,6 +35,16 @@ export async function runTools(
       ok: observation.ok,
       content: observation.content,
       ...(observation.code ? { code: observation.code } : {}),
+      ...(observation.command
+        ? {
+            outcome: {
+              exitCode: observation.command.exitCode,
+              timedOut: observation.command.timedOut,
+              stdout: observation.command.stdout,
+              stderr: observation.command.stderr,
+            },
+          }
+        : {}),
       durationMs: result.durationMs,
     });
     for (const file of result.filesChanged) filesChanged.add(file);

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type * as z from 'zod';
 import { errorMessage } from '../../errors.js';
+import { RIPGREP_BINARY } from './ripgrep.js';
 import { TOOL_NAMES, TOOL_SPECS } from './specs.js';
 import { capText } from './truncate.js';
 import {
@@ -20,6 +21,8 @@ export interface ToolCall {
 export interface ExecuteContext {
   workspace: string;
   runCommand: RunCommand;
+  /** The ripgrep binary for `search`; `rg` on PATH by default. */
+  ripgrep?: string;
   limits?: Partial<ToolLimits>;
 }
 
@@ -77,6 +80,7 @@ async function observe(
     return await spec.run(parsed.data, {
       workspace: ctx.workspace,
       runCommand: ctx.runCommand,
+      ripgrep: ctx.ripgrep ?? RIPGREP_BINARY,
       limits,
     });
   } catch (error) {

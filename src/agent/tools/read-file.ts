@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { readBounded } from './bounded-read.js';
 import { pathRefused } from './fs-errors.js';
+import { numberLines, splitLines } from './lines.js';
 import { capText } from './truncate.js';
 import { defineTool } from './types.js';
 import { resolveInside } from './workspace.js';
@@ -28,18 +29,13 @@ const schema = z
     path: ['endLine'],
   });
 
-/** Splits into lines keeping a trailing newline from producing a phantom last line. */
-function splitLines(text: string): string[] {
-  const lines = text.split('\n');
-  if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
-  return lines;
-}
-
 export const readFileTool = defineTool({
   name: 'read_file',
   description:
-    'Read a text file from the workspace. Optionally give startLine and endLine (1-based, ' +
-    'inclusive) to read part of a large file. Very long output is cut in the middle.',
+    'Read a text file from the workspace. Each line is shown after its number and a tab ' +
+    '("12<TAB>text"); the numbers are not part of the file, so leave them out of edit_file\'s ' +
+    'oldText. Optionally give startLine and endLine (1-based, inclusive) to read part of a ' +
+    'large file. Very long output is cut in the middle.',
   schema,
   async run(args, ctx) {
     const resolved = await resolveInside(ctx.workspace, args.path);
@@ -49,7 +45,7 @@ export const readFileTool = defineTool({
       resolved.absolute,
       rel,
       ctx.limits.maxFileBytes,
-      'read limit; use run_command (head, grep, sed -n) to look at parts of it.',
+      'read limit; find lines in it with search, or look at parts with run_command (head, sed -n).',
     );
     if (!('bytes' in read)) return read;
     const { bytes } = read;
@@ -63,12 +59,13 @@ export const readFileTool = defineTool({
     const text = bytes.toString('utf8');
 
     const lines = splitLines(text);
-    const total = text === '' ? 0 : lines.length;
+    const total = lines.length;
     let header = `${rel} (${total} lines)`;
-    let body = text;
+    let start = 1;
+    let end = total;
     if (args.startLine !== undefined || args.endLine !== undefined) {
-      const start = args.startLine ?? 1;
-      const end = Math.min(args.endLine ?? total, total);
+      start = args.startLine ?? 1;
+      end = Math.min(args.endLine ?? total, total);
       if (start > total) {
         return {
           ok: false,
@@ -76,9 +73,9 @@ export const readFileTool = defineTool({
           content: `${rel} has ${total} lines; startLine ${start} is past the end.`,
         };
       }
-      body = lines.slice(start - 1, end).join('\n');
       header = `${rel} (lines ${start}-${end} of ${total})`;
     }
+    const body = numberLines(lines.slice(start - 1, end), start);
     const capped = capText(body, ctx.limits.maxOutputBytes);
     const note =
       capped.omittedBytes > 0

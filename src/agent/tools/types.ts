@@ -29,6 +29,11 @@ export interface ToolLimits {
   maxListDepth: number;
   defaultCommandTimeoutMs: number;
   maxCommandTimeoutMs: number;
+  /** Matching lines (or, in glob mode, files) one `search` shows; the rest are only counted. */
+  maxSearchResults: number;
+  /** Longest line `search` shows; longer ones are cut around their first match. */
+  maxSearchLineChars: number;
+  searchTimeoutMs: number;
 }
 
 export const DEFAULT_TOOL_LIMITS: ToolLimits = {
@@ -38,12 +43,17 @@ export const DEFAULT_TOOL_LIMITS: ToolLimits = {
   maxListDepth: 6,
   defaultCommandTimeoutMs: 120_000,
   maxCommandTimeoutMs: 600_000,
+  maxSearchResults: 100,
+  maxSearchLineChars: 200,
+  searchTimeoutMs: 30_000,
 };
 
 export interface ToolContext {
   /** Absolute path of the thread's workspace. */
   workspace: string;
   runCommand: RunCommand;
+  /** The ripgrep binary `search` spawns: a name looked up on PATH, or an absolute path. */
+  ripgrep: string;
   limits: ToolLimits;
 }
 

@@ -31,7 +31,10 @@ export async function request(
 ): Promise<Response> {
   const headers = new Headers(init.headers);
   if (key) headers.set('x-api-key', key);
-  if (init.body !== undefined) headers.set('content-type', 'application/json');
+  // JSON unless the caller says otherwise (an archive upload names its own type).
+  if (init.body !== undefined && !headers.has('content-type')) {
+    headers.set('content-type', 'application/json');
+  }
   const response = await fetch(path, { ...init, headers });
   if (response.ok) return response;
   throw await refusal(response);

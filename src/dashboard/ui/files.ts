@@ -1,6 +1,6 @@
 import type { Page } from '../main.js';
 import { getJson, messageOf, request } from './api.js';
-import { errorBox, h, route, show } from './dom.js';
+import { errorBox, h, route, saveBlob, show } from './dom.js';
 import type { ApiFileTree } from './types.js';
 
 /** Larger files are shown cut: the viewer is for reading, the archive for taking. */
@@ -94,13 +94,7 @@ function utf8(bytes: Uint8Array): string | null {
   }
 }
 
-/** The archive needs the key header, so a plain link cannot fetch it: a blob URL can. */
 async function downloadArchive(threadId: string): Promise<void> {
   const response = await request(`/threads/${encodeURIComponent(threadId)}/archive`);
-  const url = URL.createObjectURL(await response.blob());
-  const link = h('a', { href: url, download: `${threadId}.tar.gz` });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveBlob(await response.blob(), `${threadId}.tar.gz`);
 }

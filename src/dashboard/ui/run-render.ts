@@ -1,7 +1,8 @@
 import type { CommandRecord, Plan } from '../../agent/graph/steps.js';
 import { duration, errorBox, h, route, show, statusBadge, when, type Child } from './dom.js';
 import { taskOf } from './runs.js';
-import type { ApiRun, WireMessage, WireToolCall } from './types.js';
+import { describeImport } from './code-import.js';
+import type { ApiImport, ApiRun, WireMessage, WireToolCall } from './types.js';
 
 /** One step of a run as the timeline shows it. */
 export interface TimelineEntry {
@@ -10,7 +11,8 @@ export interface TimelineEntry {
   ok: boolean;
 }
 
-export function drawHeader(target: HTMLElement, run: ApiRun): void {
+/** The run's facts; `imported` is what this tab imported into the thread, when it did. */
+export function drawHeader(target: HTMLElement, run: ApiRun, imported?: ApiImport): void {
   const { input_tokens, output_tokens, cost_usd } = run.usage;
   show(
     target,
@@ -30,6 +32,7 @@ export function drawHeader(target: HTMLElement, run: ApiRun): void {
       fact('Tokens', `${input_tokens} in / ${output_tokens} out`),
       fact('Cost', `$${cost_usd.toFixed(4)}`),
       run.stop_reason ? fact('Stop reason', run.stop_reason) : null,
+      imported ? fact('Workspace imported', describeImport(imported)) : null,
     ),
     run.error ? errorBox(`${run.error.code}:`, run.error.message) : null,
     run.summary ? h('p', { class: 'summary' }, run.summary) : null,

@@ -1,5 +1,7 @@
 import type { Page } from '../main.js';
 import { getJson, messageOf, sdk } from './api.js';
+import { rememberedImport } from './code-import.js';
+import { drawDiffPending, drawRunDiff } from './diff-view.js';
 import { errorBox, h, show } from './dom.js';
 import {
   drawChangedFiles,
@@ -26,10 +28,12 @@ export const renderRun: Page = (view, [threadId = '', runId = '']) => {
   const turns = h('section', { class: 'card', id: 'turns' });
   const commands = h('section', { class: 'card', id: 'commands' });
   const files = h('section', { class: 'card', id: 'changed-files' });
+  const diff = h('section', { class: 'card', id: 'diff' });
   show(
     view,
     header,
     problem,
+    diff,
     h(
       'div',
       { class: 'columns' },
@@ -42,14 +46,16 @@ export const renderRun: Page = (view, [threadId = '', runId = '']) => {
   drawTurns(turns);
   drawCommands(commands);
   drawChangedFiles(files, threadId);
+  drawDiffPending(diff);
 
   const stop = new AbortController();
   const client = sdk();
   const entries: TimelineEntry[] = [];
+  const imported = rememberedImport(threadId);
 
   const follow = async (): Promise<void> => {
     const started = (await client.runs.get(threadId, runId)) as unknown as ApiRun;
-    drawHeader(header, started);
+    drawHeader(header, started, imported);
     let mark = performance.now();
     const stream = client.runs.joinStream(threadId, runId, {
       signal: stop.signal,
@@ -57,7 +63,7 @@ export const renderRun: Page = (view, [threadId = '', runId = '']) => {
     });
     for await (const { event, data } of stream) {
       if (event === 'metadata' && started.status === 'pending') {
-        drawHeader(header, { ...started, status: 'running' });
+        drawHeader(header, { ...started, status: 'running' }, imported);
       } else if (event === 'values') {
         const state = data as RunState;
         drawPlan(plan, state.taskPlan);
@@ -78,9 +84,12 @@ export const renderRun: Page = (view, [threadId = '', runId = '']) => {
       }
     }
     const ended = (await client.runs.get(threadId, runId)) as unknown as ApiRun;
-    drawHeader(header, ended);
+    drawHeader(header, ended, imported);
     // The header now shows the run's error; the stream's copy of it would say the same twice.
     if (ended.error) show(problem);
+    drawRunDiff(diff, threadId, runId).catch((error: unknown) =>
+      show(diff, h('h2', {}, 'Changes'), errorBox('Cannot show the changes:', messageOf(error))),
+    );
     const logged = await loggedSteps(runId);
     if (logged.length > 0) drawTimeline(timeline, logged);
   };

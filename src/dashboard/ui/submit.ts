@@ -1,10 +1,30 @@
 import type { Page } from '../main.js';
 import { messageOf, sdk } from './api.js';
+import {
+  archiveType,
+  describeImport,
+  importCode,
+  rememberImport,
+  type CodeSource,
+} from './code-import.js';
 import { errorBox, h, route, shortId, show } from './dom.js';
 
 const NEW_THREAD = '';
 
-/** A task on a new thread, or a follow-up on an existing one (same workspace, earlier history). */
+/** A step of starting a run that failed, with what to say about it. */
+class StartFailure extends Error {
+  constructor(
+    readonly title: string,
+    cause: unknown,
+  ) {
+    super(messageOf(cause), { cause });
+  }
+}
+
+/**
+ * A task on a new thread, which may start from the user's code (a folder archive or a git
+ * repository, imported before the run), or a follow-up on an existing one (same workspace).
+ */
 export const renderSubmit: Page = (view, _args, query) => {
   const task = h('textarea', {
     id: 'task',
@@ -13,9 +33,117 @@ export const renderSubmit: Page = (view, _args, query) => {
     placeholder: 'write hello.py that prints hello',
   });
   const thread = h('select', { id: 'thread' }, h('option', { value: NEW_THREAD }, 'A new thread'));
+  const source = h(
+    'select',
+    { id: 'source' },
+    h('option', { value: 'empty' }, 'An empty workspace'),
+    h('option', { value: 'archive' }, 'A folder archive (.tar.gz, .tgz or .zip)'),
+    h('option', { value: 'git' }, 'A git repository'),
+  );
+  const archive = h('input', {
+    id: 'archive',
+    type: 'file',
+    accept: '.tar.gz,.tgz,.zip,application/gzip,application/zip',
+  });
+  const gitUrl = h('input', {
+    id: 'git-url',
+    type: 'url',
+    autocomplete: 'off',
+    placeholder: 'https://github.com/owner/repository.git',
+  });
+  const gitRef = h('input', {
+    id: 'git-ref',
+    autocomplete: 'off',
+    placeholder: 'the default branch',
+  });
+  const archiveField = h('div', {}, h('label', { for: 'archive' }, 'Archive'), archive);
+  const gitField = h(
+    'div',
+    {},
+    h('label', { for: 'git-url' }, 'Repository URL'),
+    gitUrl,
+    h('label', { for: 'git-ref' }, 'Branch, tag or commit (optional)'),
+    gitRef,
+  );
+  const sourceField = h(
+    'fieldset',
+    { class: 'source' },
+    h('legend', {}, 'Start from'),
+    source,
+    archiveField,
+    gitField,
+  );
+  const progress = h('p', { class: 'muted', id: 'submit-progress', role: 'status' });
   const problem = h('div', { class: 'problem' });
   const submit = h('button', { type: 'submit' }, 'Start run');
   const chosen = query.get('thread') ?? NEW_THREAD;
+
+  // Code is imported into new threads only: an existing thread has its workspace.
+  const sync = (): void => {
+    const fresh = thread.value === NEW_THREAD;
+    sourceField.hidden = !fresh;
+    archiveField.hidden = source.value !== 'archive';
+    gitField.hidden = source.value !== 'git';
+    archive.required = fresh && source.value === 'archive';
+    gitUrl.required = fresh && source.value === 'git';
+  };
+  thread.addEventListener('change', sync);
+  source.addEventListener('change', sync);
+
+  /** What the last submit imported: still true when the run then failed to start. */
+  let imported: string | undefined;
+  const start = async (): Promise<[string, string]> => {
+    const client = sdk();
+    let threadId = thread.value;
+    if (threadId === NEW_THREAD) {
+      const code = await chosenSource();
+      threadId = await client.threads
+        .create()
+        .then((created) => created.thread_id)
+        .catch((error: unknown) => {
+          throw new StartFailure('The thread was not created:', error);
+        });
+      if (code) {
+        show(progress, 'Importing the code…');
+        const result = await importCode(threadId, code).catch((error: unknown) => {
+          throw new StartFailure('The code was not imported:', error);
+        });
+        rememberImport(result);
+        imported = `Imported ${describeImport(result)} into thread ${shortId(threadId)}.`;
+        show(progress, `${imported} Starting the run…`);
+        // The code is in this thread now: a retry is a follow-up there, not a second import.
+        thread.append(h('option', { value: threadId }, `${shortId(threadId)} — just imported`));
+        thread.value = threadId;
+        sync();
+      }
+    }
+    // Queued behind a run still going on the thread rather than refused.
+    const run = await client.runs
+      .create(threadId, 'atolye', {
+        input: { task: task.value.trim() },
+        multitaskStrategy: 'enqueue',
+      })
+      .catch((error: unknown) => {
+        throw new StartFailure('The run was not started:', error);
+      });
+    return [threadId, run.run_id];
+  };
+
+  const chosenSource = async (): Promise<CodeSource | undefined> => {
+    if (source.value === 'git') {
+      return { kind: 'git', url: gitUrl.value.trim(), ref: gitRef.value.trim() };
+    }
+    const file = archive.files?.[0];
+    if (source.value !== 'archive' || !file) return undefined;
+    const contentType = await archiveType(file);
+    if (contentType === null) {
+      throw new StartFailure(
+        'The code was not imported:',
+        `${file.name} is neither a gzip-compressed tar nor a zip archive: choose a .tar.gz, .tgz or .zip file`,
+      );
+    }
+    return { kind: 'archive', file, contentType };
+  };
 
   const form = h(
     'form',
@@ -25,13 +153,17 @@ export const renderSubmit: Page = (view, _args, query) => {
         event.preventDefault();
         submit.disabled = true;
         show(problem);
-        start(task.value.trim(), thread.value)
+        show(progress);
+        imported = undefined;
+        start()
           .then(([threadId, runId]) => {
             location.hash = route('run', threadId, runId);
           })
           .catch((error: unknown) => {
             submit.disabled = false;
-            show(problem, errorBox('The run was not started:', messageOf(error)));
+            show(progress, imported);
+            const title = error instanceof StartFailure ? error.title : 'The run was not started:';
+            show(problem, errorBox(title, messageOf(error)));
           });
       },
     },
@@ -39,10 +171,13 @@ export const renderSubmit: Page = (view, _args, query) => {
     task,
     h('label', { for: 'thread' }, 'Thread'),
     thread,
+    sourceField,
     submit,
+    progress,
     problem,
   );
   show(view, h('h1', {}, 'New task'), form);
+  sync();
 
   let stopped = false;
   sdk()
@@ -53,6 +188,7 @@ export const renderSubmit: Page = (view, _args, query) => {
         const label = `${shortId(thread_id)} — last active ${new Date(updated_at).toLocaleString()}`;
         thread.append(h('option', { value: thread_id, selected: thread_id === chosen }, label));
       }
+      sync();
     })
     .catch((error: unknown) => {
       if (!stopped) show(problem, errorBox('Cannot list threads:', messageOf(error)));
@@ -61,14 +197,3 @@ export const renderSubmit: Page = (view, _args, query) => {
     stopped = true;
   };
 };
-
-async function start(task: string, threadId: string): Promise<[string, string]> {
-  const client = sdk();
-  const id = threadId === NEW_THREAD ? (await client.threads.create()).thread_id : threadId;
-  // Queued behind a run still going on the thread rather than refused.
-  const run = await client.runs.create(id, 'atolye', {
-    input: { task },
-    multitaskStrategy: 'enqueue',
-  });
-  return [id, run.run_id];
-}

@@ -2,10 +2,12 @@ import type * as z from 'zod';
 import type { AgentStateValue } from '../../agent/graph/state.js';
 import type { StoredMessageJson } from '../../agent/graph/steps.js';
 import type { FileTree, Run } from '../../orchestrator/api/schemas.js';
+import type { ImportResult } from '../../orchestrator/api/routes/workspace.js';
 
 /** The API's shapes, from the schemas the orchestrator validates them with. */
 export type ApiRun = z.infer<typeof Run>;
 export type ApiFileTree = z.infer<typeof FileTree>;
+export type ApiImport = z.infer<typeof ImportResult>;
 /** What a `values` event carries: the whole run state after a step. */
 export type RunState = Partial<AgentStateValue>;
 

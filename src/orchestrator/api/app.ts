@@ -22,6 +22,8 @@ import { addMetricsRoute } from './routes/metrics.js';
 import { addRunRoutes } from './routes/runs.js';
 import { addStreamRoutes } from './routes/stream.js';
 import { addThreadRoutes } from './routes/threads.js';
+import { addWorkspaceRoutes } from './routes/workspace.js';
+import { ThreadWorkspaces, type CallCheckout } from '../thread-workspace.js';
 
 export interface ApiDeps {
   config: AtolyeConfig;
@@ -31,6 +33,10 @@ export interface ApiDeps {
   keys: KeyVerifier;
   /** The root of every thread's workspace (`workspace.root`). */
   workspaceRoot: string;
+  /** Import, diff, patch and push; built from `workspaceRoot` (without git clones) when absent. */
+  workspaces?: ThreadWorkspaces;
+  /** Calls the `checkout` function, for clones and pushes; none without a worker host. */
+  checkout?: CallCheckout;
   logging?: Logging;
   /** Readiness checks beyond the process answering; none by default. */
   readiness?: ReadinessChecks;
@@ -41,6 +47,9 @@ export interface ApiDeps {
   /** The embedded alerts firing now (the dashboard shows them). */
   alerts?: () => ActiveAlert[];
 }
+
+/** What the routes see: the deps with every default filled in. */
+export type ApiRouteDeps = ApiDeps & { workspaces: ThreadWorkspaces };
 
 export interface ApiEnv {
   Variables: { keyName: string; requestId: string; threadId?: string; runId?: string };
@@ -65,7 +74,18 @@ const OPEN_PATHS = new Set([
  * service.ts). Every request gets an id, one `user_interactions` line and JSON errors; bad input
  * is a 400 naming each bad field and never reaches a handler.
  */
-export function createApiApp(deps: ApiDeps): ApiApp {
+export function createApiApp(options: ApiDeps): ApiApp {
+  const deps: ApiRouteDeps = {
+    ...options,
+    workspaces:
+      options.workspaces ??
+      new ThreadWorkspaces({
+        config: options.config,
+        store: options.store,
+        root: options.workspaceRoot,
+        checkout: options.checkout,
+      }),
+  };
   const interactions = (deps.logging ?? { log }).log('user_interactions');
   const app: ApiApp = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
 
@@ -91,18 +111,18 @@ export function createApiApp(deps: ApiDeps): ApiApp {
       else interactions.info(`${c.req.method} ${c.req.path} ${status}`, fields);
     });
   });
-  app.use(
-    bodyLimit({
-      maxSize: deps.config.api.bodyLimitBytes,
-      onError: (c) =>
-        errorResponse(
-          c,
-          413,
-          'BODY_TOO_LARGE',
-          `the request body is larger than ${deps.config.api.bodyLimitBytes} bytes (api.bodyLimitBytes)`,
-        ),
-    }),
-  );
+  const limitBody = bodyLimit({
+    maxSize: deps.config.api.bodyLimitBytes,
+    onError: (c) =>
+      errorResponse(
+        c,
+        413,
+        'BODY_TOO_LARGE',
+        `the request body is larger than ${deps.config.api.bodyLimitBytes} bytes (api.bodyLimitBytes)`,
+      ),
+  });
+  // An import streams to disk under its own limit (workspace.importMaxArchiveBytes).
+  app.use((c, next) => (IMPORT_PATH.test(c.req.path) ? next() : limitBody(c, next)));
   const authorize = requireApiKey(deps.keys, deps.config.api.rateLimitPerMinute);
   app.use(async (c, next) => {
     const open =
@@ -142,12 +162,15 @@ export function createApiApp(deps: ApiDeps): ApiApp {
   return app;
 }
 
+const IMPORT_PATH = /^\/threads\/[^/]+\/import$/;
+
 /** The documented routes; they touch `deps` only when a request comes. */
-export function addApiRoutes(app: ApiApp, deps: ApiDeps): void {
+export function addApiRoutes(app: ApiApp, deps: ApiRouteDeps): void {
   addThreadRoutes(app, deps);
   addRunRoutes(app, deps);
   addStreamRoutes(app, deps);
   addFileRoutes(app, deps);
+  addWorkspaceRoutes(app, deps);
   addAssistantRoutes(app);
 }
 
@@ -162,6 +185,22 @@ const STATUS_OF_CODE: Record<string, ContentfulStatusCode> = {
   PATH_REFUSED: 400,
   IS_DIRECTORY: 400,
   RUN_INVALID: 400,
+  INVALID_REQUEST: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  IMPORT_REFUSED: 400,
+  IMPORT_TOO_LARGE: 413,
+  WORKSPACE_NOT_EMPTY: 409,
+  RUN_DIFF_UNAVAILABLE: 409,
+  GIT_URL_REFUSED: 400,
+  GIT_REF_NOT_FOUND: 400,
+  GIT_CLONE_FAILED: 400,
+  GIT_AUTH_FAILED: 400,
+  GIT_BRANCH_INVALID: 400,
+  GIT_BRANCH_EXISTS: 409,
+  GIT_NO_ORIGIN: 409,
+  NOTHING_TO_PUSH: 409,
+  GIT_PUSH_FAILED: 400,
+  GIT_UNAVAILABLE: 503,
 };
 
 export function errorResponse(

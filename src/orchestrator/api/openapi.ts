@@ -1,6 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { AtolyeError } from '../../errors.js';
-import { addApiRoutes, type ApiApp, type ApiDeps, type ApiEnv } from './app.js';
+import { addApiRoutes, type ApiApp, type ApiEnv, type ApiRouteDeps } from './app.js';
 import { addDocsRoutes, OPENAPI_DOCUMENT } from './routes/docs.js';
 
 /** Where `atolye build` writes the document; a test fails when the committed copy is stale. */
@@ -12,7 +12,7 @@ export const OPENAPI_FILE = 'docs/api/openapi.json';
  */
 export function openApiDocument(): Record<string, unknown> {
   const app: ApiApp = new OpenAPIHono<ApiEnv>();
-  const unused = new Proxy({} as ApiDeps, {
+  const unused = new Proxy({} as ApiRouteDeps, {
     get: (_target, key) => {
       throw new AtolyeError(
         'INTERNAL',

@@ -58,7 +58,12 @@ export function observationsIn(model: MockLlm, index: number): string[] {
     .map((message) => String(message.content));
 }
 
-export async function startHarness(prefix: string): Promise<Harness> {
+export interface HarnessOptions {
+  /** More variables for the worker host, such as model settings a suite needs smaller. */
+  env?: Record<string, string>;
+}
+
+export async function startHarness(prefix: string, options: HarnessOptions = {}): Promise<Harness> {
   const root = tempDir(prefix);
   chmodSync(root.dir, 0o755);
   const workspaceRoot = path.join(root.dir, 'workspaces');
@@ -84,6 +89,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
         ATOLYE_MODEL: 'mock',
         ATOLYE_WORKSPACE_ROOT: workspaceRoot,
         ATOLYE_SANDBOX_MODE: 'bwrap',
+        ...options.env,
       },
     });
     cleanups.push(() => host.close());

@@ -99,3 +99,58 @@ test('the same call with the same result three times ends the run stuck; a follo
   expect(state.iteration).toBe(3);
   expect(state.toolFingerprints).toHaveLength(2);
 }, 30_000);
+
+const UNITTEST = 'python3 -B -m unittest test_loop';
+
+test('one command rerun with the same result ends the run stuck, though every run takes its own time', async () => {
+  const thread = 'thread-e2e-repeat-command';
+  const { run, model } = await harness.runScripted(
+    scriptNamed('repeat-command'),
+    thread,
+    'make test_loop.py pass by rerunning it',
+  );
+
+  expect(run).toMatchObject({ status: 'error', stopReason: 'stuck' });
+  expect(run.error).toEqual({
+    code: 'STUCK',
+    message: 'the model made the same tool calls with the same results 3 times in a row',
+  });
+  // plan + write_file + three identical runs; the fifth act was stopped before it asked the model.
+  expect(model.requests).toHaveLength(5);
+  const { commandResults } = await harness.threadState(thread);
+  expect(commandResults.map((record) => [record.command, record.exitCode])).toEqual(
+    Array(3).fill([UNITTEST, 1]),
+  );
+  // What made the old fingerprint miss the loop: durations in the observation and the runner's
+  // own "Ran 1 test in 0.123s" differ from run to run (the test sleeps a random while).
+  expect(new Set(commandResults.map((record) => record.durationMs)).size).toBeGreaterThan(1);
+  expect(new Set(commandResults.map((record) => record.stderr)).size).toBeGreaterThan(1);
+  for (const record of commandResults) expect(record.stderr).toContain('FAILED (failures=1)');
+}, 30_000);
+
+test('two commands taking turns with the same results end the run stuck after two cycles', async () => {
+  const thread = 'thread-e2e-alternate';
+  const { run, model } = await harness.runScripted(
+    scriptNamed('alternate-commands'),
+    thread,
+    'make test_loop.py pass by looking and rerunning',
+  );
+
+  expect(run).toMatchObject({ status: 'error', stopReason: 'stuck' });
+  expect(run.error).toEqual({
+    code: 'STUCK',
+    message:
+      'the model alternated between the same two tool calls with the same results 2 times (A, B, A, B)',
+  });
+  // plan + write_file + A, B, A, B; the sixth act was stopped before it asked the model.
+  expect(model.requests).toHaveLength(6);
+  const grep = 'grep -n assert test_loop.py';
+  const { commandResults } = await harness.threadState(thread);
+  expect(commandResults.map((record) => [record.command, record.exitCode])).toEqual([
+    [UNITTEST, 1],
+    [grep, 0],
+    [UNITTEST, 1],
+    [grep, 0],
+  ]);
+  expect(commandResults[1]?.stdout).toBe('10:        self.assertEqual(1, 2)\n');
+}, 30_000);

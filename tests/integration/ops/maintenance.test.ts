@@ -34,6 +34,12 @@ beforeEach(async () => {
   const old = new Date(Date.now() - 90 * DAY);
   utimesSync(path.join(stray, 'left.txt'), old, old);
   utimesSync(stray, old, old);
+  // Baseline repositories: the old idle thread's goes with it, the busy one's stays, and the
+  // folder holding them is never taken for a stray workspace, however old.
+  for (const thread of ['old-idle', 'old-busy']) {
+    mkdirSync(path.join(site.workspaceRoot, '.atolye-git', `${thread}.git`), { recursive: true });
+  }
+  utimesSync(path.join(site.workspaceRoot, '.atolye-git'), old, old);
 });
 
 afterEach(() => site.cleanup());
@@ -114,6 +120,8 @@ test('--apply prunes the old idle thread everywhere, keeps the busy and recent o
   expect(existsSync(path.join(site.workspaceRoot, 'stray'))).toBe(false);
   expect(existsSync(path.join(site.workspaceRoot, 'old-busy'))).toBe(true);
   expect(existsSync(path.join(site.workspaceRoot, 'recent'))).toBe(true);
+  expect(existsSync(path.join(site.workspaceRoot, '.atolye-git', 'old-idle.git'))).toBe(false);
+  expect(existsSync(path.join(site.workspaceRoot, '.atolye-git', 'old-busy.git'))).toBe(true);
 
   // Nothing is left for a second pass; a shorter age reaches the recent thread.
   expect((await maintenance('--apply')).threads).toEqual([]);

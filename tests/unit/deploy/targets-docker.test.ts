@@ -70,12 +70,13 @@ describe('docker target: Dockerfile', () => {
     expect(of('ADD')).toEqual([]);
   });
 
-  it('installs bubblewrap and python3 in the final stage and production dependencies only', () => {
+  it('installs bubblewrap, python3 and ripgrep in the final stage and production dependencies only', () => {
     const runs = of('RUN', finalStage)
       .map((i) => i.args)
       .join('\n');
     expect(runs).toMatch(/apt-get install[^\n]*\bbubblewrap\b/);
     expect(runs).toMatch(/apt-get install[^\n]*\bpython3\b/);
+    expect(runs).toMatch(/apt-get install[^\n]*\bripgrep\b/);
     expect(
       of('RUN')
         .map((i) => i.args)

@@ -38,6 +38,12 @@ describe.each(['none', 'bwrap'] as const)('the tools step with sandbox mode %s',
       ['c2', 'run_command', true, undefined],
       ['c3', 'read_file', false, 'path_outside_workspace'],
     ]);
+    // The command's outcome without its timing, for stuck detection; only commands have one.
+    expect(output.results.map((r) => r.outcome)).toEqual([
+      undefined,
+      { exitCode: 0, timedOut: false, stdout: 'hi\n', stderr: 'oops\n' },
+      undefined,
+    ]);
     expect(output.filesChanged).toEqual(['out/hello.txt']);
     expect(output.commandResults).toEqual([
       expect.objectContaining({

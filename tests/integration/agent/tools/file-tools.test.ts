@@ -40,22 +40,39 @@ describe('file tools on a real workspace', () => {
       const read = await call('read_file', { path: './src/deep/notes.txt' });
       expect(read.observation).toEqual({
         ok: true,
-        content: `src/deep/notes.txt (4 lines)\n${content}`,
+        content: 'src/deep/notes.txt (4 lines)\n1\tline 1\n2\tline 2 ş\n3\tline 3\n4\tline 4',
       });
       expect(read.filesChanged).toEqual([]);
     });
 
-    it('reads a line range, an open-ended range, and refuses a start past the end', async () => {
+    it('reads a line range, numbered from its first line, and refuses a start past the end', async () => {
       writeFiles(tmp.dir, { 'a.txt': 'one\ntwo\nthree\nfour\n' });
       const middle = await call('read_file', { path: 'a.txt', startLine: 2, endLine: 3 });
-      expect(middle.observation.content).toBe('a.txt (lines 2-3 of 4)\ntwo\nthree');
+      expect(middle.observation.content).toBe('a.txt (lines 2-3 of 4)\n2\ttwo\n3\tthree');
       const tail = await call('read_file', { path: 'a.txt', startLine: 4 });
-      expect(tail.observation.content).toBe('a.txt (lines 4-4 of 4)\nfour');
+      expect(tail.observation.content).toBe('a.txt (lines 4-4 of 4)\n4\tfour');
       const head = await call('read_file', { path: 'a.txt', endLine: 99 });
-      expect(head.observation.content).toBe('a.txt (lines 1-4 of 4)\none\ntwo\nthree\nfour');
+      expect(head.observation.content).toBe(
+        'a.txt (lines 1-4 of 4)\n1\tone\n2\ttwo\n3\tthree\n4\tfour',
+      );
       const past = await call('read_file', { path: 'a.txt', startLine: 9 });
       expect(past.observation).toMatchObject({ ok: false, code: 'line_out_of_range' });
       expect(past.observation.content).toContain('has 4 lines');
+      const backwards = await call('read_file', { path: 'a.txt', startLine: 3, endLine: 2 });
+      expect(backwards.observation).toMatchObject({ ok: false, code: 'invalid_arguments' });
+      expect(backwards.observation.content).toContain(
+        'endLine: endLine must be greater than or equal to startLine',
+      );
+    });
+
+    it('numbers lines the way the file has them: blank lines, no final newline, CRLF', async () => {
+      writeFiles(tmp.dir, { 'gaps.py': 'a = 1\n\n\nb = 2', 'dos.txt': 'x\r\ny\r\n' });
+      expect((await call('read_file', { path: 'gaps.py' })).observation.content).toBe(
+        'gaps.py (4 lines)\n1\ta = 1\n2\t\n3\t\n4\tb = 2',
+      );
+      expect((await call('read_file', { path: 'dos.txt' })).observation.content).toBe(
+        'dos.txt (2 lines)\n1\tx\r\n2\ty\r',
+      );
     });
 
     it('cuts a long file head and tail with a note, and refuses huge or binary files', async () => {
@@ -69,7 +86,7 @@ describe('file tools on a real workspace', () => {
       const long = await call('read_file', { path: 'long.txt' });
       expect(long.observation.ok).toBe(true);
       expect(long.observation.content).toMatch(
-        /^long\.txt \(1 lines\)\nHEADx+\n…\[2008 bytes omitted\]…\nx+TAIL\n/,
+        /^long\.txt \(1 lines\)\n1\tHEADx+\n…\[2010 bytes omitted\]…\nx+TAIL\n/,
       );
       expect(long.observation.content).toContain('read smaller ranges with startLine/endLine');
 

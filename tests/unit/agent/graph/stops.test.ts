@@ -42,6 +42,8 @@ describe('checkStops', () => {
     task: 't',
     taskPlan: null,
     messages: [],
+    condensed: null,
+    contextTokens: 0,
     iteration: 0,
     pendingToolCalls: [],
     filesChanged: [],

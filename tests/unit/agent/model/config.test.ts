@@ -19,6 +19,8 @@ describe('the model section of the configuration', () => {
       apiKey: '',
       timeoutMs: 120_000,
       maxTokens: 4096,
+      contextTokens: 128_000,
+      condenseAt: 0.7,
       temperature: 0,
     });
     expect(config.model.prices).toEqual(
@@ -96,6 +98,20 @@ describe('the model section of the configuration', () => {
     ).toThrow(
       /model\.name: must be a non-empty string[\s\S]*model\.temperature: must be a number from 0 to 2/,
     );
+  });
+
+  it('takes the context settings from the environment and rejects a share outside (0, 1)', () => {
+    const { config } = loadConfig({
+      env: 'testing',
+      environ: { ATOLYE_MODEL_CONTEXT_TOKENS: '8000', ATOLYE_MODEL_CONDENSE_AT: '0.5' },
+    });
+    expect(config.model).toMatchObject({ contextTokens: 8000, condenseAt: 0.5 });
+    expect(() =>
+      loadConfig({ env: 'testing', environ: { ATOLYE_MODEL_CONDENSE_AT: '1' } }),
+    ).toThrow(/model\.condenseAt: must be a number above 0 and below 1/);
+    expect(() =>
+      loadConfig({ env: 'testing', environ: { ATOLYE_MODEL_CONTEXT_TOKENS: '0' } }),
+    ).toThrow(/model\.contextTokens: must be a positive whole number/);
   });
 
   describe('atolye config show', () => {

@@ -44,6 +44,8 @@ describe('MODEL_ENV_VARIABLES', () => {
   it('lists the variables a model-calling function declares as its secrets', () => {
     expect([...MODEL_ENV_VARIABLES].sort()).toEqual([
       'ATOLYE_MODEL',
+      'ATOLYE_MODEL_CONDENSE_AT',
+      'ATOLYE_MODEL_CONTEXT_TOKENS',
       'ATOLYE_MODEL_TIMEOUT_MS',
       'OPENAI_API_KEY',
       'OPENAI_BASE_URL',

@@ -11,7 +11,7 @@ describe('executeToolCall without touching files', () => {
     expect(result).toMatchObject({ id: 'c1', name: 'rm_rf', filesChanged: [] });
     expect(result.observation).toMatchObject({ ok: false, code: 'unknown_tool' });
     expect(result.observation.content).toContain(
-      'list_files, read_file, write_file, edit_file, delete_file, run_command, finish',
+      'list_files, search, read_file, write_file, edit_file, insert_lines, delete_file, run_command, finish',
     );
     expect(result.durationMs).toBeGreaterThanOrEqual(0);
   });

@@ -6,12 +6,14 @@ const JSON_TYPES = new Set(['string', 'number', 'integer', 'boolean', 'object', 
 describe('toLangChainTools', () => {
   const tools = toLangChainTools();
 
-  it('exposes all seven tools in order', () => {
+  it('exposes all nine tools in order', () => {
     expect(TOOL_NAMES).toEqual([
       'list_files',
+      'search',
       'read_file',
       'write_file',
       'edit_file',
+      'insert_lines',
       'delete_file',
       'run_command',
       'finish',
@@ -49,6 +51,15 @@ describe('toLangChainTools', () => {
     });
     expect(byName.run_command).toMatchObject({ required: ['command'] });
     expect(byName.list_files).not.toHaveProperty('required');
+    // Either may be given alone; the schema's refinement asks for at least one.
+    expect(byName.search).not.toHaveProperty('required');
+    expect(byName.search).toMatchObject({
+      properties: { pattern: { type: 'string' }, glob: { type: 'string' } },
+    });
+    expect(byName.insert_lines).toMatchObject({
+      required: ['path', 'afterLine', 'text'],
+      properties: { afterLine: { type: 'integer', minimum: 0 } },
+    });
     expect(byName.finish).toMatchObject({ required: ['summary'] });
   });
 });

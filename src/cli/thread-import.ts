@@ -1,0 +1,165 @@
+import path from 'node:path';
+import { CommanderError } from 'commander';
+import { packFolder, type FolderArchive } from '../client/folder-archive.js';
+import type { SkippedEntry } from '../client/folder-selection.js';
+import { loadConfig } from '../config/index.js';
+import { AtolyeError, errorMessage } from '../errors.js';
+import { call, type Api } from './api-client.js';
+import { size } from './byte-size.js';
+import type { CliContext } from './context.js';
+import { importArchive, importRepository, type ImportReply } from './workspace-api.js';
+
+/**
+ * `atolye run --dir | --repo`: a new thread that starts from the user's code — a local folder
+ * packed and uploaded, or a repository the server clones — before the task runs on it.
+ */
+
+export interface SourceOptions {
+  thread?: string;
+  dir?: string | true;
+  include: string[];
+  repo?: string;
+  ref?: string;
+}
+
+export type WorkspaceSource =
+  | { kind: 'folder'; folder: string; include: string[] }
+  | { kind: 'repository'; url: string; ref?: string };
+
+/** What was imported, as `--json` reports it. */
+export type Imported = ImportReply & {
+  sent?: { files: number; bytes: number; archive_bytes: number; skipped: SkippedEntry[] };
+};
+
+const SKIPPED_SHOWN = 10;
+
+/** The source the options ask for; combinations that cannot work are usage errors (exit 2). */
+export function sourceOf(
+  cli: CliContext,
+  options: SourceOptions,
+  cwd: string,
+): WorkspaceSource | undefined {
+  // One line, not commander's usage screen: the problem is the combination, not the syntax.
+  const usage = (message: string): never => {
+    cli.output.err(`atolye: ${message}`);
+    throw new CommanderError(2, 'atolye.usage', message);
+  };
+  if (options.dir !== undefined && options.repo !== undefined) {
+    usage('--dir and --repo both name the code to start from: choose one');
+  }
+  if ((options.dir !== undefined || options.repo !== undefined) && options.thread !== undefined) {
+    usage(
+      `thread ${options.thread} has its workspace already: --dir and --repo start a new thread, so leave out --thread`,
+    );
+  }
+  if (options.ref !== undefined && options.repo === undefined) usage('--ref goes with --repo URL');
+  if (options.include.length > 0 && options.dir === undefined) {
+    usage('--include adds a file of the folder that --dir sends: give --dir too');
+  }
+  if (options.repo !== undefined) {
+    return { kind: 'repository', url: options.repo, ...(options.ref ? { ref: options.ref } : {}) };
+  }
+  if (options.dir === undefined) return undefined;
+  const folder = path.resolve(cwd, options.dir === true ? '.' : options.dir);
+  // --include names files as the shell completes them: relative to where the command runs.
+  const include = options.include.map((file) => {
+    const relative = path.relative(folder, path.resolve(cwd, file));
+    if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`)) {
+      usage(`--include ${file} is not a file inside ${folder}`);
+    }
+    return relative.split(path.sep).join('/');
+  });
+  return { kind: 'folder', folder, include };
+}
+
+/** Packs a folder source before any thread exists, so a folder that cannot be sent costs none. */
+export async function packSource(
+  cli: CliContext,
+  source: WorkspaceSource,
+): Promise<FolderArchive | undefined> {
+  if (source.kind !== 'folder') return undefined;
+  const { config } = loadConfig({ overrides: cli.overrides() });
+  return packFolder(source.folder, {
+    include: source.include,
+    maxBytes: config.workspace.importMaxArchiveBytes,
+  });
+}
+
+/**
+ * Fills the new thread's workspace and returns what to print. A thread whose import failed is
+ * deleted, so a failed `run --dir` leaves nothing behind.
+ */
+export async function importSource(
+  api: Api,
+  threadId: string,
+  source: WorkspaceSource,
+  packed: FolderArchive | undefined,
+): Promise<{ imported: Imported; lines: string[] }> {
+  try {
+    if (source.kind === 'repository') {
+      const reply = await importRepository(api, threadId, source);
+      const at =
+        'ref' in reply.source && typeof reply.source.ref === 'string'
+          ? reply.source.ref
+          : source.ref;
+      return {
+        imported: reply,
+        lines: [
+          `imported ${count(reply.files, 'file')} (${size(reply.bytes)}) from ${source.url}${at ? ` at ${at}` : ''}; baseline ${reply.baseline.slice(0, 12)}`,
+        ],
+      };
+    }
+    const archive = packed as FolderArchive;
+    const reply = await importArchive(api, threadId, archive.archive);
+    return {
+      imported: {
+        ...reply,
+        sent: {
+          files: archive.files,
+          bytes: archive.bytes,
+          archive_bytes: archive.archive.byteLength,
+          skipped: archive.skippedEntries,
+        },
+      },
+      lines: [
+        `sent ${count(archive.files, 'file')} (${size(archive.bytes)}, ${size(archive.archive.byteLength)} compressed) from ${source.folder}; skipped ${archive.skipped}; baseline ${reply.baseline.slice(0, 12)}`,
+        ...describeSkipped(archive.skippedEntries),
+      ],
+    };
+  } catch (error) {
+    try {
+      await call(api, () => api.client.threads.delete(threadId));
+    } catch (cleanup) {
+      // The import's failure is what the user needs; the leftover thread is worth a mention.
+      throw new AtolyeError(
+        error instanceof AtolyeError ? error.code : 'IMPORT_FAILED',
+        `${errorMessage(error)} (and thread ${threadId} could not be deleted: ${errorMessage(cleanup)})`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
+function describeSkipped(skipped: readonly SkippedEntry[]): string[] {
+  const lines = skipped.slice(0, SKIPPED_SHOWN).map((entry) => `  ${entry.path}: ${why(entry)}`);
+  if (skipped.length > SKIPPED_SHOWN) lines.push(`  … and ${skipped.length - SKIPPED_SHOWN} more`);
+  return lines;
+}
+
+function why(entry: SkippedEntry): string {
+  switch (entry.reason) {
+    case 'secret':
+      return `may hold secrets; send it with --include ${JSON.stringify(entry.path)}`;
+    case 'symlink':
+      return 'a symbolic link that leads out of the folder (or nowhere)';
+    case 'special':
+      return 'not a regular file';
+    case 'unreadable':
+      return 'cannot be read';
+  }
+}
+
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

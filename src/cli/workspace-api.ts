@@ -1,0 +1,74 @@
+import * as z from 'zod';
+import { apiFailure, parseReply, type Api } from './api-client.js';
+
+/**
+ * The workspace endpoints the SDK has no call for — import, diff, patch — with the CLI's key and
+ * its errors (an unreachable API, a 401 with how to get a key, the API's own message otherwise).
+ */
+
+/** The parts of `POST /threads/{id}/import`'s reply the CLI prints. */
+export const ImportReply = z.looseObject({
+  thread_id: z.string(),
+  source: z.looseObject({ type: z.enum(['archive', 'git']) }),
+  files: z.number(),
+  bytes: z.number(),
+  baseline: z.string(),
+});
+export type ImportReply = z.infer<typeof ImportReply>;
+
+export async function importArchive(
+  api: Api,
+  threadId: string,
+  archive: Uint8Array<ArrayBuffer>,
+): Promise<ImportReply> {
+  const response = await send(api, `${threadPath(threadId)}/import`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/gzip' },
+    body: archive,
+  });
+  return parseReply(api, ImportReply, await response.json());
+}
+
+export async function importRepository(
+  api: Api,
+  threadId: string,
+  git: { url: string; ref?: string },
+): Promise<ImportReply> {
+  const response = await send(api, `${threadPath(threadId)}/import`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ git }),
+  });
+  return parseReply(api, ImportReply, await response.json());
+}
+
+/** The unified diff of the thread's workspace against its baseline, or of one run. */
+export async function fetchDiff(api: Api, threadId: string, runId?: string): Promise<string> {
+  const query = runId === undefined ? '' : `?run_id=${encodeURIComponent(runId)}`;
+  return (await send(api, `${threadPath(threadId)}/diff${query}`)).text();
+}
+
+/** The thread's changes as a `git format-patch` mailbox; empty when nothing changed. */
+export async function fetchPatch(api: Api, threadId: string): Promise<Uint8Array> {
+  return new Uint8Array(await (await send(api, `${threadPath(threadId)}/patch`)).arrayBuffer());
+}
+
+function threadPath(threadId: string): string {
+  return `/threads/${encodeURIComponent(threadId)}`;
+}
+
+async function send(api: Api, path: string, init: RequestInit = {}): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(`${api.url}${path}`, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string>), 'x-api-key': api.key },
+    });
+  } catch (error) {
+    throw apiFailure(api.url, error);
+  }
+  if (!response.ok) {
+    throw apiFailure(api.url, { status: response.status, text: await response.text() });
+  }
+  return response;
+}
