@@ -18,7 +18,12 @@ export const ACT_SYSTEM_PROMPT = `You are a careful coding agent working inside 
 Use the tools to inspect and change files and to run commands; paths are relative to the workspace.
 Make small, verifiable changes, run the checks of the plan yourself, and call finish with a short summary once the task is done.`;
 
-export function actBrief(task: string, plan: Plan | null, feedback: string | null): string {
+export function actBrief(
+  task: string,
+  plan: Plan | null,
+  feedback: string | null,
+  workspaceChanges: string | null = null,
+): string {
   const parts = [`Task: ${task}`];
   if (plan) {
     if (plan.steps.length > 0) {
@@ -27,6 +32,13 @@ export function actBrief(task: string, plan: Plan | null, feedback: string | nul
     if (plan.checks.length > 0) {
       parts.push(`Checks that must pass:\n${plan.checks.map((check) => `- ${check}`).join('\n')}`);
     }
+  }
+  if (workspaceChanges !== null) {
+    parts.push(
+      workspaceChanges === ''
+        ? 'Your changes so far: none (the workspace is as it was imported).'
+        : `Your changes so far (git diff --stat against the files as they were imported):\n${workspaceChanges}`,
+    );
   }
   if (feedback) parts.push(`A reviewer looked at your last attempt and says:\n${feedback}`);
   return parts.join('\n\n');

@@ -3,8 +3,7 @@ import { CommanderError } from 'commander';
 import { packFolder, type FolderArchive } from '../client/folder-archive.js';
 import type { SkippedEntry } from '../client/folder-selection.js';
 import { loadConfig } from '../config/index.js';
-import { AtolyeError, errorMessage } from '../errors.js';
-import { call, type Api } from './api-client.js';
+import type { Api } from './api-client.js';
 import { size } from './byte-size.js';
 import type { CliContext } from './context.js';
 import { importArchive, importRepository, type ImportReply } from './workspace-api.js';
@@ -85,60 +84,41 @@ export async function packSource(
   });
 }
 
-/**
- * Fills the new thread's workspace and returns what to print. A thread whose import failed is
- * deleted, so a failed `run --dir` leaves nothing behind.
- */
+/** Fills the new thread's workspace and returns what to print. */
 export async function importSource(
   api: Api,
   threadId: string,
   source: WorkspaceSource,
   packed: FolderArchive | undefined,
 ): Promise<{ imported: Imported; lines: string[] }> {
-  try {
-    if (source.kind === 'repository') {
-      const reply = await importRepository(api, threadId, source);
-      const at =
-        'ref' in reply.source && typeof reply.source.ref === 'string'
-          ? reply.source.ref
-          : source.ref;
-      return {
-        imported: reply,
-        lines: [
-          `imported ${count(reply.files, 'file')} (${size(reply.bytes)}) from ${source.url}${at ? ` at ${at}` : ''}; baseline ${reply.baseline.slice(0, 12)}`,
-        ],
-      };
-    }
-    const archive = packed as FolderArchive;
-    const reply = await importArchive(api, threadId, archive.archive);
+  if (source.kind === 'repository') {
+    const { url, ref } = source;
+    const reply = await importRepository(api, threadId, ref === undefined ? { url } : { url, ref });
+    const at = typeof reply.source.ref === 'string' ? reply.source.ref : ref;
     return {
-      imported: {
-        ...reply,
-        sent: {
-          files: archive.files,
-          bytes: archive.bytes,
-          archive_bytes: archive.archive.byteLength,
-          skipped: archive.skippedEntries,
-        },
-      },
+      imported: reply,
       lines: [
-        `sent ${count(archive.files, 'file')} (${size(archive.bytes)}, ${size(archive.archive.byteLength)} compressed) from ${source.folder}; skipped ${archive.skipped}; baseline ${reply.baseline.slice(0, 12)}`,
-        ...describeSkipped(archive.skippedEntries),
+        `imported ${count(reply.files, 'file')} (${size(reply.bytes)}) from ${url}${at ? ` at ${at}` : ''}; baseline ${reply.baseline.slice(0, 12)}`,
       ],
     };
-  } catch (error) {
-    try {
-      await call(api, () => api.client.threads.delete(threadId));
-    } catch (cleanup) {
-      // The import's failure is what the user needs; the leftover thread is worth a mention.
-      throw new AtolyeError(
-        error instanceof AtolyeError ? error.code : 'IMPORT_FAILED',
-        `${errorMessage(error)} (and thread ${threadId} could not be deleted: ${errorMessage(cleanup)})`,
-        { cause: error },
-      );
-    }
-    throw error;
   }
+  const archive = packed as FolderArchive;
+  const reply = await importArchive(api, threadId, archive.archive);
+  return {
+    imported: {
+      ...reply,
+      sent: {
+        files: archive.files,
+        bytes: archive.bytes,
+        archive_bytes: archive.archive.byteLength,
+        skipped: archive.skippedEntries,
+      },
+    },
+    lines: [
+      `sent ${count(archive.files, 'file')} (${size(archive.bytes)}, ${size(archive.archive.byteLength)} compressed) from ${source.folder}; skipped ${archive.skipped}; baseline ${reply.baseline.slice(0, 12)}`,
+      ...describeSkipped(archive.skippedEntries),
+    ],
+  };
 }
 
 function describeSkipped(skipped: readonly SkippedEntry[]): string[] {

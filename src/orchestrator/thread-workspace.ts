@@ -123,8 +123,8 @@ export class ThreadWorkspaces {
 
   async patch(threadId: string, runId?: string): Promise<string> {
     const subject = runId
-      ? `Changes by Atölye Şefi (thread ${threadId}, run ${runId})`
-      : `Changes by Atölye Şefi (thread ${threadId})`;
+      ? `Changes of run ${runId} (Atolye Sefi, thread ${threadId})`
+      : `Changes of thread ${threadId} (Atolye Sefi)`;
     return formatPatch(this.git(threadId), subject, await this.range(threadId, runId));
   }
 

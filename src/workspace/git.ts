@@ -263,7 +263,9 @@ export async function diff(ws: GitWorkspace, options: DiffOptions = {}): Promise
 /** `git diff --stat` of the workspace against its baseline; '' when nothing changed. */
 export async function diffStat(ws: GitWorkspace, options: DiffOptions = {}): Promise<string> {
   const { from, to } = await range(ws, options);
-  return text(ws, ['diff', ...DIFF_FLAGS, '--stat=100', from, to, '--'], { workTree: false });
+  return text(ws, ['diff', ...DIFF_FLAGS, '--stat=100', '--stat-count=40', from, to, '--'], {
+    workTree: false,
+  });
 }
 
 /**

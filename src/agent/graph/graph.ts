@@ -159,6 +159,7 @@ export function buildAgentGraph(options: AgentGraphOptions) {
         feedback: state.feedback,
         iteration,
         contextTokens: state.contextTokens,
+        workspaceChanges: state.workspaceChanges,
       },
       { ...state, iteration },
       config,
@@ -181,6 +182,9 @@ export function buildAgentGraph(options: AgentGraphOptions) {
       messages: output.messages,
       filesChanged: output.filesChanged,
       commandResults: output.commandResults,
+      ...(output.workspaceChanges === undefined
+        ? {}
+        : { workspaceChanges: output.workspaceChanges }),
       pendingToolCalls: [],
       toolFingerprints: [toolFingerprint(toolCalls, output.results)],
     };

@@ -94,6 +94,8 @@ export const AgentState = Annotation.Root({
   error: lastValue<RunError | null>(() => null),
   /** From the last review that sent the run back to `act`. */
   feedback: lastValue<string | null>(() => null),
+  /** `git diff --stat` against the baseline after the last `tools` step; null before any. */
+  workspaceChanges: lastValue<string | null>(() => null),
   summary: lastValue<string | null>(() => null),
   /**
    * One fingerprint per `tools` step: its calls and their results. `null` empties it: a new run on

@@ -166,6 +166,8 @@ export const ActInput = z.object({
   condensed: CondensedHistory.nullable().optional(),
   /** Input tokens the model reported for the thread's latest `act` call: the history's last size. */
   contextTokens: z.number().int().min(0).optional(),
+  /** What the agent has changed so far (`git diff --stat`), from the last `tools` step. */
+  workspaceChanges: z.string().nullable().optional(),
 });
 export const ActOutput = z.object({
   /** New messages only (the model's reply); the graph appends them. */
@@ -187,6 +189,8 @@ export const ToolsOutput = z.object({
   results: z.array(ToolResult),
   filesChanged: z.array(z.string()).default([]),
   commandResults: z.array(CommandRecord).default([]),
+  /** `git diff --stat` of the workspace against its baseline after the calls; absent without one. */
+  workspaceChanges: z.string().optional(),
 });
 
 export const ReviewInput = z.object({

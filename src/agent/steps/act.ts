@@ -41,7 +41,9 @@ export async function runAct(
       withCondensedHistory(ACT_SYSTEM_PROMPT, condensed?.condensation ?? input.condensed ?? null),
     ),
     ...history.slice(0, Math.max(start, 0)),
-    new HumanMessage(actBrief(input.task, input.plan, input.feedback)),
+    new HumanMessage(
+      actBrief(input.task, input.plan, input.feedback, input.workspaceChanges ?? null),
+    ),
     ...history.slice(start + 1),
   ];
   const reply = await invokeModel(deps.model, conversation, {

@@ -201,6 +201,7 @@ const STATUS_OF_CODE: Record<string, ContentfulStatusCode> = {
   NOTHING_TO_PUSH: 409,
   GIT_PUSH_FAILED: 400,
   GIT_UNAVAILABLE: 503,
+  IMPORT_FAILED: 500,
 };
 
 export function errorResponse(

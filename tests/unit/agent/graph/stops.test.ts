@@ -52,6 +52,7 @@ describe('checkStops', () => {
     status: 'running',
     error: null,
     feedback: null,
+    workspaceChanges: null,
     summary: null,
     toolFingerprints: [],
     ...overrides,
