@@ -207,11 +207,25 @@ function checkoutCaller(config: AtolyeConfig, hostUrl: string): CallCheckout {
     retries: 0,
   });
   return async (threadId, input) => {
-    const result = await invoke<CheckoutOutput>('checkout', input, {
-      meta: { threadId, step: 'checkout' },
-      timeoutMs: config.git.timeoutMs + 30_000,
-    });
-    return result.output;
+    try {
+      const result = await invoke<CheckoutOutput>('checkout', input, {
+        meta: { threadId, step: 'checkout' },
+        timeoutMs: config.git.timeoutMs + 30_000,
+      });
+      return result.output;
+    } catch (error) {
+      // The function's own refusals (GIT_*, WORKSPACE_NOT_EMPTY) pass as they are; the host's
+      // (not deployed, unreachable, overloaded) say the clone could not be tried.
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && /^(GIT_|WORKSPACE_|NOTHING_TO_PUSH)/.test(code)) throw error;
+      throw new AtolyeError(
+        'GIT_UNAVAILABLE',
+        code === 'FUNCTION_NOT_FOUND'
+          ? 'the checkout function is not deployed on the worker host: run `npm run deploy`'
+          : `the checkout function could not be reached: ${errorMessage(error)}`,
+        { retryable: code !== 'FUNCTION_NOT_FOUND', cause: error },
+      );
+    }
   };
 }
 

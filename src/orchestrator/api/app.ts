@@ -150,7 +150,9 @@ export function createApiApp(options: ApiDeps): ApiApp {
     }
     if (error instanceof AtolyeError) {
       const status = STATUS_OF_CODE[error.code];
-      if (status !== undefined) return errorResponse(c, status, error.code, error.message);
+      if (status !== undefined) {
+        return errorResponse(c, status, error.code, error.message, error.retryable);
+      }
     }
     // An error-level line goes to `errors` and Sentry with the request's context.
     interactions.error(`request failed: ${errorMessage(error)}`, {

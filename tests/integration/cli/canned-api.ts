@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
  * CLI's error branches (statuses, bodies, dropped streams) a real run API cannot be made to give.
  */
 export type CannedHandler = (
-  req: IncomingMessage & { body: string },
+  req: IncomingMessage & { body: string; raw: Buffer },
   res: ServerResponse,
 ) => void | Promise<void>;
 
@@ -32,8 +32,11 @@ export async function startCannedApi(): Promise<CannedApi> {
       requests.push(
         `${req.method ?? ''} ${req.url ?? ''}${typeof lastEventId === 'string' ? ` [${lastEventId}]` : ''}`,
       );
-      const body = Buffer.concat(chunks).toString('utf8');
-      void Promise.resolve(handler(Object.assign(req, { body }), res)).catch(() => res.destroy());
+      const raw = Buffer.concat(chunks);
+      const body = raw.toString('utf8');
+      void Promise.resolve(handler(Object.assign(req, { body, raw }), res)).catch(() =>
+        res.destroy(),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -35,6 +35,7 @@ const EXPECTED_CHANGES: FileChange[] = [
   { change: 'added', path: 'added.bin' },
   { change: 'modified', path: 'edit.txt' },
   { change: 'deleted', path: 'gone.txt' },
+  { change: 'modified', path: 'link' },
   { change: 'modified', path: 'logo.bin' },
   { change: 'renamed', path: 'new-name.txt', from: 'old-name.txt' },
   { change: 'modified', path: 'run.sh' },
@@ -55,6 +56,7 @@ beforeAll(() => {
     'run.sh': '#!/bin/sh\necho hi\n',
   });
   writeFileSync(path.join(origin, 'logo.bin'), LOGO_BEFORE);
+  symlinkSync('keep.txt', path.join(origin, 'link'));
   baseline = commitAll(origin, 'baseline');
 
   writeFileSync(path.join(origin, 'edit.txt'), lines(30, { 15: 'changed by the thread' }));
@@ -62,6 +64,8 @@ beforeAll(() => {
   rmSync(path.join(origin, 'old-name.txt'));
   writeFileSync(path.join(origin, 'new-name.txt'), lines(20, { 20: 'renamed and edited' }));
   chmodSync(path.join(origin, 'run.sh'), 0o755);
+  rmSync(path.join(origin, 'link'));
+  symlinkSync('edit.txt', path.join(origin, 'link'));
   writeFileSync(path.join(origin, 'logo.bin'), LOGO_AFTER);
   writeFiles(origin, {
     'src/added.ts': 'export const added = true;\n',
@@ -304,9 +308,25 @@ describe('a patch that would leave the folder', () => {
     expect(existsSync(path.join(outside, 'x.txt'))).toBe(false);
   });
 
-  it('refuses a folder that does not exist and a patch git cannot read', async () => {
+  it('is refused when a path it changes is not a file, a link or a folder', async () => {
+    const plain = plainCopy();
+    rmSync(path.join(plain, 'gone.txt'));
+    execFileSync('mkfifo', [path.join(plain, 'gone.txt')]);
+    await expect(applyPatch(plain, patch)).rejects.toMatchObject({
+      code: 'PATCH_REFUSED',
+      message: `gone.txt in ${plain} is not a regular file`,
+    });
+  });
+
+  it('refuses a folder that does not exist or is a file, and a patch git cannot read', async () => {
     await expect(applyPatch(path.join(root.dir, 'nowhere'), patch)).rejects.toMatchObject({
       code: 'FOLDER_NOT_FOUND',
+      message: `there is no folder ${path.join(root.dir, 'nowhere')}`,
+    });
+    const file = path.join(plainCopy(), 'keep.txt');
+    await expect(applyPatch(file, patch)).rejects.toMatchObject({
+      code: 'FOLDER_NOT_FOUND',
+      message: `${file} is not a folder`,
     });
     await expect(
       applyPatch(plainCopy(), Buffer.from('diff --git a/x b/x\n@@ garbage\n')),
