@@ -16,6 +16,7 @@ export function planCorrection(problem: string): string {
 
 export const ACT_SYSTEM_PROMPT = `You are a careful coding agent working inside one workspace folder.
 Use the tools to inspect and change files and to run commands; paths are relative to the workspace.
+The workspace may hold the user's existing project: find your way with search and read_file before you change anything, keep to its style, and change only what the task needs.
 Make small, verifiable changes, run the checks of the plan yourself, and call finish with a short summary once the task is done.`;
 
 export function actBrief(

@@ -12,6 +12,7 @@ import {
   parseReply,
   type Api,
 } from './api-client.js';
+import { size } from './byte-size.js';
 import type { CliContext } from './context.js';
 import { processOutput } from './output.js';
 import { describeEnd, oneLine, RunProgress, Spinner, type StreamPart } from './run-progress.js';
@@ -20,10 +21,10 @@ import {
   importSource,
   packSource,
   sourceOf,
+  takeBack,
   type Imported,
   type SourceOptions,
 } from './thread-import.js';
-import { size } from './byte-size.js';
 
 /** `atolye run`, `runs` and `files`: clients of the run API, through the official LangGraph SDK. */
 
@@ -46,7 +47,6 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
       '--include <file>',
       'with --dir: also send this .env* or gitignored file (repeatable)',
       collect,
-      [],
     )
     .option('--repo <url>', 'start a new thread from a clone of this git repository')
     .option('--ref <ref>', 'with --repo: the branch, tag or commit to clone')
@@ -87,6 +87,7 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
         cli.output.out(JSON.stringify(report, null, 2));
       } else {
         cli.output.out(describeEnd(run, files, summary, progress.elapsedMs));
+        if (source) cli.output.out(takeBack(run.thread_id, source));
       }
       if (run.status !== 'success') {
         const reason = run.error ? `${run.error.code}: ${run.error.message}` : progress.error;
@@ -249,8 +250,8 @@ function describeTree(threadId: string, files: z.infer<typeof FileTree>['files']
   ].join('\n');
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function isText(contentType: string): boolean {

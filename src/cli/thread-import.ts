@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { CommanderError } from 'commander';
-import { packFolder, type FolderArchive } from '../client/folder-archive.js';
-import type { SkippedEntry } from '../client/folder-selection.js';
+import { packFolder, type FolderArchive, type SkippedEntry } from '../client/index.js';
 import { loadConfig } from '../config/index.js';
 import type { Api } from './api-client.js';
 import { size } from './byte-size.js';
@@ -16,7 +15,7 @@ import { importArchive, importRepository, type ImportReply } from './workspace-a
 export interface SourceOptions {
   thread?: string;
   dir?: string | true;
-  include: string[];
+  include?: string[];
   repo?: string;
   ref?: string;
 }
@@ -52,7 +51,8 @@ export function sourceOf(
     );
   }
   if (options.ref !== undefined && options.repo === undefined) usage('--ref goes with --repo URL');
-  if (options.include.length > 0 && options.dir === undefined) {
+  const given = options.include ?? [];
+  if (given.length > 0 && options.dir === undefined) {
     usage('--include adds a file of the folder that --dir sends: give --dir too');
   }
   if (options.repo !== undefined) {
@@ -61,7 +61,7 @@ export function sourceOf(
   if (options.dir === undefined) return undefined;
   const folder = path.resolve(cwd, options.dir === true ? '.' : options.dir);
   // --include names files as the shell completes them: relative to where the command runs.
-  const include = options.include.map((file) => {
+  const include = given.map((file) => {
     const relative = path.relative(folder, path.resolve(cwd, file));
     if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`)) {
       usage(`--include ${file} is not a file inside ${folder}`);
@@ -119,6 +119,16 @@ export async function importSource(
       ...describeSkipped(archive.skippedEntries),
     ],
   };
+}
+
+/** The last line of a run on the user's code: how to review the changes and take them back. */
+export function takeBack(threadId: string, source: WorkspaceSource): string {
+  const into = source.kind === 'folder' ? ` --dir ${quoteArg(source.folder)}` : '';
+  return `review: npx atolye diff ${threadId} · take back: npx atolye apply ${threadId}${into}`;
+}
+
+function quoteArg(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 function describeSkipped(skipped: readonly SkippedEntry[]): string[] {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { applyPatch, type FileChange } from '../client/apply.js';
+import { applyPatch, type FileChange } from '../client/index.js';
 import { connect } from './api-client.js';
 import type { CliContext } from './context.js';
 import { colourDiff } from './diff-colours.js';

@@ -115,9 +115,16 @@ function targetOf(args: unknown): string {
     }
   }
   if (value === null || typeof value !== 'object') return '';
-  const { path, command } = value as Record<string, unknown>;
-  if (typeof command === 'string') {
-    return command.length > COMMAND_CHARS ? `${command.slice(0, COMMAND_CHARS)}…` : command;
+  const { path, command, pattern, glob } = value as Record<string, unknown>;
+  const cut = (text: string): string =>
+    text.length > COMMAND_CHARS ? `${text.slice(0, COMMAND_CHARS)}…` : text;
+  if (typeof command === 'string') return cut(command);
+  // A search: what was looked for, then where.
+  if (typeof pattern === 'string' || typeof glob === 'string') {
+    const what = [pattern, glob === undefined ? undefined : `[${String(glob)}]`]
+      .filter((item) => typeof item === 'string')
+      .join(' ');
+    return cut(typeof path === 'string' && path !== '.' ? `${what} in ${path}` : what);
   }
   return typeof path === 'string' ? path : '';
 }

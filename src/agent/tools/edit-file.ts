@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import * as z from 'zod';
 import { readBounded } from './bounded-read.js';
 import { fsFailure, pathRefused } from './fs-errors.js';
+import { editableText } from './lines.js';
 import { defineTool } from './types.js';
 import { resolveInside } from './workspace.js';
 
@@ -39,7 +40,14 @@ export const editFile = defineTool({
       'edit limit; file unchanged.',
     );
     if (!('bytes' in read)) return read;
-    const text = read.bytes.toString('utf8');
+    const text = editableText(read.bytes);
+    if (text === undefined) {
+      return {
+        ok: false,
+        code: 'not_utf8_text',
+        content: `${rel} is not UTF-8 text; edit_file would alter its other bytes. File unchanged; use run_command with a tool made for it.`,
+      };
+    }
     const matches = countOccurrences(text, args.oldText);
     if (matches === 0) {
       return {

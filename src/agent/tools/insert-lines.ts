@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import * as z from 'zod';
 import { readBounded } from './bounded-read.js';
 import { fsFailure, pathRefused } from './fs-errors.js';
-import { splitLines } from './lines.js';
+import { editableText, splitLines } from './lines.js';
 import { defineTool } from './types.js';
 import { resolveInside } from './workspace.js';
 
@@ -38,9 +38,8 @@ export const insertLines = defineTool({
       'edit limit; file unchanged.',
     );
     if (!('bytes' in read)) return read;
-    const text = read.bytes.toString('utf8');
-    // Rewriting decoded text would replace every byte that is not UTF-8: refuse instead.
-    if (read.bytes.includes(0) || !Buffer.from(text, 'utf8').equals(read.bytes)) {
+    const text = editableText(read.bytes);
+    if (text === undefined) {
       return {
         ok: false,
         code: 'not_utf8_text',

@@ -13,3 +13,12 @@ export function splitLines(text: string): string[] {
 export function numberLines(lines: readonly string[], first: number): string {
   return lines.map((line, index) => `${first + index}\t${line}`).join('\n');
 }
+
+/**
+ * The bytes as text, or undefined when rewriting the decoded text would change other bytes (not
+ * UTF-8, or binary): an edit of such a file must refuse rather than replace them with U+FFFD.
+ */
+export function editableText(bytes: Buffer): string | undefined {
+  const text = bytes.toString('utf8');
+  return bytes.includes(0) || !Buffer.from(text, 'utf8').equals(bytes) ? undefined : text;
+}

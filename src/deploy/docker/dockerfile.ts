@@ -30,9 +30,9 @@ FROM ${NODE_IMAGE}
 LABEL org.opencontainers.image.title="${IMAGE.name}" \\
       org.opencontainers.image.version="${manifest.version}"
 # bubblewrap: the sandbox of run_command; python3: what the agent's generated programs often need;
-# ripgrep: the search tool; tini: forwards signals so workers drain on docker stop.
+# git: workspace baselines, diffs and clones; ripgrep: the search tool; tini: forwards signals so workers drain on docker stop.
 RUN apt-get update \\
- && apt-get install -y --no-install-recommends bubblewrap python3 ripgrep tini ca-certificates \\
+ && apt-get install -y --no-install-recommends bubblewrap git python3 ripgrep tini ca-certificates \\
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --gid ${IMAGE.uid} ${IMAGE.user} \\
  && useradd --uid ${IMAGE.uid} --gid ${IMAGE.uid} --create-home --shell /usr/sbin/nologin ${IMAGE.user} \\

@@ -111,7 +111,9 @@ workspaces = modal.Volume.from_name("atolye-workspaces", create_if_missing=True)
 
 image = (
     modal.Image.debian_slim(python_version="3.12")
-    .apt_install("ca-certificates", "curl", "gnupg", "bubblewrap", "python3", "make", "g++")
+    .apt_install(
+        "ca-certificates", "curl", "gnupg", "bubblewrap", "git", "python3", "ripgrep", "make", "g++"
+    )
     # Modal builds images on its own machines, with internet access: NodeSource is fetched there.
     .run_commands(
         "curl -fsSL https://deb.nodesource.com/setup_${NODE_MAJOR}.x | bash -",

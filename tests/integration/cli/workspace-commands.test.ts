@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -126,7 +126,8 @@ function changeWorkspace(threadId: string): void {
     path.join(workspace, 'src/calc.py'),
     PROJECT['src/calc.py'].replace('a - b', 'a + b'),
   );
-  rmSync(path.join(workspace, 'src/old.py'));
+  rmSync(path.join(workspace, 'README.md'));
+  renameSync(path.join(workspace, 'src/old.py'), path.join(workspace, 'src/legacy.py'));
   writeFiles(workspace, { 'tests/test_calc.py': 'from calc import add\nassert add(1, 2) == 3\n' });
   writeFileSync(path.join(workspace, 'logo.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]));
 }
@@ -188,6 +189,9 @@ describe('atolye run --dir', () => {
     expect(result.stdout).toMatch(/^run \S+ success in /m);
 
     const threadId = threadOf(result.stdout);
+    expect(lines.at(-1)).toBe(
+      `review: npx atolye diff ${threadId} · take back: npx atolye apply ${threadId} --dir ${project}`,
+    );
     const files = await atolye('files', threadId, '--json');
     const paths = (JSON.parse(files.stdout) as { path: string; type: string }[])
       .filter((entry) => entry.type === 'file')
@@ -348,6 +352,7 @@ describe('atolye diff', () => {
     expect(result.stdout).toContain('diff --git a/src/calc.py b/src/calc.py');
     expect(result.stdout).toContain('-    return a - b\n+    return a + b');
     expect(result.stdout).toContain('deleted file mode 100644');
+    expect(result.stdout).toContain('rename from src/old.py\nrename to src/legacy.py');
     expect(result.stdout).toContain('+++ b/tests/test_calc.py');
     expect(result.stdout).toMatch(/Binary files \/dev\/null and b\/logo.png differ/);
     expect(result.stdout).not.toContain('\x1b[');
@@ -363,7 +368,7 @@ describe('atolye diff', () => {
     expect(tty.stdout).toContain('\x1b[1mdiff --git a/src/calc.py b/src/calc.py\x1b[0m');
     expect(tty.stdout).toContain('\x1b[31m-    return a - b\x1b[0m');
     expect(tty.stdout).toContain('\x1b[32m+    return a + b\x1b[0m');
-    expect(tty.stdout).toMatch(/\x1b\[36m@@ -1,\d+ \+1,\d+ @@\x1b\[0m/);
+    expect(tty.stdout).toContain('\x1b[36m@@ -1,5 +1,5 @@\x1b[0m');
 
     const noColour = await atolyeProcess(['diff', threadId], { tty: true, env: { NO_COLOR: '1' } });
     expect(noColour.stdout).toContain('+    return a + b');
@@ -385,10 +390,11 @@ describe('atolye apply', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout.split('\n')).toEqual([
-      `applied 4 changes from thread ${threadId} to ${copy}:`,
+      `applied 5 changes from thread ${threadId} to ${copy}:`,
+      '  deleted   README.md',
       '  added     logo.png',
       '  modified  src/calc.py',
-      '  deleted   src/old.py',
+      '  renamed   src/old.py → src/legacy.py',
       '  added     tests/test_calc.py',
     ]);
     const workspace = treeContent(path.join(api.workspaceRoot, threadId));
@@ -409,7 +415,7 @@ describe('atolye apply', () => {
     const copy = copyOfProject();
     const result = await atolyeProcess(['apply', threadId], { cwd: copy });
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`applied 4 changes from thread ${threadId} to ${copy}:`);
+    expect(result.stdout).toContain(`applied 5 changes from thread ${threadId} to ${copy}:`);
     expect(readFileSync(path.join(copy, 'src/calc.py'), 'utf8')).toContain('a + b');
   }, 60_000);
 

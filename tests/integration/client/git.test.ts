@@ -12,7 +12,7 @@ beforeAll(() => {
 afterAll(() => root?.cleanup());
 
 describe('git', () => {
-  it('runs without the caller’s GIT_* variables, global config or hooks', async () => {
+  it('reads no system, global or repository configuration, and passes the environment given', async () => {
     const result = await git(['config', '--show-origin', '--list'], { cwd: root.dir });
     // Only the command line's own setting: no system, global or repository configuration.
     expect(result.stdout.toString('utf8')).toBe('command line:\tcore.hookspath=/dev/null\n');

@@ -176,6 +176,10 @@ test('a folder imported with --dir is fixed, shown as a diff and applied back', 
   // The model saw what it had changed in its brief after the tools step.
   const briefs = (model?.requests ?? []).map((request) => JSON.stringify(request.body));
   expect(briefs.some((body) => body.includes('calc.py | 2 +-'))).toBe(true);
+  // It found the function with the search tool (ripgrep in the tools function); the agent log
+  // names what was searched for.
+  const agentLog = readFileSync(path.join(root.dir, 'logs', 'agent.log'), 'utf8');
+  expect(agentLog).toContain('"target":"def add [*.py]"');
 }, 180_000);
 
 test('the same from a file:// git URL', async () => {

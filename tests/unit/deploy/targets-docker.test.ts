@@ -70,13 +70,14 @@ describe('docker target: Dockerfile', () => {
     expect(of('ADD')).toEqual([]);
   });
 
-  it('installs bubblewrap, python3 and ripgrep in the final stage and production dependencies only', () => {
+  it('installs bubblewrap, git, python3 and ripgrep in the final stage and production dependencies only', () => {
     const runs = of('RUN', finalStage)
       .map((i) => i.args)
       .join('\n');
     expect(runs).toMatch(/apt-get install[^\n]*\bbubblewrap\b/);
     expect(runs).toMatch(/apt-get install[^\n]*\bpython3\b/);
     expect(runs).toMatch(/apt-get install[^\n]*\bripgrep\b/);
+    expect(runs).toMatch(/apt-get install[^\n]*\bgit\b/);
     expect(
       of('RUN')
         .map((i) => i.args)

@@ -172,4 +172,11 @@ describe('modal target', () => {
     expect(source).toContain('.run_commands("cd " + APP_DIR + " && npm ci --omit=dev")');
     expect(source).toContain('setup_20.x');
   });
+
+  it('installs what the tools and checkout functions run: bubblewrap, git and ripgrep', () => {
+    const packages = /\.apt_install\(([^)]*)\)/.exec(source)?.[1] ?? '';
+    for (const name of ['bubblewrap', 'git', 'ripgrep', 'python3']) {
+      expect(packages).toContain(JSON.stringify(name));
+    }
+  });
 });

@@ -164,6 +164,18 @@ describe('file tools on a real workspace', () => {
       expect(readFileSync(path.join(tmp.dir, 'aaa.txt'), 'utf8')).toBe('aaa');
     });
 
+    it('refuses a file that is not UTF-8 text and leaves its bytes as they were', async () => {
+      const latin1 = Buffer.from('name = "caf\xe9"\nb = 2\n', 'latin1');
+      writeFileSync(path.join(tmp.dir, 'legacy.py'), latin1);
+      const result = await call('edit_file', {
+        path: 'legacy.py',
+        oldText: 'b = 2',
+        newText: 'b = 3',
+      });
+      expect(result.observation).toMatchObject({ ok: false, code: 'not_utf8_text' });
+      expect(readFileSync(path.join(tmp.dir, 'legacy.py')).equals(latin1)).toBe(true);
+    });
+
     it('explains a missing file and a file over the size limit', async () => {
       const missing = await call('edit_file', { path: 'none.ts', oldText: 'a', newText: 'b' });
       expect(missing.observation).toMatchObject({ ok: false, code: 'not_found' });
