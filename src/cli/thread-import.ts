@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { CommanderError } from 'commander';
-import { packFolder, type FolderArchive, type SkippedEntry } from '../client/index.js';
+import type { FolderArchive, SkippedEntry } from '../client/index.js';
 import { loadConfig } from '../config/index.js';
 import type { Api } from './api-client.js';
 import { size } from './byte-size.js';
@@ -78,6 +78,8 @@ export async function packSource(
 ): Promise<FolderArchive | undefined> {
   if (source.kind !== 'folder') return undefined;
   const { config } = loadConfig({ overrides: cli.overrides() });
+  // Loaded on use: tar and the .gitignore matcher would slow down every other command's start.
+  const { packFolder } = await import('../client/folder-archive.js');
   return packFolder(source.folder, {
     include: source.include,
     maxBytes: config.workspace.importMaxArchiveBytes,

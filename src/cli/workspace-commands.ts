@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { applyPatch, type FileChange } from '../client/index.js';
+import type { FileChange } from '../client/index.js';
 import { connect } from './api-client.js';
 import type { CliContext } from './context.js';
 import { colourDiff } from './diff-colours.js';
@@ -36,6 +36,7 @@ export function registerWorkspaceCommands(program: Command, cli: CliContext): vo
     .action(async (threadId: string, options: { dir?: string }) => {
       const folder = path.resolve(options.dir ?? process.cwd());
       const api = await connect(cli);
+      const { applyPatch } = await import('../client/apply.js');
       const { changes } = await applyPatch(folder, await fetchPatch(api, threadId));
       if (changes.length === 0) {
         cli.output.out(`thread ${threadId} has no changes to apply`);
