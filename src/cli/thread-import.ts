@@ -96,7 +96,7 @@ export async function importSource(
   if (source.kind === 'repository') {
     const { url, ref } = source;
     const reply = await importRepository(api, threadId, ref === undefined ? { url } : { url, ref });
-    const at = typeof reply.source.ref === 'string' ? reply.source.ref : ref;
+    const at = reply.source.type === 'git' ? reply.source.ref : ref;
     return {
       imported: reply,
       lines: [

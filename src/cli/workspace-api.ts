@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { apiFailure, parseReply, type Api } from './api-client.js';
 
 /**
@@ -6,15 +5,9 @@ import { apiFailure, parseReply, type Api } from './api-client.js';
  * its errors (an unreachable API, a 401 with how to get a key, the API's own message otherwise).
  */
 
-/** The parts of `POST /threads/{id}/import`'s reply the CLI prints. */
-export const ImportReply = z.looseObject({
-  thread_id: z.string(),
-  source: z.looseObject({ type: z.enum(['archive', 'git']) }),
-  files: z.number(),
-  bytes: z.number(),
-  baseline: z.string(),
-});
-export type ImportReply = z.infer<typeof ImportReply>;
+import { ImportResult as ImportReply } from '../workspace/import-result.js';
+
+export { ImportReply };
 
 export async function importArchive(
   api: Api,

@@ -19,6 +19,7 @@ import {
   type DiffOptions,
   type GitWorkspace,
 } from '../workspace/git.js';
+import type { ImportResult } from '../workspace/import-result.js';
 import type { CheckoutInput, CheckoutOutput } from '../workspace/remote.js';
 import type { RunsStore } from './runs-store.js';
 
@@ -28,14 +29,6 @@ import type { RunsStore } from './runs-store.js';
  * Runs are bracketed by snapshots (`refs/atolye/runs/<run>/start|end`) so one run's changes can be
  * shown on their own.
  */
-
-export interface ImportResult {
-  thread_id: string;
-  source: { type: 'archive'; format: string } | { type: 'git'; url: string; ref: string };
-  files: number;
-  bytes: number;
-  baseline: string;
-}
 
 /** Calls the `checkout` function for a thread (a signed call to the worker host). */
 export type CallCheckout = (threadId: string, input: CheckoutInput) => Promise<CheckoutOutput>;
@@ -117,11 +110,11 @@ export class ThreadWorkspaces {
   }
 
   /** The thread's changes against its baseline, or one run's (from its start to its end or now). */
-  async diff(threadId: string, runId?: string): Promise<string> {
+  async diff(threadId: string, runId?: string): Promise<Buffer> {
     return diff(this.git(threadId), await this.range(threadId, runId));
   }
 
-  async patch(threadId: string, runId?: string): Promise<string> {
+  async patch(threadId: string, runId?: string): Promise<Buffer> {
     const subject = runId
       ? `Changes of run ${runId} (Atolye Sefi, thread ${threadId})`
       : `Changes of thread ${threadId} (Atolye Sefi)`;

@@ -252,12 +252,13 @@ export interface DiffOptions {
 
 const DIFF_FLAGS = ['--no-color', '--no-ext-diff', '--no-textconv', '--find-renames'];
 
-/** A unified diff in git format (renames found, binary files marked); '' when nothing changed. */
-export async function diff(ws: GitWorkspace, options: DiffOptions = {}): Promise<string> {
+/**
+ * A unified diff in git format (renames found, binary files marked); empty when nothing changed.
+ * Bytes, not text: a file that is not UTF-8 must reach `git apply` as it is.
+ */
+export async function diff(ws: GitWorkspace, options: DiffOptions = {}): Promise<Buffer> {
   const { from, to } = await range(ws, options);
-  return (await runGit(ws, ['diff', ...DIFF_FLAGS, from, to, '--'], { workTree: false })).toString(
-    'utf8',
-  );
+  return runGit(ws, ['diff', ...DIFF_FLAGS, from, to, '--'], { workTree: false });
 }
 
 /** `git diff --stat` of the workspace against its baseline; '' when nothing changed. */
@@ -270,35 +271,33 @@ export async function diffStat(ws: GitWorkspace, options: DiffOptions = {}): Pro
 
 /**
  * The changes as one `git format-patch` mail (binary files and full blob ids included, so both
- * `git am` and `git apply --3way` take it); '' when nothing changed.
+ * `git am` and `git apply --3way` take it); empty when nothing changed.
  */
 export async function formatPatch(
   ws: GitWorkspace,
   subject: string,
   options: DiffOptions = {},
-): Promise<string> {
+): Promise<Buffer> {
   const { from, to } = await range(ws, options);
   const [fromTree, toTree] = await Promise.all([treeOf(ws, from), treeOf(ws, to)]);
-  if (fromTree === toTree) return '';
+  if (fromTree === toTree) return Buffer.alloc(0);
   const fromCommit = await text(ws, ['rev-parse', '--verify', `${from}^{commit}`], {
     workTree: false,
   }).catch(() => commitTree(ws, fromTree, 'Before'));
   const commit = await commitTree(ws, toTree, subject, fromCommit);
-  return (
-    await runGit(
-      ws,
-      [
-        'format-patch',
-        '--stdout',
-        '--binary',
-        '--full-index',
-        '--find-renames',
-        '--no-signature',
-        `${fromCommit}..${commit}`,
-      ],
-      { workTree: false },
-    )
-  ).toString('utf8');
+  return runGit(
+    ws,
+    [
+      'format-patch',
+      '--stdout',
+      '--binary',
+      '--full-index',
+      '--find-renames',
+      '--no-signature',
+      `${fromCommit}..${commit}`,
+    ],
+    { workTree: false },
+  );
 }
 
 async function treeOf(ws: GitWorkspace, treeish: string): Promise<string> {

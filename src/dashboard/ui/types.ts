@@ -2,7 +2,7 @@ import type * as z from 'zod';
 import type { AgentStateValue } from '../../agent/graph/state.js';
 import type { StoredMessageJson } from '../../agent/graph/steps.js';
 import type { FileTree, Run } from '../../orchestrator/api/schemas.js';
-import type { ImportResult } from '../../orchestrator/api/routes/workspace.js';
+import type { ImportResult } from '../../workspace/import-result.js';
 
 /** The API's shapes, from the schemas the orchestrator validates them with. */
 export type ApiRun = z.infer<typeof Run>;

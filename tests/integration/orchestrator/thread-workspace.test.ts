@@ -66,12 +66,12 @@ test("a run's diff runs from its start snapshot to its end snapshot", async () =
   await workspaces.runStarted(threadId, runId);
   const workspace = path.join(tmp.dir, 'ws', threadId);
   writeFiles(workspace, { 'a.txt': 'two\n' });
-  expect(await workspaces.diff(threadId, runId)).toContain('+two');
+  expect(String(await workspaces.diff(threadId, runId))).toContain('+two');
   await workspaces.runEnded(threadId, runId);
   writeFiles(workspace, { 'later.txt': 'after the run\n' });
-  const runDiff = await workspaces.diff(threadId, runId);
+  const runDiff = String(await workspaces.diff(threadId, runId));
   expect(runDiff).toContain('+two');
   expect(runDiff).not.toContain('later.txt');
-  expect(await workspaces.diff(threadId)).toContain('later.txt');
-  expect(await workspaces.patch(threadId, runId)).toContain('Subject: [PATCH]');
+  expect(String(await workspaces.diff(threadId))).toContain('later.txt');
+  expect(String(await workspaces.patch(threadId, runId))).toContain('Subject: [PATCH]');
 });

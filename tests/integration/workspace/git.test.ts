@@ -11,12 +11,14 @@ import {
 import path from 'node:path';
 import {
   baselineOf,
-  diff,
+  diff as diffBytes,
   diffStat,
   ensureBaseline,
-  formatPatch,
+  formatPatch as patchBytes,
   gitWorkspace,
   snapshot,
+  type DiffOptions,
+  type GitWorkspace,
 } from '../../../src/workspace/git.js';
 import { tempDir, writeFiles } from '../../helpers/tmp.js';
 
@@ -25,6 +27,11 @@ const git = (cwd: string, ...args: string[]): string =>
     cwd,
     env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
   }).toString('utf8');
+
+const diff = async (ws: GitWorkspace, options?: DiffOptions): Promise<string> =>
+  (await diffBytes(ws, options)).toString('utf8');
+const formatPatch = async (ws: GitWorkspace, subject: string): Promise<string> =>
+  (await patchBytes(ws, subject)).toString('utf8');
 
 const ODD = ['with space.txt', 'ünïcödé.md', '-leading-dash.txt', 'new\nline.txt'];
 
@@ -122,6 +129,21 @@ describe('the git baseline of a workspace', () => {
     git(copy, 'apply', path.join(tmp.dir, 'p.patch'));
     expect(readFileSync(path.join(copy, 'b.bin'))).toEqual(Buffer.from([0, 7, 7, 7]));
     expect(readFileSync(path.join(copy, 'a.txt'), 'utf8')).toBe('two\n');
+  });
+
+  it('keeps the bytes of a file that is not UTF-8 in the patch', async () => {
+    const ws = gitWorkspace(tmp.dir, 'thread-latin1');
+    mkdirSync(ws.workTree, { recursive: true });
+    const before = Buffer.from('caf\xe9 = 1\n', 'latin1');
+    writeFileSync(path.join(ws.workTree, 'legacy.txt'), before);
+    await ensureBaseline(ws);
+    const copy = path.join(tmp.dir, 'latin1-copy');
+    cpSync(ws.workTree, copy, { recursive: true });
+    const after = Buffer.from('caf\xe9 = 2\n', 'latin1');
+    writeFileSync(path.join(ws.workTree, 'legacy.txt'), after);
+    writeFileSync(path.join(tmp.dir, 'latin1.patch'), await patchBytes(ws, 'x'));
+    git(copy, 'apply', path.join(tmp.dir, 'latin1.patch'));
+    expect(readFileSync(path.join(copy, 'legacy.txt')).equals(after)).toBe(true);
   });
 
   it('is empty when nothing changed, and diffs one run between its snapshots', async () => {

@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { AtolyeError } from '../../../errors.js';
 import { noteIds, type ApiApp, type ApiRouteDeps } from '../app.js';
+import { ImportResult } from '../../../workspace/import-result.js';
 import { ThreadId } from '../schemas.js';
 import { findThread } from '../serialize.js';
 import { failed, json } from './shapes.js';
@@ -30,19 +31,6 @@ export const ImportGit = z
     }),
   })
   .meta({ id: 'ImportGit' });
-
-export const ImportResult = z
-  .object({
-    thread_id: z.string(),
-    source: z.union([
-      z.object({ type: z.literal('archive'), format: z.string() }),
-      z.object({ type: z.literal('git'), url: z.string(), ref: z.string() }),
-    ]),
-    files: z.number().int(),
-    bytes: z.number().int(),
-    baseline: z.string().describe('the commit the diff is taken against'),
-  })
-  .meta({ id: 'ImportResult' });
 
 const PushBody = z
   .strictObject({
@@ -142,8 +130,8 @@ export function addWorkspaceRoutes(app: ApiApp, deps: ApiRouteDeps): void {
       const { thread_id } = c.req.valid('param');
       const { run_id } = c.req.valid('query');
       findThread(deps.store, thread_id);
-      const text = await deps.workspaces.diff(thread_id, run_id);
-      return c.body(text, 200, { 'content-type': 'text/x-diff; charset=utf-8' });
+      const bytes = await deps.workspaces.diff(thread_id, run_id);
+      return c.body(new Uint8Array(bytes), 200, { 'content-type': 'text/x-diff; charset=utf-8' });
     },
   );
 
@@ -165,8 +153,8 @@ export function addWorkspaceRoutes(app: ApiApp, deps: ApiRouteDeps): void {
       const { thread_id } = c.req.valid('param');
       const { run_id } = c.req.valid('query');
       findThread(deps.store, thread_id);
-      const text = await deps.workspaces.patch(thread_id, run_id);
-      return c.body(text, 200, {
+      const bytes = await deps.workspaces.patch(thread_id, run_id);
+      return c.body(new Uint8Array(bytes), 200, {
         'content-type': 'text/x-patch; charset=utf-8',
         'content-disposition': `attachment; filename="${thread_id}${run_id ? `-${run_id}` : ''}.patch"`,
       });
