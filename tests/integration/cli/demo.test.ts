@@ -42,7 +42,8 @@ test('the demo runs the scripted task through the real API and leaves its files'
   expect(output.stdout()).toContain('$ python3 csv2json.py sample.csv (exit 0)');
 
   const workspaces = path.join(dir, 'workspaces');
-  const [thread] = readdirSync(workspaces);
+  // One thread's workspace, beside the folder of baseline repositories (.atolye-git).
+  const [thread] = readdirSync(workspaces).filter((name) => !name.startsWith('.'));
   const files = readdirSync(path.join(workspaces, thread as string)).sort();
   expect(files).toEqual(['csv2json.py', 'sample.csv', 'test_csv2json.py']);
   expect(readFileSync(path.join(workspaces, thread as string, 'csv2json.py'), 'utf8')).toContain(

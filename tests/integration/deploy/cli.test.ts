@@ -174,6 +174,7 @@ describe('atolye deploy, status and down against a daemon host', () => {
     // The agent steps are deployed beside echo; only echo has been called.
     expect(status.functions.map((fn) => fn.name).sort()).toEqual([
       'act',
+      'checkout',
       'echo',
       'finalize',
       'plan',

@@ -62,8 +62,9 @@ test('a history over the threshold is condensed by the model and the run still s
   expect(String(after[3]?.content)).toContain('Edited notes.txt');
   const sent = JSON.stringify(after);
   expect(sent).not.toContain('RUN-ONE-DONE');
-  expect(sent).not.toContain('write_file');
-  expect(sent).not.toContain('read_file');
+  // No call of the condensed turns is sent again (the system prompt names tools in prose only).
+  expect(sent).not.toContain('"name":"write_file"');
+  expect(sent).not.toContain('"name":"read_file"');
 
   // The run's usage counts the summary call: 400 + 500 + 750 + 600 + 250 input tokens.
   expect(run.usage).toMatchObject({ inputTokens: 2500, outputTokens: 80 });

@@ -68,9 +68,18 @@ describe('buildFunctions on the real functions/ folder', () => {
     expect(Date.parse(manifest.builtAt)).toBeGreaterThan(Date.now() - 60_000);
   });
 
-  it('bundles the five agent steps within their size budgets, the model key only where the model is called', () => {
+  it('bundles the five agent steps and checkout within their size budgets, the model key only where the model is called, the git token only in checkout', () => {
     const steps = manifest.functions.filter((fn) => fn.name !== 'echo');
-    expect(steps.map((fn) => fn.name)).toEqual(['act', 'finalize', 'plan', 'review', 'tools']);
+    expect(steps.map((fn) => fn.name)).toEqual([
+      'act',
+      'checkout',
+      'finalize',
+      'plan',
+      'review',
+      'tools',
+    ]);
+    const withToken = manifest.functions.filter((fn) => fn.secrets.includes('ATOLYE_GIT_TOKEN'));
+    expect(withToken.map((fn) => fn.name)).toEqual(['checkout']);
     for (const fn of manifest.functions) {
       expect(fn.bytes).toBeLessThanOrEqual(bundleBudget(fn));
     }
