@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { AtolyeError } from '../errors.js';
+import { spawnGit } from './git-process.js';
 
 /**
  * The product's own git repository of a thread's workspace. It lives beside the workspaces, never
@@ -35,7 +35,6 @@ export function gitWorkspace(workspaceRoot: string, threadId: string): GitWorksp
 
 /** Settings on every call: no hooks, no filters or helpers from the workspace, no host config. */
 const SAFE_CONFIG = [
-  'core.hooksPath=/dev/null',
   'core.fsmonitor=false',
   'core.quotePath=false',
   'core.autocrlf=false',
@@ -60,8 +59,6 @@ export interface GitOptions {
   noGitDir?: boolean;
   indexFile?: string;
   timeoutMs?: number;
-  /** Largest stdout accepted, in bytes. */
-  maxBytes?: number;
   cwd?: string;
 }
 
@@ -70,62 +67,31 @@ export interface GitFailure {
   stderr: string;
 }
 
-/** Runs git with an argument array (no shell) and a clean environment; stdout as a Buffer. */
-export function runGit(
+/** Runs git on the thread's repository; stdout as a Buffer, or GitCommandError with what git said. */
+export async function runGit(
   ws: GitWorkspace,
   args: string[],
   options: GitOptions = {},
 ): Promise<Buffer> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: ws.gitDir,
-    LC_ALL: 'C',
-    ...(options.noGitDir ? {} : { GIT_DIR: ws.gitDir }),
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_ASKPASS: '/bin/false',
-    GIT_OPTIONAL_LOCKS: '0',
-    ...(options.workTree === false ? {} : { GIT_WORK_TREE: ws.workTree }),
-    ...(options.indexFile ? { GIT_INDEX_FILE: options.indexFile } : {}),
-    ...options.env,
-  };
-  const fullArgs = [...SAFE_CONFIG.flatMap((setting) => ['-c', setting]), ...args];
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      fullArgs,
-      {
-        env,
-        cwd: options.cwd ?? '/',
-        encoding: 'buffer',
-        maxBuffer: options.maxBytes ?? 256 * 1024 * 1024,
-        timeout: options.timeoutMs ?? 120_000,
-        killSignal: 'SIGKILL',
-      },
-      (error, stdout, stderr) => {
-        if (!error) {
-          resolve(stdout);
-          return;
-        }
-        const errno = (error as NodeJS.ErrnoException).code;
-        if (errno === 'ENOENT') {
-          reject(
-            new AtolyeError(
-              'GIT_MISSING',
-              'git is not installed on this machine: install it (Debian package `git`)',
-            ),
-          );
-          return;
-        }
-        const failure: GitFailure = {
-          exitCode: typeof error.code === 'number' ? error.code : null,
-          stderr: stderr.toString('utf8').trim(),
-        };
-        reject(Object.assign(new GitCommandError(args[0] ?? 'git', failure), { failure }));
-      },
-    );
+  const result = await spawnGit([...SAFE_CONFIG.flatMap((setting) => ['-c', setting]), ...args], {
+    cwd: options.cwd ?? '/',
+    timeoutMs: options.timeoutMs ?? 120_000,
+    env: {
+      HOME: ws.gitDir,
+      GIT_OPTIONAL_LOCKS: '0',
+      ...(options.noGitDir ? {} : { GIT_DIR: ws.gitDir }),
+      ...(options.workTree === false ? {} : { GIT_WORK_TREE: ws.workTree }),
+      ...(options.indexFile ? { GIT_INDEX_FILE: options.indexFile } : {}),
+      ...options.env,
+    },
   });
+  if (result.code !== 0) {
+    throw new GitCommandError(args[0] ?? 'git', {
+      exitCode: result.code,
+      stderr: result.stderr.trim(),
+    });
+  }
+  return result.stdout;
 }
 
 export class GitCommandError extends AtolyeError {
