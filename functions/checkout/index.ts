@@ -14,6 +14,8 @@ const { config } = loadConfig({ checkProductionSecrets: false });
 const options = {
   token: config.git.token,
   allowedSchemes: config.git.allowedSchemes,
+  allowHosts: config.git.allowHosts,
+  tokenHosts: config.git.tokenHosts,
   timeoutMs: config.git.timeoutMs,
 };
 
@@ -24,7 +26,13 @@ export default defineFunction({
   input: CheckoutInput,
   output: CheckoutOutput,
   limits: { timeoutMs: 600_000, memoryMb: 256, concurrency: 2, maxWorkers: 2, retries: 0 },
-  secrets: ['ATOLYE_WORKSPACE_ROOT', 'ATOLYE_GIT_TOKEN', 'ATOLYE_GIT_SCHEMES'],
+  secrets: [
+    'ATOLYE_WORKSPACE_ROOT',
+    'ATOLYE_GIT_TOKEN',
+    'ATOLYE_GIT_SCHEMES',
+    'ATOLYE_GIT_ALLOW_HOSTS',
+    'ATOLYE_GIT_TOKEN_HOSTS',
+  ],
   async handle(input, ctx) {
     await threadWorkspace(config.workspace.root, ctx.threadId);
     const ws = gitWorkspace(resolveFromRoot(config.workspace.root), ctx.threadId as string);

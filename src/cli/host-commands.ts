@@ -2,9 +2,16 @@ import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { AtolyeError, errorMessage } from '../errors.js';
-import { findRunningHost, waitForExit } from '../deploy/local/daemon.js';
+import {
+  findRunningHost,
+  processAlive,
+  readSupervisorState,
+  stopSupervisor,
+  waitForExit,
+} from '../deploy/local/daemon.js';
 import { adminCall, deployLocal, hostStatus, type HostStatus } from '../deploy/local/deploy.js';
 import { startHost } from '../deploy/local/host.js';
+import { superviseHost } from '../deploy/local/supervisor.js';
 import { DEPLOY_TARGETS, generateTarget, parseTarget } from '../deploy/targets.js';
 import { orchestratorService, readOrchestratorState } from '../deploy/local/orchestrator.js';
 import type { DeployResult } from '../runtime/host/deployer.js';
@@ -23,8 +30,20 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       parsePort,
     )
     .option('--no-orchestrator', 'serve the functions only, without the orchestrator service')
-    .action(async (options: { port?: number; orchestrator: boolean }) => {
+    .option(
+      '--supervise',
+      'run the host as a child process and restart it with backoff when it dies (npm run deploy does)',
+    )
+    .action(async (options: HostFlags) => {
       const { config } = loadConfig({ overrides: cli.overrides() });
+      if (options.supervise) {
+        cli.output.err(`supervising the worker host (supervisor pid ${process.pid})`);
+        const end = await superviseHost(config, { ...options, overrides: cli.overrides() });
+        if (end.reason === 'start-failed') throw new AtolyeError('HOST_START_FAILED', end.message);
+        if (end.reason === 'crash-loop') throw new AtolyeError('HOST_CRASH_LOOP', end.message);
+        if (end.reason === 'failed') throw new AtolyeError('HOST_SUPERVISOR_FAILED', end.message);
+        return;
+      }
       const host = await startHost(config, {
         port: options.port,
         services: (hostUrl, logger) =>
@@ -97,8 +116,20 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
     .action(async (options: { json?: boolean }) => {
       const { config } = loadConfig({ overrides: cli.overrides() });
       const host = await findRunningHost(config);
+      const supervisor = readSupervisorState(config) ?? null;
       if (!host) {
-        if (options.json) cli.output.out(JSON.stringify({ running: false }));
+        if (options.json) {
+          cli.output.out(JSON.stringify({ running: false, ...(supervisor ? { supervisor } : {}) }));
+        }
+        if (supervisor) {
+          throw new AtolyeError(
+            'HOST_RESTARTING',
+            `the worker host is not answering; its supervisor (pid ${supervisor.pid}) is restarting it ` +
+              `(${supervisor.restarts} restarts so far): try again in a moment, and see ` +
+              `${path.join(config.logging.dir, 'host.out')} and the errors channel for why it died`,
+            { retryable: true },
+          );
+        }
         throw new AtolyeError(
           'HOST_NOT_RUNNING',
           'no worker host is running; start one with `npm run deploy`',
@@ -120,6 +151,7 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
               endpoints: endpoints(host.url, status),
               ...status,
               readiness: { host: hostReady, orchestrator: apiReady ?? null },
+              supervisor,
             },
             null,
             2,
@@ -130,6 +162,11 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       cli.output.out(
         `worker host ${host.url} (pid ${host.pid}, up ${String(status.host.uptimeS)} s)\n`,
       );
+      if (supervisor) {
+        cli.output.out(
+          `supervised by pid ${supervisor.pid}: restarted when it dies (${supervisor.restarts} restarts so far)\n`,
+        );
+      }
       cli.output.out(functionTable(host.url, status));
       cli.output.out(
         api ? describeApi(api.url) : '\nrun API: not running (see `services` in status --json)',
@@ -143,24 +180,45 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
 
   program
     .command('down')
-    .description('Stop the worker host gracefully: calls in flight finish first')
+    .description(
+      'Stop the worker host gracefully (calls in flight finish first), and its supervisor',
+    )
     .action(async () => {
       const { config } = loadConfig({ overrides: cli.overrides() });
       const host = await findRunningHost(config);
-      if (!host) {
+      const supervisor = readSupervisorState(config);
+      if (!host && !supervisor) {
         cli.output.out('no worker host is running');
         return;
       }
-      await adminCall(config, host.url, 'POST', '/admin/shutdown');
-      if (!(await waitForExit(host.pid, 60_000))) {
-        process.kill(host.pid, 'SIGKILL');
-        throw new AtolyeError(
-          'HOST_STOP_TIMEOUT',
-          `the host (pid ${host.pid}) did not stop within 60 s and was killed`,
-        );
+      if (host) {
+        // A host that exits cleanly is not restarted: its supervisor ends with it.
+        await adminCall(config, host.url, 'POST', '/admin/shutdown');
+        if (!(await waitForExit(host.pid, 60_000))) {
+          // Told first, the supervisor takes the kill for the stop it is, not a crash.
+          if (supervisor && processAlive(supervisor.pid)) process.kill(supervisor.pid, 'SIGTERM');
+          process.kill(host.pid, 'SIGKILL');
+          if (supervisor) await stopSupervisor(supervisor);
+          throw new AtolyeError(
+            'HOST_STOP_TIMEOUT',
+            `the host (pid ${host.pid}) did not stop within 60 s and was killed`,
+          );
+        }
       }
-      cli.output.out(`worker host ${host.url} stopped`);
+      if (supervisor && !(await waitForExit(supervisor.pid, 5_000)))
+        await stopSupervisor(supervisor);
+      cli.output.out(
+        host
+          ? `worker host ${host.url} stopped`
+          : `the supervisor (pid ${supervisor?.pid}) of the worker host stopped; the host was not running`,
+      );
     });
+}
+
+interface HostFlags {
+  port?: number;
+  orchestrator: boolean;
+  supervise?: boolean;
 }
 
 async function requireHost(config: Parameters<typeof findRunningHost>[0]) {

@@ -3,19 +3,12 @@ import { InvalidArgumentError, type Command } from 'commander';
 import * as z from 'zod';
 import { AtolyeError } from '../errors.js';
 import { FileTree, Run } from '../orchestrator/api/schemas.js';
-import {
-  apiFailure,
-  apiFetch,
-  call,
-  connect,
-  httpStatus,
-  parseReply,
-  type Api,
-} from './api-client.js';
+import { followRun } from '../client/follow-run.js';
+import { apiFetch, call, connect, parseReply } from './api-client.js';
 import { size } from './byte-size.js';
 import type { CliContext } from './context.js';
 import { processOutput } from './output.js';
-import { describeEnd, oneLine, RunProgress, Spinner, type StreamPart } from './run-progress.js';
+import { describeEnd, oneLine, RunProgress, Spinner } from './run-progress.js';
 import { table } from './table.js';
 import {
   importSource,
@@ -27,11 +20,6 @@ import {
 } from './thread-import.js';
 
 /** `atolye run`, `runs` and `files`: clients of the run API, through the official LangGraph SDK. */
-
-const ASSISTANT_ID = 'atolye';
-const STREAM_MODES: ('updates' | 'values')[] = ['updates', 'values'];
-/** Re-attachments after the SDK's own reconnects have given up on a dropped stream. */
-const REATTACH_ATTEMPTS = 3;
 
 type Run = z.infer<typeof Run>;
 type RunOptions = SourceOptions & { json?: boolean };
@@ -73,7 +61,7 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
           imported = result.imported;
           for (const line of result.lines) progress.print(line);
         }
-        const runId = await follow(api, threadId, task, progress);
+        const runId = await followRun(api, threadId, task, progress);
         run = parseReply(api, Run, await call(api, () => api.client.runs.get(threadId, runId)));
       } finally {
         spinner?.stop();
@@ -194,41 +182,6 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
         }
       },
     );
-}
-
-/** Streams a new run to its end, re-attaching after the last event seen if the stream drops. */
-async function follow(
-  api: Api,
-  threadId: string,
-  task: string,
-  progress: RunProgress,
-): Promise<string> {
-  let stream: AsyncIterable<StreamPart> = api.client.runs.stream(threadId, ASSISTANT_ID, {
-    input: { task },
-    streamMode: STREAM_MODES,
-    ifNotExists: 'create',
-  });
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      for await (const part of stream) progress.event(part);
-      if (progress.ended && progress.runId !== undefined) return progress.runId;
-    } catch (error) {
-      if (progress.runId === undefined || attempt >= REATTACH_ATTEMPTS || httpStatus(error)) {
-        throw apiFailure(api.url, error);
-      }
-    }
-    if (progress.runId === undefined || attempt >= REATTACH_ATTEMPTS) {
-      throw new AtolyeError(
-        'RUN_STREAM_LOST',
-        `lost the event stream of ${progress.runId ? `run ${progress.runId}` : 'the run'} on thread ${threadId}; see \`npx atolye runs --thread ${threadId}\``,
-        { retryable: true },
-      );
-    }
-    stream = api.client.runs.joinStream(threadId, progress.runId, {
-      lastEventId: progress.lastEventId,
-      streamMode: STREAM_MODES,
-    });
-  }
 }
 
 function describeTree(threadId: string, files: z.infer<typeof FileTree>['files']): string {

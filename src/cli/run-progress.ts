@@ -1,7 +1,11 @@
 import * as z from 'zod';
 import { StepUsage, ToolCall } from '../agent/graph/steps.js';
 import type { Run } from '../orchestrator/api/schemas.js';
+import type { RunFollower, StreamPart } from '../client/follow-run.js';
+import { oneLine } from '../client/text.js';
 import type { Output } from './output.js';
+
+export { oneLine };
 
 /**
  * Follows one run's SSE events (`metadata`, `updates`, `values`, `error`, `end`) and, unless
@@ -24,13 +28,9 @@ const Updates = z.record(z.string(), z.unknown());
 const Metadata = z.looseObject({ run_id: z.string() });
 const StreamError = z.looseObject({ error: z.string().optional(), message: z.string() });
 
-export interface StreamPart {
-  event: string;
-  data: unknown;
-  id?: string;
-}
+export type { StreamPart };
 
-export class RunProgress {
+export class RunProgress implements RunFollower {
   runId: string | undefined;
   /** The id of the last event seen, to re-attach after it when the stream drops. */
   lastEventId: string | undefined;
@@ -190,9 +190,4 @@ export function shortArgs(args: unknown): string {
     return `${key}=${oneLine(text ?? '', 40)}`;
   });
   return oneLine(pairs.join(' '), 100);
-}
-
-export function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }

@@ -1,11 +1,11 @@
-import { apiFailure, parseReply, type Api } from './api-client.js';
+import { apiFailure, parseReply, type Api } from '../client/run-api.js';
+import { ImportResult as ImportReply } from '../workspace/import-result.js';
 
 /**
- * The workspace endpoints the SDK has no call for — import, diff, patch — with the CLI's key and
- * its errors (an unreachable API, a 401 with how to get a key, the API's own message otherwise).
+ * The workspace endpoints the SDK has no call for — import, diff, patch, one file — with the
+ * client's key and its errors (an unreachable API, a 401 with how to get a key, the API's own
+ * message otherwise). The CLI and the VS Code extension both use them.
  */
-
-import { ImportResult as ImportReply } from '../workspace/import-result.js';
 
 export { ImportReply };
 
@@ -41,9 +41,18 @@ export async function fetchDiff(api: Api, threadId: string, runId?: string): Pro
   return (await send(api, `${threadPath(threadId)}/diff${query}`)).text();
 }
 
-/** The thread's changes as a `git format-patch` mailbox; empty when nothing changed. */
-export async function fetchPatch(api: Api, threadId: string): Promise<Uint8Array> {
-  return new Uint8Array(await (await send(api, `${threadPath(threadId)}/patch`)).arrayBuffer());
+/** The thread's changes (or one run's) as a `git format-patch` mailbox; empty when none. */
+export async function fetchPatch(api: Api, threadId: string, runId?: string): Promise<Uint8Array> {
+  const query = runId === undefined ? '' : `?run_id=${encodeURIComponent(runId)}`;
+  const response = await send(api, `${threadPath(threadId)}/patch${query}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** One file of the thread's workspace as the agent left it, byte for byte. */
+export async function fetchFile(api: Api, threadId: string, file: string): Promise<Uint8Array> {
+  const encoded = file.split('/').map(encodeURIComponent).join('/');
+  const response = await send(api, `${threadPath(threadId)}/files/${encoded}`);
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 function threadPath(threadId: string): string {
@@ -58,10 +67,10 @@ async function send(api: Api, path: string, init: RequestInit = {}): Promise<Res
       headers: { ...(init.headers as Record<string, string>), 'x-api-key': api.key },
     });
   } catch (error) {
-    throw apiFailure(api.url, error);
+    throw apiFailure(api, error);
   }
   if (!response.ok) {
-    throw apiFailure(api.url, { status: response.status, text: await response.text() });
+    throw apiFailure(api, { status: response.status, text: await response.text() });
   }
   return response;
 }

@@ -35,6 +35,12 @@ export const runSchema: Pick<convict.Schema<AtolyeConfig>, 'api' | 'alerts' | 'a
       default: 600,
       env: 'ATOLYE_API_RATE_LIMIT',
     },
+    authFailuresPerMinute: {
+      doc: 'Requests with a missing or bad API key one client address may make per minute; past it they get 429 with Retry-After and are no longer logged one by one.',
+      format: 'nat',
+      default: 20,
+      env: 'ATOLYE_API_AUTH_FAILURE_LIMIT',
+    },
     bodyLimitBytes: {
       doc: 'Largest request body the API accepts; a larger one gets 413.',
       format: 'nat',
@@ -52,6 +58,30 @@ export const runSchema: Pick<convict.Schema<AtolyeConfig>, 'api' | 'alerts' | 'a
       format: 'nat',
       default: 200,
       env: 'ATOLYE_API_LOG_TASK_CHARS',
+    },
+    webhookAllowHosts: {
+      doc: 'Webhook receivers allowed on loopback, private or this server\'s own addresses, comma-separated host[:port] (e.g. "127.0.0.1:9000,hooks.internal"); a host without a port allows every port but the product\'s own. Any other such receiver is refused.',
+      format: (value: unknown) => assertHostList(value),
+      default: '',
+      env: 'ATOLYE_API_WEBHOOK_ALLOW_HOSTS',
+    },
+    headersTimeoutMs: {
+      doc: 'Longest a client may take to send its request headers; slower ones (slowloris, idle sockets) get 408 and are closed.',
+      format: (value: unknown) => assertPositiveMs(value),
+      default: 20_000,
+      env: 'ATOLYE_API_HEADERS_TIMEOUT_MS',
+    },
+    requestTimeoutMs: {
+      doc: 'Longest a client may take to send a whole request, body included (an import too); it never cuts a reply such as an event stream. At least api.headersTimeoutMs.',
+      format: (value: unknown) => assertPositiveMs(value),
+      default: 300_000,
+      env: 'ATOLYE_API_REQUEST_TIMEOUT_MS',
+    },
+    keepAliveTimeoutMs: {
+      doc: 'How long a kept-alive connection may idle between requests before it is closed.',
+      format: (value: unknown) => assertPositiveMs(value),
+      default: 5_000,
+      env: 'ATOLYE_API_KEEP_ALIVE_TIMEOUT_MS',
     },
   },
   alerts: {
@@ -96,3 +126,25 @@ export const runSchema: Pick<convict.Schema<AtolyeConfig>, 'api' | 'alerts' | 'a
     },
   },
 };
+
+function assertPositiveMs(value: unknown): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new Error('must be a positive whole number of milliseconds');
+  }
+}
+
+/** host[:port] entries: a name, an IPv4 address or a bracketed IPv6 address, and a port. */
+const HOST_ENTRY = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/;
+
+function assertHostList(value: unknown): void {
+  if (typeof value !== 'string') throw new Error('must be a comma-separated list of host[:port]');
+  const bad = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '' && !HOST_ENTRY.test(entry));
+  if (bad.length > 0) {
+    throw new Error(
+      `must be a comma-separated list of host[:port] (IPv6 in brackets); not ${bad.map((entry) => JSON.stringify(entry)).join(', ')}`,
+    );
+  }
+}

@@ -244,6 +244,18 @@ export const schema: convict.Schema<AtolyeConfig> = {
       default: 'https',
       env: 'ATOLYE_GIT_SCHEMES',
     },
+    allowHosts: {
+      doc: 'Hosts (comma-separated host or host:port) a clone or push may reach on a loopback, private or link-local address; none by default, so a URL cannot reach into the private network.',
+      format: String,
+      default: '',
+      env: 'ATOLYE_GIT_ALLOW_HOSTS',
+    },
+    tokenHosts: {
+      doc: 'Hosts (comma-separated names) git.token is sent to; a URL naming another host gets no token.',
+      format: String,
+      default: 'github.com,gitlab.com,bitbucket.org',
+      env: 'ATOLYE_GIT_TOKEN_HOSTS',
+    },
     timeoutMs: {
       doc: 'Longest a clone or push may take, in milliseconds.',
       format: (value: unknown) => assertPositiveInt(value),

@@ -41,9 +41,15 @@ export interface AtolyeConfig {
     url: string;
     key: string;
     rateLimitPerMinute: number;
+    authFailuresPerMinute: number;
     bodyLimitBytes: number;
     protectMetrics: boolean;
     logTaskChars: number;
+    /** Comma-separated host[:port]: webhook receivers allowed on private addresses. */
+    webhookAllowHosts: string;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
   };
   alerts: {
     intervalMs: number;
@@ -79,6 +85,10 @@ export interface AtolyeConfig {
     token: string;
     /** Comma-separated: https, http, file. */
     allowedSchemes: string;
+    /** Comma-separated host[:port] reachable on private addresses. */
+    allowHosts: string;
+    /** Comma-separated host names the token is sent to. */
+    tokenHosts: string;
     timeoutMs: number;
   };
   model: {

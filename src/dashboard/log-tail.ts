@@ -10,6 +10,8 @@ export interface TailOptions {
   limit: number;
   /** Only lines of this run (the `runId` field every line under a run carries). */
   runId?: string;
+  /** Only lines this says yes to; they alone count towards `limit`. */
+  accept?: (record: Record<string, unknown>) => boolean;
 }
 
 /**
@@ -48,7 +50,11 @@ export async function tailChannel(
         .split('\n');
       for (let i = lines.length - 1; i >= 0 && found.length < options.limit; i--) {
         const record = parseLine(lines[i] ?? '');
-        if (record && (options.runId === undefined || record.runId === options.runId)) {
+        if (
+          record &&
+          (options.runId === undefined || record.runId === options.runId) &&
+          (options.accept === undefined || options.accept(record))
+        ) {
           found.push(record);
         }
       }

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 // The dashboard's browser entry point, bundled by esbuild when the orchestrator first serves it.
-import { storedKey, storeKey } from './ui/api.js';
+import { storedIdentity, storedKey, storeKey } from './ui/api.js';
 import { h, route, show } from './ui/dom.js';
 import { renderFiles } from './ui/files.js';
 import { renderLogs } from './ui/logs.js';
@@ -27,11 +27,12 @@ const PAGES: Record<string, Page> = {
   logs: renderLogs,
 };
 
-const NAV: [string, string][] = [
-  ['runs', 'Runs'],
-  ['new', 'New task'],
-  ['system', 'System'],
-  ['logs', 'Logs'],
+/** Page, label, and whether only an admin key is shown the link. */
+const NAV: [string, string, boolean][] = [
+  ['runs', 'Runs', false],
+  ['new', 'New task', false],
+  ['system', 'System', true],
+  ['logs', 'Logs', false],
 ];
 
 const view = h('main', { id: 'view' });
@@ -56,11 +57,21 @@ function draw(): void {
 }
 
 function drawNav(signedIn: boolean, current: string): void {
+  const identity = storedIdentity();
+  const admin = identity?.admin === true;
   const links = signedIn
-    ? NAV.map(([name, label]) =>
+    ? NAV.filter(([, , adminOnly]) => admin || !adminOnly).map(([name, label]) =>
         h('a', { href: route(name), 'aria-current': name === current ? 'page' : undefined }, label),
       )
     : [];
+  const who =
+    signedIn && identity
+      ? h(
+          'span',
+          { class: 'signed-in', id: 'signed-in-as' },
+          `${identity.name}${identity.team ? ` (${identity.team})` : ''}${admin ? ' · admin' : ''}`,
+        )
+      : null;
   const signOut = signedIn
     ? h(
         'button',
@@ -75,7 +86,7 @@ function drawNav(signedIn: boolean, current: string): void {
         'Sign out',
       )
     : null;
-  show(nav, h('span', { class: 'brand' }, 'Atölye Şefi'), ...links, signOut);
+  show(nav, h('span', { class: 'brand' }, 'Atölye Şefi'), ...links, who, signOut);
 }
 
 document.body.replaceChildren(h('header', { class: 'top' }, nav), view);

@@ -80,9 +80,10 @@ async function symlinkTarget(realRoot: string, link: string): Promise<Stats | un
 
 /**
  * Opens one workspace file for reading. `relPath` arrives already percent-decoded; it is refused
- * (PATH_REFUSED) when empty, absolute, containing `..` that leaves the root, a NUL byte or a
- * backslash, or when a symlink on the way leads outside. A missing file is FILE_NOT_FOUND, a
- * directory IS_DIRECTORY.
+ * (PATH_REFUSED) when empty, absolute, containing `..` that leaves the root or a NUL byte, longer
+ * than a file system allows, or when a symlink on the way leads outside; the tools' rules
+ * (resolveInside) throughout, so an existing name with a backslash or a newline is served. A
+ * missing file is FILE_NOT_FOUND, a directory IS_DIRECTORY.
  */
 export async function openWorkspaceFile(root: string, relPath: string): Promise<WorkspaceFile> {
   const realRoot = await workspaceRoot(root);
@@ -153,6 +154,10 @@ function openFailure(error: unknown, shown: string): AtolyeError {
       });
     case 'EISDIR':
       return new AtolyeError('IS_DIRECTORY', `${shown} is a directory, not a file`, {
+        cause: error,
+      });
+    case 'ENAMETOOLONG':
+      return new AtolyeError('PATH_REFUSED', `${shown} is too long for the file system`, {
         cause: error,
       });
     default:

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { SqliteDatabase } from '../store/sqlite.js';
+import { IN_SCOPE, scopeParams, type ThreadScope } from './runs-store.js';
 
 /**
  * Every event of every run, in order, in the orchestrator's store: a client that lost its stream
@@ -33,11 +34,17 @@ export class RunEvents implements RunEventSink {
     this.signal.emit(runId);
   }
 
-  /** The run's events after position `seq`, oldest first. */
-  after(runId: string, seq: number): RunEvent[] {
+  /** The run's events after position `seq`, oldest first; none when its thread is out of `scope`. */
+  after(runId: string, seq: number, scope: ThreadScope): RunEvent[] {
     const rows = this.db
-      .prepare(`SELECT seq, event, data FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq`)
-      .all(runId, seq) as { seq: number; event: string; data: string }[];
+      .prepare(
+        `SELECT e.seq, e.event, e.data FROM run_events e
+         JOIN runs r ON r.run_id = e.run_id
+         JOIN threads t ON t.thread_id = r.thread_id
+         WHERE e.run_id = @runId AND e.seq > @seq AND ${IN_SCOPE}
+         ORDER BY e.seq`,
+      )
+      .all({ runId, seq, ...scopeParams(scope) }) as { seq: number; event: string; data: string }[];
     return rows.map((row) => ({ seq: row.seq, event: row.event, data: JSON.parse(row.data) }));
   }
 

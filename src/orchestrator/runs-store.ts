@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { StepUsage } from '../agent/graph/index.js';
 import { openDatabase, type SqliteDatabase } from '../store/sqlite.js';
 import type { RunStatus } from './status.js';
@@ -6,12 +7,28 @@ import type { RunStatus } from './status.js';
 
 export type Metadata = Record<string, unknown>;
 
+/** The store's file under `storage.dataDir` (already resolved to an absolute path). */
+export function runsFile(dataDir: string): string {
+  return path.join(dataDir, 'orchestrator.sqlite');
+}
+
 export interface ThreadRecord {
   threadId: string;
   metadata: Metadata;
+  /**
+   * Who the thread belongs to (`key:NAME` or `team:NAME`, see api/access.ts); null for threads
+   * from before ownership existed, which only admin keys see.
+   */
+  owner: string | null;
   createdAt: string;
   updatedAt: string;
 }
+
+/**
+ * Which threads a reader may see: every one (an admin key), or those of the listed owners. Every
+ * read that takes a scope filters in its SQL, so a thread out of scope is never loaded.
+ */
+export type ThreadScope = { readonly all: true } | { readonly owners: readonly string[] };
 
 /** What a second run on a busy thread does: refused, or queued behind the running one. */
 export type MultitaskStrategy = 'reject' | 'enqueue';
@@ -93,7 +110,22 @@ const MIGRATIONS = [
      data TEXT NOT NULL,
      PRIMARY KEY (run_id, seq)
    ) WITHOUT ROWID;`,
+  // Threads from before ownership keep a NULL owner: no key but an admin key sees them.
+  `ALTER TABLE threads ADD COLUMN owner TEXT;
+   CREATE INDEX threads_owner ON threads (owner, updated_at);`,
 ];
+
+/**
+ * The SQL condition that the `threads` row aliased `t` is in a scope; its named parameters
+ * `@all` and `@owners` come from scopeParams(). One prepared statement serves every scope.
+ */
+export const IN_SCOPE = `(@all = 1 OR t.owner IN (SELECT value FROM json_each(@owners)))`;
+
+export function scopeParams(scope: ThreadScope): { all: number; owners: string } {
+  return 'all' in scope
+    ? { all: 1, owners: '[]' }
+    : { all: 0, owners: JSON.stringify(scope.owners) };
+}
 
 interface Row {
   run_id: string;
@@ -120,6 +152,7 @@ interface Row {
 interface ThreadRow {
   thread_id: string;
   metadata: string;
+  owner: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -131,19 +164,39 @@ export class RunsStore {
     this.db = openDatabase(file, MIGRATIONS);
   }
 
-  /** Creates a thread; false when one with this id exists already (it is left as it was). */
-  createThread(threadId: string, metadata: Metadata = {}): boolean {
+  /**
+   * Creates a thread belonging to `owner` (none: only admin keys see it); false when one with this
+   * id exists already (it is left as it was, whoever owns it).
+   */
+  createThread(threadId: string, metadata: Metadata = {}, owner: string | null = null): boolean {
     const now = new Date().toISOString();
     const result = this.db
       .prepare(
-        `INSERT INTO threads (thread_id, metadata, created_at, updated_at) VALUES (?, ?, ?, ?)
+        `INSERT INTO threads (thread_id, metadata, owner, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (thread_id) DO NOTHING`,
       )
-      .run(threadId, JSON.stringify(metadata), now, now);
+      .run(threadId, JSON.stringify(metadata), owner, now, now);
     return result.changes === 1;
   }
 
-  /** Records a new run as `pending`, creating its thread on first use. */
+  /** Gives every thread without an owner (from before ownership) to `owner`; how many it gave. */
+  adoptUnowned(owner: string): number {
+    return this.db.prepare(`UPDATE threads SET owner = ? WHERE owner IS NULL`).run(owner).changes;
+  }
+
+  /** How many threads have no owner (only admin keys see them). */
+  unownedCount(): number {
+    const row = this.db
+      .prepare(`SELECT COUNT(*) AS count FROM threads WHERE owner IS NULL`)
+      .get() as { count: number };
+    return row.count;
+  }
+
+  /**
+   * Records a new run as `pending`, creating its thread on first use (with no owner: the run API
+   * creates the thread, owned, before it starts a run).
+   */
   createRun(runId: string, threadId: string, task: string, options: RunOptions = {}): RunRecord {
     const now = new Date().toISOString();
     this.db.transaction(() => {
@@ -224,17 +277,22 @@ export class RunsStore {
     return row && toRecord(row);
   }
 
-  thread(threadId: string): ThreadRecord | undefined {
-    const row = this.db.prepare(`SELECT * FROM threads WHERE thread_id = ?`).get(threadId) as
-      ThreadRow | undefined;
+  /** The thread, if it exists and is in `scope`. */
+  thread(threadId: string, scope: ThreadScope): ThreadRecord | undefined {
+    const row = this.db
+      .prepare(`SELECT * FROM threads t WHERE t.thread_id = @threadId AND ${IN_SCOPE}`)
+      .get({ threadId, ...scopeParams(scope) }) as ThreadRow | undefined;
     return row && toThread(row);
   }
 
-  /** Threads, most recently active first. */
-  threads(limit = 50, offset = 0): ThreadRecord[] {
+  /** Threads in `scope`, most recently active first. */
+  threads(scope: ThreadScope, limit = 50, offset = 0): ThreadRecord[] {
     const rows = this.db
-      .prepare(`SELECT * FROM threads ORDER BY updated_at DESC, thread_id LIMIT ? OFFSET ?`)
-      .all(limit, offset) as ThreadRow[];
+      .prepare(
+        `SELECT * FROM threads t WHERE ${IN_SCOPE}
+         ORDER BY t.updated_at DESC, t.thread_id LIMIT @limit OFFSET @offset`,
+      )
+      .all({ ...scopeParams(scope), limit, offset }) as ThreadRow[];
     return rows.map(toThread);
   }
 
@@ -299,6 +357,7 @@ function toThread(row: ThreadRow): ThreadRecord {
   return {
     threadId: row.thread_id,
     metadata: JSON.parse(row.metadata) as Metadata,
+    owner: row.owner,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -1,3 +1,4 @@
+import type { Server, ServerOptions } from 'node:http';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AtolyeConfig } from '../config/index.js';
@@ -19,6 +20,8 @@ import { RunEvents } from './run-events.js';
 import { RunsStore } from './runs-store.js';
 import { ThreadWorkspaces, type CallCheckout } from './thread-workspace.js';
 import { deliverWebhook } from './webhook.js';
+import { webhookPolicyFor } from './webhook-policy.js';
+import { limitServer, serverOptions } from '../runtime/server-timeouts.js';
 import { createInvoker } from '../runtime/invoke.js';
 import type { CheckoutOutput } from '../workspace/remote.js';
 
@@ -54,6 +57,8 @@ export async function startOrchestrator(
   config: AtolyeConfig,
   options: OrchestratorOptions = {},
 ): Promise<RunningOrchestrator> {
+  // Checked first: a bad pair of timeouts must not leave stores open behind it.
+  const httpOptions = serverOptions(config.api, 'api.headersTimeoutMs and api.requestTimeoutMs');
   const release = resolveRelease(config);
   const logging =
     options.logging ??
@@ -65,6 +70,7 @@ export async function startOrchestrator(
     options.hostUrl ??
     process.env.ATOLYE_HOST_URL ??
     `http://${config.host.bind}:${config.host.port}`;
+  const webhooks = webhookPolicyFor(config, hostUrl);
 
   const store = new RunsStore(path.join(dataDir, 'orchestrator.sqlite'));
   const events = new RunEvents(store.db);
@@ -110,7 +116,7 @@ export async function startOrchestrator(
         task: run.task.slice(0, config.api.logTaskChars),
         ...run.usage,
       });
-      if (run.webhook) void deliverWebhook(run.webhook, toApiRun(run), system);
+      if (run.webhook) void deliverWebhook(run.webhook, toApiRun(run), system, webhooks);
     },
   });
 
@@ -140,7 +146,7 @@ export async function startOrchestrator(
   let server: ServerType;
   const port = options.port ?? config.api.port;
   try {
-    server = await listen(app, port, config.api.bind);
+    server = await listen(app, port, config.api.bind, httpOptions);
   } catch (error) {
     alerting.stop();
     await executor.close();
@@ -179,9 +185,15 @@ export async function startOrchestrator(
   return { url, app, executor, keys, alerting, close };
 }
 
-function listen(app: ApiApp, port: number, hostname: string): Promise<ServerType> {
+function listen(
+  app: ApiApp,
+  port: number,
+  hostname: string,
+  serverOptions: ServerOptions,
+): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port, hostname });
+    const server = serve({ fetch: app.fetch, port, hostname, serverOptions });
+    limitServer(server as Server);
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);

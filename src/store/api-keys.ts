@@ -11,10 +11,18 @@ export const ApiKeyName = z
   .string()
   .regex(/^[A-Za-z0-9._-]{1,64}$/, 'use 1 to 64 letters, digits, ".", "_" or "-"');
 
+/** A team's name: keys of one team share the threads any of them creates. */
+export const TeamName = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'use 1 to 64 letters, digits, ".", "_" or "-"');
+
 /** What may be shown about a key at any time; the key itself is shown once, by create(). */
 export const ApiKeyInfo = z.object({
   id: z.number().int(),
   name: z.string(),
+  team: z.string().nullable(),
+  /** An admin key sees every thread and the host's own pages (system health, every log line). */
+  admin: z.boolean(),
   /** The key's first characters, enough to recognise it, far too few to guess the rest. */
   prefix: z.string(),
   createdAt: z.string(),
@@ -26,14 +34,25 @@ export type ApiKeyInfo = z.infer<typeof ApiKeyInfo>;
 export interface CreatedApiKey {
   id: number;
   name: string;
+  team: string | null;
+  admin: boolean;
   prefix: string;
   /** The plaintext key. Only its hash is stored: this is the one chance to see it. */
   key: string;
 }
 
+/** Who a verified key is: what ownership and the admin checks of the run API go by. */
 export interface ApiKeyIdentity {
   id: number;
   name: string;
+  team: string | null;
+  admin: boolean;
+}
+
+export interface CreateKeyOptions {
+  /** The team the key joins: threads it creates belong to the team. */
+  team?: string;
+  admin?: boolean;
 }
 
 export interface ApiKeyStoreOptions {
@@ -64,11 +83,16 @@ const MIGRATIONS = [
    -- A revoked key keeps its row for the record, so its name can be issued again.
    CREATE UNIQUE INDEX api_keys_active_name ON api_keys (name) WHERE revoked_at IS NULL;
    CREATE INDEX api_keys_prefix ON api_keys (prefix);`,
+  // Keys from before teams and roles are plain members of no team: none gains access it lacked.
+  `ALTER TABLE api_keys ADD COLUMN team TEXT;
+   ALTER TABLE api_keys ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 interface Row {
   id: number;
   name: string;
+  team: string | null;
+  admin: number;
   prefix: string;
   created_at: string;
   last_used_at: string | null;
@@ -78,6 +102,8 @@ interface Row {
 interface Candidate {
   id: number;
   name: string;
+  team: string | null;
+  admin: number;
   hash: Buffer;
   last_used_at: string | null;
 }
@@ -88,8 +114,10 @@ export class ApiKeyStore {
   private readonly touchIntervalMs: number;
   private readonly now: () => Date;
   private readonly statements: {
-    insert: Database.Statement<[string, string, Buffer, string]>;
+    insert: Database.Statement<[string, string | null, number, string, Buffer, string]>;
     candidates: Database.Statement<[string], Candidate>;
+    live: Database.Statement<[number], { id: number }>;
+    members: Database.Statement<[string], { name: string }>;
     touch: Database.Statement<[string, number]>;
     list: Database.Statement<[], Row>;
     revoke: Database.Statement<[string, string]>;
@@ -101,15 +129,19 @@ export class ApiKeyStore {
     this.now = options.now ?? (() => new Date());
     this.statements = {
       insert: this.db.prepare(
-        `INSERT INTO api_keys (name, prefix, hash, created_at) VALUES (?, ?, ?, ?)`,
+        `INSERT INTO api_keys (name, team, admin, prefix, hash, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
       ),
       candidates: this.db.prepare(
-        `SELECT id, name, hash, last_used_at FROM api_keys
+        `SELECT id, name, team, admin, hash, last_used_at FROM api_keys
          WHERE prefix = ? AND revoked_at IS NULL`,
       ),
+      live: this.db.prepare(`SELECT id FROM api_keys WHERE id = ? AND revoked_at IS NULL`),
+      members: this.db.prepare(`SELECT DISTINCT name FROM api_keys WHERE team = ? ORDER BY name`),
       touch: this.db.prepare(`UPDATE api_keys SET last_used_at = ? WHERE id = ?`),
       list: this.db.prepare(
-        `SELECT id, name, prefix, created_at, last_used_at, revoked_at FROM api_keys ORDER BY id`,
+        `SELECT id, name, team, admin, prefix, created_at, last_used_at, revoked_at
+         FROM api_keys ORDER BY id`,
       ),
       revoke: this.db.prepare(
         `UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL`,
@@ -118,7 +150,7 @@ export class ApiKeyStore {
   }
 
   /** Issues a new key named `name` and returns it in plaintext, the only time it is available. */
-  create(name: string): CreatedApiKey {
+  create(name: string, options: CreateKeyOptions = {}): CreatedApiKey {
     const parsed = ApiKeyName.safeParse(name);
     if (!parsed.success) {
       throw new AtolyeError(
@@ -126,16 +158,29 @@ export class ApiKeyStore {
         `API key name ${JSON.stringify(name)} is not valid: ${parsed.error.issues[0]?.message ?? 'bad name'}`,
       );
     }
+    const team = options.team ?? null;
+    if (team !== null) {
+      const teamParsed = TeamName.safeParse(team);
+      if (!teamParsed.success) {
+        throw new AtolyeError(
+          'KEY_TEAM_INVALID',
+          `team name ${JSON.stringify(team)} is not valid: ${teamParsed.error.issues[0]?.message ?? 'bad name'}`,
+        );
+      }
+    }
+    const admin = options.admin ?? false;
     const key = KEY_TAG + randomBytes(32).toString('base64url');
     const prefix = key.slice(0, PREFIX_LENGTH);
     try {
       const result = this.statements.insert.run(
         name,
+        team,
+        admin ? 1 : 0,
         prefix,
         hashKey(key),
         this.now().toISOString(),
       );
-      return { id: Number(result.lastInsertRowid), name, prefix, key };
+      return { id: Number(result.lastInsertRowid), name, team, admin, prefix, key };
     } catch (error) {
       if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
         throw new AtolyeError(
@@ -157,7 +202,20 @@ export class ApiKeyStore {
     const match = candidates.find((row) => timingSafeEqual(row.hash, hash));
     if (!match) return undefined;
     this.touch(match);
-    return { id: match.id, name: match.name };
+    return { id: match.id, name: match.name, team: match.team, admin: match.admin === 1 };
+  }
+
+  /**
+   * Whether the key `id` is still live. Read from the file on every call (no cache), so a key
+   * revoked by `atolye keys revoke` in another process stops here at its next check.
+   */
+  isLive(id: number): boolean {
+    return this.statements.live.get(id) !== undefined;
+  }
+
+  /** The names of the keys, live or revoked, that have belonged to `team`. */
+  teamMembers(team: string): string[] {
+    return this.statements.members.all(team).map((row) => row.name);
   }
 
   /** Every key ever issued, revoked ones included, oldest first; never the keys themselves. */
@@ -165,6 +223,8 @@ export class ApiKeyStore {
     return this.statements.list.all().map((row) => ({
       id: row.id,
       name: row.name,
+      team: row.team,
+      admin: row.admin === 1,
       prefix: row.prefix,
       createdAt: row.created_at,
       lastUsedAt: row.last_used_at,

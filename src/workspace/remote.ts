@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import * as z from 'zod';
 import { AtolyeError } from '../errors.js';
+import { ownAddresses, privateAddressReason } from '../net/private-address.js';
 import {
   BASELINE_REF,
   baselineOf,
@@ -49,9 +52,15 @@ export type CheckoutOutput = z.infer<typeof CheckoutOutput>;
 export interface RemoteOptions {
   /** `git.token`: sent as the password of https requests when the URL carries none. */
   token: string;
+  /** `git.tokenHosts`, comma-separated host names: the only hosts the token is sent to. */
+  tokenHosts?: string;
   /** `git.allowedSchemes`, comma-separated. */
   allowedSchemes: string;
+  /** `git.allowHosts`, comma-separated host[:port]: may be reached on private addresses. */
+  allowHosts?: string;
   timeoutMs: number;
+  /** Resolves a host name (the system resolver by default; tests pass their own). */
+  resolve?: (hostname: string) => Promise<string[]>;
 }
 
 /** The URL as it may be shown: no user name, password or token. */
@@ -72,8 +81,13 @@ interface Remote {
   env: Record<string, string>;
 }
 
-/** Checks the URL against the allowed schemes and builds the environment that carries credentials. */
-export function remoteFor(url: string, options: RemoteOptions): Remote {
+/**
+ * Checks the URL against the allowed schemes and, for http(s), the address its host resolves to
+ * (no loopback, private, link-local or own address unless `git.allowHosts` lists the host; the
+ * connection is pinned to the checked address, so a second lookup cannot move it), and builds the
+ * environment that carries credentials: the token only for a host `git.tokenHosts` names.
+ */
+export async function remoteFor(url: string, options: RemoteOptions): Promise<Remote> {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -100,7 +114,15 @@ export function remoteFor(url: string, options: RemoteOptions): Remote {
     ['http.followRedirects', 'false'],
     ['credential.helper', ''],
   ];
-  const secret = password || (scheme === 'file' ? '' : options.token);
+  if (scheme === 'http' || scheme === 'https') {
+    const host = parsed.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(parsed.port || (scheme === 'https' ? 443 : 80));
+    const address = await checkedAddress(host, port, shown, options);
+    const pinned = isIP(address) === 6 ? `[${address}]` : address;
+    settings.push(['http.curloptResolve', `${host}:${port}:${pinned}`]);
+  }
+  const tokenHost = listed(options.tokenHosts ?? '').some((entry) => entry === parsed.hostname);
+  const secret = password || (scheme === 'file' || !tokenHost ? '' : options.token);
   if (secret !== '') {
     const basic = Buffer.from(`${user || 'x-access-token'}:${secret}`).toString('base64');
     settings.push(['http.extraHeader', `Authorization: Basic ${basic}`]);
@@ -113,6 +135,56 @@ export function remoteFor(url: string, options: RemoteOptions): Remote {
   return { url: shown, shown, env };
 }
 
+function listed(list: string): string[] {
+  return list
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter((entry) => entry !== '');
+}
+
+async function checkedAddress(
+  host: string,
+  port: number,
+  shown: string,
+  options: RemoteOptions,
+): Promise<string> {
+  const resolve =
+    options.resolve ??
+    (async (name: string) => (await lookup(name, { all: true })).map((entry) => entry.address));
+  let addresses: string[];
+  try {
+    addresses = isIP(host) ? [host] : await resolve(host);
+  } catch (error) {
+    throw new AtolyeError(
+      'GIT_CLONE_FAILED',
+      `the host of ${shown} cannot be resolved (${(error as NodeJS.ErrnoException).code ?? 'error'}): check the URL`,
+      { retryable: true },
+    );
+  }
+  const allowed = listed(options.allowHosts ?? '').some(
+    (entry) => entry === host.toLowerCase() || entry === `${host.toLowerCase()}:${port}`,
+  );
+  if (!allowed) {
+    const own = ownAddresses();
+    for (const address of addresses) {
+      const reason =
+        privateAddressReason(address) ??
+        (own.has(address) ? 'an address of this server' : undefined);
+      if (reason !== undefined) {
+        throw new AtolyeError(
+          'GIT_URL_REFUSED',
+          `${shown} resolves to ${address}, ${reason}, which a clone may not reach: list the host in git.allowHosts (ATOLYE_GIT_ALLOW_HOSTS) if it is yours`,
+        );
+      }
+    }
+  }
+  const first = addresses[0];
+  if (first === undefined) {
+    throw new AtolyeError('GIT_CLONE_FAILED', `the host of ${shown} has no address: check the URL`);
+  }
+  return first;
+}
+
 /**
  * Clones `url` into the thread's repository and checks `ref` (a branch, tag or commit; the remote's
  * default branch when absent) out into its empty workspace, which becomes the baseline. On failure
@@ -123,7 +195,7 @@ export async function cloneInto(
   input: { url: string; ref?: string },
   options: RemoteOptions,
 ): Promise<CheckoutOutput> {
-  const remote = remoteFor(input.url, options);
+  const remote = await remoteFor(input.url, options);
   if ((await baselineOf(ws)) !== undefined || !(await isEmptyFolder(ws.workTree))) {
     throw new AtolyeError(
       'WORKSPACE_NOT_EMPTY',
@@ -238,7 +310,7 @@ export async function pushBranch(
     );
   }
   await checkBranchName(ws, input.branch);
-  const remote = remoteFor(origin, options);
+  const remote = await remoteFor(origin, options);
   const tree = await workspaceTree(ws);
   const baseTree = (await runGit(ws, ['rev-parse', `${baseline}^{tree}`], { workTree: false }))
     .toString('utf8')

@@ -149,7 +149,22 @@ test('a run that fails shows its error message', async () => {
   await page.screenshot({ path: path.join(SCREENSHOTS, 'run-error-1280.png'), fullPage: true });
 });
 
-test('the system page shows both services, workers, metrics charts and alerts', async () => {
+test('a user key has no system page; an admin key sees both services, workers, metrics and alerts', async () => {
+  // Signed in with a user key: no System link, and the page itself is refused by the API.
+  await expect(page.textContent('nav')).resolves.not.toContain('System');
+  await page.goto(`${api.url}/#/system`);
+  await expect(page.textContent('main [role=alert]')).resolves.toContain('admin keys only');
+  // Its logs page says it shows only the lines of its own threads, and shows them.
+  if (!done) throw new Error('needs the run of an earlier test');
+  await page.goto(`${api.url}/#/logs?channel=agent&run=${done.runId}`);
+  await page.waitForSelector('#log-lines table');
+  await expect(page.textContent('#log-scope')).resolves.toContain('your own threads');
+  await expect(page.textContent('#log-lines')).resolves.toContain('run ended: success');
+
+  await page.click('nav >> text=Sign out');
+  await signIn(page, api.adminKey);
+  await page.waitForSelector('h1:text("Runs")');
+  await expect(page.textContent('#signed-in-as')).resolves.toContain('admin');
   await page.click('nav >> text=System');
   await page.waitForSelector('figure.chart[data-metric="invocations"] svg');
   const text = (await page.textContent('main')) ?? '';
@@ -183,7 +198,8 @@ test('on a phone the pages fit the screen', async () => {
   const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
   try {
     const small = await phone.newPage();
-    await signIn(small, api.key);
+    // The admin key: it sees the user's runs and the system page.
+    await signIn(small, api.adminKey);
     await small.waitForSelector(`tr[data-run-id="${failed.runId}"] [data-status="error"]`);
     const shots: [string, string, string][] = [
       ['runs', '#/runs', 'table.runs'],

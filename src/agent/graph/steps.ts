@@ -59,6 +59,11 @@ export const ToolCall = z.object({
   id: z.string().min(1),
   name: z.string().min(1),
   args: z.unknown(),
+  /**
+   * Set by `act` when the model's arguments cannot be used (not JSON, nested too deep): `tools`
+   * answers the call with this text instead of running it, so the model can correct it.
+   */
+  refused: z.string().optional(),
 });
 export type ToolCall = z.infer<typeof ToolCall>;
 

@@ -52,14 +52,7 @@ export async function invokeModel(
     throw classifyModelError(error);
   }
   const durationMs = performance.now() - started;
-  const invalid = message.invalid_tool_calls ?? [];
-  if (invalid.length > 0) {
-    const names = invalid.map((call) => `${call.name ?? '(no name)'}: ${call.error ?? 'invalid'}`);
-    throw new AtolyeError(
-      'MODEL_BAD_REPLY',
-      `The model sent tool calls whose arguments are not valid JSON (${names.join('; ')}); ask again or use a model with reliable tool calling`,
-      { retryable: true },
-    );
-  }
+  // Tool calls whose arguments are not JSON stay in `invalid_tool_calls`: a malformed call is
+  // something the model corrects once told (toolCallsOf), not a failed step.
   return { message, usage: usageOf(message), durationMs };
 }

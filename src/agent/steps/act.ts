@@ -1,7 +1,7 @@
 import { AIMessage, HumanMessage, SystemMessage } from '@langchain/core/messages';
 import type { StepOutput } from '../graph/steps.js';
 import type { StepArgs } from './types.js';
-import { invokeModel } from '../model/index.js';
+import { invokeModel, toolCallsOf } from '../model/index.js';
 import { toLangChainTools } from '../tools/index.js';
 import { ACT_SYSTEM_PROMPT, actBrief, withCondensedHistory } from '../prompts.js';
 import { condenseHistory } from './condense.js';
@@ -50,19 +50,17 @@ export async function runAct(
     tools: TOOLS,
     ...options(deps.signal),
   });
-  const calls = (reply.message.tool_calls ?? []).map((call, index) => ({
-    // Some OpenAI-compatible servers omit ids; the tool reply needs one to pair with its call.
-    id: call.id ?? `call_${input.iteration}_${index}`,
-    name: call.name,
-    args: call.args,
-  }));
+  // Some OpenAI-compatible servers omit ids; the tool reply needs one to pair with its call.
+  // Unusable arguments (not JSON, nested too deep) are dropped here, at the boundary, and the
+  // call's observation says why: `tools` answers it without running it.
+  const calls = toolCallsOf(reply.message, (index) => `call_${input.iteration}_${index}`);
   // Only what the next turn needs is kept; response metadata would bloat every later request.
   const message = new AIMessage({
     content: reply.message.content,
-    tool_calls: calls.map((call) => ({ ...call, type: 'tool_call' as const })),
+    tool_calls: calls.map(({ id, name, args }) => ({ id, name, args, type: 'tool_call' as const })),
     ...(reply.message.id ? { id: reply.message.id } : {}),
   });
-  const finishCall = calls.find((call) => call.name === 'finish');
+  const finishCall = calls.find((call) => call.name === 'finish' && call.refused === undefined);
   const finish = finishCall
     ? { summary: summaryOf(finishCall.args) || textOf(reply.message) || 'Finished.' }
     : null;

@@ -16,6 +16,8 @@ export interface ToolCall {
   name: string;
   /** As the model sent it: an object, or a JSON string from some OpenAI-compatible servers. */
   args: unknown;
+  /** Why `act` did not accept the arguments: the call is answered with this, not run. */
+  refused?: string;
 }
 
 export interface ExecuteContext {
@@ -48,6 +50,9 @@ async function observe(
   ctx: ExecuteContext,
   limits: ToolLimits,
 ): Promise<Observation> {
+  if (call.refused !== undefined) {
+    return { ok: false, code: 'invalid_arguments', content: call.refused };
+  }
   const spec = TOOL_SPECS.find((candidate) => candidate.name === call.name);
   if (spec === undefined) {
     return {

@@ -8,6 +8,8 @@ const FS_REASONS: Record<string, string> = {
   ENOTDIR: 'has a parent that is not a directory',
   EACCES: 'is not accessible (permission denied)',
   EPERM: 'is not accessible (operation not permitted)',
+  // The lexical limits pass it, but with the workspace's own folder in front it is too long.
+  ENAMETOOLONG: 'is too long for the file system together with the workspace folder; shorten it',
 };
 
 /**

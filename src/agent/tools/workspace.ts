@@ -7,6 +7,8 @@ export type PathRefusalCode =
   | 'path_empty'
   | 'path_nul_byte'
   | 'path_backslash'
+  | 'path_control_character'
+  | 'path_too_long'
   | 'path_absolute'
   | 'path_outside_workspace'
   | 'path_symlink_outside'
@@ -30,11 +32,17 @@ function refuse(
   return { ok: false, code, reason };
 }
 
+/** Longest name of one file or folder, in bytes (NAME_MAX of Linux and macOS file systems). */
+export const MAX_NAME_BYTES = 255;
+/** Longest workspace-relative path, in bytes (PATH_MAX, 4096, less its NUL). */
+export const MAX_PATH_BYTES = 4095;
+
 /** Checks one spelling of a path; returns its normalised workspace-relative POSIX form. */
 function checkSpelling(userPath: string, shown: string): LexicalResult {
   if (userPath.includes('\0')) return refuse('path_nul_byte', `Path ${shown} contains a NUL byte.`);
-  // Backslashes are a separator on Windows and an escape in shells; a model never needs them in a name.
-  if (userPath.includes('\\')) {
+  // On POSIX a backslash is an ordinary character of a name (resolveInside refuses it only in a
+  // new name); where it is a separator it could lead anywhere.
+  if (path.sep === '\\' && userPath.includes('\\')) {
     return refuse('path_backslash', `Path ${shown} contains a backslash; use forward slashes.`);
   }
   if (path.posix.isAbsolute(userPath) || /^[a-zA-Z]:/.test(userPath)) {
@@ -47,12 +55,31 @@ function checkSpelling(userPath: string, shown: string): LexicalResult {
   if (relative === '..' || relative.startsWith('../')) {
     return refuse('path_outside_workspace', `Path ${shown} leads outside the workspace.`);
   }
-  return { ok: true, relative };
+  return checkLength(relative, shown) ?? { ok: true, relative };
+}
+
+/** The file system refuses longer names with ENAMETOOLONG; say so before it is asked. */
+function checkLength(relative: string, shown: string): LexicalResult | undefined {
+  const brief = shown.length > 80 ? `${shown.slice(0, 60)}…"` : shown;
+  if (relative.split('/').some((name) => Buffer.byteLength(name) > MAX_NAME_BYTES)) {
+    return refuse(
+      'path_too_long',
+      `Path ${brief} has a name longer than ${MAX_NAME_BYTES} bytes, which no file system here can hold; shorten it.`,
+    );
+  }
+  if (Buffer.byteLength(relative) > MAX_PATH_BYTES) {
+    return refuse(
+      'path_too_long',
+      `Path ${brief} is longer than ${MAX_PATH_BYTES} bytes, which no file system here can hold; shorten it.`,
+    );
+  }
+  return undefined;
 }
 
 /**
- * The pure half of confinement: refuses NUL bytes, backslashes, absolute paths and `..` escapes,
- * also after one round of percent-decoding (`%2e%2e%2f`), without touching the file system.
+ * The pure half of confinement: refuses NUL bytes, absolute paths, `..` escapes and names too
+ * long for a file system, also after one round of percent-decoding (`%2e%2e%2f`), without
+ * touching the file system.
  */
 export function resolveLexically(userPath: string): LexicalResult {
   const shown = JSON.stringify(userPath);
@@ -91,7 +118,10 @@ async function exists(p: string): Promise<boolean> {
 /**
  * Resolves `userPath` inside the workspace `root`, or says why not. Beyond the lexical checks, the
  * real path of the deepest existing ancestor (the target itself when it exists) must stay inside
- * the root, so symlinks cannot lead reads, writes or deletes outside.
+ * the root, so symlinks cannot lead reads, writes or deletes outside. A name that exists is
+ * reachable whatever its characters (imported code may hold a backslash or a newline in one); a
+ * name that does not exist yet may hold neither a backslash nor a control character, which in a
+ * new name is nearly always a mistake (a Windows path, a stray escape).
  */
 export async function resolveInside(root: string, userPath: string): Promise<PathResolution> {
   if (!path.isAbsolute(root)) {
@@ -104,9 +134,19 @@ export async function resolveInside(root: string, userPath: string): Promise<Pat
   if (!lexical.ok) return lexical;
   const realRoot = await realpath(root);
   const absolute = lexical.relative === '.' ? realRoot : path.join(realRoot, lexical.relative);
+  if (Buffer.byteLength(absolute) > MAX_PATH_BYTES) {
+    // The folder the workspace lives in counts too; its name stays out of what the model reads.
+    return refuse(
+      'path_too_long',
+      `Path ${JSON.stringify(userPath).slice(0, 60)}… is too long together with the workspace folder (the file system allows ${MAX_PATH_BYTES} bytes); shorten it.`,
+    );
+  }
 
   let probe = absolute;
   while (!(await exists(probe))) probe = path.dirname(probe);
+  const missing = path.relative(probe, absolute);
+  const newName = newNameProblem(missing, JSON.stringify(userPath));
+  if (newName) return newName;
   let real: string;
   try {
     real = await realpath(probe);
@@ -124,4 +164,25 @@ export async function resolveInside(root: string, userPath: string): Promise<Pat
     );
   }
   return { ok: true, absolute, relative: lexical.relative };
+}
+
+/** What is wrong with the part of a path that does not exist yet, if anything. */
+function newNameProblem(
+  missing: string,
+  shown: string,
+): { ok: false; code: PathRefusalCode; reason: string } | undefined {
+  if (missing.includes('\\')) {
+    return refuse(
+      'path_backslash',
+      `Path ${shown} contains a backslash in a new name; use forward slashes between folders.`,
+    );
+  }
+  // eslint-disable-next-line no-control-regex -- control characters are what is looked for
+  if (/[\u0000-\u001f\u007f]/.test(missing)) {
+    return refuse(
+      'path_control_character',
+      `Path ${shown} contains a control character (a newline, a tab…) in a new name; leave it out.`,
+    );
+  }
+  return undefined;
 }

@@ -57,7 +57,11 @@ export function prepareReply(
   const toolCalls: ToolCall[] = (turn.reply.tool_calls ?? []).map((call, index) => ({
     id: `call_mock_${options.sequence}_${index}`,
     type: 'function',
-    function: { name: call.name, arguments: JSON.stringify(call.arguments) },
+    function: {
+      name: call.name,
+      arguments:
+        typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments),
+    },
   }));
   const content = turn.reply.content ?? null;
   const usage = turn.usage ?? {

@@ -4,7 +4,8 @@ import { AtolyeError, errorMessage } from '../../errors.js';
 
 const toolCallSchema = z.strictObject({
   name: z.string().min(1),
-  arguments: z.record(z.string(), z.unknown()),
+  /** An object is sent as its JSON; a string is sent verbatim (malformed or unusual argument text). */
+  arguments: z.union([z.record(z.string(), z.unknown()), z.string()]),
 });
 
 const usageSchema = z.strictObject({

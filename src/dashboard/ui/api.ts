@@ -1,6 +1,15 @@
 import { Client } from '@langchain/langgraph-sdk';
 
 const KEY_ITEM = 'atolye.apiKey';
+const WHO_ITEM = 'atolye.identity';
+
+/** Who the signed-in key is (`GET /dashboard/api/me`): what the page shows or hides. */
+export interface Identity {
+  name: string;
+  team: string | null;
+  /** Sees the system page and every log line; the API enforces it, the page only follows. */
+  admin: boolean;
+}
 
 /** An API refusal in the API's own words (`{ error: { code, message } }`). */
 export class ApiError extends Error {
@@ -18,9 +27,20 @@ export function storedKey(): string | null {
   return sessionStorage.getItem(KEY_ITEM);
 }
 
-export function storeKey(key: string | null): void {
-  if (key === null) sessionStorage.removeItem(KEY_ITEM);
-  else sessionStorage.setItem(KEY_ITEM, key);
+export function storedIdentity(): Identity | null {
+  const stored = sessionStorage.getItem(WHO_ITEM);
+  return stored === null ? null : (JSON.parse(stored) as Identity);
+}
+
+/** Keeps the key (and who it is) for this tab; null signs out. */
+export function storeKey(key: string | null, identity?: Identity): void {
+  if (key === null) {
+    sessionStorage.removeItem(KEY_ITEM);
+    sessionStorage.removeItem(WHO_ITEM);
+    return;
+  }
+  sessionStorage.setItem(KEY_ITEM, key);
+  if (identity) sessionStorage.setItem(WHO_ITEM, JSON.stringify(identity));
 }
 
 /** A request to this origin with the signed-in key; a refusal becomes an ApiError. */

@@ -1,6 +1,6 @@
 import { messageOf, request } from './api.js';
 import { errorBox, h, saveBlob, show } from './dom.js';
-import { parseUnifiedDiff, type DiffFile, type DiffLine } from './unified-diff.js';
+import { parseUnifiedDiff, type DiffFile, type DiffLine } from '../../client/unified-diff.js';
 
 /** Diff lines drawn at most: past that the page slows down, and the patch has them all. */
 const MAX_LINES = 5_000;

@@ -1,11 +1,11 @@
 import type { Page } from '../main.js';
-import { getJson, messageOf } from './api.js';
+import { getJson, messageOf, storedIdentity } from './api.js';
 import { errorBox, h, show, when } from './dom.js';
 
 const CHANNELS = ['system', 'agent', 'user_interactions', 'errors'];
 const SHOWN_FIELDS = new Set(['ts', 'level', 'channel', 'msg', 'service', 'env', 'release']);
 
-/** The tail of one log channel, optionally only one run's lines. */
+/** The tail of one log channel, optionally only one run's lines; a user's own threads' lines only. */
 export const renderLogs: Page = (view, _args, query) => {
   const channel = h(
     'select',
@@ -51,7 +51,15 @@ export const renderLogs: Page = (view, _args, query) => {
     h('button', { type: 'submit' }, 'Show'),
   );
   channel.addEventListener('change', load);
-  show(view, h('h1', {}, 'Logs'), form, lines);
+  const scope =
+    storedIdentity()?.admin === true
+      ? null
+      : h(
+          'p',
+          { class: 'muted', id: 'log-scope' },
+          'Only the lines of your own threads are shown.',
+        );
+  show(view, h('h1', {}, 'Logs'), scope, form, lines);
   load();
   return () => {
     stopped = true;

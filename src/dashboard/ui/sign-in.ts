@@ -1,4 +1,4 @@
-import { getJson, messageOf, storeKey } from './api.js';
+import { getJson, messageOf, storeKey, type Identity } from './api.js';
 import { errorBox, h, route, show } from './dom.js';
 
 /** Asks for an API key and keeps it for this tab only once the API accepts it. */
@@ -19,10 +19,10 @@ export function renderSignIn(): HTMLElement {
         event.preventDefault();
         const key = input.value.trim();
         show(problem);
-        // Any keyed read checks the key; the API answers 401 with why it refused it.
-        getJson('/threads/search', { method: 'POST', body: JSON.stringify({ limit: 1 }) }, key)
-          .then(() => {
-            storeKey(key);
+        // The keyed read of who the key is checks it; the API answers 401 with why it refused it.
+        getJson<Identity>('/dashboard/api/me', {}, key)
+          .then((identity) => {
+            storeKey(key, identity);
             // Setting the hash it already has would not redraw the page.
             if (location.hash === route('runs'))
               window.dispatchEvent(new HashChangeEvent('hashchange'));

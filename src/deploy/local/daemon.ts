@@ -1,16 +1,11 @@
 import { spawn } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot, resolveFromRoot, type AtolyeConfig } from '../../config/index.js';
 import { AtolyeError } from '../../errors.js';
+import { isAtolyeProcess, PidFile, processAlive, waitForExit } from './pid-file.js';
+
+export { processAlive, waitForExit } from './pid-file.js';
 
 /** What a running host leaves in the data directory so other commands can find it. */
 export interface HostState {
@@ -19,46 +14,78 @@ export interface HostState {
   startedAt: string;
 }
 
-export function hostStateFile(config: AtolyeConfig): string {
-  return path.join(resolveFromRoot(config.storage.dataDir), 'host.json');
+/** What the supervisor of a daemon host (`atolye host --supervise`) leaves beside host.json. */
+export interface SupervisorState {
+  pid: number;
+  startedAt: string;
+  /** The host it runs now, or ran last when it is waiting to restart it. */
+  hostPid?: number;
+  /** Starts of the host after the first. */
+  restarts: number;
+  state: 'running' | 'restarting';
+  /** When the next start is due (ISO time), while `restarting`. */
+  nextStartAt?: string;
 }
 
+export const hostStateFile = (config: Pick<AtolyeConfig, 'storage'>): PidFile<HostState> =>
+  new PidFile(config, 'host.json');
+
+export const supervisorStateFile = (
+  config: Pick<AtolyeConfig, 'storage'>,
+): PidFile<SupervisorState> => new PidFile(config, 'host-supervisor.json');
+
 export function writeHostState(config: AtolyeConfig, state: HostState): void {
-  const file = hostStateFile(config);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
+  hostStateFile(config).write(state);
 }
 
 export function removeHostState(config: AtolyeConfig, pid = process.pid): void {
-  const state = readHostState(config);
-  if (state?.pid === pid) rmSync(hostStateFile(config), { force: true });
+  hostStateFile(config).remove(pid);
 }
 
-function readHostState(config: AtolyeConfig): HostState | undefined {
-  try {
-    return JSON.parse(readFileSync(hostStateFile(config), 'utf8')) as HostState;
-  } catch {
-    return undefined;
-  }
+/** The supervisor of the daemon host, if it lives (and its pid was not given to another program). */
+export function readSupervisorState(config: AtolyeConfig): SupervisorState | undefined {
+  const state = supervisorStateFile(config).read();
+  return state && isAtolyeProcess(state.pid) ? state : undefined;
+}
+
+/** SIGTERM to a supervisor: it restarts nothing more and stops its host (drained), if one runs. */
+export async function stopSupervisor(
+  supervisor: SupervisorState,
+  timeoutMs = 60_000,
+): Promise<void> {
+  if (!processAlive(supervisor.pid)) return;
+  process.kill(supervisor.pid, 'SIGTERM');
+  if (!(await waitForExit(supervisor.pid, timeoutMs))) process.kill(supervisor.pid, 'SIGKILL');
 }
 
 /** The host named by the state file, if its process lives and its /healthz answers. */
 export async function findRunningHost(config: AtolyeConfig): Promise<HostState | undefined> {
-  const state = readHostState(config);
+  const state = hostStateFile(config).read();
   if (!state || !processAlive(state.pid)) return undefined;
   return (await healthy(state.url)) ? state : undefined;
 }
 
 /**
- * Starts `atolye host` as a background daemon and waits until it answers. Its console output goes
- * to `<log dir>/host.out`; if it dies while starting, the error quotes the end of that file.
+ * Starts the worker host as a background daemon under its supervisor (`atolye host --supervise`,
+ * which restarts it when it dies) and waits until it answers. The console output of both goes to
+ * `<log dir>/host.out`; if the host dies while starting, the error quotes the end of that file.
  */
 export async function startHostDaemon(
   config: AtolyeConfig,
   options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; args?: string[] } = {},
 ): Promise<HostState> {
-  const previous = readHostState(config);
-  if (previous && previous.pid !== process.pid && isHostProcess(previous.pid)) {
+  const supervisor = readSupervisorState(config);
+  if (supervisor && supervisor.pid !== process.pid) {
+    // It is restarting a host that died; a second supervisor would start a second host.
+    throw new AtolyeError(
+      'HOST_RESTARTING',
+      `the worker host's supervisor (pid ${supervisor.pid}) is restarting it after a crash; ` +
+        'wait a moment and deploy again (see `npx atolye status`), or stop it with `npx atolye down`',
+      { retryable: true },
+    );
+  }
+  const previous = hostStateFile(config).read();
+  if (previous && previous.pid !== process.pid && isAtolyeProcess(previous.pid)) {
     // Its /healthz did not answer, but the process lives: a second host would orphan it.
     throw new AtolyeError(
       'HOST_UNRESPONSIVE',
@@ -73,7 +100,7 @@ export async function startHostDaemon(
   const out = openSync(outFile, 'a');
   const child = spawn(
     process.execPath,
-    [path.join(projectRoot(), 'bin', 'atolye.js'), ...(options.args ?? []), 'host'],
+    [path.join(projectRoot(), 'bin', 'atolye.js'), ...(options.args ?? []), 'host', '--supervise'],
     {
       cwd: projectRoot(),
       detached: true,
@@ -94,8 +121,13 @@ export async function startHostDaemon(
         `the worker host exited with status ${exited} while starting; the end of ${outFile}:\n${tail(outFile)}`,
       );
     }
-    const state = readHostState(config);
-    if (state && state.pid === child.pid && (await healthy(state.url))) return state;
+    // The host is the supervisor's child: the supervisor names it, and it names itself.
+    const supervising = supervisorStateFile(config).read();
+    const state = hostStateFile(config).read();
+    const ours = supervising !== undefined && supervising.pid === child.pid;
+    if (state && ours && supervising.hostPid === state.pid && (await healthy(state.url))) {
+      return state;
+    }
     await sleep(100);
   }
   child.kill('SIGTERM');
@@ -104,35 +136,6 @@ export async function startHostDaemon(
     `the worker host did not answer within ${(options.timeoutMs ?? 30_000) / 1000} s; see ${outFile}:\n${tail(outFile)}`,
     { retryable: true },
   );
-}
-
-/** Waits for a process to end, up to a deadline; true when it did. */
-export async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!processAlive(pid)) return true;
-    await sleep(50);
-  }
-  return !processAlive(pid);
-}
-
-/** A live process that is an `atolye host` (not an unrelated one that got a stale pid). */
-function isHostProcess(pid: number): boolean {
-  if (!processAlive(pid)) return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('atolye');
-  } catch {
-    return true; // no /proc here: trust the pid
-  }
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function healthy(url: string): Promise<boolean> {

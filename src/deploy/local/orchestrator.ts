@@ -1,9 +1,8 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot, resolveFromRoot, type AtolyeConfig } from '../../config/index.js';
+import { projectRoot, type AtolyeConfig } from '../../config/index.js';
 import { AtolyeError, errorMessage } from '../../errors.js';
 import { ServiceSupervisor, type HostLogger } from '../../runtime/host/index.js';
-import { processAlive } from './daemon.js';
+import { PidFile } from './pid-file.js';
 
 /** What a running orchestrator leaves in the data directory so the CLI can find its API. */
 export interface OrchestratorState {
@@ -12,27 +11,20 @@ export interface OrchestratorState {
   startedAt: string;
 }
 
-function stateFile(config: AtolyeConfig): string {
-  return path.join(resolveFromRoot(config.storage.dataDir), 'orchestrator.json');
-}
+const stateFile = (config: AtolyeConfig): PidFile<OrchestratorState> =>
+  new PidFile(config, 'orchestrator.json');
 
 export function writeOrchestratorState(config: AtolyeConfig, state: OrchestratorState): void {
-  const file = stateFile(config);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(state, null, 2)}\n`);
+  stateFile(config).write(state);
 }
 
 export function removeOrchestratorState(config: AtolyeConfig, pid = process.pid): void {
-  if (readOrchestratorState(config)?.pid === pid) rmSync(stateFile(config), { force: true });
+  stateFile(config).remove(pid);
 }
 
+/** The orchestrator named by its state file, if its process lives. */
 export function readOrchestratorState(config: AtolyeConfig): OrchestratorState | undefined {
-  try {
-    const state = JSON.parse(readFileSync(stateFile(config), 'utf8')) as OrchestratorState;
-    return processAlive(state.pid) ? state : undefined;
-  } catch {
-    return undefined;
-  }
+  return stateFile(config).live();
 }
 
 /**

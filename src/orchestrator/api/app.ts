@@ -8,11 +8,15 @@ import type * as z from 'zod';
 import type { AtolyeConfig } from '../../config/index.js';
 import { AtolyeError, errorMessage } from '../../errors.js';
 import { log, withLogContext, type Logging } from '../../logging/index.js';
+import { acceptedRequestId } from '../../logging/request-id.js';
 import type { ActiveAlert } from '../../monitoring/alerts.js';
 import type { Executor } from '../executor.js';
 import type { RunEvents } from '../run-events.js';
 import type { RunsStore } from '../runs-store.js';
+import type { Caller } from './access.js';
 import { requireApiKey, type KeyVerifier } from './auth.js';
+import { canonicalContentType } from './media-type.js';
+import { allowedMethods } from './methods.js';
 import { addAssistantRoutes } from './routes/assistants.js';
 import { addDashboardRoutes } from './routes/dashboard.js';
 import { addDocsRoutes } from './routes/docs.js';
@@ -52,7 +56,16 @@ export interface ApiDeps {
 export type ApiRouteDeps = ApiDeps & { workspaces: ThreadWorkspaces };
 
 export interface ApiEnv {
-  Variables: { keyName: string; requestId: string; threadId?: string; runId?: string };
+  Variables: {
+    keyName: string;
+    /** The verified key of the request (set by auth.ts on every keyed route). */
+    caller: Caller;
+    /** Set for a refusal whose request line is left out (a rate-limited flood of bad keys). */
+    unlogged?: boolean;
+    requestId: string;
+    threadId?: string;
+    runId?: string;
+  };
 }
 
 export type ApiApp = OpenAPIHono<ApiEnv>;
@@ -90,11 +103,12 @@ export function createApiApp(options: ApiDeps): ApiApp {
   const app: ApiApp = new OpenAPIHono<ApiEnv>({ defaultHook: validationHook });
 
   app.use(async (c, next) => {
-    const requestId = c.req.header('x-request-id') ?? randomUUID();
+    const requestId = acceptedRequestId(c.req.header('x-request-id')) ?? randomUUID();
     c.set('requestId', requestId);
     c.header('x-request-id', requestId);
     const started = performance.now();
     await withLogContext({ requestId }, next);
+    if (c.get('unlogged')) return;
     const status = c.res.status;
     const fields = {
       method: c.req.method,
@@ -121,9 +135,17 @@ export function createApiApp(options: ApiDeps): ApiApp {
         `the request body is larger than ${deps.config.api.bodyLimitBytes} bytes (api.bodyLimitBytes)`,
       ),
   });
+  app.use(canonicalContentType);
   // An import streams to disk under its own limit (workspace.importMaxArchiveBytes).
   app.use((c, next) => (IMPORT_PATH.test(c.req.path) ? next() : limitBody(c, next)));
-  const authorize = requireApiKey(deps.keys, deps.config.api.rateLimitPerMinute);
+  const authorize = requireApiKey(
+    deps.keys,
+    {
+      perMinute: deps.config.api.rateLimitPerMinute,
+      failuresPerMinute: deps.config.api.authFailuresPerMinute,
+    },
+    interactions,
+  );
   app.use(async (c, next) => {
     const open =
       OPEN_PATHS.has(c.req.path) ||
@@ -139,9 +161,26 @@ export function createApiApp(options: ApiDeps): ApiApp {
   addDocsRoutes(app);
   addDashboardRoutes(app, deps);
 
-  app.notFound((c) =>
-    errorResponse(c, 404, 'NOT_FOUND', `no route ${c.req.method} ${c.req.path}; see GET /docs`),
-  );
+  const methodsOn = allowedMethods(app);
+  app.notFound((c) => {
+    const allowed = methodsOn(c.req.path);
+    // A handler's own c.notFound() (an unknown asset) comes here too: its method is allowed.
+    if (allowed.length > 0 && !allowed.includes(c.req.method)) {
+      c.header('allow', allowed.join(', '));
+      return errorResponse(
+        c,
+        405,
+        'METHOD_NOT_ALLOWED',
+        `${c.req.path} does not take ${c.req.method}; use ${allowed.join(', ')}`,
+      );
+    }
+    return errorResponse(
+      c,
+      404,
+      'NOT_FOUND',
+      `no route ${c.req.method} ${c.req.path}; see GET /docs`,
+    );
+  });
   app.onError((error, c) => {
     if (error instanceof HTTPException) {
       // Hono's own refusals, e.g. a body that is not JSON.
@@ -178,6 +217,8 @@ export function addApiRoutes(app: ApiApp, deps: ApiRouteDeps): void {
 
 /** Error codes a client caused, and the status that says so. */
 const STATUS_OF_CODE: Record<string, ContentfulStatusCode> = {
+  API_KEY_REVOKED: 401,
+  ADMIN_REQUIRED: 403,
   THREAD_NOT_FOUND: 404,
   RUN_NOT_FOUND: 404,
   FILE_NOT_FOUND: 404,
@@ -189,6 +230,7 @@ const STATUS_OF_CODE: Record<string, ContentfulStatusCode> = {
   RUN_INVALID: 400,
   INVALID_REQUEST: 400,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  WEBHOOK_REFUSED: 400,
   IMPORT_REFUSED: 400,
   IMPORT_TOO_LARGE: 413,
   WORKSPACE_NOT_EMPTY: 409,

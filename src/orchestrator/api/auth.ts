@@ -1,23 +1,89 @@
-import type { MiddlewareHandler } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { ChannelLogger } from '../../logging/index.js';
+import type { ApiKeyIdentity } from '../../store/api-keys.js';
 import type { ApiEnv } from './app.js';
 import { errorResponse } from './app.js';
 
-/** What the API needs of the key store: who a presented key belongs to, if anyone. */
+/** What the API needs of the key store. */
 export interface KeyVerifier {
-  verify(key: string): { name: string } | undefined;
+  /** Who a presented key belongs to, if it is a live key. */
+  verify(key: string): ApiKeyIdentity | undefined;
+  /** Whether the key is still live; read fresh each time, so a revocation counts at once. */
+  isLive(id: number): boolean;
+  /** Names of the keys that have belonged to `team`. */
+  teamMembers(team: string): string[];
+}
+
+export interface AuthLimits {
+  /** Requests one key may make a minute (`api.rateLimitPerMinute`). */
+  perMinute: number;
+  /** Failed authentications one client address may cause a minute (`api.authFailuresPerMinute`). */
+  failuresPerMinute: number;
 }
 
 /**
  * API keys as `Authorization: Bearer KEY` or `x-api-key: KEY` (the header the LangGraph SDK
  * sends); each key gets `perMinute` requests a minute, then 429 with `Retry-After`.
+ *
+ * A missing or bad key counts against the client's address: past `failuresPerMinute` a refusal
+ * is a 429 with `Retry-After`, and only the first refusal past the limit is logged in that
+ * window, so a flood of bad keys costs a few log lines, not one each. A live key is verified
+ * before the address is looked at: an address shared by many clients (a NAT, a reverse proxy) is
+ * never locked out by someone else's bad keys.
  */
-export function requireApiKey(keys: KeyVerifier, perMinute: number): MiddlewareHandler<ApiEnv> {
-  const limiter = new RateLimiterMemory({ points: Math.max(perMinute, 1), duration: 60 });
+export function requireApiKey(
+  keys: KeyVerifier,
+  limits: AuthLimits,
+  logger: ChannelLogger,
+): MiddlewareHandler<ApiEnv> {
+  const perMinute = Math.max(limits.perMinute, 1);
+  const failuresPerMinute = Math.max(limits.failuresPerMinute, 1);
+  const limiter = new RateLimiterMemory({ points: perMinute, duration: 60 });
+  const failures = new RateLimiterMemory({ points: failuresPerMinute, duration: 60 });
+
+  async function refuse(
+    c: Context<ApiEnv>,
+    status: ContentfulStatusCode,
+    code: string,
+    message: string,
+  ): Promise<Response> {
+    const address = clientAddress(c);
+    try {
+      await failures.consume(address);
+      return errorResponse(c, status, code, message);
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      const seconds = retryAfter(error);
+      // The request line of every refusal in the rest of the window is left out; this one says so.
+      c.set('unlogged', true);
+      if (error.consumedPoints === failuresPerMinute + 1) {
+        logger.warn(`failed authentication from ${address} is rate limited`, {
+          address,
+          limit: failuresPerMinute,
+          retryAfterS: seconds,
+          method: c.req.method,
+          path: c.req.path,
+          note: 'further refusals of this address are not logged until the window ends',
+        });
+      }
+      c.header('Retry-After', String(seconds));
+      return errorResponse(
+        c,
+        429,
+        'AUTH_RATE_LIMITED',
+        `more than ${failuresPerMinute} failed authentications this minute from ${address} (api.authFailuresPerMinute); retry in ${seconds} s with a valid key`,
+        true,
+      );
+    }
+  }
+
   return async (c, next) => {
     const presented = keyOf(c.req.header('authorization'), c.req.header('x-api-key'));
     if (presented === undefined) {
-      return errorResponse(
+      return refuse(
         c,
         401,
         'API_KEY_MISSING',
@@ -26,14 +92,15 @@ export function requireApiKey(keys: KeyVerifier, perMinute: number): MiddlewareH
     }
     const key = keys.verify(presented);
     if (!key) {
-      return errorResponse(c, 401, 'API_KEY_INVALID', 'the API key is unknown or revoked');
+      return refuse(c, 401, 'API_KEY_INVALID', 'the API key is unknown or revoked');
     }
     c.set('keyName', key.name);
+    c.set('caller', key);
     try {
       await limiter.consume(key.name);
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
-      const seconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+      const seconds = retryAfter(error);
       c.header('Retry-After', String(seconds));
       return errorResponse(
         c,
@@ -45,6 +112,23 @@ export function requireApiKey(keys: KeyVerifier, perMinute: number): MiddlewareH
     }
     return next();
   };
+}
+
+function retryAfter(res: RateLimiterRes): number {
+  return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
+}
+
+/**
+ * The peer address of the connection. Forwarded headers are not read: anyone can send them, and
+ * trusting them would let a client pick the address its failures count against.
+ */
+function clientAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    // A request handed to app.fetch in-process (tests, the dashboard's own /readyz) has no socket.
+    return 'in-process';
+  }
 }
 
 function keyOf(authorization: string | undefined, apiKey: string | undefined): string | undefined {

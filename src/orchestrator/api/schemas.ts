@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { nestsDeeperThan } from '../../json-depth.js';
 import { RUN_STATUSES } from '../status.js';
 
 /**
@@ -13,9 +14,11 @@ export const ASSISTANT_UUID = 'fe096781-5601-53d2-b2f6-0d3403f7e9ca';
 
 /** Deeper JSON than this is refused: nothing needs it, and storing it would exhaust the stack. */
 const MAX_DEPTH = 32;
-const Metadata = z.record(z.string(), z.unknown()).refine((value) => depthOf(value) <= MAX_DEPTH, {
-  message: `nests deeper than ${MAX_DEPTH} levels`,
-});
+const Metadata = z
+  .record(z.string(), z.unknown())
+  .refine((value) => !nestsDeeperThan(value, MAX_DEPTH), {
+    message: `nests deeper than ${MAX_DEPTH} levels`,
+  });
 const Timestamp = z
   .string()
   .meta({ description: 'ISO 8601 time', example: '2026-11-25T12:00:00.000Z' });
@@ -180,17 +183,3 @@ export const FileEntry = z
 export const FileTree = z
   .object({ thread_id: z.string(), files: z.array(FileEntry) })
   .meta({ id: 'FileTree' });
-
-/** How deeply `value` nests, counted without recursion (the input may be very deep). */
-function depthOf(value: unknown): number {
-  let deepest = 0;
-  const pending: [unknown, number][] = [[value, 1]];
-  while (pending.length > 0) {
-    const [current, depth] = pending.pop() as [unknown, number];
-    if (current === null || typeof current !== 'object') continue;
-    deepest = Math.max(deepest, depth);
-    if (deepest > MAX_DEPTH) return deepest;
-    for (const child of Object.values(current)) pending.push([child, depth + 1]);
-  }
-  return deepest;
-}

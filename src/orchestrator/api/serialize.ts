@@ -1,6 +1,6 @@
 import { AtolyeError } from '../../errors.js';
 import type { ThreadState } from '../executor.js';
-import type { RunRecord, RunsStore, ThreadRecord } from '../runs-store.js';
+import type { RunRecord, RunsStore, ThreadRecord, ThreadScope } from '../runs-store.js';
 import { ASSISTANT_UUID } from './schemas.js';
 
 /** Store records in the run API's shapes (LangGraph Platform's field names). */
@@ -66,8 +66,12 @@ export function toApiState(threadId: string, state: ThreadState | undefined) {
   };
 }
 
-export function findThread(store: RunsStore, threadId: string): ThreadRecord {
-  const thread = store.thread(threadId);
+/**
+ * The thread, if it exists and `scope` may see it; THREAD_NOT_FOUND otherwise, the same answer in
+ * both cases, so another key's thread ids cannot be probed.
+ */
+export function findThread(store: RunsStore, threadId: string, scope: ThreadScope): ThreadRecord {
+  const thread = store.thread(threadId, scope);
   if (!thread) {
     throw new AtolyeError(
       'THREAD_NOT_FOUND',
@@ -77,8 +81,13 @@ export function findThread(store: RunsStore, threadId: string): ThreadRecord {
   return thread;
 }
 
-export function findRun(store: RunsStore, threadId: string, runId: string): RunRecord {
-  findThread(store, threadId);
+export function findRun(
+  store: RunsStore,
+  threadId: string,
+  runId: string,
+  scope: ThreadScope,
+): RunRecord {
+  findThread(store, threadId, scope);
   const run = store.get(runId);
   if (!run || run.threadId !== threadId) {
     throw new AtolyeError('RUN_NOT_FOUND', `no run ${runId} on thread ${threadId}`);

@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../json-depth.js';
 import type { CallMeta } from './types.js';
 import { HttpError } from './http.js';
 
@@ -34,6 +35,15 @@ export function parseCallBody(body: Buffer): CallBody {
     problems.push('input: required (send null for a function without input)');
   const meta = parseMeta(record.meta, problems);
   if (problems.length > 0) throw invalid(problems);
+  // The input goes on to a worker over IPC, whose serialisation recurses: a deep value would
+  // overflow the host's stack there. Only `input` is forwarded; meta holds flat strings.
+  if (nestsDeeperThan(record.input, MAX_JSON_DEPTH)) {
+    throw new HttpError(
+      400,
+      'INPUT_TOO_DEEP',
+      `input nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects, the host's limit; send flatter data`,
+    );
+  }
   return { input: record.input, meta };
 }
 

@@ -10,6 +10,33 @@ export interface HostFailure {
   retryAfterS?: number;
 }
 
+/**
+ * The worker could not be sent the input (the IPC channel's serialisation threw). Nothing reached
+ * the worker, which stays in service; the same input would fail again, so it is not retryable.
+ */
+export function inputUnsendable(name: string, reason: string): HostFailure {
+  return {
+    status: 400,
+    error: {
+      code: 'INPUT_UNSENDABLE',
+      message: `the input cannot be sent to a worker of ${name}: ${reason}`,
+      retryable: false,
+    },
+  };
+}
+
+/** A fault of the host itself while it handled the call; logged with its stack. */
+export function hostFault(name: string, reason: string): HostFailure {
+  return {
+    status: 500,
+    error: {
+      code: 'INTERNAL_ERROR',
+      message: `the host failed while handling a call to ${name}: ${reason}`,
+      retryable: false,
+    },
+  };
+}
+
 export function workerCrashed(message: string): HostFailure {
   return { status: 502, error: { code: 'WORKER_CRASHED', message, retryable: true } };
 }

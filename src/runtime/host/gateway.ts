@@ -9,6 +9,12 @@ import { IdempotencyCache, type IdempotencyOptions } from './idempotency.js';
 import { FN_PREFIX, createInvokeRoute, type Reply } from './invoke-route.js';
 import { silentLogger, type HostLogger } from './log.js';
 import { HostMetrics } from './metrics.js';
+import {
+  HOST_SERVER_TIMEOUTS,
+  limitServer,
+  serverOptions,
+  type ServerTimeouts,
+} from '../server-timeouts.js';
 import type { Registry } from './registry.js';
 
 /** What a route added by another module receives besides the request and response. */
@@ -44,6 +50,8 @@ export interface GatewayOptions {
   closeTimeoutMs?: number;
   /** Host-level readiness checks /readyz reports beside each function's. */
   readiness?: HostReadiness;
+  /** How long the server waits on slow clients; HOST_SERVER_TIMEOUTS by default. */
+  timeouts?: ServerTimeouts;
 }
 
 export interface GatewayAddress {
@@ -95,7 +103,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     );
   }
 
-  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+  const timeouts = serverOptions(options.timeouts ?? HOST_SERVER_TIMEOUTS, 'the worker host');
+  const server = createServer(timeouts, (req, res) => {
     active += 1;
     res.once('close', () => {
       active -= 1;
@@ -109,8 +118,19 @@ export function createGateway(options: GatewayOptions): Gateway {
     const handled = path.startsWith(FN_PREFIX)
       ? invoke(req, res, path, requestId)
       : logger.withContext({ requestId }, () => dispatch(req, res, path, url, mark, requestId));
-    handled.catch((error: unknown) => fail(res, error, requestId, path));
+    handled
+      .catch((error: unknown) => fail(res, error, requestId, path))
+      // Even the error reply failed: drop the connection. Nothing may escape a request into the
+      // event loop, where it would end the host and every call in flight with it.
+      .catch((error: unknown) => {
+        res.destroy();
+        logger.system.error(`the reply to ${path} failed: ${errorMessage(error)}`, {
+          requestId,
+          err: error,
+        });
+      });
   });
+  limitServer(server);
 
   async function dispatch(
     req: IncomingMessage,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AtolyeError } from '../../errors.js';
+import { acceptedRequestId } from '../../logging/request-id.js';
 
 /** An error that is answered with its own HTTP status and the wire error body. */
 export class HttpError extends AtolyeError {
@@ -74,12 +75,9 @@ export function send(
   res.end(body);
 }
 
-/** The request id a caller sent, when it is a sane token; undefined otherwise. */
+/** The request id a caller sent, when it is a sane token (the run API's rule); undefined otherwise. */
 export function givenRequestId(req: IncomingMessage): string | undefined {
-  const value = req.headers['x-request-id'];
-  return typeof value === 'string' && value.length <= 200 && /^[\w.:@/+=-]+$/.test(value)
-    ? value
-    : undefined;
+  return acceptedRequestId(req.headers['x-request-id']);
 }
 
 export function headerValue(req: IncomingMessage, name: string): string | undefined {

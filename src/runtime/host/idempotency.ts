@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { HttpError } from './http.js';
+
 /** A reply as it went out, so that a repeated call can receive it byte for byte. */
 export interface StoredReply {
   status: number;
@@ -14,15 +17,35 @@ export interface IdempotencyOptions {
 }
 
 interface Entry<R> {
+  /** What the key was first used for (see callFingerprint). */
+  fingerprint: string;
   reply: Promise<R>;
   /** Set once the reply is known and kept; undefined while the first call runs. */
   expiresAt?: number;
 }
 
+/** A key already stands for another call: answering with that call's reply would be a lie. */
+export class IdempotencyKeyReused extends HttpError {
+  constructor(
+    readonly key: string,
+    running: boolean,
+  ) {
+    super(
+      422,
+      'IDEMPOTENCY_KEY_REUSED',
+      `idempotency-key ${JSON.stringify(key)} was already used for a different call` +
+        `${running ? ' that is still running' : ''} (another function, input, thread, run or ` +
+        'step): send a new key for a new call, or repeat the first call exactly',
+    );
+    this.name = 'IdempotencyKeyReused';
+  }
+}
+
 /**
  * Remembers replies by idempotency key. A key that already completed returns its stored reply
- * without running again; a duplicate that arrives while the first call runs waits for it. Only
- * replies worth repeating are kept: a retryable failure is forgotten, so a retry really retries.
+ * without running again; a duplicate that arrives while the first call runs waits for it. A key
+ * used for a different call (another fingerprint) is refused, running or completed. Only replies
+ * worth repeating are kept: a retryable failure is forgotten, so a retry really retries.
  */
 export class IdempotencyCache<R = StoredReply> {
   private readonly entries = new Map<string, Entry<R>>();
@@ -40,16 +63,24 @@ export class IdempotencyCache<R = StoredReply> {
     return this.entries.size;
   }
 
+  /**
+   * `produce` is called synchronously, within this call, when the key is free; a synchronous
+   * throw (a refusal before any work) leaves the key free.
+   */
   async run(
     key: string,
+    fingerprint: string,
     produce: () => Promise<R>,
     keep: (reply: R) => boolean,
   ): Promise<{ reply: R; replayed: boolean }> {
     const existing = this.entries.get(key);
     if (existing && (existing.expiresAt === undefined || existing.expiresAt > this.now())) {
+      if (existing.fingerprint !== fingerprint) {
+        throw new IdempotencyKeyReused(key, existing.expiresAt === undefined);
+      }
       return { reply: await existing.reply, replayed: true };
     }
-    const entry: Entry<R> = { reply: produce() };
+    const entry: Entry<R> = { fingerprint, reply: produce() };
     this.entries.set(key, entry);
     try {
       const reply = await entry.reply;
@@ -77,5 +108,75 @@ export class IdempotencyCache<R = StoredReply> {
       if (entry.expiresAt > now && this.entries.size <= this.maxEntries) break;
       this.entries.delete(key);
     }
+  }
+}
+
+/** The parts of a call an idempotency key is bound to. */
+export interface CallIdentity {
+  function: string;
+  input: unknown;
+  /** Whose workspace and history the call acts on; the same for every attempt and resume. */
+  threadId?: string;
+  runId?: string;
+  step?: string;
+}
+
+/**
+ * A digest of what a call does, for comparing two uses of one key. Attempt number, invocation
+ * id and request id are left out: they change between honest attempts of the same call. The
+ * input is hashed as canonical JSON (object keys sorted), so key order does not matter.
+ */
+export function callFingerprint(call: CallIdentity): string {
+  const scope = [call.function, call.threadId ?? null, call.runId ?? null, call.step ?? null];
+  return createHash('sha256')
+    .update(JSON.stringify(scope))
+    .update('\n')
+    .update(canonicalJson(call.input))
+    .digest('base64');
+}
+
+interface Frame {
+  values: unknown[];
+  /** Object keys, sorted; undefined for an array. */
+  keys?: string[];
+  next: number;
+}
+
+/**
+ * JSON with every object's keys sorted. Written with an explicit stack rather than recursion:
+ * JSON.parse accepts nesting far deeper than a recursive writer (or JSON.stringify) survives.
+ */
+export function canonicalJson(value: unknown): string {
+  let out = '';
+  const frames: Frame[] = [];
+  let pending: unknown = value;
+  let hasPending = true;
+  for (;;) {
+    if (hasPending) {
+      hasPending = false;
+      if (Array.isArray(pending)) {
+        out += '[';
+        frames.push({ values: pending, next: 0 });
+      } else if (pending !== null && typeof pending === 'object') {
+        const record = pending as Record<string, unknown>;
+        const keys = Object.keys(record).sort();
+        out += '{';
+        frames.push({ values: keys.map((key) => record[key]), keys, next: 0 });
+      } else {
+        out += JSON.stringify(pending) ?? 'null';
+      }
+    }
+    const frame = frames.at(-1);
+    if (frame === undefined) return out;
+    if (frame.next === frame.values.length) {
+      out += frame.keys === undefined ? ']' : '}';
+      frames.pop();
+      continue;
+    }
+    if (frame.next > 0) out += ',';
+    if (frame.keys !== undefined) out += `${JSON.stringify(frame.keys[frame.next])}:`;
+    pending = frame.values[frame.next];
+    hasPending = true;
+    frame.next += 1;
   }
 }

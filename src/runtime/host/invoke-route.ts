@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verify } from '../signing.js';
+import { ReplayGuard, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify } from '../signing.js';
 import { parseCallBody } from './call-body.js';
 import { HttpError, JSON_TYPE, headerValue, readBody, send } from './http.js';
-import type { IdempotencyCache } from './idempotency.js';
+import { callFingerprint, type IdempotencyCache } from './idempotency.js';
 import type { HostLogger } from './log.js';
 import { outcomeOf, type HostMetrics } from './metrics.js';
 import type { Registry } from './registry.js';
@@ -18,6 +18,8 @@ export interface InvokeRouteDeps {
   metrics: HostMetrics;
   logger: HostLogger;
   idempotency: IdempotencyCache<Reply>;
+  /** Accepts each signature once; a fresh one with the default cap when absent. */
+  replay?: ReplayGuard;
   bodyLimitBytes: number;
 }
 
@@ -30,11 +32,35 @@ export interface Reply {
 }
 
 /**
- * `POST /fn/{name}`: size limit, signature, lookup, body shape, idempotency, then the pool. The
+ * `POST /fn/{name}`: size limit, signature, lookup, body shape, idempotency, then the pool (a
+ * call that runs spends its signature, so the same signed bytes never run twice). The
  * hot path of the host, so it does each step once and writes the reply in one call.
  */
 export function createInvokeRoute(deps: InvokeRouteDeps) {
   const { registry, metrics, logger, idempotency } = deps;
+  const replay = deps.replay ?? new ReplayGuard();
+
+  /** A call about to run spends its signature; a second use is a replay, never a second run. */
+  function spend(signature: string, timestampMs: number): void {
+    const accepted = replay.accept(signature, timestampMs);
+    if (accepted.ok) return;
+    if (accepted.reason === 'replayed') {
+      throw new HttpError(
+        401,
+        'SIGNATURE_REPLAYED',
+        'this signed request was already accepted once: sign every request anew, a retry too ' +
+          '(a fresh x-atolye-timestamp), and repeat a call under its idempotency-key',
+      );
+    }
+    const seconds = Math.max(1, Math.ceil(accepted.retryAfterMs / 1000));
+    throw new HttpError(
+      503,
+      'REPLAY_GUARD_FULL',
+      `too many signed calls in the last 5 minutes: the host remembers each one to refuse ` +
+        `replays and takes new ones as the oldest expire, in ${seconds} s`,
+      { retryable: true, headers: { 'retry-after': String(seconds) } },
+    );
+  }
 
   async function execute(pool: Pool, input: unknown, meta: CallMeta): Promise<Reply> {
     const { name, version } = pool.spec;
@@ -79,6 +105,7 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
       headerValue(req, SIGNATURE_HEADER),
     );
     if (!verdict.ok) throw new HttpError(401, 'SIGNATURE_INVALID', verdict.reason);
+    const { signature, timestampMs } = verdict;
     const pool = registry.get(name);
     if (!pool)
       throw new HttpError(
@@ -115,12 +142,26 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
     await logger.withContext(context, async () => {
       let reply: Reply;
       let replayed = false;
+      // Spent only by a call that runs: a keyed repeat answered from the cache runs nothing.
+      const runOnce = (): Promise<Reply> => {
+        spend(signature, timestampMs);
+        return execute(pool, call.input, meta);
+      };
       if (key === undefined) {
-        reply = await execute(pool, call.input, meta);
+        reply = await runOnce();
       } else {
+        const { threadId, runId, step } = meta;
+        const fingerprint = callFingerprint({
+          function: name,
+          input: call.input,
+          threadId,
+          runId,
+          step,
+        });
         ({ reply, replayed } = await idempotency.run(
-          `${name}\n${key}`,
-          () => execute(pool, call.input, meta),
+          key,
+          fingerprint,
+          runOnce,
           (stored) => !stored.retryable,
         ));
         if (replayed) {

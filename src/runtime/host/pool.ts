@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../errors.js';
 import type { InvocationMeta } from '../contract.js';
-import { functionDraining, queueFull, type HostFailure } from './failures.js';
+import { functionDraining, hostFault, queueFull, type HostFailure } from './failures.js';
 import { Fifo } from './fifo.js';
+import { silentLogger, type HostLogger } from './log.js';
 import type {
   CallMeta,
   HealthCheck,
@@ -13,6 +14,7 @@ import type {
   PoolStats,
 } from './types.js';
 import { WorkerFleet, type FleetDeps } from './worker-fleet.js';
+import type { WorkerReply } from './worker-process.js';
 import type { Slot } from './worker-set.js';
 
 export interface PoolDeps extends FleetDeps {
@@ -43,14 +45,18 @@ export class FunctionPool implements Pool {
   private draining = false;
   private drained?: Promise<void>;
   private resolveDrained?: () => void;
+  private readonly logger: HostLogger;
 
   constructor(
     readonly spec: PoolSpec,
     private readonly deps: PoolDeps,
   ) {
+    this.logger = deps.logger ?? silentLogger;
+    // These run from timers and process events: a throw there would end the host, so it is
+    // logged instead (the calls it concerned are failed where they are dispatched).
     this.fleet = new WorkerFleet(spec, deps, {
-      ready: (slot) => this.workerReady(slot),
-      changed: () => this.reconcile(),
+      ready: (slot) => this.guarded('dispatching to a ready worker', () => this.workerReady(slot)),
+      changed: () => this.guarded('rebalancing the pool', () => this.reconcile()),
       draining: () => this.draining,
     });
   }
@@ -145,22 +151,44 @@ export class FunctionPool implements Pool {
     this.inFlight += 1;
     if (coldStart) this.counters.coldStarts += 1;
     const { worker } = slot;
-    return worker.invoke(input, meta, this.spec.limits.timeoutMs).then((reply): InvokeResult => {
-      this.inFlight -= 1;
-      this.counters.invocations += 1;
-      const durationMs = performance.now() - started;
-      this.averageCallMs += (durationMs - this.averageCallMs) / 8;
-      if (reply.ok) {
-        slot.served += 1;
-        this.fleet.gate.callSucceeded();
-      }
+    let replied: Promise<WorkerReply>;
+    try {
+      replied = worker.invoke(input, meta, this.spec.limits.timeoutMs);
+    } catch (error) {
+      replied = Promise.reject(error);
+    }
+    // invoke() answers every failure with a reply; a throw or a rejection is a fault of the host,
+    // and it fails this call rather than escaping from a queued dispatch into the event loop.
+    return replied.then(
+      (reply) => this.finished(slot, reply, started, coldStart),
+      (error: unknown) =>
+        this.finished(slot, { ok: false, ...this.fault('a call', error) }, started, coldStart),
+    );
+  }
+
+  private finished(
+    slot: Slot,
+    reply: WorkerReply,
+    started: number,
+    coldStart: boolean,
+  ): InvokeResult {
+    const { worker } = slot;
+    this.inFlight -= 1;
+    this.counters.invocations += 1;
+    const durationMs = performance.now() - started;
+    this.averageCallMs += (durationMs - this.averageCallMs) / 8;
+    if (reply.ok) {
+      slot.served += 1;
+      this.fleet.gate.callSucceeded();
+    }
+    this.guarded('rebalancing the pool after a call', () => {
       if (worker.inFlight === 0 && worker.currentState === 'ready') this.fleet.markIdle(slot);
       if (this.queue.length > 0 || this.draining) this.reconcile();
-      const pid = worker.pid;
-      if (reply.ok) return { ok: true, output: reply.output, durationMs, coldStart, worker: pid };
-      const { status, error } = reply;
-      return { ok: false, status, error, durationMs, coldStart, worker: pid };
     });
+    const pid = worker.pid;
+    if (reply.ok) return { ok: true, output: reply.output, durationMs, coldStart, worker: pid };
+    const { status, error } = reply;
+    return { ok: false, status, error, durationMs, coldStart, worker: pid };
   }
 
   /** No free slot: queue the call, starting a worker for it when the pool may grow. */
@@ -219,7 +247,30 @@ export class FunctionPool implements Pool {
     const waiting = this.queue.shift();
     if (!waiting) return;
     const { input, meta, started, resolve } = waiting;
+    // run() never rejects: nothing here may escape into the event loop, which would end the host.
     void this.run(slot, input, meta, started, coldStart).then(resolve);
+  }
+
+  /** Runs a step of the pool's own bookkeeping; a throw is logged as a host fault. */
+  private guarded(what: string, step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      this.fault(what, error);
+    }
+  }
+
+  /** Logs a fault of the host while handling `what` and words it as the failure of a call. */
+  private fault(what: string, error: unknown): HostFailure {
+    const { name } = this.spec;
+    this.logger.system.error(
+      `the pool of ${name} failed while handling ${what}: ${errorMessage(error)}`,
+      {
+        function: name,
+        err: error,
+      },
+    );
+    return hostFault(name, errorMessage(error));
   }
 
   /** Starts (or schedules) workers until `waiting` calls have a slot coming, within maxWorkers. */

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { AtolyeError, errorMessage } from '../../errors.js';
 import type { InvocationMeta } from '../contract.js';
 import type { HostMessage, WireError, WorkerMessage } from '../protocol.js';
-import { functionTimeout, workerCrashed } from './failures.js';
+import { functionTimeout, inputUnsendable, workerCrashed } from './failures.js';
 import { eachLine, LineTail } from './lines.js';
 import type { HostLogger, RecordStamp } from './log.js';
 import { LogForwarder } from './log-forwarder.js';
@@ -89,7 +89,7 @@ export class WorkerProcess {
         this.kill('start-failed', `it did not report ready within ${options.startTimeoutMs} ms`),
       options.startTimeoutMs,
     );
-    this.child.on('message', (message: WorkerMessage) => this.onMessage(message));
+    this.child.on('message', (message: WorkerMessage) => this.received(message));
     this.child.on('error', (error) => this.onError(error));
     this.child.once('exit', (code, signal) => {
       // 'close' follows once stdout/stderr are drained; a grandchild holding the pipes must not stall it.
@@ -131,11 +131,16 @@ export class WorkerProcess {
       });
     }
     const id = String((this.sequence += 1));
+    // Sent first: a message the channel cannot carry fails this call only, and the worker, which
+    // received nothing, stays in service. Its reply cannot arrive before this turn ends.
+    const unsent = this.send({ t: 'invoke', id, input, meta, timeoutMs });
+    if (unsent !== undefined) {
+      return Promise.resolve({ ok: false, ...inputUnsendable(this.options.functionName, unsent) });
+    }
+    this.logs.started(meta);
     return new Promise<WorkerReply>((resolve) => {
       const timer = setTimeout(() => this.onDeadline(id, timeoutMs), timeoutMs);
       this.pending.set(id, { meta, timer, resolve });
-      this.logs.started(meta);
-      this.send({ t: 'invoke', id, input, meta, timeoutMs });
     });
   }
 
@@ -158,7 +163,16 @@ export class WorkerProcess {
         );
       }, timeoutMs);
       this.pings.set(id, { timer, resolve, reject });
-      this.send({ t: 'ping', id });
+      const unsent = this.send({ t: 'ping', id });
+      if (unsent === undefined) return;
+      clearTimeout(timer);
+      this.pings.delete(id);
+      reject(
+        new AtolyeError(
+          'WORKER_UNAVAILABLE',
+          `worker ${this.pid} cannot be sent a ping: ${unsent}`,
+        ),
+      );
     });
   }
 
@@ -171,7 +185,7 @@ export class WorkerProcess {
       return this.exited;
     }
     this.state = 'stopping';
-    this.send({ t: 'shutdown' });
+    if (this.send({ t: 'shutdown' }) !== undefined) this.child.kill('SIGKILL');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     void this.exited.then(() => clearTimeout(timer));
     return this.exited;
@@ -185,8 +199,31 @@ export class WorkerProcess {
     this.child.kill('SIGKILL');
   }
 
-  private send(message: HostMessage): void {
-    if (this.child.connected) this.child.send(message);
+  /**
+   * Writes a message to the worker. The channel serialises it at once, and that can throw (a
+   * value nested too deep for JSON.stringify, a BigInt): the reason is returned, never thrown,
+   * since a throw here would escape into the host's event loop and end every worker with it.
+   */
+  private send(message: HostMessage): string | undefined {
+    if (!this.child.connected) return undefined;
+    try {
+      this.child.send(message);
+      return undefined;
+    } catch (error) {
+      return errorMessage(error);
+    }
+  }
+
+  /** A worker's message; one the host fails to handle is logged, not thrown into the event loop. */
+  private received(message: WorkerMessage): void {
+    try {
+      this.onMessage(message);
+    } catch (error) {
+      this.options.logger.system.error(
+        `a message from worker ${this.pid} of ${this.options.functionName} could not be handled: ${errorMessage(error)}`,
+        { function: this.options.functionName, worker: this.pid, err: error },
+      );
+    }
   }
 
   private onMessage(message: WorkerMessage): void {

@@ -5,6 +5,7 @@ import {
   type HandlerLog,
   type InvocationMeta,
 } from '../contract.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../json-depth.js';
 import type { HostMessage, LogLevel, WireError, WorkerMessage } from '../protocol.js';
 import { WORKER_ENV } from '../protocol.js';
 
@@ -196,6 +197,16 @@ async function runInvocation(
       fail(500, {
         code: 'OUTPUT_INVALID',
         message: `${definition.name} returned output that breaks its schema: ${describeIssues(output.error).join('; ')}`,
+        retryable: false,
+      });
+      return;
+    }
+    // Bounded like the input at the gateway: serialising a deeper value (for the channel, then
+    // for the host's reply) can overflow the stack.
+    if (nestsDeeperThan(output.data, MAX_JSON_DEPTH)) {
+      fail(500, {
+        code: 'OUTPUT_TOO_DEEP',
+        message: `${definition.name} returned output nested deeper than ${MAX_JSON_DEPTH} levels of arrays and objects, the host's limit`,
         retryable: false,
       });
       return;

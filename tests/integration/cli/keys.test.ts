@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { main } from '../../../src/cli/main.js';
-import { ApiKeyStore, apiKeysFile } from '../../../src/store/api-keys.js';
+import { RunsStore, runsFile } from '../../../src/orchestrator/runs-store.js';
+import { ApiKeyStore, apiKeysFile, type ApiKeyIdentity } from '../../../src/store/api-keys.js';
 import { captureOutput } from '../../helpers/output.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -30,7 +31,7 @@ async function atolye(
   return { code, stdout: output.stdout(), stderr: output.stderr() };
 }
 
-function verify(key: string): { id: number; name: string } | undefined {
+function verify(key: string): ApiKeyIdentity | undefined {
   const store = new ApiKeyStore(apiKeysFile(dataDir));
   try {
     return store.verify(key);
@@ -59,7 +60,7 @@ describe('atolye keys', () => {
     expect(created.code).toBe(0);
     const parsed = JSON.parse(created.stdout) as { id: number; name: string; key: string };
     expect(parsed.name).toBe('bot');
-    expect(verify(parsed.key)).toEqual({ id: parsed.id, name: 'bot' });
+    expect(verify(parsed.key)).toEqual({ id: parsed.id, name: 'bot', team: null, admin: false });
   });
 
   it('create refuses a duplicate and a bad name with exit 1 and the reason', async () => {
@@ -89,9 +90,11 @@ describe('atolye keys', () => {
     const text = await atolye('keys', 'list');
     expect(text.code).toBe(0);
     const lines = text.stdout.split('\n');
-    expect(lines[0]).toMatch(/^name\s+prefix\s+created\s+last used\s+status$/);
+    expect(lines[0]).toMatch(/^name\s+team\s+role\s+prefix\s+created\s+last used\s+status$/);
     expect(lines.find((line) => line.startsWith('alpha'))).toMatch(/revoked \d{4}-/);
-    expect(lines.find((line) => line.startsWith('beta'))).toMatch(/never\s+active$/);
+    expect(lines.find((line) => line.startsWith('beta'))).toMatch(
+      /^beta\s+-\s+user\s.*never\s+active$/,
+    );
 
     const json = await atolye('keys', 'list', '--json');
     const parsed = JSON.parse(json.stdout) as { name: string; revokedAt: string | null }[];
@@ -116,6 +119,56 @@ describe('atolye keys', () => {
     const unknown = await atolye('keys', 'revoke', 'ghost');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('"ghost"');
+  });
+
+  it('create --team and --admin make a team member and an admin key, and say what each sees', async () => {
+    const member = await atolye('keys', 'create', '--name', 'alice', '--team', 'backend');
+    expect(member.code).toBe(0);
+    expect(member.stdout).toContain('created API key "alice"');
+    expect(member.stdout).toContain('team "backend"');
+    expect(member.stdout).toContain('keys of one --team share theirs');
+    const key = (member.stdout.match(/atk_[A-Za-z0-9_-]{43}/) ?? [''])[0];
+    expect(verify(key)).toMatchObject({ name: 'alice', team: 'backend', admin: false });
+
+    const admin = await atolye('keys', 'create', '--name', 'ops', '--admin', '--json');
+    const parsed = JSON.parse(admin.stdout) as { key: string; admin: boolean; team: null };
+    expect(parsed).toMatchObject({ admin: true, team: null });
+    expect(verify(parsed.key)).toMatchObject({ name: 'ops', admin: true });
+
+    const listed = (await atolye('keys', 'list')).stdout.split('\n');
+    expect(listed.find((line) => line.startsWith('alice'))).toMatch(/^alice\s+backend\s+user\s/);
+    expect(listed.find((line) => line.startsWith('ops'))).toMatch(/^ops\s+-\s+admin\s/);
+
+    const bad = await atolye('keys', 'create', '--name', 'carol', '--team', 'no spaces');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('team name');
+  });
+
+  it('list points at the threads from before ownership; adopt gives them to a key or its team', async () => {
+    // An orchestrator store from before ownership: two threads that no key owns.
+    const runs = new RunsStore(runsFile(dataDir));
+    runs.createThread('old-1');
+    runs.createThread('old-2');
+    runs.close();
+    await atolye('keys', 'create', '--name', 'alice', '--team', 'backend');
+
+    const listed = await atolye('keys', 'list');
+    expect(listed.stdout).toContain('2 thread(s) from before keys had owners');
+    expect(listed.stdout).toContain('there is no live admin key');
+    expect(listed.stdout).toContain('atolye keys adopt NAME');
+
+    const adopted = await atolye('keys', 'adopt', 'alice');
+    expect(adopted.code).toBe(0);
+    expect(adopted.stdout).toContain('gave 2 thread(s) without an owner to team "backend"');
+    const after = new RunsStore(runsFile(dataDir));
+    expect(after.thread('old-1', { owners: ['team:backend'] })?.owner).toBe('team:backend');
+    expect(after.unownedCount()).toBe(0);
+    after.close();
+    expect((await atolye('keys', 'list')).stdout).not.toContain('before keys had owners');
+
+    const unknown = await atolye('keys', 'adopt', 'ghost');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no active API key is named "ghost"');
   });
 
   it('honours --set storage.dataDir', async () => {

@@ -160,7 +160,7 @@ test('logs: an unknown channel or a bad limit is a 400 naming the problem', asyn
 
 test("system: both services' readiness and the host's numbers; no alerts while none fire", async () => {
   await finishedRun('write notes for the metrics');
-  const system = (await (await get('/dashboard/api/system')).json()) as {
+  const system = (await (await get('/dashboard/api/system', api.adminKey)).json()) as {
     orchestrator: {
       httpStatus: number;
       health: { status: string; checks: Record<string, unknown> };
@@ -185,7 +185,7 @@ test("system: both services' readiness and the host's numbers; no alerts while n
     expect.arrayContaining(['plan', 'act']),
   );
 
-  const alerts = await get('/dashboard/api/alerts');
+  const alerts = await get('/dashboard/api/alerts', api.adminKey);
   expect(alerts.status).toBe(200);
   // Nothing failed on this host: the embedded evaluator has nothing firing to list.
   expect(await alerts.json()).toEqual([]);

@@ -90,7 +90,7 @@ test('a failing function fires the error-ratio alert: logged to system and error
 
   // The active alerts are what the dashboard lists.
   const listed = await fetch(`${api.url}/dashboard/api/alerts`, {
-    headers: { 'x-api-key': api.key },
+    headers: { 'x-api-key': api.adminKey },
   });
   expect(await listed.json()).toEqual([
     expect.objectContaining({ name: 'AtolyeInvocationErrorRatioHigh' }),

@@ -11,8 +11,10 @@ export interface TestApi {
   orchestrator: RunningOrchestrator;
   config: AtolyeConfig;
   url: string;
-  /** A valid API key, created for the test. */
+  /** A valid API key, created for the test: a user key, owner of the threads it creates. */
   key: string;
+  /** An admin key: every thread, the dashboard's system page and every log line. */
+  adminKey: string;
   logDir: string;
   workspaceRoot: string;
   stop(): Promise<void>;
@@ -38,11 +40,13 @@ export async function startTestApi(
     retry: { maxAttempts: 1, initialInterval: 50, jitter: false },
   });
   const { key } = orchestrator.keys.create('tests');
+  const adminKey = orchestrator.keys.create('tests-admin', { admin: true }).key;
   return {
     orchestrator,
     config,
     url: orchestrator.url,
     key,
+    adminKey,
     logDir,
     workspaceRoot,
     stop: async () => {

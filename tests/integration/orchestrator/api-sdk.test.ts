@@ -19,7 +19,8 @@ beforeAll(async () => {
   const fixtureDir = path.join(root.dir, 'fixture');
   mkdirSync(fixtureDir);
   stepHost = await startStepHost(root.dir, fixtureDir);
-  api = await startTestApi(root.dir, stepHost);
+  // The webhook test's receiver listens on loopback, on a port picked later.
+  api = await startTestApi(root.dir, stepHost, { 'api.webhookAllowHosts': '127.0.0.1' });
   client = new Client({ apiUrl: api.url, apiKey: api.key });
 }, 60_000);
 

@@ -48,6 +48,8 @@ beforeAll(async () => {
     'agent.maxTokens': '100000',
     'agent.maxCostUsd': '5',
     'agent.runTimeoutMs': '60000',
+    // The stand-in host is also the webhook receiver: loopback, so it must be allowed.
+    'api.webhookAllowHosts': new URL(hostUrl).host,
   });
   logging = createLogging(config, { service: 'orchestrator' });
   orchestrator = await startOrchestrator(config, {

@@ -40,7 +40,12 @@ describe('ApiKeyStore (SQLite file)', () => {
     store.close();
 
     const reopened = new ApiKeyStore(file);
-    expect(reopened.verify(created.key)).toEqual({ id: created.id, name: 'ci' });
+    expect(reopened.verify(created.key)).toEqual({
+      id: created.id,
+      name: 'ci',
+      team: null,
+      admin: false,
+    });
     reopened.close();
   });
 
@@ -122,12 +127,19 @@ describe('ApiKeyStore (SQLite file)', () => {
 
     const second = store.create('ci');
     expect(second.id).not.toBe(first.id);
-    expect(store.verify(second.key)).toEqual({ id: second.id, name: 'ci' });
+    expect(store.verify(second.key)).toEqual({
+      id: second.id,
+      name: 'ci',
+      team: null,
+      admin: false,
+    });
     expect(store.verify(first.key)).toBeUndefined();
     expect(store.list()).toEqual([
       {
         id: first.id,
         name: 'ci',
+        team: null,
+        admin: false,
         prefix: first.prefix,
         createdAt: '2030-01-01T00:00:00.000Z',
         lastUsedAt: null,
@@ -136,6 +148,8 @@ describe('ApiKeyStore (SQLite file)', () => {
       {
         id: second.id,
         name: 'ci',
+        team: null,
+        admin: false,
         prefix: second.prefix,
         createdAt: '2030-01-02T00:00:00.000Z',
         lastUsedAt: '2030-01-02T00:00:00.000Z',
@@ -159,6 +173,60 @@ describe('ApiKeyStore (SQLite file)', () => {
     clock = new Date('2030-01-01T00:01:00.000Z');
     store.verify(key);
     expect(store.list()[0]?.lastUsedAt).toBe('2030-01-01T00:01:00.000Z');
+    store.close();
+  });
+
+  it("keeps a key's team and role; refuses a bad team name with KEY_TEAM_INVALID", () => {
+    const store = new ApiKeyStore(file);
+    const member = store.create('alice', { team: 'backend' });
+    const admin = store.create('ops', { admin: true });
+    expect(member).toMatchObject({ team: 'backend', admin: false });
+    expect(store.verify(member.key)).toEqual({
+      id: member.id,
+      name: 'alice',
+      team: 'backend',
+      admin: false,
+    });
+    expect(store.verify(admin.key)).toEqual({ id: admin.id, name: 'ops', team: null, admin: true });
+    store.create('bob', { team: 'backend' });
+    expect(store.teamMembers('backend')).toEqual(['alice', 'bob']);
+    expect(store.teamMembers('nobody')).toEqual([]);
+    for (const bad of ['', 'has space', 'a/b', 'x'.repeat(65)]) {
+      expect(codeOf(() => store.create('carol', { team: bad }))).toBe('KEY_TEAM_INVALID');
+    }
+    store.close();
+  });
+
+  it('isLive reads the file each time: a revocation by another connection counts at once', () => {
+    const server = new ApiKeyStore(file);
+    const cli = new ApiKeyStore(file);
+    const { id, key } = server.create('ci');
+    expect(server.isLive(id)).toBe(true);
+    expect(cli.revoke('ci')).toBe(true);
+    expect(server.isLive(id)).toBe(false);
+    expect(server.verify(key)).toBeUndefined();
+    expect(server.isLive(id + 100)).toBe(false);
+    server.close();
+    cli.close();
+  });
+
+  it('migrates a store from before teams and roles: its keys work, in no team, not admin', () => {
+    const old = new Database(file);
+    old.exec(`CREATE TABLE api_keys (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, prefix TEXT NOT NULL,
+      hash BLOB NOT NULL, created_at TEXT NOT NULL, last_used_at TEXT, revoked_at TEXT);
+      CREATE UNIQUE INDEX api_keys_active_name ON api_keys (name) WHERE revoked_at IS NULL;
+      CREATE INDEX api_keys_prefix ON api_keys (prefix);`);
+    old.pragma('user_version = 1');
+    const key = `atk_${'A'.repeat(43)}`;
+    old
+      .prepare(`INSERT INTO api_keys (name, prefix, hash, created_at) VALUES (?, ?, ?, ?)`)
+      .run('legacy', key.slice(0, 12), createHash('sha256').update(key).digest(), '2030-01-01');
+    old.close();
+
+    const store = new ApiKeyStore(file);
+    expect(store.verify(key)).toEqual({ id: 1, name: 'legacy', team: null, admin: false });
+    expect(store.list()[0]).toMatchObject({ name: 'legacy', team: null, admin: false });
     store.close();
   });
 

@@ -16,7 +16,13 @@ const git = (cwd: string, ...args: string[]): string =>
     .trim();
 
 const TOKEN = 'tok-123-secret';
-const open = { token: '', allowedSchemes: 'https,http,file', timeoutMs: 30_000 };
+const open = {
+  token: '',
+  allowedSchemes: 'https,http,file',
+  allowHosts: '127.0.0.1',
+  tokenHosts: '127.0.0.1',
+  timeoutMs: 30_000,
+};
 
 /** A bare repository `origin.git` under `root` with two commits on main and a tag v1 on the first. */
 function makeOrigin(root: string): string {
@@ -130,6 +136,44 @@ describe('clone into a thread and push its changes back', () => {
         pushBranch(ws, { branch: '-bad..name', message: 'x' }, { ...open, token: TOKEN }),
       ).rejects.toMatchObject({ code: 'GIT_BRANCH_INVALID' });
     });
+  });
+
+  it('keeps clones out of the private network and the token away from hosts it is not for', async () => {
+    const server = await startGitHttp(path.join(tmp.dir, 'repos'), TOKEN);
+    try {
+      const ws = gitWorkspace(path.join(tmp.dir, 'ws'), 't7');
+      const closed = { ...open, token: TOKEN, allowHosts: '' };
+      await expect(
+        cloneInto(ws, { url: `${server.url}/origin.git` }, closed),
+      ).rejects.toMatchObject({
+        code: 'GIT_URL_REFUSED',
+        message: expect.stringContaining('127.0.0.1, a loopback address'),
+      });
+      // A name that resolves to a private address is refused the same way.
+      const resolve = async (): Promise<string[]> => ['10.1.2.3'];
+      await expect(
+        cloneInto(ws, { url: 'https://git.example.com/r.git' }, { ...closed, resolve }),
+      ).rejects.toMatchObject({
+        code: 'GIT_URL_REFUSED',
+        message: expect.stringContaining('10.1.2.3'),
+      });
+      expect(server.authorizations).toEqual([]);
+
+      // Reachable, but not a token host: the token is not sent, and the clone is refused.
+      await expect(
+        cloneInto(
+          ws,
+          { url: `${server.url}/origin.git` },
+          { ...open, token: TOKEN, tokenHosts: 'github.com' },
+        ),
+      ).rejects.toMatchObject({ code: 'GIT_AUTH_FAILED' });
+      expect(server.authorizations.join('\n')).not.toContain(
+        Buffer.from(`x-access-token:${TOKEN}`).toString('base64'),
+      );
+      expect(readdirSync(ws.workTree)).toEqual([]);
+    } finally {
+      await server.close();
+    }
   });
 
   it('has nowhere to push for a thread that was not cloned, and nothing to push without changes', async () => {

@@ -65,6 +65,25 @@ describe('mock-llm completions', () => {
     });
   });
 
+  it('sends string arguments verbatim, even when they are not JSON', () => {
+    const reply = prepareReply(
+      {
+        reply: {
+          tool_calls: [
+            { name: 'write_file', arguments: '{"path": "a.txt", ' },
+            { name: 'list_files', arguments: '[[[[]]]]' },
+          ],
+        },
+      },
+      request,
+      { sequence: 2, model: 'm' },
+    );
+    expect(reply.toolCalls.map((call) => call.function.arguments)).toEqual([
+      '{"path": "a.txt", ',
+      '[[[[]]]]',
+    ]);
+  });
+
   it('streams deltas that rebuild the reply, with the usage chunk only when asked', () => {
     const reply = prepareReply(
       {

@@ -6,6 +6,7 @@ import { toApiState, toApiThread } from '../../../src/orchestrator/api/serialize
 const thread: ThreadRecord = {
   threadId: 't1',
   metadata: { owner: 'me' },
+  owner: 'key:me',
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-02T00:00:00.000Z',
 };

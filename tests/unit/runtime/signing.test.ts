@@ -1,5 +1,7 @@
 import {
+  DEFAULT_MAX_REMEMBERED,
   MAX_SKEW_MS,
+  ReplayGuard,
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
   sign,
@@ -27,13 +29,17 @@ describe('signatureHeaders and verify', () => {
     const headers = signatureHeaders(SECRET, parts, NOW);
     expect(headers[TIMESTAMP_HEADER]).toBe(String(NOW));
     expect(headers[SIGNATURE_HEADER]).toMatch(/^v1=[0-9a-f]{64}$/);
-    expect(check(parts, headers)).toEqual({ ok: true });
+    expect(check(parts, headers)).toEqual({
+      ok: true,
+      signature: headers[SIGNATURE_HEADER],
+      timestampMs: NOW,
+    });
   });
 
   it('accepts a Buffer body signed as a string, and the method in any case', () => {
     const headers = signatureHeaders(SECRET, parts, NOW);
     const asBuffer = { ...parts, method: 'post', body: Buffer.from(body) };
-    expect(check(asBuffer, headers)).toEqual({ ok: true });
+    expect(check(asBuffer, headers).ok).toBe(true);
   });
 
   it('signs with the current time by default', () => {
@@ -44,6 +50,8 @@ describe('signatureHeaders and verify', () => {
     expect(timestamp).toBeLessThanOrEqual(Date.now());
     expect(verify(SECRET, parts, headers[TIMESTAMP_HEADER], headers[SIGNATURE_HEADER])).toEqual({
       ok: true,
+      signature: headers[SIGNATURE_HEADER],
+      timestampMs: timestamp,
     });
   });
 
@@ -99,7 +107,7 @@ describe('signatureHeaders and verify', () => {
 
   it('accepts a timestamp up to 5 minutes old and refuses one older', () => {
     const edge = signatureHeaders(SECRET, parts, NOW - MAX_SKEW_MS);
-    expect(check(parts, edge)).toEqual({ ok: true });
+    expect(check(parts, edge).ok).toBe(true);
     const stale = signatureHeaders(SECRET, parts, NOW - MAX_SKEW_MS - 1);
     expect(check(parts, stale)).toEqual({
       ok: false,
@@ -109,7 +117,7 @@ describe('signatureHeaders and verify', () => {
 
   it('refuses a timestamp more than 5 minutes in the future', () => {
     const edge = signatureHeaders(SECRET, parts, NOW + MAX_SKEW_MS);
-    expect(check(parts, edge)).toEqual({ ok: true });
+    expect(check(parts, edge).ok).toBe(true);
     const future = signatureHeaders(SECRET, parts, NOW + MAX_SKEW_MS + 1);
     expect(check(parts, future)).toEqual({
       ok: false,
@@ -135,5 +143,63 @@ describe('signatureHeaders and verify', () => {
       ok: false,
       reason: expect.stringContaining('signature does not match'),
     });
+  });
+});
+
+describe('ReplayGuard', () => {
+  const sig = (n: number) => `v1=${String(n).padStart(64, '0')}`;
+
+  it('accepts a signature once and refuses it again while it could still verify', () => {
+    const guard = new ReplayGuard();
+    expect(guard.accept(sig(1), NOW, NOW)).toEqual({ ok: true });
+    expect(guard.accept(sig(1), NOW, NOW + 1)).toEqual({ ok: false, reason: 'replayed' });
+    // The last moment the timestamp verifies is NOW + MAX_SKEW_MS: still refused then.
+    expect(guard.accept(sig(1), NOW, NOW + MAX_SKEW_MS)).toEqual({
+      ok: false,
+      reason: 'replayed',
+    });
+    expect(guard.accept(sig(2), NOW, NOW)).toEqual({ ok: true });
+  });
+
+  it('forgets a signature once its timestamp leaves the window, when verify refuses it anyway', () => {
+    const guard = new ReplayGuard();
+    guard.accept(sig(1), NOW, NOW);
+    guard.accept(sig(2), NOW + 1_000, NOW + 1_000);
+    guard.accept(sig(3), NOW + 2_000, NOW + 2_000);
+    expect(guard.size).toBe(3);
+    guard.accept(sig(4), NOW + MAX_SKEW_MS + 1_500, NOW + MAX_SKEW_MS + 1_500);
+    expect(guard.size).toBe(2);
+  });
+
+  it('remembers a future-dated signature until its own timestamp leaves the window', () => {
+    const guard = new ReplayGuard();
+    const ahead = NOW + MAX_SKEW_MS;
+    guard.accept(sig(1), ahead, NOW);
+    expect(guard.accept(sig(1), ahead, NOW + 2 * MAX_SKEW_MS).ok).toBe(false);
+  });
+
+  it('when full, refuses new signatures with the wait until room frees up instead of forgetting live ones', () => {
+    const guard = new ReplayGuard({ maxEntries: 2 });
+    // Accepted out of expiry order: a caller whose clock runs behind signed the second one.
+    expect(guard.accept(sig(1), NOW, NOW).ok).toBe(true);
+    expect(guard.accept(sig(2), NOW - 60_000, NOW).ok).toBe(true);
+    expect(guard.accept(sig(3), NOW, NOW + 10)).toEqual({
+      ok: false,
+      reason: 'full',
+      retryAfterMs: MAX_SKEW_MS - 60_000 - 10 + 1,
+    });
+    // A replay is still named a replay when the guard is full.
+    expect(guard.accept(sig(1), NOW, NOW + 10)).toEqual({ ok: false, reason: 'replayed' });
+    // Once the older-signed one expires (found by the full sweep, though it is not first), room.
+    expect(guard.accept(sig(3), NOW, NOW + MAX_SKEW_MS - 60_000 + 1)).toEqual({ ok: true });
+    expect(guard.size).toBe(2);
+    expect(guard.accept(sig(1), NOW, NOW + MAX_SKEW_MS - 60_000 + 2).ok).toBe(false);
+  });
+
+  it('has a bounded default and refuses a nonsensical cap', () => {
+    expect(DEFAULT_MAX_REMEMBERED).toBeGreaterThanOrEqual(10_000);
+    for (const maxEntries of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new ReplayGuard({ maxEntries })).toThrow(/maxEntries/);
+    }
   });
 });

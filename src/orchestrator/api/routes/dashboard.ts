@@ -10,6 +10,7 @@ import {
 } from '../../../dashboard/index.js';
 import { errorMessage } from '../../../errors.js';
 import { CHANNELS } from '../../../logging/record.js';
+import { ownLogLines, requireAdmin, scopeOf } from '../access.js';
 import { errorResponse, type ApiApp, type ApiDeps } from '../app.js';
 
 const HOST_TIMEOUT_MS = 2_000;
@@ -24,8 +25,10 @@ const Channel = z.enum(CHANNELS, { message: `the channel is one of ${CHANNELS.jo
 
 /**
  * The web dashboard: a static page, its bundled script and stylesheet (open: they hold no data),
- * and the few reads the run API does not offer (the host's health and metrics, alerts, log tails),
- * which need a key. Undocumented in OpenAPI: these serve the page, not API clients.
+ * and the few reads the run API does not offer (who the key is, the host's health and metrics,
+ * alerts, log tails), which need a key. The host's health, metrics and alerts are for admin keys;
+ * any other key's log tail holds only the lines of its own threads. Undocumented in OpenAPI:
+ * these serve the page, not API clients.
  */
 export function addDashboardRoutes(app: ApiApp, deps: ApiDeps): void {
   const page = {
@@ -50,7 +53,14 @@ export function addDashboardRoutes(app: ApiApp, deps: ApiDeps): void {
     });
   }
 
+  // What the page shows and hides for this key; the routes enforce it on their own.
+  app.get('/dashboard/api/me', (c) => {
+    const { name, team, admin } = c.get('caller');
+    return c.json({ name, team, admin });
+  });
+
   app.get('/dashboard/api/system', async (c) => {
+    requireAdmin(c.get('caller'), "the host's health and metrics");
     const ready = await app.request('/readyz');
     const [host, metrics] = await Promise.all([
       hostReadiness(deps.hostUrl),
@@ -65,7 +75,10 @@ export function addDashboardRoutes(app: ApiApp, deps: ApiDeps): void {
   });
 
   // The embedded alert evaluator's firing alerts; none where it does not run (Prometheus does).
-  app.get('/dashboard/api/alerts', (c) => c.json(deps.alerts?.() ?? []));
+  app.get('/dashboard/api/alerts', (c) => {
+    requireAdmin(c.get('caller'), 'the firing alerts');
+    return c.json(deps.alerts?.() ?? []);
+  });
 
   app.get('/dashboard/api/logs/:channel', async (c) => {
     const channel = Channel.safeParse(c.req.param('channel'));
@@ -84,9 +97,17 @@ export function addDashboardRoutes(app: ApiApp, deps: ApiDeps): void {
       );
       return errorResponse(c, 400, 'INVALID_REQUEST', `invalid query: ${problems.join('; ')}`);
     }
+    const caller = c.get('caller');
+    const scope = scopeOf(caller);
     const lines = await tailChannel(resolveFromRoot(deps.config.logging.dir), channel.data, {
       limit: query.data.limit,
       runId: query.data.run_id,
+      accept: caller.admin
+        ? undefined
+        : ownLogLines(caller, {
+            threadVisible: (threadId) => deps.store.thread(threadId, scope) !== undefined,
+            teamMembers: (team) => deps.keys.teamMembers(team),
+          }),
     });
     return c.json({ channel: channel.data, lines });
   });

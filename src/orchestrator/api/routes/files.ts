@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { archiveWorkspace, listWorkspace, openWorkspaceFile } from '../../files.js';
+import { scopeOf, type Caller } from '../access.js';
 import { errorResponse, type ApiApp, type ApiDeps } from '../app.js';
 import { FileTree, ThreadId } from '../schemas.js';
 import { findThread } from '../serialize.js';
@@ -11,8 +12,8 @@ import { failed } from './shapes.js';
 
 /** The thread's workspace files: a tree, one file's content, or the whole of it as tar.gz. */
 export function addFileRoutes(app: ApiApp, deps: ApiDeps): void {
-  async function workspaceOf(threadId: string): Promise<string> {
-    findThread(deps.store, threadId);
+  async function workspaceOf(threadId: string, caller: Caller): Promise<string> {
+    findThread(deps.store, threadId, scopeOf(caller));
     const dir = path.join(deps.workspaceRoot, threadId);
     await mkdir(dir, { recursive: true });
     return dir;
@@ -31,7 +32,7 @@ export function addFileRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id } = c.req.valid('param');
-      const files = await listWorkspace(await workspaceOf(thread_id));
+      const files = await listWorkspace(await workspaceOf(thread_id, c.get('caller')));
       return c.json({ thread_id, files }, 200);
     },
   );
@@ -48,12 +49,14 @@ export function addFileRoutes(app: ApiApp, deps: ApiDeps): void {
       404: failed,
     },
   });
-  app.get('/threads/:thread_id/files/:path{.+}', async (c) => {
+  // [\s\S], not `.`: a name may hold a newline (%0A), and `.` would leave it to a 404.
+  app.get('/threads/:thread_id/files/:path{[\\s\\S]+}', async (c) => {
     const threadId = c.req.param('thread_id');
     if (!ThreadId.safeParse(threadId).success) {
       return errorResponse(c, 400, 'INVALID_REQUEST', `"${threadId}" is not a thread id`);
     }
-    const file = await openWorkspaceFile(await workspaceOf(threadId), c.req.param('path'));
+    const dir = await workspaceOf(threadId, c.get('caller'));
+    const file = await openWorkspaceFile(dir, c.req.param('path'));
     return c.body(Readable.toWeb(file.stream) as ReadableStream, 200, {
       'content-type': file.contentType,
       'content-length': String(file.size),
@@ -77,7 +80,7 @@ export function addFileRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id } = c.req.valid('param');
-      const archive = await archiveWorkspace(await workspaceOf(thread_id));
+      const archive = await archiveWorkspace(await workspaceOf(thread_id, c.get('caller')));
       return c.body(Readable.toWeb(archive) as ReadableStream, 200, {
         'content-type': 'application/gzip',
         'content-disposition': `attachment; filename="${thread_id}.tar.gz"`,

@@ -4,7 +4,9 @@ import * as z from 'zod';
 import { AtolyeError } from '../../../errors.js';
 import type { RunRecord } from '../../runs-store.js';
 import { failed, json } from './shapes.js';
+import { ownerOf, scopeOf, type Caller } from '../access.js';
 import { noteIds, type ApiApp, type ApiDeps, type ApiEnv } from '../app.js';
+import { whileKeyLive } from '../key-watch.js';
 import {
   CancelQuery,
   Run,
@@ -15,17 +17,27 @@ import {
   ThreadId,
 } from '../schemas.js';
 import { findRun, findThread, toApiRun } from '../serialize.js';
+import { webhookPolicyFor } from '../../webhook-policy.js';
 
 const ThreadParams = z.object({ thread_id: ThreadId });
 const RunParams = z.object({ thread_id: ThreadId, run_id: z.string().min(1) });
 const runBody = { body: { ...json(RunCreate, 'the run'), required: true } };
 
-/** Creates a run from a validated body; the thread must exist unless `if_not_exists` is create. */
-export function createRun(deps: ApiDeps, threadId: string, body: RunCreate): RunRecord {
-  if (!deps.store.thread(threadId)) {
-    if (body.if_not_exists !== 'create') findThread(deps.store, threadId);
-    deps.store.createThread(threadId);
-  }
+/**
+ * Creates a run from a validated body. The thread must be one `caller` may see; with
+ * `if_not_exists: "create"` a free id becomes a new thread of the caller's, while an id another
+ * key owns stays theirs and answers 404 as any unknown thread does.
+ */
+export async function createRun(
+  deps: ApiDeps,
+  caller: Caller,
+  threadId: string,
+  body: RunCreate,
+): Promise<RunRecord> {
+  // Before anything is created: a refused webhook leaves no thread and no run behind.
+  if (body.webhook) await webhookPolicyFor(deps.config, deps.hostUrl).check(body.webhook);
+  if (body.if_not_exists === 'create') deps.store.createThread(threadId, {}, ownerOf(caller));
+  findThread(deps.store, threadId, scopeOf(caller));
   const runId = deps.executor.startRun(threadId, body.input.task, {
     metadata: body.metadata ?? {},
     multitaskStrategy: body.multitask_strategy ?? 'reject',
@@ -41,9 +53,16 @@ export function locate(c: Context<ApiEnv>, run: RunRecord): void {
   noteIds(c, { threadId: run.threadId, runId: run.runId });
 }
 
-/** What `wait` and `join` answer: the thread's values, or LangGraph's `__error__` on failure. */
-async function outcome(deps: ApiDeps, run: RunRecord): Promise<Record<string, unknown>> {
-  const ended = await deps.executor.waitFor(run.runId);
+/**
+ * What `wait` and `join` answer: the thread's values, or LangGraph's `__error__` on failure. The
+ * wait ends early with API_KEY_REVOKED when `caller`'s key is revoked meanwhile.
+ */
+async function outcome(
+  deps: ApiDeps,
+  caller: Caller,
+  run: RunRecord,
+): Promise<Record<string, unknown>> {
+  const ended = await whileKeyLive(deps.keys, caller, deps.executor.waitFor(run.runId));
   const state = await deps.executor.threadState(run.threadId);
   const values = (state?.values as Record<string, unknown> | undefined) ?? {};
   if (ended.status === 'error' || ended.status === 'timeout') {
@@ -67,8 +86,14 @@ export function addRunRoutes(app: ApiApp, deps: ApiDeps): void {
       request: { params: ThreadParams, ...runBody },
       responses: { 200: json(Run, 'the new run'), 400: failed, 404: failed, 409: failed },
     }),
-    (c) => {
-      const run = createRun(deps, c.req.valid('param').thread_id, c.req.valid('json'));
+    async (c) => {
+      const caller = c.get('caller');
+      const run = await createRun(
+        deps,
+        caller,
+        c.req.valid('param').thread_id,
+        c.req.valid('json'),
+      );
       locate(c, run);
       return c.json(toApiRun(run), 200);
     },
@@ -88,9 +113,15 @@ export function addRunRoutes(app: ApiApp, deps: ApiDeps): void {
       },
     }),
     async (c) => {
-      const run = createRun(deps, c.req.valid('param').thread_id, c.req.valid('json'));
+      const caller = c.get('caller');
+      const run = await createRun(
+        deps,
+        caller,
+        c.req.valid('param').thread_id,
+        c.req.valid('json'),
+      );
       locate(c, run);
-      return c.json(await outcome(deps, run), 200);
+      return c.json(await outcome(deps, caller, run), 200);
     },
   );
 
@@ -105,7 +136,7 @@ export function addRunRoutes(app: ApiApp, deps: ApiDeps): void {
     (c) => {
       const { thread_id } = c.req.valid('param');
       const { limit, offset, status } = c.req.valid('query');
-      findThread(deps.store, thread_id);
+      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const runs = deps.store
         .runsOf(thread_id)
         .reverse()
@@ -125,7 +156,10 @@ export function addRunRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     (c) => {
       const { thread_id, run_id } = c.req.valid('param');
-      return c.json(toApiRun(findRun(deps.store, thread_id, run_id)), 200);
+      return c.json(
+        toApiRun(findRun(deps.store, thread_id, run_id, scopeOf(c.get('caller')))),
+        200,
+      );
     },
   );
 
@@ -139,7 +173,9 @@ export function addRunRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id, run_id } = c.req.valid('param');
-      return c.json(await outcome(deps, findRun(deps.store, thread_id, run_id)), 200);
+      const caller = c.get('caller');
+      const run = findRun(deps.store, thread_id, run_id, scopeOf(caller));
+      return c.json(await outcome(deps, caller, run), 200);
     },
   );
 
@@ -158,7 +194,7 @@ export function addRunRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id, run_id } = c.req.valid('param');
-      const run = findRun(deps.store, thread_id, run_id);
+      const run = findRun(deps.store, thread_id, run_id, scopeOf(c.get('caller')));
       if (!deps.executor.cancel(run.runId)) {
         throw new AtolyeError('RUN_FINISHED', `run ${run_id} has ended already (${run.status})`);
       }

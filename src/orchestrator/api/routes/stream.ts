@@ -5,7 +5,9 @@ import * as z from 'zod';
 import { AtolyeError } from '../../../errors.js';
 import type { RunRecord } from '../../runs-store.js';
 import { FINISHED_STATUSES } from '../../status.js';
+import { scopeOf, type Caller } from '../access.js';
 import type { ApiApp, ApiDeps, ApiEnv } from '../app.js';
+import { KEY_CHECK_MS, keyRevokedError } from '../key-watch.js';
 import { RunCreate, STREAM_MODES, ThreadId } from '../schemas.js';
 import { findRun } from '../serialize.js';
 import { failed } from './shapes.js';
@@ -34,10 +36,10 @@ export function addStreamRoutes(app: ApiApp, deps: ApiDeps): void {
       },
       responses: { 200: sse, 400: failed, 404: failed, 409: failed },
     }),
-    (c) => {
+    async (c) => {
       const body = c.req.valid('json');
-      const run = createRun(deps, c.req.valid('param').thread_id, body);
       const modes = modesOf(body.stream_mode ?? ['values']);
+      const run = await createRun(deps, c.get('caller'), c.req.valid('param').thread_id, body);
       return streamRun(c, deps, run, modes, 0);
     },
   );
@@ -55,7 +57,7 @@ export function addStreamRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     (c) => {
       const { thread_id, run_id } = c.req.valid('param');
-      const run = findRun(deps.store, thread_id, run_id);
+      const run = findRun(deps.store, thread_id, run_id, scopeOf(c.get('caller')));
       const asked = c.req.queries('stream_mode');
       const modes = modesOf(asked && asked.length > 0 ? asked : [...STREAM_MODES]);
       return streamRun(c, deps, run, modes, lastEventId(c.req.header('last-event-id')));
@@ -89,7 +91,11 @@ function lastEventId(header: string | undefined): number {
   return seq;
 }
 
-/** Sends the run's events after `after` from the store, then each new one as it is written. */
+/**
+ * Sends the run's events after `after` from the store, then each new one as it is written. The
+ * key is checked again every KEY_CHECK_MS: once it is revoked the stream sends an `error` event
+ * (API_KEY_REVOKED) and ends.
+ */
 function streamRun(
   c: Context<ApiEnv>,
   deps: ApiDeps,
@@ -100,12 +106,26 @@ function streamRun(
   locate(c, run);
   const query = [...modes].map((mode) => `stream_mode=${mode}`).join('&');
   c.header('Location', `${c.res.headers.get('Content-Location') ?? ''}/stream?${query}`);
+  const caller: Caller = c.get('caller');
+  // The events are read in the caller's scope too: the store never hands out another's.
+  const scope = scopeOf(caller);
   return streamSSE(c, async (stream) => {
     const gone = new AbortController();
     stream.onAbort(() => gone.abort());
     let seq = after;
+    let keyCheckedAt = Date.now();
+    let wroteAt = Date.now();
     while (!gone.signal.aborted) {
-      const batch = deps.events.after(run.runId, seq);
+      if (Date.now() - keyCheckedAt >= KEY_CHECK_MS) {
+        keyCheckedAt = Date.now();
+        if (!deps.keys.isLive(caller.id)) {
+          const { code, message } = keyRevokedError(caller);
+          // No id: the event is not the run's, and Last-Event-ID must not move past it.
+          await stream.writeSSE({ event: 'error', data: JSON.stringify({ error: code, message }) });
+          return;
+        }
+      }
+      const batch = deps.events.after(run.runId, seq, scope);
       for (const event of batch) {
         seq = event.seq;
         if (!ALWAYS.has(event.event) && !modes.has(event.event)) continue;
@@ -114,6 +134,7 @@ function streamRun(
           event: event.event,
           data: JSON.stringify(event.data),
         });
+        wroteAt = Date.now();
         if (event.event === 'end') return;
       }
       if (batch.length > 0) continue;
@@ -122,14 +143,20 @@ function streamRun(
       if (
         current &&
         FINISHED_STATUSES.includes(current.status) &&
-        deps.events.after(run.runId, seq).length === 0
+        deps.events.after(run.runId, seq, scope).length === 0
       ) {
         return;
       }
       const before = seq;
-      await deps.events.next(run.runId, before, HEARTBEAT_MS, gone.signal);
-      if (!gone.signal.aborted && deps.events.after(run.runId, before).length === 0) {
+      const untilCheck = Math.max(0, keyCheckedAt + KEY_CHECK_MS - Date.now());
+      await deps.events.next(run.runId, before, untilCheck, gone.signal);
+      if (
+        !gone.signal.aborted &&
+        Date.now() - wroteAt >= HEARTBEAT_MS &&
+        deps.events.after(run.runId, before, scope).length === 0
+      ) {
         await stream.write(': heartbeat\n\n');
+        wroteAt = Date.now();
       }
     }
   });

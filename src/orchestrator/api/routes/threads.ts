@@ -3,6 +3,7 @@ import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { AtolyeError } from '../../../errors.js';
 import { failed, json } from './shapes.js';
+import { ownerOf, scopeOf } from '../access.js';
 import { noteIds, type ApiApp, type ApiDeps } from '../app.js';
 import { Thread, ThreadCreate, ThreadId, ThreadState } from '../schemas.js';
 import { findThread, toApiState, toApiThread } from '../serialize.js';
@@ -14,22 +15,33 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
     createRoute({
       method: 'post',
       path: '/threads',
-      summary: 'Create a thread: a workspace and its history',
+      summary:
+        "Create a thread: a workspace and its history, owned by the key's team or else the key; an id another key owns is 404, as for any read of it",
       request: { body: { ...json(ThreadCreate, 'the thread'), required: false } },
-      responses: { 200: json(Thread, 'the thread'), 400: failed, 409: failed },
+      responses: { 200: json(Thread, 'the thread'), 400: failed, 404: failed, 409: failed },
     }),
     async (c) => {
       const body = c.req.valid('json');
+      const caller = c.get('caller');
       const threadId = body.thread_id ?? randomUUID();
-      const created = deps.store.createThread(threadId, body.metadata ?? {});
-      if (!created && body.if_exists !== 'do_nothing') {
-        throw new AtolyeError(
-          'THREAD_EXISTS',
-          `thread ${threadId} exists already; send if_exists "do_nothing" to reuse it`,
-        );
-      }
+      const created = deps.store.createThread(threadId, body.metadata ?? {}, ownerOf(caller));
       noteIds(c, { threadId });
-      const thread = findThread(deps.store, threadId);
+      if (!created) {
+        // Only a key that may see the thread learns that it exists (409, or the thread itself).
+        if (!deps.store.thread(threadId, scopeOf(caller))) {
+          throw new AtolyeError(
+            'THREAD_NOT_FOUND',
+            `no thread ${threadId} for this key, and the id cannot be used for a new one: leave thread_id out to get a fresh id`,
+          );
+        }
+        if (body.if_exists !== 'do_nothing') {
+          throw new AtolyeError(
+            'THREAD_EXISTS',
+            `thread ${threadId} exists already; send if_exists "do_nothing" to reuse it`,
+          );
+        }
+      }
+      const thread = findThread(deps.store, threadId, scopeOf(caller));
       return c.json(toApiThread(thread, deps.store.runsOf(threadId), undefined), 200);
     },
   );
@@ -44,7 +56,7 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id } = c.req.valid('param');
-      const thread = findThread(deps.store, thread_id);
+      const thread = findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const state = await deps.executor.threadState(thread_id);
       return c.json(toApiThread(thread, deps.store.runsOf(thread_id), state), 200);
     },
@@ -60,7 +72,7 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id } = c.req.valid('param');
-      findThread(deps.store, thread_id);
+      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       return c.json(toApiState(thread_id, await deps.executor.threadState(thread_id)), 200);
     },
   );
@@ -69,7 +81,8 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
     createRoute({
       method: 'post',
       path: '/threads/search',
-      summary: 'Threads, most recently active first',
+      summary:
+        "Threads this key may see (its own, its team's; all for an admin key), most recently active first",
       request: {
         body: {
           ...json(
@@ -87,7 +100,7 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
     async (c) => {
       const { limit = 10, offset = 0 } = c.req.valid('json');
       const threads = deps.store
-        .threads(limit, offset)
+        .threads(scopeOf(c.get('caller')), limit, offset)
         .map((thread) => toApiThread(thread, deps.store.runsOf(thread.threadId), undefined));
       return c.json(threads, 200);
     },

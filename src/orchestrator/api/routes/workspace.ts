@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { AtolyeError } from '../../../errors.js';
+import { scopeOf } from '../access.js';
 import { noteIds, type ApiApp, type ApiRouteDeps } from '../app.js';
 import { ImportResult } from '../../../workspace/import-result.js';
 import { ThreadId } from '../schemas.js';
@@ -79,7 +80,7 @@ export function addWorkspaceRoutes(app: ApiApp, deps: ApiRouteDeps): void {
   });
   app.post('/threads/:thread_id/import', async (c) => {
     const threadId = validThreadId(c.req.param('thread_id'));
-    findThread(deps.store, threadId);
+    findThread(deps.store, threadId, scopeOf(c.get('caller')));
     noteIds(c, { threadId });
     const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     if (type === 'application/json') {
@@ -129,7 +130,7 @@ export function addWorkspaceRoutes(app: ApiApp, deps: ApiRouteDeps): void {
     async (c) => {
       const { thread_id } = c.req.valid('param');
       const { run_id } = c.req.valid('query');
-      findThread(deps.store, thread_id);
+      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const bytes = await deps.workspaces.diff(thread_id, run_id);
       return c.body(new Uint8Array(bytes), 200, { 'content-type': 'text/x-diff; charset=utf-8' });
     },
@@ -152,7 +153,7 @@ export function addWorkspaceRoutes(app: ApiApp, deps: ApiRouteDeps): void {
     async (c) => {
       const { thread_id } = c.req.valid('param');
       const { run_id } = c.req.valid('query');
-      findThread(deps.store, thread_id);
+      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const bytes = await deps.workspaces.patch(thread_id, run_id);
       return c.body(new Uint8Array(bytes), 200, {
         'content-type': 'text/x-patch; charset=utf-8',
@@ -181,7 +182,7 @@ export function addWorkspaceRoutes(app: ApiApp, deps: ApiRouteDeps): void {
     async (c) => {
       const { thread_id } = c.req.valid('param');
       const { branch, message } = c.req.valid('json');
-      findThread(deps.store, thread_id);
+      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const pushed = await deps.workspaces.push(
         thread_id,
         branch,

@@ -205,7 +205,7 @@ describe('invokeModel with the real ChatOpenAI over HTTP', () => {
     expect(error).toMatchObject({ code: 'MODEL_BAD_REPLY' });
   });
 
-  it('reports tool call arguments that are not JSON as MODEL_BAD_REPLY', async () => {
+  it('returns tool calls whose arguments are not JSON for the step to answer, naming them', async () => {
     const completion = {
       id: 'chatcmpl-1',
       object: 'chat.completion',
@@ -232,15 +232,19 @@ describe('invokeModel with the real ChatOpenAI over HTTP', () => {
     };
     const url = await rawServer(replyWith(JSON.stringify(completion)));
 
-    // LangChain warns about the invalid call on the console; the error is what matters here.
+    // LangChain warns about the invalid call on the console; the reply is what matters here.
     const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
 
-    const error = await failure(
-      invokeModel(createChatModel(configFor(url)), ['hi'], { tools: [writeFile] }),
-    ).finally(() => warn.mockRestore());
+    const reply = await invokeModel(createChatModel(configFor(url)), ['hi'], {
+      tools: [writeFile],
+    }).finally(() => warn.mockRestore());
 
-    expect(error).toMatchObject({ code: 'MODEL_BAD_REPLY' });
-    expect(error.message).toContain('write_file');
+    // A malformed call is the model's to correct (act answers it), not a failed call.
+    expect(reply.message.tool_calls).toEqual([]);
+    expect(reply.message.invalid_tool_calls).toEqual([
+      expect.objectContaining({ id: 'call_1', name: 'write_file', args: '{"path": "a.txt", ' }),
+    ]);
+    expect(reply.usage).toMatchObject({ inputTokens: 3, outputTokens: 4 });
   });
 
   it('ends a call when the caller cancels it', async () => {

@@ -1,6 +1,8 @@
+import { jest } from '@jest/globals';
 import { AIMessage, HumanMessage, ToolMessage } from '@langchain/core/messages';
 import type { MockLlm } from '../../../../src/cli/mock-llm/index.js';
 import { ActOutput, PlanOutput, ReviewOutput } from '../../../../src/agent/graph/steps.js';
+import { MAX_TOOL_ARGS_DEPTH } from '../../../../src/agent/model/index.js';
 import { runAct, runPlan, runReview } from '../../../../src/agent/steps/index.js';
 import { toChatMessages, toStored } from '../../../../src/agent/steps/messages.js';
 import { tempDir } from '../../../helpers/tmp.js';
@@ -179,6 +181,58 @@ describe('the act step', () => {
     expect(messages[1]).toMatchObject({ content: 'an earlier task' });
     expect(String(messages[3]?.content)).toContain('Task: Write a');
     expect(messages[7]).toMatchObject({ tool_call_id: 'c2' });
+  });
+
+  it('refuses calls whose arguments nest too deep or are not JSON, saying why, and keeps the rest', async () => {
+    const deep = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
+    const { deps } = await serve({
+      turns: [
+        {
+          reply: {
+            tool_calls: [
+              { name: 'write_file', arguments: deep },
+              { name: 'list_files', arguments: { path: '.' } },
+              { name: 'finish', arguments: `{"summary": ${'['.repeat(40)}${']'.repeat(40)}}` },
+              { name: 'edit_file', arguments: '{"path": "a.txt", ' },
+            ],
+          },
+        },
+      ],
+    });
+    // LangChain warns about the call that is not JSON on the console.
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const raw = await runAct(
+      { task: 'Write a', plan: null, messages: [], feedback: null, iteration: 1 },
+      deps,
+    ).finally(() => warn.mockRestore());
+
+    // The output is plain, shallow JSON again: it parses and crosses the IPC channel.
+    const output = ActOutput.parse(JSON.parse(JSON.stringify(raw)));
+    const tooDeep = expect.stringContaining(
+      `nest deeper than ${MAX_TOOL_ARGS_DEPTH} levels of arrays and objects, the limit for tool-call arguments`,
+    );
+    expect(output.toolCalls).toEqual([
+      { id: 'call_mock_1_0', name: 'write_file', args: {}, refused: tooDeep },
+      { id: 'call_mock_1_1', name: 'list_files', args: { path: '.' } },
+      { id: 'call_mock_1_2', name: 'finish', args: {}, refused: tooDeep },
+      {
+        id: 'call_mock_1_3',
+        name: 'edit_file',
+        args: {},
+        refused: expect.stringContaining(
+          'The arguments of edit_file were not used: they are not valid JSON',
+        ),
+      },
+    ]);
+    // A refused finish is no finish: the model hears why and calls it again.
+    expect(output.finish).toBeNull();
+    const [message] = toChatMessages(output.messages);
+    expect((message as AIMessage).tool_calls?.map((call) => [call.id, call.args])).toEqual([
+      ['call_mock_1_0', {}],
+      ['call_mock_1_1', { path: '.' }],
+      ['call_mock_1_2', {}],
+      ['call_mock_1_3', {}],
+    ]);
   });
 });
 

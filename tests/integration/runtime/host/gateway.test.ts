@@ -50,7 +50,12 @@ const echo = async (
   input: Record<string, unknown>,
   headers: Record<string, string> = {},
 ): Promise<EchoReply> => {
-  const reply = await call('echo', { input }, { secret, headers });
+  // A fresh invocation id per call, as the invoke client sends: the same signed bytes run once.
+  const reply = await call(
+    'echo',
+    { input, meta: { invocationId: randomUUID() } },
+    { secret, headers },
+  );
   if (reply.status !== 200)
     throw new Error(`echo replied ${reply.status}: ${JSON.stringify(reply.body)}`);
   return reply.body as EchoReply;
@@ -242,10 +247,11 @@ test('an idempotency key runs a call once: a repeat gets the stored reply, a con
 test('a retryable failure is not stored under its idempotency key, so a retry runs again', async () => {
   const headers = { 'idempotency-key': `key-${randomUUID()}` };
   const before = (await echo({ message: 'count' })).output.invocations;
-  for (let attempt = 0; attempt < 2; attempt += 1) {
+  for (let attempt = 1; attempt <= 2; attempt += 1) {
+    // Each attempt is a new request (its own attempt number and signature), as the client sends.
     const reply = await call(
       'echo',
-      { input: { message: 'flaky', fail: 'retryable' } },
+      { input: { message: 'flaky', fail: 'retryable' }, meta: { attempt } },
       { secret, headers },
     );
     expect(reply.status).toBe(500);

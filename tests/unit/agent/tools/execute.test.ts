@@ -56,4 +56,14 @@ describe('executeToolCall without touching files', () => {
     const empty = await executeToolCall({ id: 'c7', name: 'finish', args: '' }, ctx);
     expect(empty.observation.content).toContain('- summary:');
   });
+
+  it('answers a call act refused with the reason, without running it', async () => {
+    const reason = 'The arguments of run_command were not used: they nest deeper than 32 levels';
+    const result = await executeToolCall(
+      { id: 'c8', name: 'run_command', args: { command: 'ls' }, refused: reason },
+      ctx,
+    );
+    expect(result.observation).toEqual({ ok: false, code: 'invalid_arguments', content: reason });
+    expect(result.filesChanged).toEqual([]);
+  });
 });

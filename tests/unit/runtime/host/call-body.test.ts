@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH } from '../../../../src/json-depth.js';
 import { parseCallBody } from '../../../../src/runtime/host/call-body.js';
 import { HttpError } from '../../../../src/runtime/host/http.js';
 
@@ -47,5 +48,30 @@ test('refuses bodies that are not a JSON object, and a meta that is not one', ()
   expect(problemOf({ input: 1, meta: [] })).toContain('meta: must be an object');
   expect(problemOf({ input: 1, meta: { invocationId: 'x'.repeat(201) } })).toContain(
     'meta.invocationId',
+  );
+});
+
+test('refuses an input nested deeper than the limit with its own code, before anything else sees it', () => {
+  const nested = (levels: number) =>
+    `{"input":${'['.repeat(levels)}${']'.repeat(levels)},"meta":{"step":"act"}}`;
+  expect(parse(nested(MAX_JSON_DEPTH)).input).toHaveLength(1);
+  for (const levels of [MAX_JSON_DEPTH + 1, 5_000, 1_000_000]) {
+    let thrown: unknown;
+    try {
+      parse(nested(levels));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(HttpError);
+    expect(thrown).toMatchObject({
+      status: 400,
+      code: 'INPUT_TOO_DEEP',
+      retryable: false,
+      message: expect.stringContaining(`deeper than ${MAX_JSON_DEPTH} levels`),
+    });
+  }
+  // Only the input is forwarded to a worker; the rest of the body is checked field by field.
+  expect(problemOf({ input: 1, meta: { step: [[['x']]] } })).toContain(
+    'meta.step: must be a string',
   );
 });

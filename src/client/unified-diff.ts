@@ -1,7 +1,8 @@
 /**
- * Reads the unified diff `git diff` writes (the run API's `/diff`): per file its paths, whether it
- * is binary, and its hunks. Small on purpose: it knows git's own output (a/ b/ prefixes, C-quoted
- * names, a tab after names with spaces), not every diff tool's.
+ * Reads the unified diff `git diff` writes (the run API's `/diff`, and the `/patch` mail around the
+ * same diff): per file its paths, blob ids and modes, whether it is binary, and its hunks. Small on
+ * purpose: it knows git's own output (a/ b/ prefixes, C-quoted names, a tab after names with
+ * spaces), not every diff tool's. Shared by the dashboard and the VS Code extension.
  */
 
 export interface DiffLine {
@@ -21,6 +22,15 @@ export interface DiffFile {
   oldPath: string | null;
   /** null for a file the change deletes. */
   newPath: string | null;
+  /**
+   * The blob ids of the `index <old>..<new>` line: full with `--full-index` (the patch), abbreviated
+   * otherwise; all zeros for no file; null when the diff has no index line (a pure rename).
+   */
+  oldId: string | null;
+  newId: string | null;
+  /** Git's file modes (`100644`, `100755`, `120000` for a symlink); null where there is no file. */
+  oldMode: string | null;
+  newMode: string | null;
   binary: boolean;
   added: number;
   removed: number;
@@ -30,6 +40,8 @@ export interface DiffFile {
 const HUNK_HEADER = /^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@/;
 // `s`: a name may hold U+2028 and the like, which git (core.quotePath=false) writes as they are.
 const HEADER_LINE = /^(rename from|rename to|copy from|copy to|--- |\+\+\+ )(.*)$/s;
+const INDEX_LINE = /^index ([0-9a-f]+)\.\.([0-9a-f]+)(?: ([0-7]{6}))?$/;
+const MODE_LINE = /^(old mode|new mode|new file mode|deleted file mode) ([0-7]{6})$/;
 
 export function parseUnifiedDiff(text: string): DiffFile[] {
   const files: DiffFile[] = [];
@@ -67,7 +79,18 @@ export function parseUnifiedDiff(text: string): DiffFile[] {
     }
     if (line.startsWith('diff --git ')) {
       const name = sameName(line.slice('diff --git '.length));
-      file = { oldPath: name, newPath: name, binary: false, added: 0, removed: 0, hunks: [] };
+      file = {
+        oldPath: name,
+        newPath: name,
+        oldId: null,
+        newId: null,
+        oldMode: null,
+        newMode: null,
+        binary: false,
+        added: 0,
+        removed: 0,
+        hunks: [],
+      };
       files.push(file);
       hunk = undefined;
       continue;
@@ -88,13 +111,26 @@ export function parseUnifiedDiff(text: string): DiffFile[] {
 
 /** The extended header lines between `diff --git` and the first hunk. */
 function readHeaderLine(file: DiffFile, line: string): void {
+  const index = INDEX_LINE.exec(line);
+  if (index) {
+    [, file.oldId = null, file.newId = null] = index;
+    if (index[3] !== undefined) file.oldMode = file.newMode = index[3];
+    return;
+  }
+  const mode = MODE_LINE.exec(line);
+  if (mode) {
+    const [, keyword, value = null] = mode;
+    if (keyword === 'old mode' || keyword === 'deleted file mode') file.oldMode = value;
+    if (keyword === 'new mode' || keyword === 'new file mode') file.newMode = value;
+    if (keyword === 'new file mode') file.oldPath = null;
+    if (keyword === 'deleted file mode') file.newPath = null;
+    return;
+  }
   const [, keyword = '', rest = ''] = HEADER_LINE.exec(line) ?? [];
   if (keyword === 'rename from' || keyword === 'copy from') file.oldPath = pathOf(rest.slice(1));
   else if (keyword === 'rename to' || keyword === 'copy to') file.newPath = pathOf(rest.slice(1));
   else if (keyword === '--- ') file.oldPath = prefixedPath(rest);
   else if (keyword === '+++ ') file.newPath = prefixedPath(rest);
-  else if (line.startsWith('new file mode')) file.oldPath = null;
-  else if (line.startsWith('deleted file mode')) file.newPath = null;
   else if (line.startsWith('Binary files ') || line === 'GIT binary patch') file.binary = true;
 }
 
