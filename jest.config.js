@@ -4,7 +4,14 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/tests/unit', '<rootDir>/tests/integration', '<rootDir>/tests/e2e'],
   testMatch: ['**/*.test.ts'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // The end-to-end test in code-server needs code-server installed (.ci/install-code-server):
+  // `npm run test:vscode` runs it, and CI does.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/tests/e2e/vscode'],
+  moduleNameMapper: {
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // The VS Code extension's tests run its code with VS Code's API faked at the module boundary.
+    '^vscode$': '<rootDir>/tests/integration/vscode/fake-vscode.ts',
+  },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   setupFiles: ['<rootDir>/tests/setup-env.ts'],
   testTimeout: 60_000,
@@ -14,6 +21,7 @@ export default {
   collectCoverageFrom: [
     'src/**/*.ts',
     'functions/**/*.ts',
+    'extensions/vscode/src/**/*.ts',
     '!**/*.d.ts',
     // Runs in the browser; tests/e2e drives it in Chromium.
     '!src/dashboard/main.ts',

@@ -11,20 +11,29 @@ interface BuildFlags {
   functions: string;
   only?: string[];
   minify: boolean;
+  extension: boolean;
 }
+
+const DEFAULT_FUNCTIONS = 'functions';
 
 export function registerBuildCommand(program: Command, cli: CliContext): void {
   program
     .command('build')
-    .description('Bundle every function with esbuild and write the manifest')
+    .description(
+      'Bundle every function with esbuild and write the manifest; package the VS Code extension',
+    )
     .option('--out <dir>', 'build folder, relative to the project root', 'dist')
     .option(
       '--functions <dir>',
       'folder of <name>/index.ts functions, relative to the project root',
-      'functions',
+      DEFAULT_FUNCTIONS,
     )
     .option('--only <names...>', 'rebuild only these functions (space- or comma-separated)')
     .option('--no-minify', 'keep the bundle readable (larger)')
+    .option(
+      '--no-extension',
+      'skip the VS Code extension (also skipped with --only or another --functions folder)',
+    )
     .action(async (flags: BuildFlags) => {
       const started = performance.now();
       const outDir = resolveFromRoot(flags.out);
@@ -54,6 +63,16 @@ export function registerBuildCommand(program: Command, cli: CliContext): void {
         `built ${manifest.functions.length === 1 ? '1 function' : `${manifest.functions.length} functions`} ` +
           `in ${Math.round(elapsed)} ms → ${path.join(outDir, 'manifest.json')} (version ${manifest.version})`,
       );
+      // The whole product's build: a partial or fixture build has no use for the extension.
+      if (flags.extension && only === undefined && flags.functions === DEFAULT_FUNCTIONS) {
+        const packedAt = performance.now();
+        // Loaded on use: esbuild's extension bundle and vsce are only for this.
+        const { packageExtension } = await import('../../extensions/vscode/package-extension.js');
+        const packed = await packageExtension({ outDir, minify: flags.minify });
+        cli.output.out(
+          `packaged the VS Code extension ${packed.version} in ${Math.round(performance.now() - packedAt)} ms → ${packed.vsix} (${kib(packed.bytes)})`,
+        );
+      }
     });
 }
 
