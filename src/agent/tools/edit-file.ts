@@ -1,10 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import * as z from 'zod';
-import { readBounded } from './bounded-read.js';
-import { fsFailure, pathRefused } from './fs-errors.js';
-import { editableText } from './lines.js';
+import { readEditable } from './editable.js';
+import { fsFailure } from './fs-errors.js';
 import { defineTool } from './types.js';
-import { resolveInside } from './workspace.js';
 
 const schema = z.object({
   path: z.string().describe('File path relative to the workspace root.'),
@@ -30,24 +28,14 @@ export const editFile = defineTool({
     'unique. If it does not, the file is left untouched and you are told how many matches there were.',
   schema,
   async run(args, ctx) {
-    const resolved = await resolveInside(ctx.workspace, args.path);
-    if (!resolved.ok) return pathRefused(resolved);
-    const rel = resolved.relative;
-    const read = await readBounded(
-      resolved.absolute,
-      rel,
-      ctx.limits.maxFileBytes,
-      'edit limit; file unchanged.',
+    const file = await readEditable(
+      args.path,
+      ctx,
+      'edit_file',
+      '; use run_command with a tool made for it.',
     );
-    if (!('bytes' in read)) return read;
-    const text = editableText(read.bytes);
-    if (text === undefined) {
-      return {
-        ok: false,
-        code: 'not_utf8_text',
-        content: `${rel} is not UTF-8 text; edit_file would alter its other bytes. File unchanged; use run_command with a tool made for it.`,
-      };
-    }
+    if (!('text' in file)) return file;
+    const { absolute, rel, text } = file;
     const matches = countOccurrences(text, args.oldText);
     if (matches === 0) {
       return {
@@ -66,7 +54,7 @@ export const editFile = defineTool({
     const at = text.indexOf(args.oldText);
     const updated = text.slice(0, at) + args.newText + text.slice(at + args.oldText.length);
     try {
-      await writeFile(resolved.absolute, updated, 'utf8');
+      await writeFile(absolute, updated, 'utf8');
     } catch (error) {
       return fsFailure(error, rel);
     }

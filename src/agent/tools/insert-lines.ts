@@ -1,10 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import * as z from 'zod';
-import { readBounded } from './bounded-read.js';
-import { fsFailure, pathRefused } from './fs-errors.js';
-import { editableText, splitLines } from './lines.js';
+import { readEditable } from './editable.js';
+import { fsFailure } from './fs-errors.js';
+import { splitLines } from './lines.js';
 import { defineTool } from './types.js';
-import { resolveInside } from './workspace.js';
 
 const schema = z.object({
   path: z.string().describe('File path relative to the workspace root; the file must exist.'),
@@ -28,24 +27,9 @@ export const insertLines = defineTool({
     'read_file shows. On any error the file is left untouched.',
   schema,
   async run(args, ctx) {
-    const resolved = await resolveInside(ctx.workspace, args.path);
-    if (!resolved.ok) return pathRefused(resolved);
-    const rel = resolved.relative;
-    const read = await readBounded(
-      resolved.absolute,
-      rel,
-      ctx.limits.maxFileBytes,
-      'edit limit; file unchanged.',
-    );
-    if (!('bytes' in read)) return read;
-    const text = editableText(read.bytes);
-    if (text === undefined) {
-      return {
-        ok: false,
-        code: 'not_utf8_text',
-        content: `${rel} is not UTF-8 text; insert_lines would alter its other bytes. File unchanged.`,
-      };
-    }
+    const file = await readEditable(args.path, ctx, 'insert_lines');
+    if (!('text' in file)) return file;
+    const { absolute, rel, text } = file;
     const total = splitLines(text).length;
     if (args.afterLine > total) {
       return {
@@ -67,7 +51,7 @@ export const insertLines = defineTool({
     const before = at === text.length && text !== '' && !text.endsWith('\n') ? eol : '';
     const updated = text.slice(0, at) + before + inserted + text.slice(at);
     try {
-      await writeFile(resolved.absolute, updated, 'utf8');
+      await writeFile(absolute, updated, 'utf8');
     } catch (error) {
       return fsFailure(error, rel);
     }

@@ -55,12 +55,12 @@ describe('conflictsFrom', () => {
 describe('describeConflicts', () => {
   it('counts the files and lists one per line', () => {
     expect(
-      describeConflicts('/work/app', [
+      describeConflicts('/home/ana/app', [
         { path: 'a.txt', reason: 'r1' },
         { path: 'b.txt', reason: 'r2' },
       ]),
     ).toBe(
-      'the changes do not apply to /work/app: 2 files conflict; nothing was changed\n  a.txt: r1\n  b.txt: r2',
+      'the changes do not apply to /home/ana/app: 2 files conflict; nothing was changed\n  a.txt: r1\n  b.txt: r2',
     );
     expect(describeConflicts('/w', [{ path: '', reason: 'corrupt patch' }])).toBe(
       'the changes do not apply to /w; nothing was changed\n  corrupt patch',
