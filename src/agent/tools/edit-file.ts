@@ -32,7 +32,7 @@ export const editFile = defineTool({
       args.path,
       ctx,
       'edit_file',
-      '; use run_command with a tool made for it.',
+      '; use run_command with a tool made for it',
     );
     if (!('text' in file)) return file;
     const { absolute, rel, text } = file;
