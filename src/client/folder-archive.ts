@@ -1,6 +1,7 @@
 import type { Stats } from 'node:fs';
 import { Pack } from 'tar';
 import { AtolyeError } from '../errors.js';
+import { NoHardLinks } from '../workspace/tar-links.js';
 import { selectFolder, type SelectOptions, type SkippedEntry } from './folder-selection.js';
 
 /**
@@ -57,9 +58,7 @@ export async function packFolder(
     portable: true,
     follow: false,
     noDirRecurse: true,
-    // Without this, a file with several hard links goes in as a link to another entry, which an
-    // importer may refuse and which breaks when that other entry was left out.
-    linkCache: new ForgetfulMap(),
+    linkCache: new NoHardLinks(),
     // The entry's kind is checked again at the moment it is packed: a file swapped for a symlink
     // since the selection is left out rather than archived as a link that may lead anywhere.
     filter: (entryPath, stats) => {
@@ -112,13 +111,6 @@ export async function packFolder(
     skipped: selection.skipped.length,
     skippedEntries: selection.skipped,
   };
-}
-
-/** A link cache that never remembers, so every file is archived with its own content. */
-class ForgetfulMap extends Map<`${number}:${number}`, string> {
-  override set(): this {
-    return this;
-  }
 }
 
 function tooBig(folder: string, maxBytes: number): AtolyeError {

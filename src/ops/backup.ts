@@ -15,6 +15,7 @@ import Database from 'better-sqlite3';
 import * as tar from 'tar';
 import type { AtolyeConfig } from '../config/index.js';
 import { AtolyeError, errorMessage } from '../errors.js';
+import { NoHardLinks } from '../workspace/tar-links.js';
 import { writeMaskedConfig } from './config-copy.js';
 import { listDir, storeFiles, type OpsLayout } from './layout.js';
 import {
@@ -115,7 +116,10 @@ async function writeArchive(staging: string, entries: string[], out: string): Pr
   const partial = `${out}.partial`;
   try {
     mkdirSync(path.dirname(out), { recursive: true });
-    await tar.create({ gzip: true, file: partial, cwd: staging, portable: true }, entries);
+    await tar.create(
+      { gzip: true, file: partial, cwd: staging, portable: true, linkCache: new NoHardLinks() },
+      entries,
+    );
     renameSync(partial, out);
   } catch (error) {
     rmSync(partial, { force: true });

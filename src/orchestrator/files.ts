@@ -6,6 +6,7 @@ import { create as createTar } from 'tar';
 import { resolveInside } from '../agent/tools/workspace.js';
 import { contentTypeOf } from './content-type.js';
 import { AtolyeError } from '../errors.js';
+import { NoHardLinks } from '../workspace/tar-links.js';
 
 /** One entry of a workspace listing; `path` is relative to the workspace root, POSIX style. */
 export interface WorkspaceEntry {
@@ -180,7 +181,8 @@ async function openedPath(fd: number): Promise<string | undefined> {
  * The whole workspace as a gzip-compressed tar stream. Entries are relative (`src/a.ts`), carry
  * no owner or host details (`portable`) and are never read through a symlink: a symlink is kept
  * as a link only when its target is written relatively and stays inside the workspace; any other
- * symlink, and sockets, FIFOs and devices, are left out.
+ * symlink, and sockets, FIFOs and devices, are left out. Each name of a hard-linked file is a
+ * file of its own.
  */
 export async function archiveWorkspace(root: string): Promise<Readable> {
   const realRoot = await workspaceRoot(root);
@@ -191,6 +193,7 @@ export async function archiveWorkspace(root: string): Promise<Readable> {
       gzip: true,
       portable: true,
       follow: false,
+      linkCache: new NoHardLinks(),
       filter: (entryPath, stats) => keepInArchive(realRoot, entryPath, stats as Stats),
     },
     names.length > 0 ? names : ['.'],

@@ -82,7 +82,8 @@ async function archive(
     );
   }
   const file = path.join(work.dir, `archive-${counter}.tar.gz`);
-  await tar.create({ gzip: true, file, cwd: staging }, ['.']);
+  // Synchronous: tar's asynchronous packer crashes on a hard link it defers (see tar-links.ts).
+  tar.create({ sync: true, gzip: true, file, cwd: staging }, ['.']);
   return file;
 }
 

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   createWriteStream,
+  linkSync,
   lstatSync,
   mkdirSync,
   readdirSync,
@@ -329,6 +330,36 @@ describe('archiveWorkspace', () => {
     const listing = execFileSync('tar', ['-tzf', file], { encoding: 'utf8' });
     expect(listing).not.toContain('passwd');
     expect(listing).not.toContain('outside');
+  });
+
+  it('archives each name of a hard-linked file as a file of its own', async () => {
+    // tar's packer used to end its gzip stream twice on a hard link it deferred: an 'error' no
+    // listener could catch, which took the whole orchestrator down on a download.
+    const linked = path.join(work.dir, 'linked-workspace');
+    mkdirSync(path.join(linked, 'src'), { recursive: true });
+    writeFileSync(path.join(linked, 'src/one.txt'), 'shared bytes');
+    linkSync(path.join(linked, 'src/one.txt'), path.join(linked, 'src/two.txt'));
+    linkSync(path.join(linked, 'src/one.txt'), path.join(linked, 'three.txt'));
+    const file = path.join(work.dir, 'linked.tar.gz');
+    await pipeline(await archiveWorkspace(linked), createWriteStream(file));
+
+    const types: Record<string, string> = {};
+    await tar.t({ file, onReadEntry: (entry) => (types[entry.path] = entry.type) });
+    expect(types).toEqual({
+      'src/': 'Directory',
+      'src/one.txt': 'File',
+      'src/two.txt': 'File',
+      'three.txt': 'File',
+    });
+    const extracted = path.join(work.dir, 'from-linked');
+    mkdirSync(extracted);
+    execFileSync('tar', ['-xzf', file, '-C', extracted]);
+    for (const name of ['src/one.txt', 'src/two.txt', 'three.txt']) {
+      expect([name, readFileSync(path.join(extracted, name), 'utf8')]).toEqual([
+        name,
+        'shared bytes',
+      ]);
+    }
   });
 
   it('archives an empty workspace', async () => {
