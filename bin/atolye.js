@@ -1,12 +1,23 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI straight from source, so `npx atolye` works right after `npm ci`.
-import { register } from 'tsx/esm/api';
+// Starts the `atolye` CLI from its ahead-of-time build in dist/cli/, built first when it is missing
+// or older than its sources (bin/cli-build.js), so TypeScript is never compiled on an ordinary run.
+import module from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { cliEntry } from './cli-build.js';
 
-register();
+// Node ≥ 22.1 keeps V8's compiled code between runs; on Node 20 every run compiles it again.
+if (typeof module.enableCompileCache === 'function') module.enableCompileCache();
 // `atolye … | head` closes the pipe early; that is not an error worth a stack trace.
 process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(0);
   throw error;
 });
-const { main } = await import('../src/cli/main.ts');
+let entry;
+try {
+  entry = await cliEntry();
+} catch (error) {
+  console.error(`atolye: ${error.message}`);
+  process.exit(1);
+}
+const { main } = await import(pathToFileURL(entry).href);
 process.exitCode = await main(process.argv.slice(2));

@@ -1,13 +1,15 @@
+import type { ChatOpenAI } from '@langchain/openai';
 import { ActInput, ActOutput } from '../../src/agent/graph/steps.js';
-import { MODEL_ENV_VARIABLES } from '../../src/agent/model/index.js';
-import { condensationLogFields, modelOnce, runAct } from '../../src/agent/steps/index.js';
-import { loadConfig } from '../../src/config/index.js';
+import { runAct } from '../../src/agent/steps/act.js';
+import { condensationLogFields } from '../../src/agent/steps/condense.js';
+import { MODEL_KEY_VARIABLE, modelConfig } from '../../src/agent/steps/model-config.js';
+import { modelOnce } from '../../src/agent/steps/model.js';
+import type { ModelStepDeps } from '../../src/agent/steps/plan.js';
 import { defineFunction } from '../../src/runtime/contract.js';
 
-// Once per worker: warm invocations reuse the configuration and the model client.
-// Workers receive only their declared secrets; the host checked the production ones.
-const { config } = loadConfig({ checkProductionSecrets: false });
-const model = modelOnce(config);
+// Once per worker (init): warm invocations reuse the configuration and the model client.
+let config: ModelStepDeps['config'];
+let model: () => ChatOpenAI;
 
 /** Agent step: the model, with the tools bound, picks the next tool calls or calls `finish`. */
 export default defineFunction({
@@ -15,10 +17,20 @@ export default defineFunction({
   description: 'Asks the model, tools bound, for the next tool calls or for finish.',
   input: ActInput,
   output: ActOutput,
-  limits: { timeoutMs: 180_000, memoryMb: 512, concurrency: 4, maxWorkers: 4 },
-  secrets: [...MODEL_ENV_VARIABLES],
+  limits: { timeoutMs: 180_000, memoryMb: 512, concurrency: 4, maxWorkers: 4, retries: 2 },
+  secrets: [MODEL_KEY_VARIABLE],
+  settings: ['model'],
+  init(settings) {
+    config = modelConfig(settings.model);
+    model = modelOnce(config);
+  },
   async handle(input, ctx) {
-    const output = await runAct(input, { model: model(), config, signal: ctx.signal });
+    const output = await runAct(input, {
+      model: model(),
+      config,
+      signal: ctx.signal,
+      log: ctx.log,
+    });
     const { condensation } = output;
     if (condensation !== null) {
       const fields = condensationLogFields(condensation);

@@ -1,5 +1,5 @@
 import { threadWorkspace } from '../../src/agent/steps/workspace.js';
-import { loadConfig, resolveFromRoot } from '../../src/config/index.js';
+import { resolveFromRoot } from '../../src/config/paths.js';
 import { defineFunction } from '../../src/runtime/contract.js';
 import { gitWorkspace } from '../../src/workspace/git.js';
 import {
@@ -7,17 +7,14 @@ import {
   CheckoutOutput,
   cloneInto,
   pushBranch,
+  type RemoteOptions,
 } from '../../src/workspace/remote.js';
 
-// Once per worker. The only function that receives the git token; the sandbox never sees it.
-const { config } = loadConfig({ checkProductionSecrets: false });
-const options = {
-  token: config.git.token,
-  allowedSchemes: config.git.allowedSchemes,
-  allowHosts: config.git.allowHosts,
-  tokenHosts: config.git.tokenHosts,
-  timeoutMs: config.git.timeoutMs,
-};
+/** The git token's variable (git.token): a declared secret, never a setting. */
+const GIT_TOKEN = 'ATOLYE_GIT_TOKEN';
+
+// Once per worker (init). The only function that receives the git token; the sandbox never sees it.
+let options: RemoteOptions;
 
 /** A thread's workspace from a git repository, and its changes back as a new branch. */
 export default defineFunction({
@@ -26,16 +23,21 @@ export default defineFunction({
   input: CheckoutInput,
   output: CheckoutOutput,
   limits: { timeoutMs: 600_000, memoryMb: 256, concurrency: 2, maxWorkers: 2, retries: 0 },
-  secrets: [
-    'ATOLYE_WORKSPACE_ROOT',
-    'ATOLYE_GIT_TOKEN',
-    'ATOLYE_GIT_SCHEMES',
-    'ATOLYE_GIT_ALLOW_HOSTS',
-    'ATOLYE_GIT_TOKEN_HOSTS',
-  ],
+  secrets: [GIT_TOKEN],
+  settings: ['workspace.root', 'git'],
+  init(settings) {
+    options = {
+      token: process.env[GIT_TOKEN] ?? '',
+      allowedSchemes: settings.git.allowedSchemes,
+      allowHosts: settings.git.allowHosts,
+      tokenHosts: settings.git.tokenHosts,
+      timeoutMs: settings.git.timeoutMs,
+    };
+  },
   async handle(input, ctx) {
-    await threadWorkspace(config.workspace.root, ctx.threadId);
-    const ws = gitWorkspace(resolveFromRoot(config.workspace.root), ctx.threadId as string);
+    const { root } = ctx.settings.workspace;
+    await threadWorkspace(root, ctx.threadId);
+    const ws = gitWorkspace(resolveFromRoot(root), ctx.threadId as string);
     const output =
       input.op === 'clone'
         ? await cloneInto(ws, input, options)

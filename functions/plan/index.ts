@@ -1,13 +1,13 @@
+import type { ChatOpenAI } from '@langchain/openai';
 import { PlanInput, PlanOutput } from '../../src/agent/graph/steps.js';
-import { MODEL_ENV_VARIABLES } from '../../src/agent/model/index.js';
-import { modelOnce, runPlan } from '../../src/agent/steps/index.js';
-import { loadConfig } from '../../src/config/index.js';
+import { MODEL_KEY_VARIABLE, modelConfig } from '../../src/agent/steps/model-config.js';
+import { modelOnce } from '../../src/agent/steps/model.js';
+import { runPlan, type ModelStepDeps } from '../../src/agent/steps/plan.js';
 import { defineFunction } from '../../src/runtime/contract.js';
 
-// Once per worker: warm invocations reuse the configuration and the model client.
-// Workers receive only their declared secrets; the host checked the production ones.
-const { config } = loadConfig({ checkProductionSecrets: false });
-const model = modelOnce(config);
+// Once per worker (init): warm invocations reuse the configuration and the model client.
+let config: ModelStepDeps['config'];
+let model: () => ChatOpenAI;
 
 /** Agent step: the task → a short plan and the checks that prove it done. */
 export default defineFunction({
@@ -15,10 +15,20 @@ export default defineFunction({
   description: 'Asks the model for a short plan and the shell checks that prove the task done.',
   input: PlanInput,
   output: PlanOutput,
-  limits: { timeoutMs: 180_000, memoryMb: 512, concurrency: 4, maxWorkers: 4 },
-  secrets: [...MODEL_ENV_VARIABLES],
+  limits: { timeoutMs: 180_000, memoryMb: 512, concurrency: 4, maxWorkers: 4, retries: 1 },
+  secrets: [MODEL_KEY_VARIABLE],
+  settings: ['model'],
+  init(settings) {
+    config = modelConfig(settings.model);
+    model = modelOnce(config);
+  },
   async handle(input, ctx) {
-    const output = await runPlan(input, { model: model(), config, signal: ctx.signal });
+    const output = await runPlan(input, {
+      model: model(),
+      config,
+      signal: ctx.signal,
+      log: ctx.log,
+    });
     ctx.log.info('planned', { steps: output.plan.steps.length, checks: output.plan.checks.length });
     return output;
   },

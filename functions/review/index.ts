@@ -1,15 +1,17 @@
+import type { ChatOpenAI } from '@langchain/openai';
 import { ReviewInput, ReviewOutput } from '../../src/agent/graph/steps.js';
-import { MODEL_ENV_VARIABLES } from '../../src/agent/model/index.js';
-import { createSandbox } from '../../src/agent/sandbox/index.js';
-import { modelOnce, runReview, threadWorkspace } from '../../src/agent/steps/index.js';
-import { loadConfig } from '../../src/config/index.js';
+import { createSandbox, type Sandbox } from '../../src/agent/sandbox/factory.js';
+import { MODEL_KEY_VARIABLE, modelConfig } from '../../src/agent/steps/model-config.js';
+import { modelOnce } from '../../src/agent/steps/model.js';
+import type { ModelStepDeps } from '../../src/agent/steps/plan.js';
+import { runReview } from '../../src/agent/steps/review.js';
+import { threadWorkspace } from '../../src/agent/steps/workspace.js';
 import { defineFunction } from '../../src/runtime/contract.js';
 
-// Once per worker: warm invocations reuse the configuration, sandbox and model client.
-// Workers receive only their declared secrets; the host checked the production ones.
-const { config } = loadConfig({ checkProductionSecrets: false });
-const sandbox = createSandbox(config);
-const model = modelOnce(config);
+// Once per worker (init): warm invocations reuse the configuration, sandbox and model client.
+let config: ModelStepDeps['config'];
+let model: () => ChatOpenAI;
+let sandbox: Sandbox;
 
 /** Agent step: runs the plan's checks and decides done, or sends the run back with feedback. */
 export default defineFunction({
@@ -17,10 +19,17 @@ export default defineFunction({
   description: "Runs the plan's checks in the sandbox; done when all pass, else feedback.",
   input: ReviewInput,
   output: ReviewOutput,
-  limits: { timeoutMs: 180_000, memoryMb: 512, concurrency: 4, maxWorkers: 4 },
-  secrets: [...MODEL_ENV_VARIABLES, 'ATOLYE_WORKSPACE_ROOT', 'ATOLYE_SANDBOX_MODE'],
+  limits: { timeoutMs: 180_000, memoryMb: 512, concurrency: 4, maxWorkers: 4, retries: 1 },
+  secrets: [MODEL_KEY_VARIABLE],
+  settings: ['env', 'model', 'workspace.root', 'sandbox'],
+  init(settings, log) {
+    config = modelConfig(settings.model);
+    model = modelOnce(config);
+    // Refuses mode "none" in production: the worker then never starts, and the deploy fails.
+    sandbox = createSandbox(settings, { warn: (message) => log.warn(message) });
+  },
   async handle(input, ctx) {
-    const workspace = await threadWorkspace(config.workspace.root, ctx.threadId);
+    const workspace = await threadWorkspace(ctx.settings.workspace.root, ctx.threadId);
     // The model is only made when there are no checks to run, so a keyless check run still works.
     const output = await runReview(input, {
       get model() {
@@ -30,6 +39,7 @@ export default defineFunction({
       workspace,
       sandbox,
       signal: ctx.signal,
+      log: ctx.log,
     });
     ctx.log.info('reviewed', { done: output.done, checks: output.commandResults.length });
     return output;

@@ -9,7 +9,7 @@ import {
   type ApiHints,
 } from '../client/run-api.js';
 import { loadConfig } from '../config/index.js';
-import { readOrchestratorState } from '../deploy/local/orchestrator.js';
+import { readOrchestratorState } from '../deploy/local/orchestrator-state.js';
 import { AtolyeError } from '../errors.js';
 import type { CliContext } from './context.js';
 

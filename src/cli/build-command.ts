@@ -2,9 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { resolveFromRoot } from '../config/paths.js';
-import { OPENAPI_FILE, openApiJson } from '../orchestrator/api/openapi.js';
-import { budgetWarnings, buildFunctions, type Manifest } from '../runtime/bundle/index.js';
+import type { Manifest } from '../runtime/bundle/index.js';
 import type { CliContext } from './context.js';
+import { registerTypeScript } from './typescript.js';
 
 interface BuildFlags {
   out: string;
@@ -38,6 +38,9 @@ export function registerBuildCommand(program: Command, cli: CliContext): void {
       const started = performance.now();
       const outDir = resolveFromRoot(flags.out);
       const only = flags.only?.flatMap((name) => name.split(',')).filter((name) => name.length > 0);
+      const { budgetWarnings, buildFunctions } = await import('../runtime/bundle/index.js');
+      const { OPENAPI_FILE, openApiJson } = await import('../orchestrator/api/openapi.js');
+      await registerTypeScript();
       const manifest = await buildFunctions({
         outDir,
         functionsDir: flags.functions,

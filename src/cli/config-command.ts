@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, maskConfig } from '../config/index.js';
-import type { CliContext } from './context.js';
+import { loadCliConfig, type CliContext } from './context.js';
 
 export function registerConfigCommands(program: Command, cli: CliContext): void {
   const config = program
@@ -12,7 +11,8 @@ export function registerConfigCommands(program: Command, cli: CliContext): void 
     .description('Print the effective configuration as JSON, every secret masked')
     .option('--env <env>', 'environment to load (development, production, testing)')
     .option('--sources', 'print where each value came from instead of the values')
-    .action((options: { env?: string; sources?: boolean }) => {
+    .action(async (options: { env?: string; sources?: boolean }) => {
+      const { loadConfig, maskConfig } = await import('../config/index.js');
       const loaded = loadConfig({ env: options.env, overrides: cli.overrides() });
       if (options.sources) {
         const sources = Object.fromEntries(
@@ -28,8 +28,8 @@ export function registerConfigCommands(program: Command, cli: CliContext): void 
     .command('validate')
     .description('Exit non-zero with every problem when the configuration would not start (for CI)')
     .option('--env <env>', 'environment to validate')
-    .action((options: { env?: string }) => {
-      const { config: effective } = loadConfig({ env: options.env, overrides: cli.overrides() });
+    .action(async (options: { env?: string }) => {
+      const effective = await loadCliConfig(cli, options.env);
       cli.output.out(`configuration for "${effective.env}" is valid`);
     });
 }

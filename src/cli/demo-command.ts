@@ -1,14 +1,11 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { loadConfig, resolveFromRoot } from '../config/index.js';
-import { waitForExit } from '../deploy/local/daemon.js';
-import { adminCall, deployLocal } from '../deploy/local/deploy.js';
+import { resolveFromRoot } from '../config/paths.js';
 import { AtolyeError, errorMessage } from '../errors.js';
-import { ApiKeyStore, apiKeysFile } from '../store/api-keys.js';
 import type { CliContext } from './context.js';
 import { main } from './main.js';
-import { loadScript, startMockLlm } from './mock-llm/index.js';
+import { registerTypeScript } from './typescript.js';
 
 const SCRIPT = fileURLToPath(new URL('./demo/csv-to-json.script.json', import.meta.url));
 export const DEMO_TASK =
@@ -36,6 +33,12 @@ export function registerDemoCommand(program: Command, cli: CliContext): void {
         'api.port': '0',
         ...cli.overrides(),
       };
+      const { loadConfig } = await import('../config/index.js');
+      const { waitForExit } = await import('../deploy/local/daemon.js');
+      const { adminCall, deployLocal } = await import('../deploy/local/deploy.js');
+      const { ApiKeyStore, apiKeysFile } = await import('../store/api-keys.js');
+      const { loadScript, startMockLlm } = await import('./mock-llm/index.js');
+      await registerTypeScript();
       const { config } = loadConfig({ overrides: sets });
       const model = await startMockLlm({ script: await loadScript(SCRIPT), port: 0 });
       // The host daemon this deploy starts hands these to the model-calling functions only.

@@ -1,24 +1,18 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig } from '../config/index.js';
+import type { AtolyeConfig } from '../config/index.js';
 import { AtolyeError, errorMessage } from '../errors.js';
-import {
-  findRunningHost,
-  processAlive,
-  readSupervisorState,
-  stopSupervisor,
-  waitForExit,
-} from '../deploy/local/daemon.js';
-import { adminCall, deployLocal, hostStatus, type HostStatus } from '../deploy/local/deploy.js';
-import { startHost } from '../deploy/local/host.js';
-import { superviseHost } from '../deploy/local/supervisor.js';
-import { DEPLOY_TARGETS, generateTarget, parseTarget } from '../deploy/targets.js';
-import { orchestratorService, readOrchestratorState } from '../deploy/local/orchestrator.js';
+import type { HostStatus } from '../deploy/local/admin-client.js';
 import type { DeployResult } from '../runtime/host/deployer.js';
-import type { CliContext } from './context.js';
+import { loadCliConfig, type CliContext } from './context.js';
 import { table } from './table.js';
+import { registerTypeScript } from './typescript.js';
 
-const TARGETS = DEPLOY_TARGETS;
+/**
+ * The deploy targets, for `--help` (deploy/targets.ts is loaded on use, with the renderers and the
+ * bundler it imports); tests/unit/cli/help.test.ts holds the two lists equal.
+ */
+const TARGETS = ['local', 'docker', 'kubernetes', 'modal'];
 
 export function registerHostCommands(program: Command, cli: CliContext): void {
   program
@@ -35,8 +29,9 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       'run the host as a child process and restart it with backoff when it dies (npm run deploy does)',
     )
     .action(async (options: HostFlags) => {
-      const { config } = loadConfig({ overrides: cli.overrides() });
+      const config = await loadCliConfig(cli);
       if (options.supervise) {
+        const { superviseHost } = await import('../deploy/local/supervisor.js');
         cli.output.err(`supervising the worker host (supervisor pid ${process.pid})`);
         const end = await superviseHost(config, { ...options, overrides: cli.overrides() });
         if (end.reason === 'start-failed') throw new AtolyeError('HOST_START_FAILED', end.message);
@@ -44,6 +39,8 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
         if (end.reason === 'failed') throw new AtolyeError('HOST_SUPERVISOR_FAILED', end.message);
         return;
       }
+      const { startHost } = await import('../deploy/local/host.js');
+      const { orchestratorService } = await import('../deploy/local/orchestrator.js');
       const host = await startHost(config, {
         port: options.port,
         services: (hostUrl, logger) =>
@@ -72,6 +69,7 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
     .option('--dist <dir>', 'docker, kubernetes, modal: the build holding manifest.json', 'dist')
     .option('--no-typecheck', 'skip the typecheck')
     .action(async (options: DeployFlags) => {
+      const { generateTarget, parseTarget } = await import('../deploy/targets.js');
       if (parseTarget(options.target) !== 'local') {
         const generated = await generateTarget(options.target, {
           distDir: options.dist,
@@ -83,7 +81,9 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
         );
         return;
       }
-      const { config } = loadConfig({ env: options.env, overrides: cli.overrides() });
+      const config = await loadCliConfig(cli, options.env);
+      const { deployLocal } = await import('../deploy/local/deploy.js');
+      await registerTypeScript();
       const report = await deployLocal(config, {
         typecheck: options.typecheck,
         outDir: options.out ?? 'dist',
@@ -103,7 +103,8 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
     .command('rollback')
     .description('Re-deploy the deployment that was live before the current one')
     .action(async () => {
-      const { config } = loadConfig({ overrides: cli.overrides() });
+      const config = await loadCliConfig(cli);
+      const { adminCall, hostStatus } = await import('../deploy/local/admin-client.js');
       const host = await requireHost(config);
       const result = await adminCall<DeployResult>(config, host.url, 'POST', '/admin/rollback');
       cli.output.out(describeDeploy(host.url, result, await hostStatus(config, host.url), false));
@@ -114,7 +115,8 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
     .description('Show the worker host, its functions, versions, workers, URLs and readiness')
     .option('--json', 'print JSON for scripts')
     .action(async (options: { json?: boolean }) => {
-      const { config } = loadConfig({ overrides: cli.overrides() });
+      const config = await loadCliConfig(cli);
+      const { findRunningHost, readSupervisorState } = await import('../deploy/local/daemon.js');
       const host = await findRunningHost(config);
       const supervisor = readSupervisorState(config) ?? null;
       if (!host) {
@@ -135,9 +137,11 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
           'no worker host is running; start one with `npm run deploy`',
         );
       }
-      const status = await hostStatus(config, host.url);
+      const { hostStatus } = await import('../deploy/local/admin-client.js');
+      const { readOrchestratorState } = await import('../deploy/local/orchestrator-state.js');
       const api = readOrchestratorState(config);
-      const [hostReady, apiReady] = await Promise.all([
+      const [status, hostReady, apiReady] = await Promise.all([
+        hostStatus(config, host.url),
         readinessOf(host.url),
         api ? readinessOf(api.url) : undefined,
       ]);
@@ -184,7 +188,10 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       'Stop the worker host gracefully (calls in flight finish first), and its supervisor',
     )
     .action(async () => {
-      const { config } = loadConfig({ overrides: cli.overrides() });
+      const config = await loadCliConfig(cli);
+      const { findRunningHost, processAlive, readSupervisorState, stopSupervisor, waitForExit } =
+        await import('../deploy/local/daemon.js');
+      const { adminCall } = await import('../deploy/local/admin-client.js');
       const host = await findRunningHost(config);
       const supervisor = readSupervisorState(config);
       if (!host && !supervisor) {
@@ -221,7 +228,8 @@ interface HostFlags {
   supervise?: boolean;
 }
 
-async function requireHost(config: Parameters<typeof findRunningHost>[0]) {
+async function requireHost(config: AtolyeConfig) {
+  const { findRunningHost } = await import('../deploy/local/daemon.js');
   const host = await findRunningHost(config);
   if (!host)
     throw new AtolyeError(
@@ -345,6 +353,10 @@ export function parsePort(value: string): number {
   return port;
 }
 
+/**
+ * By name, compared by code unit: function names are ASCII folder names, and the first
+ * `localeCompare` of a process loads ICU's collation data (about 50 ms, `atolye status`'s largest cost).
+ */
 function byNameOrder(pools: HostStatus['functions']): HostStatus['functions'] {
-  return [...pools].sort((a, b) => a.name.localeCompare(b.name));
+  return [...pools].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig, resolveFromRoot } from '../config/index.js';
+import { resolveFromRoot } from '../config/paths.js';
 import { AtolyeError } from '../errors.js';
 import { ownerOf } from '../orchestrator/api/access.js';
-import { RunsStore, runsFile } from '../orchestrator/runs-store.js';
-import { ApiKeyStore, apiKeysFile, type ApiKeyInfo } from '../store/api-keys.js';
-import type { CliContext } from './context.js';
+import type { RunsStore } from '../orchestrator/runs-store.js';
+import type { ApiKeyInfo, ApiKeyStore } from '../store/api-keys.js';
+import { loadCliConfig, type CliContext } from './context.js';
 import { table } from './table.js';
 
 /** What a key may see, said once where keys are made and listed (README "API keys" says more). */
@@ -25,8 +25,8 @@ export function registerKeysCommands(program: Command, cli: CliContext): void {
     .option('--team <team>', "a team whose keys share each other's threads (same characters)")
     .option('--admin', "sees every user's threads and the host's pages (system, all logs)")
     .option('--json', 'print JSON (with the key) for scripts')
-    .action((options: { name: string; team?: string; admin?: boolean; json?: boolean }) => {
-      const created = withKeys(cli, (store) =>
+    .action(async (options: { name: string; team?: string; admin?: boolean; json?: boolean }) => {
+      const created = await withKeys(cli, (store) =>
         store.create(options.name, { team: options.team, admin: options.admin === true }),
       );
       if (options.json) {
@@ -52,8 +52,8 @@ export function registerKeysCommands(program: Command, cli: CliContext): void {
       'List the API keys (names, teams, roles, prefixes, dates), never the keys themselves',
     )
     .option('--json', 'print JSON for scripts')
-    .action((options: { json?: boolean }) => {
-      const all = withKeys(cli, (store) => store.list());
+    .action(async (options: { json?: boolean }) => {
+      const all = await withKeys(cli, (store) => store.list());
       if (options.json) {
         cli.output.out(JSON.stringify(all, null, 2));
         return;
@@ -68,7 +68,7 @@ export function registerKeysCommands(program: Command, cli: CliContext): void {
           all.map(keyRow),
         ),
       );
-      const unowned = withRuns(cli, (store) => store.unownedCount()) ?? 0;
+      const unowned = (await withRuns(cli, (store) => store.unownedCount())) ?? 0;
       if (unowned > 0) {
         const admins = all.some((key) => key.admin && key.revokedAt === null);
         cli.output.out(
@@ -83,8 +83,8 @@ export function registerKeysCommands(program: Command, cli: CliContext): void {
       'Revoke an API key by name; requests and open streams with it are refused from now on',
     )
     .argument('<name>', 'name of the key to revoke')
-    .action((name: string) => {
-      if (!withKeys(cli, (store) => store.revoke(name))) {
+    .action(async (name: string) => {
+      if (!(await withKeys(cli, (store) => store.revoke(name)))) {
         throw new AtolyeError(
           'KEY_NOT_FOUND',
           `no active API key is named "${name}"; see \`atolye keys list\``,
@@ -104,8 +104,8 @@ export function registerKeysCommands(program: Command, cli: CliContext): void {
       'Give every thread from before keys had owners (until then shown to admin keys only) to a key, or to its team',
     )
     .argument('<name>', 'name of the live key that takes them')
-    .action((name: string) => {
-      const key = withKeys(cli, (store) =>
+    .action(async (name: string) => {
+      const key = await withKeys(cli, (store) =>
         store.list().find((info) => info.name === name && info.revokedAt === null),
       );
       if (!key) {
@@ -115,20 +115,21 @@ export function registerKeysCommands(program: Command, cli: CliContext): void {
         );
       }
       const owner = ownerOf(key);
-      const adopted = withRuns(cli, (store) => store.adoptUnowned(owner)) ?? 0;
+      const adopted = (await withRuns(cli, (store) => store.adoptUnowned(owner))) ?? 0;
       cli.output.out(
         `gave ${adopted} thread(s) without an owner to ${key.team === null ? `key "${name}"` : `team "${key.team}" (of key "${name}")`}`,
       );
     });
 }
 
-function dataDirOf(cli: CliContext): string {
-  const { config } = loadConfig({ overrides: cli.overrides() });
+async function dataDirOf(cli: CliContext): Promise<string> {
+  const config = await loadCliConfig(cli);
   return resolveFromRoot(config.storage.dataDir);
 }
 
-function withKeys<T>(cli: CliContext, use: (store: ApiKeyStore) => T): T {
-  const store = new ApiKeyStore(apiKeysFile(dataDirOf(cli)));
+async function withKeys<T>(cli: CliContext, use: (store: ApiKeyStore) => T): Promise<T> {
+  const { ApiKeyStore, apiKeysFile } = await import('../store/api-keys.js');
+  const store = new ApiKeyStore(apiKeysFile(await dataDirOf(cli)));
   try {
     return use(store);
   } finally {
@@ -137,8 +138,9 @@ function withKeys<T>(cli: CliContext, use: (store: ApiKeyStore) => T): T {
 }
 
 /** Uses the orchestrator's threads store; undefined when the orchestrator has never made one. */
-function withRuns<T>(cli: CliContext, use: (store: RunsStore) => T): T | undefined {
-  const file = runsFile(dataDirOf(cli));
+async function withRuns<T>(cli: CliContext, use: (store: RunsStore) => T): Promise<T | undefined> {
+  const { RunsStore, runsFile } = await import('../orchestrator/runs-store.js');
+  const file = runsFile(await dataDirOf(cli));
   if (!existsSync(file)) return undefined;
   const store = new RunsStore(file);
   try {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { CliContext } from './context.js';
-import { loadScript, startMockLlm, type MockLlm } from './mock-llm/index.js';
+import type { MockLlm } from './mock-llm/index.js';
 
 const running = new Set<MockLlm>();
 
@@ -18,6 +18,7 @@ export function registerMockLlmCommand(program: Command, cli: CliContext): void 
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--api-key <key>', 'require this bearer token, answering 401 to any other')
     .action(async (options: { script: string; port: number; host: string; apiKey?: string }) => {
+      const { loadScript, startMockLlm } = await import('./mock-llm/index.js');
       const script = await loadScript(options.script);
       const server = await startMockLlm({
         script,

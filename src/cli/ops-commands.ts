@@ -1,15 +1,13 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { loadConfig, resolveRelease } from '../config/index.js';
-import {
-  createBackup,
-  DEFAULT_LOG_DAYS,
-  DEFAULT_OLDER_THAN_DAYS,
-  opsLayout,
-  restoreBackup,
-  runMaintenance,
-  type MaintenanceReport,
-} from '../ops/index.js';
-import type { CliContext } from './context.js';
+import type { MaintenanceReport } from '../ops/index.js';
+import { loadCliConfig, type CliContext } from './context.js';
+
+/**
+ * ops/index.ts's DEFAULT_LOG_DAYS and DEFAULT_OLDER_THAN_DAYS, for `--help` (ops/ is loaded on use,
+ * with tar and SQLite); tests/unit/cli/help.test.ts holds them equal.
+ */
+const DEFAULT_LOG_DAYS = 7;
+const DEFAULT_OLDER_THAN_DAYS = 30;
 
 /** `atolye backup`, `atolye restore` and `atolye maintenance`: the operator's data chores. */
 export function registerOpsCommands(program: Command, cli: CliContext): void {
@@ -30,7 +28,9 @@ export function registerOpsCommands(program: Command, cli: CliContext): void {
     )
     .option('--json', 'print JSON for scripts')
     .action(async (options: { out?: string; logDays: number; json?: boolean }) => {
-      const { config } = loadConfig({ overrides: cli.overrides() });
+      const config = await loadCliConfig(cli);
+      const { resolveRelease } = await import('../config/index.js');
+      const { createBackup, opsLayout } = await import('../ops/index.js');
       warnPostgres(cli, config.storage.url, 'back up its checkpoints with pg_dump');
       const result = await createBackup({
         config,
@@ -61,7 +61,8 @@ export function registerOpsCommands(program: Command, cli: CliContext): void {
     .argument('<file>', 'the atolye-*.tar.gz to restore')
     .option('--force', 'restore into a data directory or workspace root that is not empty')
     .action(async (file: string, options: { force?: boolean }) => {
-      const { config } = loadConfig({ overrides: cli.overrides() });
+      const config = await loadCliConfig(cli);
+      const { opsLayout, restoreBackup } = await import('../ops/index.js');
       const layout = opsLayout(config);
       const result = await restoreBackup({ file, layout, force: options.force });
       cli.output.out(
@@ -91,8 +92,9 @@ export function registerOpsCommands(program: Command, cli: CliContext): void {
     )
     .option('--apply', 'delete and vacuum; without it nothing changes')
     .option('--json', 'print JSON for scripts')
-    .action((options: { olderThan: number; apply?: boolean; json?: boolean }) => {
-      const { config } = loadConfig({ overrides: cli.overrides() });
+    .action(async (options: { olderThan: number; apply?: boolean; json?: boolean }) => {
+      const config = await loadCliConfig(cli);
+      const { opsLayout, runMaintenance } = await import('../ops/index.js');
       warnPostgres(cli, config.storage.url, 'its checkpoints are not pruned here');
       const report = runMaintenance({
         layout: opsLayout(config),

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../config/index.js';
-import { removeOrchestratorState, writeOrchestratorState } from '../deploy/local/orchestrator.js';
-import { startOrchestrator } from '../orchestrator/service.js';
-import type { CliContext } from './context.js';
+import { loadCliConfig, type CliContext } from './context.js';
 import { parsePort } from './host-commands.js';
 
 export function registerOrchestratorCommand(program: Command, cli: CliContext): void {
@@ -17,7 +14,10 @@ export function registerOrchestratorCommand(program: Command, cli: CliContext): 
       parsePort,
     )
     .action(async (options: { port?: number }) => {
-      const { config } = loadConfig({ overrides: cli.overrides() });
+      const config = await loadCliConfig(cli);
+      const { removeOrchestratorState, writeOrchestratorState } =
+        await import('../deploy/local/orchestrator-state.js');
+      const { startOrchestrator } = await import('../orchestrator/service.js');
       // Under the worker host, the host writes the channel files; the records go to it on stdout.
       const forward = process.env.ATOLYE_LOG_FORWARD === 'stdout';
       const orchestrator = await startOrchestrator(config, {

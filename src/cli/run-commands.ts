@@ -1,28 +1,11 @@
-import { writeFile } from 'node:fs/promises';
 import { InvalidArgumentError, type Command } from 'commander';
-import * as z from 'zod';
-import { AtolyeError } from '../errors.js';
-import { FileTree, Run } from '../orchestrator/api/schemas.js';
-import { followRun } from '../client/follow-run.js';
-import { apiFetch, call, connect, parseReply } from './api-client.js';
-import { size } from './byte-size.js';
 import type { CliContext } from './context.js';
-import { processOutput } from './output.js';
-import { describeEnd, oneLine, RunProgress, Spinner } from './run-progress.js';
-import { table } from './table.js';
-import {
-  importSource,
-  packSource,
-  sourceOf,
-  takeBack,
-  type Imported,
-  type SourceOptions,
-} from './thread-import.js';
+import type { FilesOptions, RunOptions, RunsOptions } from './run-actions.js';
 
-/** `atolye run`, `runs` and `files`: clients of the run API, through the official LangGraph SDK. */
-
-type Run = z.infer<typeof Run>;
-type RunOptions = SourceOptions & { json?: boolean };
+/**
+ * `atolye run`, `runs` and `files`: clients of the run API. What they do is in run-actions.ts,
+ * loaded when one of them runs (the SDK and the schemas are not for `--help`).
+ */
 
 export function registerRunCommands(program: Command, cli: CliContext): void {
   program
@@ -40,50 +23,8 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
     .option('--ref <ref>', 'with --repo: the branch, tag or commit to clone')
     .option('--json', 'print one JSON object (run record, files, summary) for scripts')
     .action(async (task: string, options: RunOptions) => {
-      const source = sourceOf(cli, options, process.cwd());
-      const api = await connect(cli);
-      const quiet = options.json === true;
-      const spinner =
-        !quiet && cli.output === processOutput && process.stderr.isTTY
-          ? new Spinner(process.stderr, 'working…')
-          : undefined;
-      const progress = new RunProgress(cli.output, { quiet, spinner });
-      spinner?.start();
-      let run: Run;
-      let imported: Imported | undefined;
-      try {
-        const packed = source && (await packSource(cli, source));
-        const threadId =
-          options.thread ?? (await call(api, () => api.client.threads.create())).thread_id;
-        progress.print(`thread ${threadId}`);
-        if (source) {
-          const result = await importSource(api, threadId, source, packed);
-          imported = result.imported;
-          for (const line of result.lines) progress.print(line);
-        }
-        const runId = await followRun(api, threadId, task, progress);
-        run = parseReply(api, Run, await call(api, () => api.client.runs.get(threadId, runId)));
-      } finally {
-        spinner?.stop();
-      }
-      const files = progress.filesChanged;
-      const summary = run.summary ?? stringOrNull(progress.values?.summary);
-      if (options.json) {
-        const report = imported
-          ? { ...run, files, summary, import: imported }
-          : { ...run, files, summary };
-        cli.output.out(JSON.stringify(report, null, 2));
-      } else {
-        cli.output.out(describeEnd(run, files, summary, progress.elapsedMs));
-        if (source) cli.output.out(takeBack(run.thread_id, source));
-      }
-      if (run.status !== 'success') {
-        const reason = run.error ? `${run.error.code}: ${run.error.message}` : progress.error;
-        throw new AtolyeError(
-          'RUN_FAILED',
-          `run ${run.run_id} ended with status ${run.status}${run.stop_reason ? ` (${run.stop_reason})` : ''}${reason ? `: ${reason}` : ''}`,
-        );
-      }
+      const { runTask } = await import('./run-actions.js');
+      await runTask(cli, task, options);
     });
 
   program
@@ -92,47 +33,9 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
     .option('--thread <id>', 'only the runs of this thread')
     .option('--limit <n>', 'at most this many runs', parseLimit, 20)
     .option('--json', 'print JSON for scripts')
-    .action(async (options: { thread?: string; limit: number; json?: boolean }) => {
-      const api = await connect(cli);
-      const threadIds = options.thread
-        ? [options.thread]
-        : (await call(api, () => api.client.threads.search({ limit: 10 }))).map(
-            (thread) => thread.thread_id,
-          );
-      const runs = (
-        await Promise.all(
-          threadIds.map(async (id) =>
-            parseReply(
-              api,
-              z.array(Run),
-              await call(api, () => api.client.runs.list(id, { limit: options.limit })),
-            ),
-          ),
-        )
-      )
-        .flat()
-        .sort((a, b) => b.created_at.localeCompare(a.created_at))
-        .slice(0, options.limit);
-      if (options.json) {
-        cli.output.out(JSON.stringify(runs, null, 2));
-        return;
-      }
-      if (runs.length === 0) {
-        cli.output.out('no runs yet; start one with `npx atolye run "TASK"`');
-        return;
-      }
-      cli.output.out(
-        table(
-          ['run', 'thread', 'status', 'created', 'task'],
-          runs.map((run) => [
-            run.run_id,
-            run.thread_id,
-            run.status,
-            `${run.created_at.slice(0, 19)}Z`,
-            oneLine(run.kwargs.input.task, 48),
-          ]),
-        ),
-      );
+    .action(async (options: RunsOptions) => {
+      const { listRuns } = await import('./run-actions.js');
+      await listRuns(cli, options);
     });
 
   program
@@ -143,76 +46,14 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
     .option('--out <file>', 'save the file to FILE instead of printing it')
     .option('--archive <file>', 'save the whole workspace to FILE as tar.gz')
     .option('--json', 'print the tree as JSON for scripts')
-    .action(
-      async (
-        threadId: string,
-        filePath: string | undefined,
-        options: { out?: string; archive?: string; json?: boolean },
-      ) => {
-        const api = await connect(cli);
-        const base = `/threads/${encodeURIComponent(threadId)}`;
-        if (options.archive) {
-          const bytes = await (await apiFetch(api, `${base}/archive`)).arrayBuffer();
-          await writeFile(options.archive, new Uint8Array(bytes));
-          cli.output.out(
-            `saved thread ${threadId} to ${options.archive} (${size(bytes.byteLength)})`,
-          );
-          return;
-        }
-        if (filePath === undefined) {
-          const response = await apiFetch(api, `${base}/files`);
-          const { files } = parseReply(api, FileTree, await response.json());
-          if (options.json) cli.output.out(JSON.stringify(files, null, 2));
-          else cli.output.out(describeTree(threadId, files));
-          return;
-        }
-        const encoded = filePath.split('/').map(encodeURIComponent).join('/');
-        const response = await apiFetch(api, `${base}/files/${encoded}`);
-        const bytes = new Uint8Array(await response.arrayBuffer());
-        if (options.out) {
-          await writeFile(options.out, bytes);
-          cli.output.out(`saved ${filePath} to ${options.out} (${size(bytes.byteLength)})`);
-        } else if (isText(response.headers.get('content-type') ?? '')) {
-          cli.output.out(new TextDecoder().decode(bytes));
-        } else {
-          throw new AtolyeError(
-            'FILE_BINARY',
-            `${filePath} is not text (${response.headers.get('content-type') ?? 'no content type'}); save it with --out FILE`,
-          );
-        }
-      },
-    );
-}
-
-function describeTree(threadId: string, files: z.infer<typeof FileTree>['files']): string {
-  if (files.length === 0) return `the workspace of thread ${threadId} is empty`;
-  const regular = files.filter((entry) => entry.type === 'file');
-  const total = regular.reduce((sum, entry) => sum + entry.size, 0);
-  const rows = files.map((entry) => {
-    const depth = entry.path.split('/').length - 1;
-    const name = entry.path.split('/').at(-1) ?? entry.path;
-    const label = `${'  '.repeat(depth)}${name}${entry.type === 'directory' ? '/' : ''}`;
-    return { label, bytes: entry.type === 'directory' ? '' : size(entry.size) };
-  });
-  const width = Math.max(...rows.map((row) => row.label.length));
-  const sizeWidth = Math.max(...rows.map((row) => row.bytes.length));
-  return [
-    `thread ${threadId}: ${regular.length} files, ${size(total)}`,
-    '',
-    ...rows.map((row) => `${row.label.padEnd(width)}  ${row.bytes.padStart(sizeWidth)}`.trimEnd()),
-  ].join('\n');
+    .action(async (threadId: string, filePath: string | undefined, options: FilesOptions) => {
+      const { showFiles } = await import('./run-actions.js');
+      await showFiles(cli, threadId, filePath, options);
+    });
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
-}
-
-function isText(contentType: string): boolean {
-  return /^text\/|charset=|json|xml|javascript/.test(contentType);
-}
-
-function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
 }
 
 function parseLimit(value: string): number {

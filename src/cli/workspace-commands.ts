@@ -1,11 +1,9 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { FileChange } from '../client/index.js';
-import { connect } from './api-client.js';
 import type { CliContext } from './context.js';
 import { colourDiff } from './diff-colours.js';
 import { processOutput } from './output.js';
-import { fetchDiff, fetchPatch } from './workspace-api.js';
 
 /** `atolye diff` and `atolye apply`: a thread's changes, shown or taken back into a local folder. */
 export function registerWorkspaceCommands(program: Command, cli: CliContext): void {
@@ -15,6 +13,8 @@ export function registerWorkspaceCommands(program: Command, cli: CliContext): vo
     .argument('<thread>', 'the thread id')
     .option('--run <id>', "only this run's changes")
     .action(async (threadId: string, options: { run?: string }) => {
+      const { connect } = await import('./api-client.js');
+      const { fetchDiff } = await import('./workspace-api.js');
       const api = await connect(cli);
       const diff = await fetchDiff(api, threadId, options.run);
       if (diff.trim() === '') {
@@ -35,8 +35,10 @@ export function registerWorkspaceCommands(program: Command, cli: CliContext): vo
     .option('--dir <path>', 'the folder to change (default: the current folder)')
     .action(async (threadId: string, options: { dir?: string }) => {
       const folder = path.resolve(options.dir ?? process.cwd());
-      const api = await connect(cli);
+      const { connect } = await import('./api-client.js');
+      const { fetchPatch } = await import('./workspace-api.js');
       const { applyPatch } = await import('../client/apply.js');
+      const api = await connect(cli);
       const { changes } = await applyPatch(folder, await fetchPatch(api, threadId));
       if (changes.length === 0) {
         cli.output.out(`thread ${threadId} has no changes to apply`);

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import convict from 'convict';
-import { AtolyeError, errorMessage } from '../errors.js';
+import { errorMessage } from '../errors.js';
+import { ConfigError } from './config-error.js';
 import { resolveFromRoot } from './paths.js';
 import {
   ENVIRONMENTS,
@@ -35,7 +36,7 @@ export interface LoadedConfig {
   sensitiveKeys: string[];
 }
 
-interface SchemaLeaf {
+export interface SchemaLeaf {
   doc?: string;
   env?: string;
   sensitive?: boolean;
@@ -47,7 +48,12 @@ interface Layer {
   values: Record<string, unknown>;
 }
 
+export { ConfigError } from './config-error.js';
+
 const LEAVES = flattenSchema(schema as unknown as Record<string, unknown>);
+
+/** Every key of the schema by dotted name, with its environment variable and sensitivity. */
+export const SCHEMA_LEAVES: Readonly<Record<string, SchemaLeaf>> = LEAVES;
 
 /** Dotted names of every sensitive key of the schema. */
 export const SENSITIVE_KEYS = Object.entries(LEAVES)
@@ -67,16 +73,6 @@ export function configEnvironment(config: AtolyeConfig): Record<string, string> 
     environment[leaf.env] = typeof value === 'string' ? value : JSON.stringify(value);
   }
   return environment;
-}
-
-export class ConfigError extends AtolyeError {
-  readonly problems: string[];
-
-  constructor(heading: string, problems: string[]) {
-    super('CONFIG_INVALID', `${heading}\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-    this.problems = problems;
-  }
 }
 
 /**

@@ -295,7 +295,7 @@ export const schema: convict.Schema<AtolyeConfig> = {
       default: 4096,
     },
     // Both context settings live here rather than under `agent`: the model-calling functions
-    // condense, and they receive exactly the `model` settings' variables (MODEL_ENV_VARIABLES).
+    // condense, and they declare exactly the `model` section in their settings.
     contextTokens: {
       doc: "Tokens the model's context window holds (its input and reply together); the history is condensed before it fills it.",
       format: (value: unknown) => assertPositiveInt(value),

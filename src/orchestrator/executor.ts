@@ -1,19 +1,25 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LangGraphRunnableConfig } from '@langchain/langgraph';
 import {
   buildAgentGraph,
   DEFAULT_MAX_ITERATIONS,
+  STEP_NAMES,
   type AgentGraph,
   type AgentGraphOptions,
   type AgentStateValue,
   type CallStep,
   type RunLimits,
+  type StepFailure,
+  type StepRetries,
   type StepUsage,
 } from '../agent/graph/index.js';
 import type { AtolyeConfig } from '../config/index.js';
+import { resolveFromRoot } from '../config/paths.js';
 import { AtolyeError, errorMessage } from '../errors.js';
 import { currentLogContext, log, withLogContext, type Logging } from '../logging/index.js';
+import { MANIFEST_FILE, parseManifest } from '../runtime/bundle/manifest.js';
 import { createInvoker } from '../runtime/invoke.js';
 import { DeferredCheckpointSaver } from './checkpointer.js';
 import type { RunEventSink } from './run-events.js';
@@ -44,8 +50,15 @@ export interface ExecutorOptions {
   /** Holds `orchestrator.sqlite` (threads and runs) and `checkpoints.sqlite` (LangGraph). */
   dataDir: string;
   limits?: ExecutorLimits;
-  /** Overrides of the step retry policy, e.g. short intervals in tests. */
+  /** The backoff between attempts of a step, e.g. short intervals in tests. */
   retry?: AgentGraphOptions['retry'];
+  /**
+   * Each step function's declared `limits.retries`. Read from the build manifest in `distDir`
+   * when absent; a step the manifest does not list is not retried.
+   */
+  stepRetries?: StepRetries;
+  /** The build holding `manifest.json` (`npm run build`); `dist` under the project root by default. */
+  distDir?: string;
   /** Where `agent` lines go; the process's default logging otherwise. */
   logging?: Logging;
   /** The runs store to use (the run API shares it); `<dataDir>/orchestrator.sqlite` otherwise. */
@@ -109,6 +122,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     dataDir: options.dataDir,
   });
   const agentLog = (options.logging ?? { log }).log('agent');
+  const systemLog = (options.logging ?? { log }).log('system');
   const maxIterations = limits.maxIterations ?? DEFAULT_MAX_ITERATIONS;
 
   /** Aborted by close(): every graph invocation stops at once and writes nothing more. */
@@ -142,7 +156,9 @@ export function createExecutor(options: ExecutorOptions): Executor {
     callStep,
     checkpointer,
     limits,
+    retries: options.stepRetries ?? declaredRetries(options.distDir, systemLog),
     retry: options.retry,
+    onStepFailure: logStepFailure,
     isCancelled: (_threadId, runId) =>
       cancelled.has(runId) || store.get(runId)?.cancelRequested === true,
   });
@@ -161,6 +177,38 @@ export function createExecutor(options: ExecutorOptions): Executor {
       else agentLog.warn(`step ${step} failed`, fields);
       // A failed call is an observation for the model, not a failure of the run: info either way.
       for (const { tool, ...call } of toolCalls) agentLog.info(`tool ${tool}`, { tool, ...call });
+    });
+  }
+
+  /** One `agent` line per failed attempt: which, why, and what the step retry policy does next. */
+  function logStepFailure(failure: StepFailure): void {
+    if (detach.signal.aborted) return;
+    const { step, attempt, maxAttempts, code, message, retryable, retrying, delayMs } = failure;
+    const fields = {
+      attempt,
+      maxAttempts,
+      code,
+      error: message,
+      retryable,
+      ...(retrying ? { delayMs, jitterUpToMs: failure.jitterUpToMs ?? 0 } : {}),
+    };
+    withLogContext({ step }, () => {
+      if (retrying) {
+        agentLog.warn(
+          `step ${step} attempt ${attempt} of ${maxAttempts} failed (${code}); retrying in ${delayMs} ms`,
+          fields,
+        );
+      } else {
+        const why = !retryable
+          ? 'not retryable'
+          : attempt >= maxAttempts
+            ? `no attempts left of ${maxAttempts}`
+            : 'the run is stopping';
+        agentLog.error(
+          `step ${step} attempt ${attempt} of ${maxAttempts} failed (${code}); ${why}, the run ends`,
+          fields,
+        );
+      }
     });
   }
 
@@ -393,6 +441,34 @@ export function createExecutor(options: ExecutorOptions): Executor {
       await checkpointer.close();
     },
   };
+}
+
+/**
+ * The step functions' declared `limits.retries`, from the build manifest: the declaration is the
+ * one place a function's deploy settings live. Without a manifest no step is retried, and the
+ * `system` log says why.
+ */
+function declaredRetries(
+  distDir: string | undefined,
+  systemLog: { warn(msg: string, fields?: Record<string, unknown>): void },
+): StepRetries {
+  const file = path.join(distDir ?? resolveFromRoot('dist'), MANIFEST_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    systemLog.warn(
+      `no build manifest at ${file}: the steps' declared retries are unknown, so no step is retried (run \`npm run build\`)`,
+      { err: error },
+    );
+    return {};
+  }
+  const retries: StepRetries = {};
+  for (const fn of parseManifest(text, file).functions) {
+    const step = STEP_NAMES.find((name) => name === fn.name);
+    if (step !== undefined) retries[step] = fn.limits.retries;
+  }
+  return retries;
 }
 
 function sumUsage(steps: readonly StepUsage[]): StepUsage {

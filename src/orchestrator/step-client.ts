@@ -1,11 +1,14 @@
-import { ToolsInput, ToolsOutput, type CallStep } from '../agent/graph/index.js';
+import { errorCodeOf, ToolsInput, ToolsOutput, type CallStep } from '../agent/graph/index.js';
 import type { Invoke } from '../runtime/invoke.js';
 
 /** One finished step call, for the `agent` log line and metrics. */
 export interface StepCallRecord {
   step: string;
   durationMs: number;
-  attempts: number;
+  /** Which attempt of the step this call was, from 1 (the graph's step retry policy counts). */
+  attempt: number;
+  /** The failure's code, when the call failed. */
+  code?: string;
   /** Tokens the step reported using, when it called a model. */
   inputTokens?: number;
   outputTokens?: number;
@@ -40,16 +43,22 @@ export interface StepClientOptions {
 }
 
 /**
- * The graph's `callStep` as a signed `POST /fn/<step>`: the run's ids go in the invocation meta
- * and the graph's per-step idempotency key in the header, so a resumed step that the host already
- * ran (or is still running) is answered from the host's cache instead of running twice.
+ * The graph's `callStep` as a signed `POST /fn/<step>`, one attempt per call: the run's ids and
+ * the graph's attempt number go in the invocation meta and the graph's per-step idempotency key in
+ * the header, so a retried or resumed step that the host already ran (or is still running) is
+ * answered from the host's cache instead of running twice.
  */
 export function stepClient(options: StepClientOptions): CallStep {
   return async (name, input, call) => {
     const started = performance.now();
     try {
       const result = await options.invoke(name, input, {
-        meta: { threadId: call.threadId, runId: call.runId, step: call.step },
+        meta: {
+          threadId: call.threadId,
+          runId: call.runId,
+          step: call.step,
+          attempt: call.attempt,
+        },
         idempotencyKey: call.idempotencyKey,
         timeoutMs: options.timeoutMs,
         signal: options.signal,
@@ -57,7 +66,7 @@ export function stepClient(options: StepClientOptions): CallStep {
       options.onCall?.({
         step: name,
         durationMs: Math.round(performance.now() - started),
-        attempts: result.attempts,
+        attempt: call.attempt,
         ok: true,
         ...usageOf(result.output),
         ...(name === 'tools' ? toolCallsOf(input, result.output) : {}),
@@ -67,8 +76,9 @@ export function stepClient(options: StepClientOptions): CallStep {
       options.onCall?.({
         step: name,
         durationMs: Math.round(performance.now() - started),
-        attempts: (error as { attempts?: number }).attempts ?? 1,
+        attempt: call.attempt,
         ok: false,
+        code: errorCodeOf(error),
       });
       throw error;
     }

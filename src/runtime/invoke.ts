@@ -3,22 +3,20 @@ import * as z from 'zod';
 import { AtolyeError } from '../errors.js';
 import { FUNCTION_NAME, type InvocationMeta } from './contract.js';
 import {
-  DEFAULT_BACKOFF,
   isErrorLike,
   isRetryableBadReply,
   isRetryableReply,
   parseRetryAfter,
-  retryDelay,
-  sleep,
   transientNetworkCode,
-  type Backoff,
 } from './retry.js';
 import { signatureHeaders } from './signing.js';
 
 /**
- * The client side of `POST /fn/{name}`: signs each attempt, bounds it with a deadline, and tries
- * again only when the failure says another attempt may help. Every attempt of one logical call
- * carries the same idempotency key, so the host can refuse to run a retried invocation twice.
+ * The client side of `POST /fn/{name}`: signs the call, bounds it with a deadline, and makes one
+ * attempt. It never retries: a failure comes back as an InvokeError saying whether another
+ * attempt may help (`retryable`, and the host's `Retry-After`), and the caller's one retry layer
+ * decides (for the agent, the graph's step retry policy). A caller that does retry sends the same
+ * idempotency key again, so the host answers a call it already completed from its cache.
  */
 
 const ReplyMeta = z.object({
@@ -43,39 +41,33 @@ export interface TraceHeaders {
 }
 const TRACE_HEADERS = ['traceparent', 'tracestate', 'sentry-trace', 'baggage'] as const;
 
-/** The invocation meta a caller supplies; `invocationId` is generated when absent, `attempt` always. */
-export type CallMeta = Partial<Omit<InvocationMeta, 'attempt'>>;
-
-export interface RetryEvent {
-  name: string;
-  /** The attempt that failed, from 1. */
-  attempt: number;
-  error: InvokeError;
-  delayMs: number;
-}
+/**
+ * The invocation meta a caller supplies; `invocationId` is generated when absent. `attempt` is the
+ * caller's own count (its retry layer's attempt number), 1 when absent.
+ */
+export type CallMeta = Partial<InvocationMeta>;
 
 export interface InvokerOptions {
   /** Where the worker host listens, e.g. `http://127.0.0.1:8787`; a path prefix is kept. */
   baseUrl: string;
   /** Shared with the host (`security.signingSecret`). */
   secret: string;
-  /** Deadline of one attempt. */
+  /** Deadline of the call. */
   timeoutMs?: number;
-  /** Attempts after the first one, for retryable failures only. */
-  retries?: number;
-  backoff?: Backoff;
+  /**
+   * @deprecated The client makes one attempt per call; only 0 is accepted, so callers written when
+   * it retried still compile. Drop it: retries belong to the caller's one retry layer.
+   */
+  retries?: 0;
   fetch?: typeof fetch;
-  /** Called before each wait between attempts, for logs and metrics. */
-  onRetry?: (event: RetryEvent) => void;
 }
 
 export interface InvokeOptions {
   meta?: CallMeta;
-  /** Same for every attempt; derived from `meta` when absent. */
+  /** Send the same key again when retrying the call; derived from `meta` when absent. */
   idempotencyKey?: string;
   timeoutMs?: number;
-  retries?: number;
-  /** Aborting stops the call at once, between attempts too, and is never retried. */
+  /** Aborting stops the call at once. */
   signal?: AbortSignal;
   headers?: TraceHeaders;
 }
@@ -84,7 +76,6 @@ export interface InvokeResult<O> {
   /** As the function returned it; the host has validated it against the function's output schema. */
   output: O;
   meta: ReplyMeta;
-  attempts: number;
 }
 
 export type Invoke = <O = unknown>(
@@ -95,25 +86,26 @@ export type Invoke = <O = unknown>(
 
 /** A failed call: the host's code and message, or one of the client's own `INVOKE_*` codes. */
 export class InvokeError extends AtolyeError {
-  /** HTTP status of the last reply; undefined when no reply arrived. */
+  /** HTTP status of the reply; undefined when no reply arrived. */
   readonly status: number | undefined;
-  readonly attempts: number;
+  /** The host's `Retry-After`, when it sent one: how long it asked the caller to wait. */
+  readonly retryAfterMs: number | undefined;
   readonly functionName: string;
 
-  constructor(functionName: string, failure: InvokeFailure, attempts: number) {
-    const suffix = attempts > 1 ? ` (after ${attempts} attempts)` : '';
-    super(failure.code, `${failure.message}${suffix}`, {
+  constructor(functionName: string, failure: InvokeFailure) {
+    super(failure.code, failure.message, {
       retryable: failure.retryable,
       cause: failure.cause,
     });
     this.name = 'InvokeError';
     this.functionName = functionName;
     this.status = failure.status;
-    this.attempts = attempts;
+    this.retryAfterMs = failure.retryAfterMs;
   }
 }
 
-/** What went wrong in one attempt, before it becomes an InvokeError. */
+/** What went wrong in the call, before it becomes an InvokeError. */
+
 export interface InvokeFailure {
   code: string;
   message: string;
@@ -127,15 +119,17 @@ type Outcome =
   { ok: true; output: unknown; meta: ReplyMeta } | { ok: false; failure: InvokeFailure };
 
 const DEFAULT_TIMEOUT_MS = 30_000;
-const DEFAULT_RETRIES = 2;
 const SNIPPET_CHARS = 200;
 
 export function createInvoker(options: InvokerOptions): Invoke {
   const base = parseBaseUrl(options.baseUrl);
   if (!options.secret) throw invalid('secret must not be empty: use security.signingSecret');
   const timeoutMs = positive('timeoutMs', options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const retries = count('retries', options.retries ?? DEFAULT_RETRIES);
-  const backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+  if ((options.retries ?? 0) !== 0) {
+    throw invalid(
+      `retries must be 0, got ${String(options.retries)}: the client makes one attempt per call, and the caller's retry layer retries`,
+    );
+  }
   const doFetch = options.fetch ?? fetch;
 
   return async function invoke<O>(
@@ -143,63 +137,43 @@ export function createInvoker(options: InvokerOptions): Invoke {
     input: unknown,
     call: InvokeOptions = {},
   ): Promise<InvokeResult<O>> {
-    const maxAttempts = count('retries', call.retries ?? retries) + 1;
-    const attemptTimeoutMs = positive('timeoutMs', call.timeoutMs ?? timeoutMs);
-    if (!FUNCTION_NAME.test(name)) {
-      throw new InvokeError(
-        name,
-        {
-          code: 'INVOKE_BAD_NAME',
-          message: `cannot invoke "${name}": a function name matches ${FUNCTION_NAME}`,
-          retryable: false,
-        },
-        0,
-      );
+    const callTimeoutMs = positive('timeoutMs', call.timeoutMs ?? timeoutMs);
+    const attempt = call.meta?.attempt ?? 1;
+    if (!Number.isInteger(attempt) || attempt < 1) {
+      throw invalid(`meta.attempt must be a whole number ≥ 1, got ${attempt}`);
     }
+    if (!FUNCTION_NAME.test(name)) {
+      throw new InvokeError(name, {
+        code: 'INVOKE_BAD_NAME',
+        message: `cannot invoke "${name}": a function name matches ${FUNCTION_NAME}`,
+        retryable: false,
+      });
+    }
+    if (call.signal?.aborted) throw new InvokeError(name, aborted(name, call.signal));
     const path = `${base.pathname}/fn/${name}`;
     const url = `${base.origin}${path}`;
-    const meta = { ...call.meta, invocationId: call.meta?.invocationId ?? randomUUID() };
+    const meta = { ...call.meta, invocationId: call.meta?.invocationId ?? randomUUID(), attempt };
     const idempotencyKey = call.idempotencyKey ?? idempotencyKeyFor(call.meta, meta.invocationId);
-    const fixedHeaders: Record<string, string> = {
+    const body = serialise(name, input, meta);
+    if (typeof body !== 'string') throw new InvokeError(name, body);
+    const headers: Record<string, string> = {
       ...traceHeaders(call.headers),
       'content-type': 'application/json',
       'x-request-id': meta.requestId ?? meta.invocationId,
       'idempotency-key': idempotencyKey,
+      ...signatureHeaders(options.secret, { method: 'POST', path, body }),
     };
-
-    for (let attempt = 1; ; attempt += 1) {
-      if (call.signal?.aborted) {
-        throw new InvokeError(name, aborted(name, call.signal), attempt - 1);
-      }
-      const body = serialise(name, input, { ...meta, attempt });
-      if (typeof body !== 'string') throw new InvokeError(name, body, attempt - 1);
-      const headers = {
-        ...fixedHeaders,
-        ...signatureHeaders(options.secret, { method: 'POST', path, body }),
-      };
-      const outcome = await attemptOnce(
-        doFetch,
-        name,
-        url,
-        headers,
-        body,
-        attemptTimeoutMs,
-        call.signal,
-      );
-      if (outcome.ok) return { output: outcome.output as O, meta: outcome.meta, attempts: attempt };
-
-      const { failure } = outcome;
-      if (!failure.retryable || attempt >= maxAttempts) {
-        throw new InvokeError(name, failure, attempt);
-      }
-      const delayMs = retryDelay(attempt - 1, backoff, failure.retryAfterMs);
-      options.onRetry?.({ name, attempt, error: new InvokeError(name, failure, attempt), delayMs });
-      try {
-        await sleep(delayMs, call.signal);
-      } catch {
-        throw new InvokeError(name, aborted(name, call.signal), attempt);
-      }
-    }
+    const outcome = await attemptOnce(
+      doFetch,
+      name,
+      url,
+      headers,
+      body,
+      callTimeoutMs,
+      call.signal,
+    );
+    if (!outcome.ok) throw new InvokeError(name, outcome.failure);
+    return { output: outcome.output as O, meta: outcome.meta };
   };
 }
 
@@ -380,12 +354,6 @@ function parseBaseUrl(baseUrl: string): { origin: string; pathname: string } {
 function positive(field: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0)
     throw invalid(`${field} must be a positive number, got ${value}`);
-  return value;
-}
-
-function count(field: string, value: number): number {
-  if (!Number.isInteger(value) || value < 0)
-    throw invalid(`${field} must be a whole number ≥ 0, got ${value}`);
   return value;
 }
 

@@ -36,3 +36,9 @@ export type WorkerMessage =
 
 /** Environment variable that tells a bundle it was started by the host as an IPC worker. */
 export const WORKER_ENV = 'ATOLYE_WORKER';
+
+/**
+ * Environment variable holding, as JSON, the settings the worker's function declares: the host
+ * resolves the configuration and passes exactly those values (src/config/settings.ts).
+ */
+export const SETTINGS_ENV = 'ATOLYE_SETTINGS';

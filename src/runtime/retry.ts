@@ -1,25 +1,11 @@
-import { setTimeout as delay } from 'node:timers/promises';
-
 /**
- * When the invoke client tries a call again and how long it waits first. Kept apart from the
- * client so the policy can be read, and tested, without a socket in sight.
+ * Whether a failed call may succeed if it is made again, and when the host said to come back. The
+ * invoke client only classifies: it makes one attempt per call, and the caller's retry layer (the
+ * agent graph's step retry policy) decides whether and when to try again. Kept apart from the
+ * client so the rules can be read, and tested, without a socket in sight.
  */
-export interface Backoff {
-  /** The first retry waits up to this long; each later one up to twice the one before. */
-  baseMs: number;
-  /** No computed wait exceeds this. */
-  maxMs: number;
-  /** A host's `Retry-After` is honoured up to this long, so a wrong header cannot stall a run. */
-  retryAfterCapMs?: number;
-}
 
-export const DEFAULT_BACKOFF: Required<Backoff> = {
-  baseMs: 100,
-  maxMs: 5_000,
-  retryAfterCapMs: 30_000,
-};
-
-/** Host replies that say "busy, come back": retried whatever the body says. */
+/** Host replies that say "busy, come back": retryable whatever the body says. */
 const BUSY_STATUSES = new Set([429, 503]);
 /** Client mistakes: the same request will fail the same way, whatever the body says. */
 const NEVER_RETRY_STATUSES = new Set([400, 401, 403, 404, 405, 413, 422]);
@@ -46,14 +32,14 @@ const TRANSIENT_NETWORK_CODES = new Set([
 ]);
 const TRANSIENT_NETWORK_MESSAGES = ['socket hang up', 'other side closed'];
 
-/** Whether a reply with a well-formed error body is tried again. */
+/** Whether a reply with a well-formed error body is worth another attempt. */
 export function isRetryableReply(status: number, bodySaysRetryable: boolean): boolean {
   if (BUSY_STATUSES.has(status)) return true;
   if (NEVER_RETRY_STATUSES.has(status)) return false;
   return bodySaysRetryable;
 }
 
-/** Whether a reply whose body could not be read as the wire format is tried again. */
+/** Whether a reply whose body could not be read as the wire format is worth another attempt. */
 export function isRetryableBadReply(status: number): boolean {
   return GATEWAY_STATUSES.has(status);
 }
@@ -87,16 +73,6 @@ export function transientNetworkCode(error: unknown): string | undefined {
   return undefined;
 }
 
-/** Full-jitter exponential backoff: uniform in [0, min(maxMs, baseMs·2^retry)). `retry` counts from 0. */
-export function backoffDelay(
-  retry: number,
-  backoff: Backoff,
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(backoff.maxMs, backoff.baseMs * 2 ** retry);
-  return Math.floor(random() * ceiling);
-}
-
 /** `Retry-After` as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
 export function parseRetryAfter(
   value: string | null | undefined,
@@ -110,29 +86,4 @@ export function parseRetryAfter(
   const at = Date.parse(text);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
-}
-
-/**
- * The wait before retry number `retry`. A host's `Retry-After` is the floor, with jitter on top so
- * callers told the same number do not come back in one burst, and the cap on top of both.
- */
-export function retryDelay(
-  retry: number,
-  backoff: Backoff,
-  retryAfterMs: number | undefined,
-  random: () => number = Math.random,
-): number {
-  const jitter = backoffDelay(retry, backoff, random);
-  if (retryAfterMs === undefined) return jitter;
-  const cap = backoff.retryAfterCapMs ?? DEFAULT_BACKOFF.retryAfterCapMs;
-  return Math.min(cap, retryAfterMs + jitter);
-}
-
-/** Waits, or rejects (an AbortError) as soon as the signal aborts. */
-export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) {
-    signal?.throwIfAborted();
-    return;
-  }
-  await delay(ms, undefined, { signal });
 }

@@ -5,11 +5,12 @@ import {
   type ForkOptions,
   type SpawnOptions,
 } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type AtolyeConfig } from '../../src/config/index.js';
+import { resolveSettings, type SettingValues } from '../../src/config/settings.js';
 import { createLogging, type Logging } from '../../src/logging/index.js';
 import { buildFunctions, type Manifest } from '../../src/runtime/bundle/index.js';
 import { Limits } from '../../src/runtime/contract.js';
@@ -22,7 +23,7 @@ import {
   type HostLogger,
   type PoolSpec,
 } from '../../src/runtime/host/index.js';
-import type { Figure } from './report.js';
+import type { Figure } from './figures.js';
 
 /** Shared by the benchmark's callers and the in-process host, as orchestrator and host share it. */
 export const SECRET = 'bench-signing-secret';
@@ -42,6 +43,8 @@ export interface BuiltDist {
 
 /** What every benchmark gets: its own temp folders, the build, and tracked child processes. */
 export interface BenchContext {
+  /** `--quick`: take fewer samples and rounds. */
+  quick: boolean;
   /** A fresh folder under this run's temp folder. */
   dir(name: string): string;
   /** `functions/` built into a temp dist by buildFunctions, once per run. */
@@ -49,16 +52,26 @@ export interface BenchContext {
   /** fork/spawn whose child is killed at the end of the run if it is still alive. */
   fork(file: string, args: string[], options: ForkOptions): ChildProcess;
   spawn(command: string, args: string[], options: SpawnOptions): ChildProcess;
+  /** A process this run caused but did not fork itself (a detached grandchild): killed at the end if alive. */
+  adopt(pid: number): void;
+  /** Something shared by several benchmarks, started once by `start` and closed at the end of the run. */
+  shared<T extends { close(): Promise<void> }>(key: string, start: () => Promise<T>): Promise<T>;
 }
 
 export interface Harness extends BenchContext {
+  /** Closes what `shared` started, then cleanup(). */
+  close(): Promise<void>;
   /** Kills every child still running, removes the temp folder. */
   cleanup(): void;
 }
 
-export function createHarness(): Harness {
+export function createHarness(options: { quick?: boolean } = {}): Harness {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'atolye-bench-'));
+  // The sandbox's user must be able to enter the workspaces under it (mkdtemp makes it 0700).
+  chmodSync(tmp, 0o755);
   const children = new Set<ChildProcess>();
+  const adopted = new Set<number>();
+  const started = new Map<string, Promise<{ close(): Promise<void> }>>();
   let built: Promise<BuiltDist> | undefined;
   let counter = 0;
   const track = (child: ChildProcess): ChildProcess => {
@@ -69,9 +82,18 @@ export function createHarness(): Harness {
   const killAll = (): void => {
     for (const child of children)
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const pid of adopted) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone: nothing to end.
+      }
+    }
+    adopted.clear();
   };
   process.once('exit', killAll);
   const harness: Harness = {
+    quick: options.quick === true,
     dir(name) {
       counter += 1;
       const dir = path.join(tmp, `${String(counter).padStart(2, '0')}-${name}`);
@@ -84,6 +106,33 @@ export function createHarness(): Harness {
     },
     fork: (file, args, options) => track(fork(file, args, options)),
     spawn: (command, args, options) => track(spawn(command, args, options)),
+    adopt: (pid) => void adopted.add(pid),
+    shared<T extends { close(): Promise<void> }>(key: string, start: () => Promise<T>) {
+      let value = started.get(key);
+      if (!value) {
+        value = start();
+        started.set(key, value);
+      }
+      return value as Promise<T>;
+    },
+    async close() {
+      for (const [key, value] of [...started].reverse()) {
+        started.delete(key);
+        try {
+          await withTimeout(
+            value.then((item) => item.close()),
+            60_000,
+            `closing ${key}`,
+          );
+        } catch (error) {
+          // A start that failed was reported by its benchmark; a close that fails is said here.
+          console.error(
+            `closing ${key}: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      }
+      harness.cleanup();
+    },
     cleanup() {
       killAll();
       rmSync(tmp, { recursive: true, force: true });
@@ -106,8 +155,25 @@ async function buildDist(outDir: string): Promise<BuiltDist> {
         bundlePath: path.join(outDir, fn.entry),
         limits: Limits.parse({ ...fn.limits, ...limits }),
         secrets: fn.secrets,
+        settings: fn.settings ?? [],
       };
     },
+  };
+}
+
+/**
+ * What a pool of the bench's build needs beside its logger, as the host gives it: the settings
+ * its function declares, resolved from `config`, and Node's compile cache in `cacheDir`.
+ */
+export function workerDeps(
+  spec: PoolSpec,
+  config: AtolyeConfig,
+  cacheDir: string,
+): { stamp: typeof STAMP; settings: SettingValues; compileCacheDir: string } {
+  return {
+    stamp: STAMP,
+    settings: resolveSettings(config, spec.settings ?? []),
+    compileCacheDir: cacheDir,
   };
 }
 
@@ -146,7 +212,11 @@ export async function startHostFixture(
   const logging: Logging = createLogging(config, { service: 'host', release: STAMP.release });
   const logger = hostLogger(logging, { level: config.logging.level });
   const registry = new Registry();
-  const pool = new FunctionPool(dist.spec(name, limits), { stamp: STAMP, logger });
+  const spec = dist.spec(name, limits);
+  const pool = new FunctionPool(spec, {
+    ...workerDeps(spec, config, ctx.dir(`compile-cache-${name}`)),
+    logger,
+  });
   registry.swap(name, pool);
   await pool.start();
   const gateway = createGateway({ config, registry, logger });
@@ -226,3 +296,11 @@ export interface BenchmarkOutcome {
   figures: Figure[];
   details: Record<string, unknown>;
 }
+
+/**
+ * The steps that call the model (DESIGN.md's "model steps"): their targets are looser. Named here,
+ * not read from the build, so the figures keep their meaning while bundles and secrets change.
+ */
+export const MODEL_STEPS: ReadonlySet<string> = new Set(['plan', 'act', 'review']);
+export const stepKind = (name: string): 'model step' | 'tools-class' =>
+  MODEL_STEPS.has(name) ? 'model step' : 'tools-class';

@@ -1,18 +1,26 @@
 /**
- * `npm run bench [-- <name> …]`: runs the benchmarks (all by default), prints each one's table and
- * writes `bench-results/<name>.json`. Figures are informational: the exit code is 0 unless a
- * benchmark itself crashed. Never part of `npm test`.
+ * `npm run bench [-- --quick] [-- --json FILE] [-- <name> …]`: runs the benchmarks (all by
+ * default), prints each one's table (figure, value, baseline from the same run, target, pass/miss)
+ * and a summary of every target, writes `bench-results/<name>.json`, and with `--json` the whole
+ * run to one file. Figures are informational: the exit code is 0 unless a benchmark itself
+ * crashed. Never part of `npm test`.
  */
 import os from 'node:os';
 import { errorMessage } from '../../src/errors.js';
 import { bundleSize } from './bundle-size.js';
+import { cliStart } from './cli-start.js';
 import { coldStart } from './cold-start.js';
+import { verdict, type BenchmarkResult } from './figures.js';
 import { createHarness, type Benchmark } from './harness.js';
 import { idleRss } from './idle-rss.js';
 import { invokeOverhead } from './invoke-overhead.js';
 import { logThroughput } from './log-throughput.js';
+import { formatMachine, machine } from './machine.js';
+import { parseOptions, USAGE, UsageError, type BenchOptions } from './options.js';
 import { orchestratorOverhead } from './orchestrator-overhead.js';
-import { formatTable, machine, verdict, writeJson, type BenchmarkResult } from './report.js';
+import { formatSummary, formatTable } from './report.js';
+import { writeJson, writeReport } from './results.js';
+import { simpleQuery } from './simple-query.js';
 import { throughput } from './throughput.js';
 
 const BENCHMARKS: Benchmark[] = [
@@ -23,12 +31,43 @@ const BENCHMARKS: Benchmark[] = [
   idleRss,
   logThroughput,
   orchestratorOverhead,
+  simpleQuery,
+  cliStart,
 ];
 /** The whole run ends here even if something hangs; each benchmark bounds its own loops well below it. */
-const RUN_MAX_MS = 8 * 60_000;
+const RUN_MAX_MS = 12 * 60_000;
 
-async function main(names: string[]): Promise<number> {
-  const unknown = names.filter((name) => !BENCHMARKS.some((bench) => bench.name === name));
+const loadavg = (): string =>
+  os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
+
+async function runOne(bench: Benchmark, harness: ReturnType<typeof createHarness>) {
+  const before = os.loadavg();
+  const startedAt = new Date().toISOString();
+  const started = performance.now();
+  const base = { name: bench.name, description: bench.description, startedAt, durationMs: 0 };
+  let result: BenchmarkResult;
+  try {
+    const outcome = await bench.run(harness);
+    result = { ...base, loadavg: { before, after: [] }, ...outcome };
+  } catch (error) {
+    result = {
+      ...base,
+      loadavg: { before, after: [] },
+      figures: [],
+      details: {},
+      error: error instanceof Error ? (error.stack ?? error.message) : errorMessage(error),
+    };
+  }
+  result.durationMs = performance.now() - started;
+  result.loadavg.after = os.loadavg();
+  return result;
+}
+
+async function main(options: BenchOptions): Promise<number> {
+  const unknown = options.names.filter((name) => !BENCHMARKS.some((bench) => bench.name === name));
   if (unknown.length > 0) {
     console.error(
       `unknown benchmark ${unknown.join(', ')}; there are: ${BENCHMARKS.map((bench) => bench.name).join(', ')}`,
@@ -36,51 +75,23 @@ async function main(names: string[]): Promise<number> {
     return 64;
   }
   const selected =
-    names.length === 0 ? BENCHMARKS : BENCHMARKS.filter((bench) => names.includes(bench.name));
-  const harness = createHarness();
+    options.names.length === 0
+      ? BENCHMARKS
+      : BENCHMARKS.filter((bench) => options.names.includes(bench.name));
+  const harness = createHarness({ quick: options.quick });
   const watchdog = setTimeout(() => {
     console.error(`benchmarks still running after ${RUN_MAX_MS / 1000} s: giving up`);
     harness.cleanup();
     process.exit(1);
   }, RUN_MAX_MS).unref();
   const info = machine();
-  console.log(
-    `node ${info.node}, ${info.cpus} CPUs (${info.cpuModel}), load average ${os
-      .loadavg()
-      .map((v) => v.toFixed(2))
-      .join(' ')}`,
-  );
+  const runStartedAt = new Date().toISOString();
+  const runStarted = performance.now();
+  console.log(formatMachine(info) + (options.quick ? '; --quick' : ''));
   const results: BenchmarkResult[] = [];
   try {
     for (const bench of selected) {
-      const before = os.loadavg();
-      const startedAt = new Date().toISOString();
-      const started = performance.now();
-      let result: BenchmarkResult;
-      try {
-        const outcome = await bench.run(harness);
-        result = {
-          name: bench.name,
-          description: bench.description,
-          startedAt,
-          durationMs: 0,
-          loadavg: { before, after: [] },
-          ...outcome,
-        };
-      } catch (error) {
-        result = {
-          name: bench.name,
-          description: bench.description,
-          startedAt,
-          durationMs: 0,
-          loadavg: { before, after: [] },
-          figures: [],
-          details: {},
-          error: error instanceof Error ? (error.stack ?? error.message) : errorMessage(error),
-        };
-      }
-      result.durationMs = performance.now() - started;
-      result.loadavg.after = os.loadavg();
+      const result = await runOne(bench, harness);
       results.push(result);
       console.log(`\n${formatTable(result)}`);
       writeJson(bench.name, {
@@ -91,36 +102,48 @@ async function main(names: string[]): Promise<number> {
     }
   } finally {
     clearTimeout(watchdog);
-    harness.cleanup();
+    await harness.close();
   }
-  const missed = results.flatMap((result) =>
-    result.figures
-      .filter((figure) => verdict(figure) === 'MISS')
-      .map((figure) => `${result.name}: ${figure.name}`),
+  const durationMs = performance.now() - runStarted;
+  console.log(`\n${formatSummary(results)}`);
+  console.log(
+    `\n${(durationMs / 1000).toFixed(0)} s; load average at the end ${loadavg()}; results in bench-results/`,
   );
+  if (options.jsonFile) {
+    const file = writeReport(options.jsonFile, {
+      startedAt: runStartedAt,
+      durationMs,
+      quick: options.quick,
+      selected: options.names,
+      machine: info,
+      loadavgAfter: os.loadavg(),
+      results,
+    });
+    console.log(`the whole run: ${file}`);
+  }
   const crashed = results.filter((result) => result.error);
-  console.log(
-    `\nload average at the end ${os
-      .loadavg()
-      .map((v) => v.toFixed(2))
-      .join(' ')}; results in bench-results/`,
-  );
-  console.log(
-    missed.length === 0
-      ? 'every figure with a target met it'
-      : `missed targets (informational):\n  ${missed.join('\n  ')}`,
-  );
   if (crashed.length > 0)
     console.error(`crashed: ${crashed.map((result) => result.name).join(', ')}`);
   return crashed.length > 0 ? 1 : 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  },
-);
+let options: BenchOptions;
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (error) {
+  console.error(`${error instanceof UsageError ? error.message : errorMessage(error)}\n${USAGE}`);
+  process.exit(64);
+}
+if (options.help) {
+  console.log(USAGE);
+} else {
+  main(options).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 1;
+    },
+  );
+}

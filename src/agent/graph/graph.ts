@@ -1,11 +1,17 @@
-import type {
-  BaseCheckpointSaver,
-  LangGraphRunnableConfig,
-  RetryPolicy,
-} from '@langchain/langgraph';
+import type { BaseCheckpointSaver, LangGraphRunnableConfig } from '@langchain/langgraph';
 import { END, START, StateGraph } from '@langchain/langgraph';
-import { AtolyeError } from '../../errors.js';
-import { isRetryableError, stepRetryPolicy, toRunError } from './retry.js';
+import { AtolyeError, errorMessage } from '../../errors.js';
+import {
+  errorCodeOf,
+  isRetryableError,
+  LANGGRAPH_JITTER_MS,
+  retryDelayMs,
+  stepRetryPolicy,
+  toRunError,
+  UNDECLARED_RETRIES,
+  type StepBackoff,
+  type StepRetries,
+} from './retry.js';
 import {
   AgentState,
   type AgentStateUpdate,
@@ -13,6 +19,7 @@ import {
   type UsageEntry,
 } from './state.js';
 import {
+  STEP_NAMES,
   STEP_SCHEMAS,
   type CondensedHistory,
   type StepInput,
@@ -34,8 +41,29 @@ export interface StepCallOptions {
   step: StepName;
   /** LangGraph's superstep number: the same for every attempt and every resume of one step. */
   superstep: number;
+  /** Which attempt of the step this call is, from 1 (the step retry policy's count). */
+  attempt: number;
   iteration: number;
   idempotencyKey: string;
+}
+
+/** A failed attempt of a step, and what the retry policy does about it: for the `agent` log. */
+export interface StepFailure {
+  step: StepName;
+  /** The attempt that failed, from 1. */
+  attempt: number;
+  /** The function's declared `retries` + 1. */
+  maxAttempts: number;
+  code: string;
+  message: string;
+  retryable: boolean;
+  /** True when the policy tries the step again; false when this failure ends the run. */
+  retrying: boolean;
+  /** The wait before the next attempt (LangGraph's backoff, before its jitter); when retrying. */
+  delayMs?: number;
+  /** LangGraph adds a random wait of up to this much on top of `delayMs`, when jitter is on. */
+  jitterUpToMs?: number;
+  error: unknown;
 }
 
 export type CallStep = <N extends StepName>(
@@ -50,8 +78,15 @@ export interface AgentGraphOptions {
   checkpointer?: BaseCheckpointSaver;
   /** Asked before each `act`; a true answer ends the run with status `cancelled`. */
   isCancelled?: (threadId: string, runId: string) => boolean | Promise<boolean>;
-  /** Overrides of the step retry policy (attempts, intervals); `retryOn` is fixed. */
-  retry?: Omit<Partial<RetryPolicy>, 'retryOn'>;
+  /**
+   * Each step function's declared `limits.retries` (from the bundle manifest); a step left out is
+   * not retried. The only retry layer of a step: nothing below it retries.
+   */
+  retries?: StepRetries;
+  /** The backoff between attempts (intervals, jitter); how many attempts is `retries`. */
+  retry?: StepBackoff;
+  /** Told of every failed attempt of every step, with what the retry policy does next. */
+  onStepFailure?: (failure: StepFailure) => void;
 }
 
 /**
@@ -86,7 +121,12 @@ export function buildAgentGraph(options: AgentGraphOptions) {
     maxTokens: options.limits?.maxTokens,
     maxCostUsd: options.limits?.maxCostUsd,
   };
-  const retryPolicy = stepRetryPolicy(options.retry);
+  const policies = Object.fromEntries(
+    STEP_NAMES.map((name) => [
+      name,
+      stepRetryPolicy(options.retries?.[name] ?? UNDECLARED_RETRIES, options.retry),
+    ]),
+  ) as Record<StepName, ReturnType<typeof stepRetryPolicy>>;
 
   async function call<N extends StepName>(
     name: N,
@@ -102,6 +142,7 @@ export function buildAgentGraph(options: AgentGraphOptions) {
       runId,
       step: name,
       superstep,
+      attempt: attemptOf(config),
       iteration: state.iteration,
       idempotencyKey: idempotencyKeyFor(threadId, runId, name, superstep),
     });
@@ -115,14 +156,39 @@ export function buildAgentGraph(options: AgentGraphOptions) {
     return parsed.data as StepOutput<N>;
   }
 
-  /** Retryable failures go back to LangGraph's retry policy; any other failure ends the run. */
+  /**
+   * A retryable failure with attempts left goes back to LangGraph's retry policy, which runs the
+   * node again after its backoff; any other failure, or the last attempt's, ends the run. Either
+   * way the failure is reported first, with the attempt number and the wait before the next.
+   */
   function guarded(name: StepName, body: Node): Node {
+    const policy = policies[name];
+    const maxAttempts = policy.maxAttempts ?? 1;
     return async (state, config) => {
       try {
         return await body(state, config);
       } catch (error) {
-        if (isRetryableError(error)) throw error;
-        return failed(name, error);
+        const attempt = attemptOf(config);
+        const retryable = isRetryableError(error);
+        const retrying = retryable && attempt < maxAttempts && config.signal?.aborted !== true;
+        options.onStepFailure?.({
+          step: name,
+          attempt,
+          maxAttempts,
+          code: errorCodeOf(error),
+          message: errorMessage(error),
+          retryable,
+          retrying,
+          ...(retrying
+            ? {
+                delayMs: retryDelayMs(policy, attempt),
+                ...(policy.jitter === false ? {} : { jitterUpToMs: LANGGRAPH_JITTER_MS }),
+              }
+            : {}),
+          error,
+        });
+        if (retrying) throw error;
+        return failed(name, error, attempt);
       }
     };
   }
@@ -236,11 +302,8 @@ export function buildAgentGraph(options: AgentGraphOptions) {
 
   const afterError = (state: AgentStateValue): boolean => state.status === 'error';
 
-  const nodeOptions = (name: StepName) => ({
-    retryPolicy,
-    // Runs only once the retry policy has given up on a retryable failure.
-    errorHandler: (_state: unknown, failure: { error: unknown }) => failed(name, failure.error),
-  });
+  // The node itself decides on its last attempt (guarded), so no error handler is needed here.
+  const nodeOptions = (name: StepName) => ({ retryPolicy: policies[name] });
 
   const graph = new StateGraph(AgentState)
     .addNode('plan', guarded('plan', plan), nodeOptions('plan'))
@@ -309,6 +372,14 @@ function usageOf(step: StepName, usage: StepUsage | undefined): UsageEntry[] {
   return usage === undefined ? [] : [{ step, ...usage }];
 }
 
-function failed(step: StepName, error: unknown): AgentStateUpdate {
-  return { status: 'error', error: toRunError(step, error), pendingToolCalls: [] };
+function failed(step: StepName, error: unknown, attempts: number): AgentStateUpdate {
+  const runError = toRunError(step, error);
+  if (attempts > 1) runError.message = `${runError.message} (after ${attempts} attempts)`;
+  return { status: 'error', error: runError, pendingToolCalls: [] };
+}
+
+/** The attempt LangGraph's retry loop is on for this node run, from 1. */
+function attemptOf(config: LangGraphRunnableConfig): number {
+  const attempt = config.executionInfo?.nodeAttempt;
+  return typeof attempt === 'number' && attempt >= 1 ? attempt : 1;
 }

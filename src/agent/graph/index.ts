@@ -1,6 +1,22 @@
 export { buildAgentGraph, idempotencyKeyFor, runIdsOf } from './graph.js';
-export type { AgentGraph, AgentGraphOptions, CallStep, StepCallOptions } from './graph.js';
-export { DEFAULT_STEP_RETRY, isRetryableError, stepRetryPolicy, toRunError } from './retry.js';
+export type {
+  AgentGraph,
+  AgentGraphOptions,
+  CallStep,
+  StepCallOptions,
+  StepFailure,
+} from './graph.js';
+export {
+  DEFAULT_STEP_BACKOFF,
+  errorCodeOf,
+  isRetryableError,
+  LANGGRAPH_JITTER_MS,
+  retryDelayMs,
+  stepRetryPolicy,
+  toRunError,
+  UNDECLARED_RETRIES,
+} from './retry.js';
+export type { StepBackoff, StepRetries } from './retry.js';
 export { AgentState, FINGERPRINT_HISTORY } from './state.js';
 export type { AgentStateUpdate, AgentStateValue, Usage, UsageEntry } from './state.js';
 export * from './steps.js';

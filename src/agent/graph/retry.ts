@@ -1,20 +1,37 @@
 import type { RetryPolicy } from '@langchain/langgraph';
-import { errorMessage } from '../../errors.js';
-import type { RunError } from './steps.js';
+import { AtolyeError, errorMessage } from '../../errors.js';
+import type { RunError, StepName } from './steps.js';
 
 /**
- * Which step failures the graph tries again. Only errors that say so themselves (`retryable: true`,
- * as `InvokeError` and every `AtolyeError` carry) are retried; anything else ends the run.
+ * The one layer that retries an agent step: LangGraph's `RetryPolicy` on each node. How many
+ * attempts a step gets is its function's declared `limits.retries` (+1); how long it waits between
+ * them is the backoff below. Only errors that say so themselves (`retryable: true`, as
+ * `InvokeError` and every `AtolyeError` carry) are retried; anything else ends the run. Nothing
+ * underneath retries: the invoke client makes one attempt per call and the model client makes
+ * one request, unless the model server itself says when to come back (agent/model/retry.ts).
  */
 
-export const DEFAULT_STEP_RETRY: RetryPolicy = {
-  maxAttempts: 3,
+/** When LangGraph tries a failed step again; how often is each function's declared `retries`. */
+export type StepBackoff = Pick<
+  RetryPolicy,
+  'initialInterval' | 'backoffFactor' | 'maxInterval' | 'jitter'
+>;
+
+export const DEFAULT_STEP_BACKOFF: Required<StepBackoff> = {
   initialInterval: 500,
   backoffFactor: 2,
   maxInterval: 10_000,
   jitter: true,
-  logWarning: false,
 };
+
+/** LangGraph adds up to this much to each wait when `jitter` is on (pregel/retry.ts). */
+export const LANGGRAPH_JITTER_MS = 1_000;
+
+/** Retries a step function gets when its declaration is not known: the contract's default. */
+export const UNDECLARED_RETRIES = 0;
+
+/** Each step function's declared `limits.retries`; a step left out gets UNDECLARED_RETRIES. */
+export type StepRetries = Partial<Record<StepName, number>>;
 
 /** Read by shape: errors may come from another realm or a bundle with its own class copies. */
 export function isRetryableError(error: unknown): boolean {
@@ -25,18 +42,46 @@ export function isRetryableError(error: unknown): boolean {
   );
 }
 
-export function stepRetryPolicy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
-  return { ...DEFAULT_STEP_RETRY, ...overrides, retryOn: isRetryableError };
+/** The policy of a step whose function declares `retries`: that many retries, then the error. */
+export function stepRetryPolicy(retries: number, backoff: StepBackoff = {}): RetryPolicy {
+  if (!Number.isInteger(retries) || retries < 0) {
+    throw new AtolyeError(
+      'STEP_RETRIES_INVALID',
+      `a step's retries must be a whole number ≥ 0 (limits.retries), got ${retries}`,
+    );
+  }
+  return {
+    ...DEFAULT_STEP_BACKOFF,
+    ...backoff,
+    maxAttempts: retries + 1,
+    // The graph logs each attempt itself, on the `agent` channel, not on the console.
+    logWarning: false,
+    retryOn: isRetryableError,
+  };
+}
+
+/**
+ * How long LangGraph waits after failed attempt `attempt` (from 1) before the next, without its
+ * jitter: `initialInterval · backoffFactor^(attempt-1)`, at most `maxInterval`.
+ */
+export function retryDelayMs(policy: RetryPolicy, attempt: number): number {
+  const initial = policy.initialInterval ?? DEFAULT_STEP_BACKOFF.initialInterval;
+  const factor = policy.backoffFactor ?? DEFAULT_STEP_BACKOFF.backoffFactor;
+  const max = policy.maxInterval ?? DEFAULT_STEP_BACKOFF.maxInterval;
+  return Math.min(max, initial * factor ** (attempt - 1));
+}
+
+/** The stable code of a failure: its own `code`, or STEP_FAILED. */
+export function errorCodeOf(error: unknown): string {
+  return error !== null &&
+    typeof error === 'object' &&
+    typeof (error as { code?: unknown }).code === 'string' &&
+    (error as { code: string }).code !== ''
+    ? (error as { code: string }).code
+    : 'STEP_FAILED';
 }
 
 /** The `{ code, message }` the run state keeps for a failed step. */
 export function toRunError(step: string, error: unknown): RunError {
-  const code =
-    error !== null &&
-    typeof error === 'object' &&
-    typeof (error as { code?: unknown }).code === 'string' &&
-    (error as { code: string }).code !== ''
-      ? (error as { code: string }).code
-      : 'STEP_FAILED';
-  return { code, message: `step ${step} failed: ${errorMessage(error)}` };
+  return { code: errorCodeOf(error), message: `step ${step} failed: ${errorMessage(error)}` };
 }

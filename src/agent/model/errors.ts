@@ -1,4 +1,5 @@
 import { AtolyeError, errorMessage } from '../../errors.js';
+import { serverRefusesRetry } from './retry.js';
 
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -32,8 +33,13 @@ export function classifyModelError(error: unknown): AtolyeError {
   const codes = chain.map((shape) => shape.code).filter((value) => typeof value === 'string');
   const names = chain.map((shape) => shape.name).filter((value) => typeof value === 'string');
   const text = chain.map((shape) => errorMessage(shape)).join(' | ');
+  // `x-should-retry: false` is the server saying another try cannot help, whatever the status.
+  const refused = serverRefusesRetry(error);
   const make = (code: string, message: string, retryable = false): AtolyeError =>
-    new AtolyeError(code, `${message} (${detail})`, { retryable, cause: error });
+    new AtolyeError(code, `${message} (${detail})`, {
+      retryable: retryable && !refused,
+      cause: error,
+    });
 
   if (status === 401 || status === 403) {
     return make(

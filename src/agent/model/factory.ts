@@ -4,8 +4,12 @@ import type { AtolyeConfig } from '../../config/schema.js';
 
 export type ModelSettings = AtolyeConfig['model'];
 
-/** Retries inside one call; the step around it decides about anything more. */
-const MAX_RETRIES = 1;
+/**
+ * ChatOpenAI's own retries (LangChain's AsyncCaller: up to `maxRetries` blind, backed-off repeats)
+ * are off: a call makes one request, and another only when the server asks (invoke.ts, retry.ts).
+ * The step retry policy is the one blind retry layer above it.
+ */
+const MAX_RETRIES = 0;
 
 /**
  * The chat model of every model-calling step: any OpenAI-compatible server, by `model.baseUrl`.

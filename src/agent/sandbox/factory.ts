@@ -1,6 +1,5 @@
-import type { AtolyeConfig, SandboxMode } from '../../config/schema.js';
-import { ConfigError } from '../../config/load.js';
-import { log } from '../../logging/index.js';
+import { ConfigError } from '../../config/config-error.js';
+import type { AtolyeConfig, SandboxMode } from '../../config/types.js';
 import { runSandboxed, runUnsandboxed } from './run.js';
 import type { RunResult } from './types.js';
 
@@ -21,6 +20,11 @@ export interface Sandbox {
 export interface CreateSandboxOptions {
   /** Path of bwrap; looked up on PATH when absent. */
   bwrapPath?: string;
+  /**
+   * Where the "sandbox disabled" warning goes: a function passes its forwarding logger, so the
+   * sandbox needs no logging stack of its own. Standard error by default.
+   */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -39,7 +43,8 @@ export function createSandbox(
           'ATOLYE_SANDBOX_MODE=bwrap (the default) and install bubblewrap (apt-get install bubblewrap)',
       ]);
     }
-    log('system').warn(
+    const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
+    warn(
       `SANDBOX DISABLED: sandbox.mode is "none" in ${config.env}; agent commands run on this ` +
         'machine with no isolation, no network block and no resource caps',
     );

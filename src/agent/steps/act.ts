@@ -13,7 +13,7 @@ import {
   toChatMessages,
   toStored,
 } from './messages.js';
-import { options, type ModelStepDeps } from './plan.js';
+import { callOptions, type ModelStepDeps } from './plan.js';
 import { addUsage, stepUsage } from './usage.js';
 
 const TOOLS = toLangChainTools();
@@ -48,7 +48,7 @@ export async function runAct(
   ];
   const reply = await invokeModel(deps.model, conversation, {
     tools: TOOLS,
-    ...options(deps.signal),
+    ...callOptions(deps),
   });
   // Some OpenAI-compatible servers omit ids; the tool reply needs one to pair with its call.
   // Unusable arguments (not JSON, nested too deep) are dropped here, at the boundary, and the

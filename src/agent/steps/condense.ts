@@ -11,7 +11,7 @@ import { CONDENSE_SYSTEM_PROMPT, condenseRequest } from '../prompts.js';
 import { capText } from '../tools/index.js';
 import { cutIndex, sizeOfAll, tasksIn } from './history-cut.js';
 import { textOf } from './messages.js';
-import { options, type ModelStepDeps } from './plan.js';
+import { callOptions, type ModelStepDeps } from './plan.js';
 import { stepUsage } from './usage.js';
 
 /**
@@ -139,7 +139,7 @@ async function summarize(
         new SystemMessage(CONDENSE_SYSTEM_PROMPT),
         new HumanMessage(condenseRequest(previousSummary, transcriptOf(messages))),
       ],
-      options(deps.signal),
+      callOptions(deps),
     );
     const usage = stepUsage(reply.usage, deps.config);
     const summary = textOf(reply.message).trim();

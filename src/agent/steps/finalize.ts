@@ -1,9 +1,8 @@
 import { lstat, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { AIMessage } from '@langchain/core/messages';
 import type { RunStatus, StepOutput } from '../graph/steps.js';
+import { lastFinishSummary } from './stored-messages.js';
 import type { StepArgs } from './types.js';
-import { summaryOf, toChatMessages } from './messages.js';
 
 export interface ManifestEntry {
   path: string;
@@ -43,18 +42,6 @@ export async function runFinalize(
     summary: lines.join('\n\n'),
     files: input.filesChanged.filter((file) => onDisk.has(file)),
   };
-}
-
-function lastFinishSummary(stored: StepArgs<'finalize'>['messages']): string | undefined {
-  const messages = toChatMessages(stored);
-  for (let i = messages.length - 1; i >= 0; i -= 1) {
-    const message = messages[i];
-    if (!AIMessage.isInstance(message)) continue;
-    const finish = (message.tool_calls ?? []).find((call) => call.name === 'finish');
-    const summary = finish ? summaryOf(finish.args) : '';
-    if (summary) return summary;
-  }
-  return undefined;
 }
 
 /** Regular files under `root` as POSIX relative paths, sorted; symlinks are not followed. */

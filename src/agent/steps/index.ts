@@ -1,4 +1,4 @@
-export { runPlan, type ModelStepDeps } from './plan.js';
+export { runPlan, type ModelStepDeps, type StepLog } from './plan.js';
 export { runAct } from './act.js';
 export { condensationLogFields } from './condense.js';
 export { runTools, type ToolsDeps } from './tools.js';

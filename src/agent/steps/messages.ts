@@ -56,8 +56,5 @@ export function textOf(message: Pick<BaseMessage, 'content'>): string {
     .join('');
 }
 
-/** The `summary` argument of a `finish` call, or "" when it has none. */
-export function summaryOf(args: unknown): string {
-  const summary = (args as { summary?: unknown } | null)?.summary;
-  return typeof summary === 'string' ? summary : '';
-}
+/** Plain-JSON helpers live apart, so steps without the model need no LangChain. */
+export { summaryOf } from './stored-messages.js';

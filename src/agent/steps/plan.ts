@@ -5,16 +5,23 @@ import type { AtolyeConfig } from '../../config/schema.js';
 import { AtolyeError } from '../../errors.js';
 import type { StepOutput, StepUsage } from '../graph/steps.js';
 import type { StepArgs } from './types.js';
-import { invokeModel } from '../model/index.js';
+import { invokeModel, type InvokeOptions, type ModelRetryEvent } from '../model/index.js';
 import { PLAN_SYSTEM_PROMPT, planCorrection, withCondensedHistory } from '../prompts.js';
 import { parseJsonReply } from './json-reply.js';
 import { answerDanglingToolCalls, textOf, toChatMessages, toStored } from './messages.js';
 import { addUsage, stepUsage } from './usage.js';
 
+/** Where a model step reports what happened inside it: the handler's `ctx.log`, in a function. */
+export interface StepLog {
+  warn(msg: string, fields?: Record<string, unknown>): void;
+}
+
 export interface ModelStepDeps {
   model: ChatOpenAI;
   config: Pick<AtolyeConfig, 'model'>;
   signal?: AbortSignal;
+  /** Gets one line per model request sent again at the server's request (`agent` channel). */
+  log?: StepLog;
 }
 
 /** What the planner must answer; checks may be left out when nothing can prove the task. */
@@ -36,7 +43,7 @@ export async function runPlan(
   let usage: StepUsage = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
   let problem = '';
   for (let attempt = 1; attempt <= 2; attempt += 1) {
-    const reply = await invokeModel(deps.model, conversation, options(deps.signal));
+    const reply = await invokeModel(deps.model, conversation, callOptions(deps));
     usage = addUsage(usage, stepUsage(reply.usage, deps.config));
     const parsed = parseJsonReply(textOf(reply.message), PlanReply);
     // The task opens the run's part of the thread history: a follow-up run sees earlier tasks.
@@ -52,6 +59,19 @@ export async function runPlan(
   );
 }
 
-export function options(signal: AbortSignal | undefined): { signal?: AbortSignal } {
-  return signal ? { signal } : {};
+/** The cancellation signal and the retry log line every model call of a step shares. */
+export function callOptions(deps: ModelStepDeps): Pick<InvokeOptions, 'signal' | 'onRetry'> {
+  const { log } = deps;
+  return {
+    ...(deps.signal ? { signal: deps.signal } : {}),
+    ...(log
+      ? {
+          onRetry: (event: ModelRetryEvent) =>
+            log.warn(
+              `model request ${event.request} of ${event.maxRequests} failed (${event.status ?? 'no status'} ${event.code}); the server asked for a retry (${event.reason}), retrying in ${event.delayMs} ms`,
+              { ...event },
+            ),
+        }
+      : {}),
+  };
 }

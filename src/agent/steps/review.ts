@@ -7,7 +7,7 @@ import { REVIEW_SYSTEM_PROMPT, reviewBrief } from '../prompts.js';
 import { capText } from '../tools/index.js';
 import { parseJsonReply } from './json-reply.js';
 import { textOf, toChatMessages } from './messages.js';
-import { options, type ModelStepDeps } from './plan.js';
+import { callOptions, type ModelStepDeps } from './plan.js';
 import type { ToolsDeps } from './tools.js';
 import { stepUsage } from './usage.js';
 
@@ -57,7 +57,7 @@ export async function runReview(
       new SystemMessage(REVIEW_SYSTEM_PROMPT),
       new HumanMessage(reviewBrief(input.task, input.filesChanged, lastAi ? textOf(lastAi) : '')),
     ],
-    options(deps.signal),
+    callOptions(deps),
   );
   const parsed = parseJsonReply(textOf(reply.message), ReviewReply);
   const usage = stepUsage(reply.usage, deps.config);

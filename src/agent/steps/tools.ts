@@ -1,9 +1,8 @@
-import { ToolMessage } from '@langchain/core/messages';
-import type { CommandRecord, StepOutput, ToolResult } from '../graph/steps.js';
+import type { CommandRecord, StepOutput, StoredMessageJson, ToolResult } from '../graph/steps.js';
+import type { Sandbox } from '../sandbox/factory.js';
+import { executeToolCall } from '../tools/execute.js';
+import { storedToolMessage } from './stored-messages.js';
 import type { StepArgs } from './types.js';
-import type { Sandbox } from '../sandbox/index.js';
-import { executeToolCall } from '../tools/index.js';
-import { toStored } from './messages.js';
 
 export interface ToolsDeps {
   /** Absolute path of the thread's workspace. */
@@ -16,7 +15,7 @@ export async function runTools(
   input: StepArgs<'tools'>,
   deps: ToolsDeps,
 ): Promise<StepOutput<'tools'>> {
-  const messages: ToolMessage[] = [];
+  const messages: StoredMessageJson[] = [];
   const results: ToolResult[] = [];
   const filesChanged = new Set<string>();
   const commandResults: CommandRecord[] = [];
@@ -27,7 +26,7 @@ export async function runTools(
     });
     const { observation } = result;
     messages.push(
-      new ToolMessage({ content: observation.content, tool_call_id: call.id, name: call.name }),
+      storedToolMessage({ id: call.id, name: call.name, content: observation.content }),
     );
     results.push({
       id: call.id,
@@ -54,7 +53,7 @@ export async function runTools(
     }
   }
   return {
-    messages: toStored(messages),
+    messages,
     results,
     filesChanged: [...filesChanged],
     commandResults,

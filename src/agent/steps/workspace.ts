@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { resolveFromRoot } from '../../config/index.js';
+import { resolveFromRoot } from '../../config/paths.js';
 import { AtolyeError } from '../../errors.js';
 
 const THREAD_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

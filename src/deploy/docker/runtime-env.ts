@@ -1,3 +1,4 @@
+import { settingVariables } from '../../config/settings.js';
 import { MODEL_KEY_SECRET, type ManifestFunction } from '../../runtime/bundle/index.js';
 
 /**
@@ -61,13 +62,17 @@ export interface SecretSource {
 const MODEL_SETTING = /^(OPENAI_|ATOLYE_MODEL)/;
 
 /**
- * The declared secrets of one function as the platform should deliver them. Settings the image
- * fixes itself (BASE_ENV, e.g. the workspace root) are not secrets there; model settings share
- * one group; anything else is the function's own group. Only an API key is required: the rest
- * fall back to the configuration defaults.
+ * The variables one function's container should be given from the platform's secret store: its
+ * declared secrets, and the variables of its declared settings (the container's host resolves
+ * the settings from its own environment and hands the worker only those). Settings the image
+ * fixes itself (BASE_ENV, e.g. the workspace root) are left out; model variables share one
+ * group; anything else is the function's own group. Only an API key is required: the rest fall
+ * back to the configuration defaults.
  */
-export function functionSecrets(fn: Pick<ManifestFunction, 'name' | 'secrets'>): SecretSource[] {
-  return [...fn.secrets]
+export function functionSecrets(
+  fn: Pick<ManifestFunction, 'name' | 'secrets' | 'settings'>,
+): SecretSource[] {
+  return [...new Set([...fn.secrets, ...settingVariables(fn.settings ?? [])])]
     .filter((name) => !(name in BASE_ENV))
     .sort()
     .map((name) => ({

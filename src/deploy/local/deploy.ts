@@ -4,13 +4,16 @@ import { projectRoot, resolveFromRoot, type AtolyeConfig } from '../../config/in
 import { AtolyeError, errorMessage } from '../../errors.js';
 import { buildFunctions } from '../../runtime/bundle/index.js';
 import type { DeployResult } from '../../runtime/host/deployer.js';
-import type { PoolStats } from '../../runtime/host/index.js';
+import { adminCall, hostStatus, type HostStatus } from './admin-client.js';
 import { findRunningHost, startHostDaemon, type HostState } from './daemon.js';
 import {
   readOrchestratorState,
   waitForOrchestrator,
   type OrchestratorState,
 } from './orchestrator.js';
+
+// The admin client lives apart so that `atolye status` need not load the bundler to ask the host.
+export { adminCall, hostStatus, type HostStatus };
 
 export interface DeployOptions {
   typecheck?: boolean;
@@ -19,12 +22,6 @@ export interface DeployOptions {
   hostArgs?: string[];
   /** Progress lines for the person waiting. */
   progress?: (line: string) => void;
-}
-
-export interface HostStatus {
-  host: Record<string, unknown> & { url?: string; pid?: number };
-  functions: PoolStats[];
-  services: unknown[];
 }
 
 export interface DeployReport {
@@ -78,58 +75,6 @@ export async function deployLocal(
   progress('waiting for the orchestrator');
   const api = await waitForOrchestrator(config, { notPid: previous?.pid });
   return { host, startedHost, result, status, api };
-}
-
-export async function hostStatus(config: AtolyeConfig, url: string): Promise<HostStatus> {
-  return adminCall<HostStatus>(config, url, 'GET', '/admin/status');
-}
-
-/** Calls the host's admin API with the admin token; its errors come back as AtolyeErrors. */
-export async function adminCall<T>(
-  config: AtolyeConfig,
-  url: string,
-  method: 'GET' | 'POST',
-  route: string,
-  body?: unknown,
-): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(`${url}${route}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${config.security.adminToken}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(120_000),
-    });
-  } catch (error) {
-    throw new AtolyeError(
-      'HOST_UNREACHABLE',
-      `the worker host at ${url} did not answer: ${String(error)}`,
-      {
-        retryable: true,
-      },
-    );
-  }
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new AtolyeError(
-      'HOST_BAD_REPLY',
-      `the worker host answered ${response.status} with non-JSON: ${text.slice(0, 200)}`,
-    );
-  }
-  if (!response.ok) {
-    const error = (parsed as { error?: { code?: string; message?: string } }).error;
-    throw new AtolyeError(
-      error?.code ?? 'HOST_ERROR',
-      error?.message ?? `the worker host answered ${response.status}`,
-    );
-  }
-  return parsed as T;
 }
 
 async function waitUntilReady(

@@ -5,6 +5,7 @@ import {
   resolveRelease,
   type AtolyeConfig,
 } from '../../config/index.js';
+import { resolveSettings, withEnvironment } from '../../config/settings.js';
 import { AtolyeError, errorMessage } from '../../errors.js';
 import { initLogging, type Logging } from '../../logging/index.js';
 import { serviceChecks } from '../../monitoring/health-checks.js';
@@ -41,7 +42,11 @@ export interface HostOptions {
   logging?: Logging;
   /** Services the host supervises alongside the functions (the orchestrator), given its URL. */
   services?: (hostUrl: string, logger: HostLogger) => ServiceSupervisor[];
-  /** Where workers read declared secrets from; the host's environment by default. */
+  /**
+   * The environment workers are started from: their declared secrets come from it, and its
+   * variables override this host's configuration for the settings they declare. The host's own
+   * environment (already part of `config`) by default.
+   */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -59,9 +64,11 @@ export async function startHost(
   const logger = hostLogger(logging, { level: config.logging.level });
   const dataDir = resolveFromRoot(config.storage.dataDir);
   const store = new DeploymentStore(path.join(dataDir, 'host.sqlite'));
-  // Workers read their configuration from their environment: give them the values this host
-  // got from files and --set flags too, unless the environment names them explicitly.
+  // Declared secrets may come from files and --set flags too, unless the environment names them.
   const workerEnv = { ...configEnvironment(config), ...(options.env ?? process.env) };
+  // Resolved once: each pool hands its workers exactly the settings its function declares.
+  const settingsConfig = options.env === undefined ? config : withEnvironment(config, options.env);
+  const compileCacheDir = path.join(dataDir, 'compile-cache');
   const registry = new Registry();
   const deployer = new Deployer({
     registry,
@@ -69,7 +76,13 @@ export async function startHost(
     bundleDir: path.join(dataDir, 'bundles'),
     logger,
     createPool: (spec) =>
-      new FunctionPool(spec, { stamp: { env: config.env, release }, logger, env: workerEnv }),
+      new FunctionPool(spec, {
+        stamp: { env: config.env, release },
+        logger,
+        env: workerEnv,
+        settings: resolveSettings(settingsConfig, spec.settings ?? []),
+        compileCacheDir,
+      }),
   });
   const gateway = createGateway({
     config,

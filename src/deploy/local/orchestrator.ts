@@ -2,30 +2,15 @@ import path from 'node:path';
 import { projectRoot, type AtolyeConfig } from '../../config/index.js';
 import { AtolyeError, errorMessage } from '../../errors.js';
 import { ServiceSupervisor, type HostLogger } from '../../runtime/host/index.js';
-import { PidFile } from './pid-file.js';
+import { readOrchestratorState, type OrchestratorState } from './orchestrator-state.js';
 
-/** What a running orchestrator leaves in the data directory so the CLI can find its API. */
-export interface OrchestratorState {
-  pid: number;
-  url: string;
-  startedAt: string;
-}
-
-const stateFile = (config: AtolyeConfig): PidFile<OrchestratorState> =>
-  new PidFile(config, 'orchestrator.json');
-
-export function writeOrchestratorState(config: AtolyeConfig, state: OrchestratorState): void {
-  stateFile(config).write(state);
-}
-
-export function removeOrchestratorState(config: AtolyeConfig, pid = process.pid): void {
-  stateFile(config).remove(pid);
-}
-
-/** The orchestrator named by its state file, if its process lives. */
-export function readOrchestratorState(config: AtolyeConfig): OrchestratorState | undefined {
-  return stateFile(config).live();
-}
+// The state file lives apart so that the CLI finds the run API without loading the host runtime.
+export {
+  readOrchestratorState,
+  removeOrchestratorState,
+  writeOrchestratorState,
+  type OrchestratorState,
+} from './orchestrator-state.js';
 
 /**
  * The orchestrator as a service of the worker host: `atolye orchestrator`, restarted with backoff

@@ -39,6 +39,10 @@ function secretGroups(fn: ManifestFunction): string[] {
   return [CORE_GROUP, ...new Set(functionSecrets(fn).map((secret) => secret.group))];
 }
 
+/**
+ * `retries=0`: the orchestrator's step retry policy is the one layer that retries (it honours
+ * `limits.retries`); Modal retrying too would multiply every billed attempt.
+ */
 function functionBlock(fn: ManifestFunction): string {
   const { limits } = fn;
   const secrets = secretGroups(fn).map((group) => `modal.Secret.from_name(${py(group)})`);
@@ -46,7 +50,7 @@ function functionBlock(fn: ManifestFunction): string {
 @app.function(
     image=image,
     timeout=${timeoutSeconds(limits.timeoutMs)},
-    retries=${limits.retries},
+    retries=0,
     min_containers=${limits.minWorkers},
     max_containers=${limits.maxWorkers},
     scaledown_window=${scaledownWindow(limits.idleMs)},

@@ -3,17 +3,18 @@ import path from 'node:path';
 import type { Metafile } from 'esbuild';
 import { META_FILE, type Manifest, type ManifestFunction } from './manifest.js';
 
-const MIB = 1024 * 1024;
+const KIB = 1024;
+const MIB = 1024 * KIB;
 
 /**
- * Bundle size targets from DESIGN.md (Performance targets): a bundle's size drives its cold start.
- * Over budget is a warning, not a failure.
+ * Bundle size targets from DESIGN.md (Performance targets): a bundle's size drives its cold start
+ * and its worker's memory. A build over budget fails (overBudget), naming the largest inputs.
  */
 export const BUNDLE_BUDGET_BYTES = {
-  /** Functions that never talk to the model (`tools`, `echo`). */
-  default: 1 * MIB,
-  /** Model-calling steps carry the model client and may be larger. */
-  modelCalling: 2 * MIB,
+  /** Functions that never talk to the model (`tools`, `finalize`, `echo`, `checkout`). */
+  default: 350 * KIB,
+  /** Model-calling steps carry the model client (ChatOpenAI and the OpenAI SDK). */
+  modelCalling: 1 * MIB,
 } as const;
 
 /**
@@ -54,6 +55,32 @@ export function largestInputs(metafile: Metafile, count = 3): { input: string; b
 function packageOf(input: string): string | undefined {
   const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input.split('\\').join('/'));
   return match?.[1];
+}
+
+/** Why a bundle cannot ship, or undefined when it is within its budget. */
+export function overBudget(
+  fn: Pick<ManifestFunction, 'secrets' | 'bytes'>,
+  metafile: Metafile,
+): string | undefined {
+  const budget = bundleBudget(fn);
+  if (fn.bytes <= budget) return undefined;
+  const largest = largestInputs(metafile, 5)
+    .map((input) => `${input.input} ${kib(input.bytes)}`)
+    .join(', ');
+  return (
+    `its bundle is ${kib(fn.bytes)}, over its ${kib(budget)} budget ` +
+    `(src/runtime/bundle/budget.ts; a bigger bundle starts slower and holds more memory); ` +
+    `largest inputs: ${largest}. Import the modules the function uses rather than a barrel or a ` +
+    `package that drags in more (the bundle's meta.json lists every input)` +
+    (largestInputs(metafile, 1)[0]?.input === 'zod'
+      ? `; zod's namespace used as a value (\`import { z } from 'zod'\`, or passed around) ` +
+        `brings all its locale tables: write \`import * as z from 'zod'\``
+      : '')
+  );
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / KIB).toFixed(1)} KiB`;
 }
 
 /** Every function of a build over its budget, with its largest inputs read from its meta.json. */

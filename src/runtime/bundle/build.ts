@@ -3,6 +3,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AtolyeError } from '../../errors.js';
 import { projectRoot, resolveFromRoot } from '../../config/paths.js';
+import { overBudget } from './budget.js';
 import { loadDeclaration } from './declaration.js';
 import { discoverFunctions, type FunctionSource } from './discover.js';
 import { bundleEntry, bundleFunction, type Bundle } from './esbuild.js';
@@ -48,6 +49,7 @@ export async function buildFunctions(options: BuildOptions = {}): Promise<Manife
   const declarations = [];
   for (const source of selected) declarations.push(await loadDeclaration(source));
 
+  const minify = options.minify ?? true;
   const problems: { source: FunctionSource; problem: string }[] = [];
   const built: Built[] = [];
   await Promise.all(
@@ -56,29 +58,30 @@ export async function buildFunctions(options: BuildOptions = {}): Promise<Manife
         problems.push({ source: declaration.source, problem: declaration.problem });
         return;
       }
-      const result = await bundleFunction(declaration.source, {
-        outDir,
-        rootDir: root,
-        minify: options.minify ?? true,
-      });
+      const result = await bundleFunction(declaration.source, { outDir, rootDir: root, minify });
       if (!result.ok) {
         problems.push({ source: declaration.source, problem: result.problem });
         return;
       }
       const { definition } = declaration;
-      built.push({
-        bundle: result.bundle,
-        entry: {
-          name: definition.name,
-          description: definition.description,
-          limits: definition.limits,
-          secrets: [...definition.secrets],
-          version: contentVersion(result.bundle.code),
-          bytes: result.bundle.code.byteLength,
-          entry: bundleEntry(definition.name),
-          external: result.bundle.external,
-        },
-      });
+      const entry: ManifestFunction = {
+        name: definition.name,
+        description: definition.description,
+        limits: definition.limits,
+        secrets: [...definition.secrets],
+        settings: [...definition.settings],
+        version: contentVersion(result.bundle.code),
+        bytes: result.bundle.code.byteLength,
+        entry: bundleEntry(definition.name),
+        external: result.bundle.external,
+      };
+      // The budgets are for what ships: a readable (unminified) build is for looking at.
+      const tooBig = minify ? overBudget(entry, result.bundle.metafile) : undefined;
+      if (tooBig !== undefined) {
+        problems.push({ source: declaration.source, problem: tooBig });
+        return;
+      }
+      built.push({ bundle: result.bundle, entry });
     }),
   );
   if (problems.length > 0) throw buildFailure(problems, selected.length, root);

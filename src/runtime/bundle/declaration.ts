@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url';
+import { settingProblems } from '../../config/settings.js';
 import { errorMessage } from '../../errors.js';
 import { isFunctionDefinition, type FunctionDefinition } from '../contract.js';
 import type { FunctionSource } from './discover.js';
@@ -34,6 +35,13 @@ export async function loadDeclaration(source: FunctionSource): Promise<LoadedDec
   if (definition.name !== source.name) {
     return fail(
       `declares name "${definition.name}" but lives in folder "${source.name}"; the two must match`,
+    );
+  }
+  // The contract checks a setting's form; only the schema, which the bundle never loads, knows it.
+  const problems = settingProblems(definition.settings ?? []);
+  if (problems.length > 0) {
+    return fail(
+      `function ${definition.name} is declared wrongly (FUNCTION_INVALID):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
     );
   }
   return { ok: true, source, definition };

@@ -4,6 +4,7 @@ import { build, type BuildOptions, type Message, type Metafile, type OutputFile 
 import { AtolyeError, errorMessage } from '../../errors.js';
 import type { FunctionSource } from './discover.js';
 import { emptyFindings, nativeModules, type NativeFindings } from './native.js';
+import { DROPPED_BARE_IMPORT, sideEffectFree } from './side-effect-free.js';
 
 /** The worker shim every bundle starts; resolved from this file so it works from any checkout. */
 const SERVE_MODULE = fileURLToPath(new URL('../worker/serve.ts', import.meta.url));
@@ -72,10 +73,23 @@ async function runEsbuild(
   const findings = emptyFindings();
   let outputFiles: OutputFile[];
   let metafile: Metafile;
+  let warnings: Message[];
   try {
-    ({ outputFiles, metafile } = await build(esbuildOptions(source, options, external, findings)));
+    ({ outputFiles, metafile, warnings } = await build(
+      esbuildOptions(source, options, external, findings),
+    ));
   } catch (error) {
     return { ok: false, problem: `esbuild failed:\n${describeFailure(error, options.rootDir)}` };
+  }
+  const dropped = warnings.filter(
+    (warning) =>
+      warning.id === DROPPED_BARE_IMPORT && !/node_modules/.test(warning.location?.file ?? ''),
+  );
+  if (dropped.length > 0) {
+    return {
+      ok: false,
+      problem: `imports a module of its own only for its side effects, which the bundle leaves out (the project's modules are side-effect free); import what it exports instead:\n${describeFailure({ errors: dropped }, options.rootDir)}`,
+    };
   }
   if (findings.strayAddons.size > 0) {
     const addons = [...findings.strayAddons].join(', ');
@@ -134,7 +148,7 @@ function esbuildOptions(
     keepNames: true,
     legalComments: 'eof',
     external,
-    plugins: [nativeModules(findings, nodePaths)],
+    plugins: [sideEffectFree(), nativeModules(findings, nodePaths)],
     write: false,
     logLevel: 'silent',
   };

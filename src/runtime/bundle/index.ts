@@ -14,6 +14,7 @@ export {
   MODEL_KEY_SECRET,
   bundleBudget,
   budgetWarnings,
+  overBudget,
   type BudgetWarning,
 } from './budget.js';
 export { discoverFunctions, type FunctionSource } from './discover.js';

@@ -27,6 +27,11 @@ export const ManifestFunction = z
     description: z.string(),
     limits: Limits,
     secrets: z.array(z.string()),
+    /**
+     * Configuration paths the host resolves and hands each worker. Optional: manifests written
+     * before functions declared settings (a host's deployment history) still load.
+     */
+    settings: z.array(z.string()).optional(),
     /** Content hash of the bundle: the same source builds the same version. */
     version: z.string().regex(VERSION),
     bytes: z.number().int().nonnegative(),

@@ -231,6 +231,7 @@ export class Deployer {
         bundlePath,
         limits: fn.limits,
         secrets: fn.secrets,
+        settings: fn.settings ?? [],
       });
       await pool.start?.();
       const check = await pool.healthCheck(this.options.healthTimeoutMs ?? 15_000);

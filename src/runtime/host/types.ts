@@ -10,6 +10,8 @@ export interface PoolSpec {
   limits: Limits;
   /** Names of the host environment variables copied into each worker; it sees no others. */
   secrets: readonly string[];
+  /** Configuration paths the function declares; the host resolves them (absent: none). */
+  settings?: readonly string[];
 }
 
 /** What a caller may say about a call; the pool fills in `invocationId` and `attempt` when absent. */

@@ -13,6 +13,10 @@ export interface FleetDeps {
   logger?: HostLogger;
   /** Where declared secrets are read from; the host's environment by default. */
   env?: NodeJS.ProcessEnv;
+  /** The function's declared settings, resolved from the host's configuration. */
+  settings?: Readonly<Record<string, unknown>>;
+  /** Folder of the workers' V8 compile cache (see workerEnv); none by default. */
+  compileCacheDir?: string;
   /** A worker that has not said `ready` by then is killed and counts as a failed start. */
   startTimeoutMs?: number;
   /** How long a stopping worker may finish its calls before it is killed. */
@@ -54,6 +58,8 @@ export class WorkerFleet {
     this.gate = new RestartGate(spec.name, deps.backoff);
     this.env = workerEnv({
       secrets: spec.secrets,
+      settings: deps.settings,
+      compileCacheDir: deps.compileCacheDir,
       release: deps.stamp.release,
       environment: deps.stamp.env,
       source: deps.env,

@@ -1,3 +1,4 @@
+import nodeModule from 'node:module';
 import {
   describeIssues,
   type FunctionDefinition,
@@ -7,7 +8,11 @@ import {
 } from '../contract.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../json-depth.js';
 import type { HostMessage, LogLevel, WireError, WorkerMessage } from '../protocol.js';
-import { WORKER_ENV } from '../protocol.js';
+import { SETTINGS_ENV, WORKER_ENV } from '../protocol.js';
+import { workerSettings } from './settings.js';
+
+/** sysexits' EX_CONFIG: the worker cannot start with its settings, or its init failed on them. */
+const EXIT_CONFIG = 78;
 
 /**
  * The worker side of a function bundle. Started by the host with `fork()`, it initialises the
@@ -19,6 +24,17 @@ export function serveWorker(
   startedAt = performance.now(),
 ): boolean {
   if (process.env[WORKER_ENV] !== 'ipc' || typeof process.send !== 'function') return false;
+  const resolved = workerSettings(
+    definition.name,
+    definition.settings ?? [],
+    process.env[SETTINGS_ENV],
+  );
+  if (!resolved.ok) {
+    // The host reports a worker that exits before `ready` as a failed start, quoting stderr.
+    process.stderr.write(`${resolved.problem}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  const { settings } = resolved;
   const inFlight = new Set<string>();
   let closing = false;
   let exitCode = 0;
@@ -79,7 +95,7 @@ export function serveWorker(
     switch (message.t) {
       case 'invoke':
         inFlight.add(message.id);
-        void runInvocation(definition, message, sendResult, sendLog).finally(() => {
+        void runInvocation(definition, settings, message, sendResult, sendLog).finally(() => {
           inFlight.delete(message.id);
           exitWhenDone();
         });
@@ -106,8 +122,37 @@ export function serveWorker(
     setTimeout(() => process.exit(exitCode), 1_000);
     exitWhenDone();
   });
-  send({ t: 'ready', initMs: performance.now() - startedAt, pid: process.pid });
+  const ready = (): void => {
+    send({ t: 'ready', initMs: performance.now() - startedAt, pid: process.pid });
+    // Node ≥ 22.1 compiled the bundle through the cache the host named in NODE_COMPILE_CACHE;
+    // write what start-up compiled now, so the next cold worker reuses it even if this one is killed.
+    if (process.env.NODE_COMPILE_CACHE) setImmediate(flushCompileCache);
+  };
+  if (definition.init === undefined) {
+    ready();
+    return true;
+  }
+  // A function's own start-up (a sandbox from its settings) runs before `ready`: when it throws,
+  // the worker never serves, and a deploy fails its health check instead of every later call.
+  Promise.resolve()
+    .then(() => definition.init?.(settings, handlerLog(sendLog)))
+    .then(ready, (error: unknown) => {
+      process.stderr.write(`${definition.name} could not start: ${errorMessageOf(error)}\n`);
+      process.exit(EXIT_CONFIG);
+    });
   return true;
+}
+
+function errorMessageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function flushCompileCache(): void {
+  try {
+    (nodeModule as { flushCompileCache?: () => void }).flushCompileCache?.();
+  } catch {
+    // A cache that cannot be written only costs the next start its compile time.
+  }
 }
 
 /**
@@ -141,6 +186,7 @@ function unsendable(message: WorkerMessage, error: unknown): WorkerMessage | und
 
 async function runInvocation(
   definition: FunctionDefinition,
+  settings: unknown,
   message: Extract<HostMessage, { t: 'invoke' }>,
   send: (message: WorkerMessage) => void,
   sendLog: (message: WorkerMessage) => void,
@@ -171,7 +217,7 @@ async function runInvocation(
   let finished = false;
   const { meta } = message;
   // A literal rather than `{ ...meta, signal, log }`: keys added after a spread are slow on V8 11.
-  const ctx: HandlerContext = {
+  const ctx: HandlerContext<unknown> = {
     invocationId: meta.invocationId,
     requestId: meta.requestId,
     threadId: meta.threadId,
@@ -189,6 +235,7 @@ async function runInvocation(
       return controller.signal;
     },
     log: handlerLog(sendLog, meta),
+    settings,
   };
   try {
     const raw = await definition.handle(input.data, ctx);
@@ -234,7 +281,7 @@ async function runInvocation(
   }
 }
 
-function handlerLog(send: (message: WorkerMessage) => void, meta: InvocationMeta): HandlerLog {
+function handlerLog(send: (message: WorkerMessage) => void, meta?: InvocationMeta): HandlerLog {
   const at =
     (level: LogLevel) =>
     (msg: string, fields?: Record<string, unknown>): void =>

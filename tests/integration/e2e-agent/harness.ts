@@ -1,14 +1,13 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
-import type { AgentStateValue } from '../../../src/agent/graph/index.js';
+import type { AgentStateValue, StepRetries } from '../../../src/agent/graph/index.js';
 import { startMockLlm, type MockLlm, type ScriptInput } from '../../../src/cli/mock-llm/index.js';
 import { startHost, type RunningHost } from '../../../src/deploy/local/host.js';
 import { createLogging, type Logging } from '../../../src/logging/index.js';
 import { createExecutor, type Executor, type RunRecord } from '../../../src/orchestrator/index.js';
+import { startFaultyModelProxy, type FaultyModelProxy } from '../../helpers/model-faults.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { build, deployOk, hostConfig } from '../deploy/helpers.js';
 
@@ -16,7 +15,8 @@ import { build, deployOk, hostConfig } from '../deploy/helpers.js';
  * The shared setup of the scripted end-to-end tasks: the real step functions built once from
  * functions/, one in-process worker host running them with the real bubblewrap sandbox, and one
  * executor. Each task gets a mock model server of its own; the workers reach it through a loopback
- * switchboard, since their model URL is fixed when the host starts.
+ * switchboard, since their model URL is fixed when the host starts. The switchboard can answer
+ * chosen requests with errors instead (`modelProxy.faults`) and counts every request.
  */
 
 const FUNCTIONS_DIR = fileURLToPath(new URL('../../../functions', import.meta.url));
@@ -33,6 +33,8 @@ export interface Harness {
   executor: Executor;
   /** Where the worker host listens: the only origin the test process itself should request. */
   hostOrigin: string;
+  /** The switchboard between the workers and the task's model server: faults and request log. */
+  modelProxy: FaultyModelProxy;
   /** Runs `task` on `threadId` with the model replaying `script`, and waits for the run to end. */
   runScripted(script: ScriptInput, threadId: string, task: string): Promise<ScriptedRun>;
   /** Absolute path of a file in a thread's workspace. */
@@ -61,6 +63,11 @@ export function observationsIn(model: MockLlm, index: number): string[] {
 export interface HarnessOptions {
   /** More variables for the worker host, such as model settings a suite needs smaller. */
   env?: Record<string, string>;
+  /**
+   * Declared retries to use instead of those in the build's manifest (the real functions'
+   * declarations), for suites about the step retry policy.
+   */
+  stepRetries?: StepRetries;
 }
 
 export async function startHarness(prefix: string, options: HarnessOptions = {}): Promise<Harness> {
@@ -73,7 +80,7 @@ export async function startHarness(prefix: string, options: HarnessOptions = {})
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   };
   try {
-    const switchboard = await startSwitchboard();
+    const switchboard = await startFaultyModelProxy();
     cleanups.push(() => switchboard.close());
 
     const config = hostConfig(path.join(root.dir, 'host-data'), path.join(root.dir, 'host-logs'));
@@ -85,7 +92,7 @@ export async function startHarness(prefix: string, options: HarnessOptions = {})
       env: {
         ...process.env,
         OPENAI_API_KEY: 'test-key',
-        OPENAI_BASE_URL: `${switchboard.url}/v1`,
+        OPENAI_BASE_URL: switchboard.url,
         ATOLYE_MODEL: 'mock',
         ATOLYE_WORKSPACE_ROOT: workspaceRoot,
         ATOLYE_SANDBOX_MODE: 'bwrap',
@@ -93,10 +100,8 @@ export async function startHarness(prefix: string, options: HarnessOptions = {})
       },
     });
     cleanups.push(() => host.close());
-    await deployOk(
-      { url: host.address.url, config },
-      await build(FUNCTIONS_DIR, path.join(root.dir, 'dist')),
-    );
+    const distDir = path.join(root.dir, 'dist');
+    await deployOk({ url: host.address.url, config }, await build(FUNCTIONS_DIR, distDir));
 
     const dataDir = path.join(root.dir, 'orchestrator-data');
     const runLogging: Logging = createLogging(
@@ -110,7 +115,10 @@ export async function startHarness(prefix: string, options: HarnessOptions = {})
       signingSecret: config.security.signingSecret,
       dataDir,
       logging: runLogging,
-      retry: { maxAttempts: 1, initialInterval: 50, jitter: false },
+      // The functions' declared retries come from the build's manifest, as in production.
+      distDir,
+      ...(options.stepRetries ? { stepRetries: options.stepRetries } : {}),
+      retry: { initialInterval: 50, jitter: false },
     });
     cleanups.push(() => executor.close());
     const checkpoints = SqliteSaver.fromConnString(path.join(dataDir, 'checkpoints.sqlite'));
@@ -121,6 +129,7 @@ export async function startHarness(prefix: string, options: HarnessOptions = {})
     return {
       executor,
       hostOrigin: new URL(host.address.url).origin,
+      modelProxy: switchboard,
       workspaceRoot,
       workspaceFile: (threadId, file) => path.join(workspaceRoot, threadId, file),
       async runScripted(script, threadId, task) {
@@ -153,47 +162,4 @@ export async function startHarness(prefix: string, options: HarnessOptions = {})
     await close();
     throw error;
   }
-}
-
-interface Switchboard {
-  url: string;
-  /** Where requests go now; null answers 503, so a model call outside a task fails loudly. */
-  target: URL | null;
-  close(): Promise<void>;
-}
-
-/** A loopback reverse proxy to the current task's mock model server. */
-async function startSwitchboard(): Promise<Switchboard> {
-  const board: Switchboard = { url: '', target: null, close: async () => undefined };
-  const server: Server = createServer((req, res) => {
-    const target = board.target;
-    if (target === null) {
-      res.writeHead(503, { 'x-should-retry': 'false' }).end('no scripted task is running');
-      return;
-    }
-    const upstream = request(
-      {
-        host: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-        agent: false,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  board.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  board.close = () =>
-    new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  return board;
 }

@@ -37,7 +37,7 @@ export async function startTestApi(
     port: 0,
     hostUrl: stepHost.url,
     logging,
-    retry: { maxAttempts: 1, initialInterval: 50, jitter: false },
+    retry: { initialInterval: 50, jitter: false },
   });
   const { key } = orchestrator.keys.create('tests');
   const adminKey = orchestrator.keys.create('tests-admin', { admin: true }).key;

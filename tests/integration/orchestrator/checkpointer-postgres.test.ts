@@ -86,7 +86,8 @@ function executor(url: string, overrides: Partial<ExecutorOptions> = {}): Execut
     signingSecret: stepHost.config.security.signingSecret,
     dataDir,
     logging,
-    retry: { maxAttempts: 2, initialInterval: 50, jitter: false },
+    retry: { initialInterval: 50, jitter: false },
+    distDir: path.join(root.dir, 'dist'),
     ...overrides,
   });
   closers.push(() => created.close());

@@ -59,7 +59,8 @@ function executor(overrides: Partial<ExecutorOptions> = {}): Executor {
     signingSecret: stepHost.config.security.signingSecret,
     dataDir,
     logging,
-    retry: { maxAttempts: 2, initialInterval: 50, jitter: false },
+    retry: { initialInterval: 50, jitter: false },
+    distDir: path.join(root.dir, 'dist'),
     ...overrides,
   });
   executors.push(created);
@@ -154,8 +155,66 @@ test('a step failing for good ends the run with error and the function message',
   expect(run.stopReason).toBeNull();
   expect(run.error?.code).toBe('MODEL_REJECTED');
   expect(run.error?.message).toContain('the model rejected the request (scripted)');
-  // Not retryable: act ran once, and nothing ran after it.
+  // Not retryable: act ran once although it declares a retry, and nothing ran after it.
   expect(stepsOf(fixtureDir, runId)).toEqual(['plan', 'act']);
+
+  await runner.close();
+  await logging.close();
+  const failures = agentRecords(logDir).filter(
+    (record) => record.runId === runId && record.step === 'act' && record.level !== 'info',
+  );
+  expect(failures.map((record) => record.msg)).toEqual([
+    'step act failed',
+    'step act attempt 1 of 2 failed (MODEL_REJECTED); not retryable, the run ends',
+  ]);
+  expect(failures[1]).toMatchObject({
+    level: 'error',
+    attempt: 1,
+    maxAttempts: 2,
+    code: 'MODEL_REJECTED',
+    retryable: false,
+  });
+});
+
+test('a step failing once with a retryable error is retried as its function declares, and logged', async () => {
+  const runner = executor();
+  const runId = runner.startRun('thread-flaky', 'act-flaky write notes');
+  const run = await runner.waitFor(runId);
+
+  expect(run).toMatchObject({ status: 'success', error: null });
+  // The fixture act declares `retries: 1` in its manifest entry: the first act call failed and
+  // the graph called it once more; the invoke client added no attempt of its own.
+  expect(stepsOf(fixtureDir, runId)).toEqual([
+    'plan',
+    'act',
+    'act',
+    'tools',
+    'act',
+    'review',
+    'finalize',
+  ]);
+
+  await runner.close();
+  await logging.close();
+  const acts = agentRecords(logDir).filter(
+    (record) => record.runId === runId && record.step === 'act',
+  );
+  expect(acts.map((record) => [record.msg, record.attempt])).toEqual([
+    ['step act failed', 1],
+    ['step act attempt 1 of 2 failed (MODEL_TIMEOUT); retrying in 50 ms', 1],
+    ['step act finished', 2],
+    ['step act finished', 1],
+  ]);
+  expect(acts[0]).toMatchObject({ level: 'warn', code: 'MODEL_TIMEOUT' });
+  expect(acts[1]).toMatchObject({
+    level: 'warn',
+    maxAttempts: 2,
+    code: 'MODEL_TIMEOUT',
+    error: expect.stringContaining('the model did not answer in time (scripted)'),
+    retryable: true,
+    delayMs: 50,
+    jitterUpToMs: 0,
+  });
 });
 
 test('a run reaching limits.maxIterations ends with error, stopReason max_iterations, and is finalized', async () => {

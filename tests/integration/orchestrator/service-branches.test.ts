@@ -56,7 +56,7 @@ beforeAll(async () => {
     port: 0,
     hostUrl,
     logging,
-    retry: { maxAttempts: 1, initialInterval: 10, jitter: false },
+    retry: { initialInterval: 10, jitter: false },
   });
   key = orchestrator.keys.create('tests').key;
 });

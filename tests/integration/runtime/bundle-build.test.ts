@@ -90,6 +90,97 @@ describe('buildFunctions on the real functions/ folder', () => {
     );
   });
 
+  it('carries each step and none of the platform: no configuration loader, no logging stack, no LangChain where no model is called', () => {
+    const inputsOf = (name: string): string[] =>
+      Object.keys(
+        (
+          JSON.parse(readFileSync(path.join(out.dir, 'functions', name, 'meta.json'), 'utf8')) as {
+            inputs: Record<string, unknown>;
+          }
+        ).inputs,
+      );
+    const platform =
+      /node_modules\/(convict|winston|winston-daily-rotate-file|file-stream-rotator|logform|moment)\/|^src\/(logging\/|config\/(load|index)\.ts)/;
+    const langchain = /node_modules\/(@langchain\/|langsmith\/|openai\/)/;
+    for (const fn of manifest.functions) {
+      expect({
+        name: fn.name,
+        platform: inputsOf(fn.name).filter((i) => platform.test(i)),
+      }).toEqual({ name: fn.name, platform: [] });
+    }
+    for (const name of ['tools', 'finalize', 'echo', 'checkout']) {
+      expect({ name, langchain: inputsOf(name).filter((i) => langchain.test(i)) }).toEqual({
+        name,
+        langchain: [],
+      });
+    }
+    // The model steps keep their client.
+    expect(inputsOf('act').some((i) => i.includes('node_modules/@langchain/openai/'))).toBe(true);
+    const tools = manifest.functions.find((fn) => fn.name === 'tools')!;
+    expect(tools).toMatchObject({ secrets: [], settings: ['env', 'workspace.root', 'sandbox'] });
+  });
+
+  it('starts a tools worker on the settings the host hands it, without any configuration file', async () => {
+    const tools = manifest.functions.find((fn) => fn.name === 'tools')!;
+    const workspaceRoot = path.join(out.dir, 'workspaces');
+    const settings = {
+      env: 'testing',
+      workspace: { root: workspaceRoot },
+      sandbox: {
+        mode: 'none',
+        timeoutMs: 5000,
+        cpuSeconds: 5,
+        memoryMb: 256,
+        fileSizeMb: 1,
+        processes: 8,
+        outputCapBytes: 1000,
+      },
+    };
+    // The working directory holds no config/ folder: the worker reads only what it was handed.
+    const start = (env: NodeJS.ProcessEnv): ChildProcess => {
+      const child = fork(path.join(out.dir, tools.entry), [], {
+        cwd: out.dir,
+        env: { ATOLYE_WORKER: 'ipc', PATH: process.env.PATH, ...env },
+        execArgv: [],
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      });
+      children.push(child);
+      return child;
+    };
+    const child = start({ ATOLYE_SETTINGS: JSON.stringify(settings) });
+    const messages = collect(child);
+    await messages.next((m) => m.t === 'ready');
+    child.send({
+      t: 'invoke',
+      id: '1',
+      input: {
+        toolCalls: [{ id: 'c1', name: 'write_file', args: { path: 'a.txt', content: 'hi\n' } }],
+      },
+      meta: { invocationId: 'i1', attempt: 1, threadId: 'thread-s' },
+      timeoutMs: 10_000,
+    });
+    const result = await messages.next((m) => m.t === 'result' && m.id === '1');
+    expect(result).toMatchObject({ ok: true, output: { filesChanged: ['a.txt'] } });
+    expect(readFileSync(path.join(workspaceRoot, 'thread-s', 'a.txt'), 'utf8')).toBe('hi\n');
+    // The sandbox warned through the forwarding logger, not a log file of its own.
+    expect(messages.raw.flatMap((m) => (m.t === 'batch' ? m.messages : [m]))).toContainEqual({
+      t: 'log',
+      record: expect.objectContaining({
+        level: 'warn',
+        msg: expect.stringContaining('SANDBOX DISABLED'),
+      }),
+    });
+    child.kill();
+
+    // Without its declared settings it does not start, and says which are missing.
+    const bare = start({});
+    let stderr = '';
+    bare.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => bare.once('exit', resolve));
+    expect(code).toBe(78);
+    expect(stderr).toContain('no value for the declared setting(s) env, workspace.root, sandbox');
+  });
+
   it('versions each bundle by the sha256 of its bytes and writes its source map and metafile beside it', () => {
     const code = readFileSync(bundle);
     expect(echo.bytes).toBe(code.byteLength);

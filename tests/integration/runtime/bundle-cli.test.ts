@@ -79,10 +79,10 @@ describe('atolye build', () => {
     expect(output.stdout()).toBe('');
   });
 
-  it('warns, without failing, when a bundle is over its size budget', async () => {
+  it('fails a bundle over its size budget, naming its size and largest inputs, and writes nothing', async () => {
     const functionsDir = path.join(work.dir, 'functions');
     writeFiles(functionsDir, {
-      'heavy/blob.ts': `export const BLOB = '${'x'.repeat(1_100_000)}';\n`,
+      'heavy/blob.ts': `export const BLOB = '${'x'.repeat(400_000)}';\n`,
     });
     writeFunctions(functionsDir, {
       heavy: { imports: "import { BLOB } from './blob.js';", limits: '{}' },
@@ -96,15 +96,11 @@ describe('atolye build', () => {
       ),
     });
     const output = captureOutput();
-    expect(
-      await main(
-        ['build', '--functions', functionsDir, '--out', path.join(work.dir, 'out')],
-        output,
-      ),
-    ).toBe(0);
+    const out = path.join(work.dir, 'out');
+    expect(await main(['build', '--functions', functionsDir, '--out', out], output)).toBe(1);
     expect(output.stderr()).toMatch(
-      /^warning: heavy is 1\d{3}\.\d KiB, over its 1024\.0 KiB budget .*; largest inputs: .*heavy\/blob\.ts 1074\.\d KiB/,
+      /heavy \(.*heavy\/index\.ts\): its bundle is \d{3}\.\d KiB, over its 350\.0 KiB budget .*largest inputs: \S*heavy\/blob\.ts 390\.\d KiB/s,
     );
-    expect(output.stdout()).toMatch(/^heavy\s+1\d{3}\.\d KiB/m);
+    expect(existsSync(path.join(out, 'manifest.json'))).toBe(false);
   });
 });

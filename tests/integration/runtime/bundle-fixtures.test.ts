@@ -8,7 +8,7 @@ import { AtolyeError } from '../../../src/errors.js';
 import { buildFunctions } from '../../../src/runtime/bundle/index.js';
 import { BUNDLE_BANNER, bundleFunction, entrySource } from '../../../src/runtime/bundle/esbuild.js';
 import { tempDir, writeFiles } from '../../helpers/tmp.js';
-import { fixtureSource, nativeImport, writeFunctions } from './bundle-fixtures.js';
+import { fixtureSource, heavyImport, nativeImport, writeFunctions } from './bundle-fixtures.js';
 
 const run = promisify(execFile);
 
@@ -62,6 +62,50 @@ describe('buildFunctions on fixture functions', () => {
     );
     expect(error.message).not.toMatch(/\balpha\b/);
     expect(existsSync(outDir)).toBe(false);
+  });
+
+  it('refuses a setting the configuration schema does not know, or a secret as a setting, naming each', async () => {
+    const declare = (settings: string) => ({
+      body: `export default defineFunction({ name: 'NAME', input: z.object({}), output: z.object({}), settings: ${settings}, handle: () => ({}) });`,
+    });
+    const typo = declare("['workspace.rot', 'sandbox']");
+    const secret = declare("['model.apiKey']");
+    writeFunctions(functionsDir, {
+      typo: { body: typo.body.replace('NAME', 'typo') },
+      secret: { body: secret.body.replace('NAME', 'secret') },
+    });
+    const error = await buildError(buildFunctions({ functionsDir, outDir }));
+    expect(error.message).toContain('2 functions of 2 cannot be built');
+    expect(error.message).toMatch(
+      /typo .*function typo is declared wrongly \(FUNCTION_INVALID\):\n\s+- setting "workspace\.rot" is not a configuration key; known keys of "workspace": root,/,
+    );
+    expect(error.message).toMatch(
+      /secret .*- setting "model\.apiKey" holds a secret, which is never a setting: declare OPENAI_API_KEY in secrets instead/s,
+    );
+    expect(existsSync(outDir)).toBe(false);
+  });
+
+  it('fails a bundle over its budget, naming its size and largest inputs, unless built readable', async () => {
+    writeFunctions(functionsDir, {
+      bloated: {
+        imports: heavyImport(functionsDir, 'bloated'),
+        body: `export default defineFunction({ name: 'bloated', input: z.object({}), output: z.object({ kind: z.string() }), handle: () => ({ kind: AIMessage.name }) });`,
+      },
+    });
+    const error = await buildError(buildFunctions({ functionsDir, outDir }));
+    expect(error.message).toMatch(
+      /bloated .*its bundle is [\d.]+ KiB, over its 350\.0 KiB budget .*largest inputs: (langsmith|@langchain\/core) /s,
+    );
+    expect(existsSync(outDir)).toBe(false);
+    const readable = await buildFunctions({ functionsDir, outDir, minify: false });
+    expect(readable.functions.map((fn) => fn.name)).toEqual(['bloated']);
+  });
+
+  it('refuses an import of an own module only for its side effects, which the bundle would drop', async () => {
+    writeFiles(functionsDir, { 'bare/setup.ts': 'export const ready = true;\n' });
+    writeFunctions(functionsDir, { bare: { imports: "import './setup.js';" } });
+    const error = await buildError(buildFunctions({ functionsDir, outDir }));
+    expect(error.message).toMatch(/bare .*imports a module of its own only for its side effects/s);
   });
 
   it('reports a function that cannot be loaded at all', async () => {

@@ -4,6 +4,7 @@ import { writeFiles } from '../../helpers/tmp.js';
 
 const DEPS = fileURLToPath(new URL('./bundle-fixture-deps.ts', import.meta.url));
 const NATIVE = fileURLToPath(new URL('./bundle-fixture-native.ts', import.meta.url));
+const HEAVY = fileURLToPath(new URL('./bundle-fixture-heavy.ts', import.meta.url));
 
 /** A relative `.js` import of a helper from `<functionsDir>/<name>/index.ts`: every loader (tsx, jest, esbuild) maps it. */
 function importPath(functionsDir: string, name: string, target: string): string {
@@ -59,4 +60,9 @@ export function writeFunctions(
 /** The import line for better-sqlite3 from a fixture folder. */
 export function nativeImport(functionsDir: string, folder: string): string {
   return `import { Database } from '${importPath(functionsDir, folder, NATIVE)}';`;
+}
+
+/** The import line for a dependency far over the default bundle budget. */
+export function heavyImport(functionsDir: string, folder: string): string {
+  return `import { AIMessage } from '${importPath(functionsDir, folder, HEAVY)}';`;
 }

@@ -252,25 +252,28 @@ async function lossyProxy(target: string): Promise<{
   return { server, url: `http://127.0.0.1:${port}`, attempts };
 }
 
-test('an honest retry through the invoke client, after the reply was lost, gets the stored reply; the handler ran once', async () => {
+test('an honest retry under the same key, after the reply was lost, gets the stored reply; the handler ran once', async () => {
   const proxy = await lossyProxy(url);
   try {
     const before = await ran();
-    const invoke = createInvoker({
-      baseUrl: proxy.url,
-      secret: SECRET,
-      retries: 2,
-      backoff: { baseMs: 5, maxMs: 20 },
-    });
-    const result = await invoke<EchoReply['output']>('echo', { message: 'lost reply' });
+    // The invoke client makes one attempt; the caller's retry layer (the graph's step retry
+    // policy) repeats the call under the same idempotency key, as here.
+    const invoke = createInvoker({ baseUrl: proxy.url, secret: SECRET });
+    const call = { idempotencyKey: 'lost-reply-key', meta: { invocationId: 'inv-lost' } };
+    const lost = await invoke('echo', { message: 'lost reply' }, call).catch((e: unknown) => e);
+    expect(lost).toMatchObject({ code: 'INVOKE_NETWORK', retryable: true });
+    const result = await invoke<EchoReply['output']>(
+      'echo',
+      { message: 'lost reply' },
+      { ...call, meta: { ...call.meta, attempt: 2 } },
+    );
 
-    expect(result.attempts).toBe(2);
     expect(result.output).toMatchObject({ message: 'lost reply', invocations: before + 1 });
     const [first, second] = proxy.attempts;
     expect(proxy.attempts).toHaveLength(2);
     expect(first).toMatchObject({ hostStatus: 200, hostReplayed: undefined });
     expect(second).toMatchObject({ hostStatus: 200, hostReplayed: 'true', key: first?.key });
-    // Each attempt is signed anew, so the retry is not taken for a replay.
+    // Each call is signed anew, so the retry is not taken for a replay.
     expect(second?.signature).not.toBe(first?.signature);
     expect(Number(second?.timestamp)).toBeGreaterThanOrEqual(Number(first?.timestamp));
     expect(await ran()).toBe(before + 2);
@@ -283,19 +286,12 @@ test('an honest retry through the invoke client, after the reply was lost, gets 
 test('an honest retry after a retryable refusal (429) runs: the host spent the first signature, not the call', async () => {
   const busy = signedCall(url, 'sleepy', { input: { ms: 150 } }, { secret: SECRET });
   await new Promise((resolve) => setTimeout(resolve, 30));
-  const retried: number[] = [];
-  const invoke = createInvoker({
-    baseUrl: url,
-    secret: SECRET,
-    retries: 3,
-    // The host says Retry-After: 1; the cap keeps the test quick, the jitter keeps it honest.
-    backoff: { baseMs: 100, maxMs: 200, retryAfterCapMs: 200 },
-    onRetry: (event) => retried.push(event.error.status ?? 0),
-  });
-  const result = await invoke<{ invocations: number }>('sleepy', { ms: 0 });
-  expect(retried[0]).toBe(429);
-  expect(result.attempts).toBeGreaterThan(1);
+  const invoke = createInvoker({ baseUrl: url, secret: SECRET });
+  const call = { idempotencyKey: 'busy-key' };
+  const refused = await invoke('sleepy', { ms: 0 }, call).catch((e: unknown) => e);
+  expect(refused).toMatchObject({ status: 429, retryable: true });
   expect((await busy).status).toBe(200);
+  const result = await invoke<{ invocations: number }>('sleepy', { ms: 0 }, call);
   expect(result.output.invocations).toBe(2);
 });
 

@@ -95,7 +95,7 @@ export async function startApi(
     port: 0,
     hostUrl,
     logging,
-    retry: { maxAttempts: 1, initialInterval: 10, jitter: false },
+    retry: { initialInterval: 10, jitter: false },
   });
   const { key } = orchestrator.keys.create('security-tests');
   return {

@@ -127,7 +127,7 @@ describe('modal target', () => {
     expect(fnArgs).toMatchObject({
       image: 'image',
       timeout: Math.ceil(f.limits.timeoutMs / 1000),
-      retries: f.limits.retries,
+      retries: 0, // the orchestrator's step retry is the one layer
       min_containers: f.limits.minWorkers,
       max_containers: f.limits.maxWorkers,
       scaledown_window: scaledownWindow(f.limits.idleMs),

@@ -26,7 +26,7 @@ function runRecord(runId: string, status: RunRecord['status'], seconds: number):
 
 const step = (fields: Partial<StepCallRecord> & { step: string }): StepCallRecord => ({
   durationMs: 10,
-  attempts: 1,
+  attempt: 1,
   ok: true,
   ...fields,
 });

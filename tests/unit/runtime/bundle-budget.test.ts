@@ -5,12 +5,13 @@ import {
   BUNDLE_BUDGET_BYTES,
   bundleBudget,
   contentVersion,
+  overBudget,
   type Manifest,
 } from '../../../src/runtime/bundle/index.js';
 
 describe('bundle budgets', () => {
   it('gives model-calling functions (they declare a model API key) the larger budget', () => {
-    expect(BUNDLE_BUDGET_BYTES).toEqual({ default: 1024 * 1024, modelCalling: 2 * 1024 * 1024 });
+    expect(BUNDLE_BUDGET_BYTES).toEqual({ default: 350 * 1024, modelCalling: 1024 * 1024 });
     expect(bundleBudget({ secrets: [] })).toBe(BUNDLE_BUDGET_BYTES.default);
     expect(bundleBudget({ secrets: ['ECHO_SECRET'] })).toBe(BUNDLE_BUDGET_BYTES.default);
     expect(bundleBudget({ secrets: ['OPENAI_API_KEY'] })).toBe(BUNDLE_BUDGET_BYTES.modelCalling);
@@ -48,6 +49,30 @@ describe('bundle budgets', () => {
       { input: 'functions/a/index.ts', bytes: 100 },
     ]);
     expect(largestInputs(metafile, 10)).toHaveLength(5);
+  });
+
+  it('refuses a bundle over its budget, naming its size, its budget and its largest inputs', () => {
+    const metafile = {
+      inputs: {},
+      outputs: {
+        'dist/functions/a/index.mjs': {
+          bytes: 1,
+          imports: [],
+          exports: [],
+          inputs: {
+            'node_modules/@langchain/core/dist/messages/base.js': { bytesInOutput: 300_000 },
+            'functions/a/index.ts': { bytesInOutput: 100 },
+          },
+        },
+      },
+    } as unknown as Metafile;
+    expect(overBudget({ secrets: [], bytes: 350 * 1024 }, metafile)).toBeUndefined();
+    const problem = overBudget({ secrets: [], bytes: 400 * 1024 }, metafile);
+    expect(problem).toContain('its bundle is 400.0 KiB, over its 350.0 KiB budget');
+    expect(problem).toContain('largest inputs: @langchain/core 293.0 KiB, functions/a/index.ts');
+    expect(
+      overBudget({ secrets: ['OPENAI_API_KEY'], bytes: 400 * 1024 }, metafile),
+    ).toBeUndefined();
   });
 
   it('prints the size report as an aligned table', () => {

@@ -21,8 +21,8 @@ describe('createInvoker options', () => {
     [{ secret: '' }, 'secret must not be empty'],
     [{ timeoutMs: 0 }, 'timeoutMs must be a positive number'],
     [{ timeoutMs: Number.NaN }, 'timeoutMs must be a positive number'],
-    [{ retries: -1 }, 'retries must be a whole number'],
-    [{ retries: 1.5 }, 'retries must be a whole number'],
+    // Only 0 type-checks; a JavaScript caller may still pass more, and is told why not.
+    [{ retries: 2 as unknown as 0 }, 'retries must be 0, got 2: the client makes one attempt'],
   ])('refuses %j', (override, message) => {
     const make = (): unknown => createInvoker({ ...base, ...override });
     expect(make).toThrow(AtolyeError);
@@ -37,7 +37,7 @@ describe('createInvoker options', () => {
   it('refuses bad per-call options as the call', async () => {
     const { fetch, calls } = recordingFetch();
     const invoke = createInvoker({ ...base, fetch });
-    await expect(invoke('plan', {}, { retries: -2 })).rejects.toMatchObject({
+    await expect(invoke('plan', {}, { meta: { attempt: 0 } })).rejects.toMatchObject({
       code: 'INVOKER_INVALID',
     });
     await expect(invoke('plan', {}, { timeoutMs: -1 })).rejects.toMatchObject({
@@ -57,7 +57,6 @@ describe('invoke before any request', () => {
       expect(error).toMatchObject({
         code: 'INVOKE_BAD_NAME',
         retryable: false,
-        attempts: 0,
         status: undefined,
       });
       expect(calls).toEqual([]);
@@ -74,7 +73,6 @@ describe('invoke before any request', () => {
       expect(error).toMatchObject({
         code: 'INVOKE_BAD_INPUT',
         retryable: false,
-        attempts: 0,
         functionName: 'tools',
       });
       expect((error as Error).message).toContain('input for function tools cannot be sent as JSON');
@@ -93,7 +91,6 @@ describe('invoke before any request', () => {
     expect(error).toMatchObject({
       code: 'INVOKE_ABORTED',
       retryable: false,
-      attempts: 0,
       cause: reason,
     });
     expect(calls).toEqual([]);
@@ -101,14 +98,14 @@ describe('invoke before any request', () => {
 });
 
 describe('invoke with a fetch that throws something odd', () => {
-  it('reports a thrown non-error as INVOKE_FAILED, not retried', async () => {
+  it('reports a thrown non-error as INVOKE_FAILED, not retryable', async () => {
     let calls = 0;
     const odd: typeof fetch = () => {
       calls += 1;
       return Promise.reject('proxy agent misconfigured');
     };
     const error = await createInvoker({ ...base, fetch: odd })('plan', {}).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'INVOKE_FAILED', retryable: false, attempts: 1 });
+    expect(error).toMatchObject({ code: 'INVOKE_FAILED', retryable: false });
     expect((error as Error).message).toBe(
       'calling function plan at http://127.0.0.1:9 failed: proxy agent misconfigured',
     );
@@ -118,15 +115,17 @@ describe('invoke with a fetch that throws something odd', () => {
 
 describe('InvokeError', () => {
   it('is an AtolyeError whose JSON form is the wire error shape', () => {
-    const error = new InvokeError(
-      'plan',
-      { code: 'X', message: 'function plan failed: boom', retryable: true, status: 502 },
-      3,
-    );
+    const error = new InvokeError('plan', {
+      code: 'X',
+      message: 'function plan failed: boom',
+      retryable: true,
+      status: 429,
+      retryAfterMs: 2_000,
+    });
     expect(error).toBeInstanceOf(AtolyeError);
     expect(error.name).toBe('InvokeError');
-    expect(error.message).toBe('function plan failed: boom (after 3 attempts)');
+    expect(error.message).toBe('function plan failed: boom');
     expect(error.toJSON()).toEqual({ code: 'X', message: error.message, retryable: true });
-    expect(error).toMatchObject({ status: 502, attempts: 3, functionName: 'plan' });
+    expect(error).toMatchObject({ status: 429, retryAfterMs: 2_000, functionName: 'plan' });
   });
 });

@@ -195,14 +195,15 @@ describe('the act step condensing the history', () => {
 
 describe('the summary call failing', () => {
   it('keeps a retryable failure retryable, and makes no act call', async () => {
-    // Twice: the model client's own single retry (model/factory.ts) asks again.
+    // Once: the model client makes one request (model/factory.ts); the step retry policy owns
+    // any retry of a failure the server gave no directions for.
     const overloaded = { status: 500, body: errorBody('overloaded') };
     const server = await answering([overloaded, overloaded]);
     await expect(runAct(actInput(800), small(baseDeps(server.url)))).rejects.toMatchObject({
       code: 'MODEL_ERROR',
       retryable: true,
     });
-    expect(server.bodies).toHaveLength(2);
+    expect(server.bodies).toHaveLength(1);
     for (const body of server.bodies) {
       expect(text((body as SentRequest).messages.at(-1))).toContain('Turns to condense');
     }
@@ -289,11 +290,8 @@ async function answering(
     request.on('end', () => {
       bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
       const answer = answers[bodies.length - 1] ?? { status: 409, body: errorBody('no answer') };
-      response.writeHead(answer.status, {
-        'content-type': 'application/json',
-        // The openai SDK would retry a 5xx by itself; the step's retry layer is the one to do it.
-        'x-should-retry': 'false',
-      });
+      // No retry directions (Retry-After, x-should-retry): the model client sends one request.
+      response.writeHead(answer.status, { 'content-type': 'application/json' });
       response.end(JSON.stringify(answer.body));
     });
   });

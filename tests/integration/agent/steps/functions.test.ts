@@ -7,23 +7,28 @@ import {
   type StepName,
   type StepOutput,
 } from '../../../../src/agent/graph/steps.js';
-import { MODEL_ENV_VARIABLES } from '../../../../src/agent/model/index.js';
 import { startMockLlm, type MockLlm } from '../../../../src/cli/mock-llm/index.js';
+import { loadConfig } from '../../../../src/config/load.js';
+import { resolveSettings } from '../../../../src/config/settings.js';
 import type { FunctionDefinition, HandlerContext } from '../../../../src/runtime/contract.js';
 import { MODEL_KEY_SECRET } from '../../../../src/runtime/bundle/budget.js';
 import { tempDir } from '../../../helpers/tmp.js';
 
-/** The five step functions as a worker loads them: configuration read from the environment at import. */
+/**
+ * The five step functions as a worker runs them: the settings each declares resolved as the host
+ * resolves them (from a configuration with these variables), the model key in the environment.
+ */
 const VARIABLES = {
-  OPENAI_API_KEY: 'test-key',
   ATOLYE_MODEL: 'mock',
   ATOLYE_SANDBOX_MODE: 'none',
 } as const;
+const KEY = 'test-key';
 
 let server: MockLlm;
 let tmp: { dir: string; cleanup(): void };
-const saved: Record<string, string | undefined> = {};
+let savedKey: string | undefined;
 const steps: Record<string, FunctionDefinition> = {};
+const settings: Record<string, unknown> = {};
 
 beforeAll(async () => {
   tmp = tempDir();
@@ -62,28 +67,32 @@ beforeAll(async () => {
     OPENAI_BASE_URL: server.url,
     ATOLYE_WORKSPACE_ROOT: path.join(tmp.dir, 'workspaces'),
   };
-  for (const [name, value] of Object.entries(environ)) {
-    saved[name] = process.env[name];
-    process.env[name] = value;
-  }
+  const { config } = loadConfig({ env: 'testing', environ });
+  // The key is a declared secret: the worker has it in its environment, never in its settings.
+  savedKey = process.env.OPENAI_API_KEY;
+  process.env.OPENAI_API_KEY = KEY;
+  const silent = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
   for (const name of STEP_NAMES) {
     const module = (await import(`../../../../functions/${name}/index.js`)) as {
       default: FunctionDefinition;
     };
-    steps[name] = module.default;
+    const fn = module.default;
+    steps[name] = fn;
+    settings[name] = resolveSettings(config, fn.settings);
+    await fn.init?.(settings[name], silent);
   }
 });
 
 afterAll(async () => {
-  for (const [name, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  if (savedKey === undefined) delete process.env.OPENAI_API_KEY;
+  else process.env.OPENAI_API_KEY = savedKey;
   await server.close();
   tmp.cleanup();
 });
 
-function context(threadId: string | null = 'thread-f'): HandlerContext & { logged: string[] } {
+function context(
+  threadId: string | null = 'thread-f',
+): HandlerContext<unknown> & { logged: string[] } {
   const logged: string[] = [];
   const record = (msg: string): void => void logged.push(msg);
   return {
@@ -103,7 +112,10 @@ async function call<N extends StepName>(
   ctx = context(),
 ): Promise<StepOutput<N>> {
   const fn = steps[name]!;
-  const output: unknown = await fn.handle(STEP_SCHEMAS[name].input.parse(input), ctx);
+  const output: unknown = await fn.handle(STEP_SCHEMAS[name].input.parse(input), {
+    ...ctx,
+    settings: settings[name],
+  });
   return STEP_SCHEMAS[name].output.parse(output) as StepOutput<N>;
 }
 
@@ -118,8 +130,15 @@ describe('the agent step functions', () => {
         ['plan', 'act', 'review'].includes(name),
       );
     }
-    expect(steps.plan!.secrets).toEqual([...MODEL_ENV_VARIABLES]);
-    expect(steps.tools!.secrets).toEqual(['ATOLYE_WORKSPACE_ROOT', 'ATOLYE_SANDBOX_MODE']);
+    expect(steps.plan!.secrets).toEqual(['OPENAI_API_KEY']);
+    expect(steps.plan!.settings).toEqual(['model']);
+    expect(steps.tools!.secrets).toEqual([]);
+    expect(steps.tools!.settings).toEqual(['env', 'workspace.root', 'sandbox']);
+    expect(steps.finalize!.settings).toEqual(['workspace.root']);
+    // What a worker is handed: the declared sections, never a secret.
+    expect(settings.plan).toEqual({ model: expect.objectContaining({ name: 'mock' }) });
+    expect(settings.plan).not.toHaveProperty('model.apiKey');
+    expect(Object.keys(settings.tools as object).sort()).toEqual(['env', 'sandbox', 'workspace']);
     expect(steps.act!.limits).toMatchObject({
       timeoutMs: 180_000,
       memoryMb: 512,

@@ -183,7 +183,7 @@ describe('the act step', () => {
     expect(messages[7]).toMatchObject({ tool_call_id: 'c2' });
   });
 
-  it('refuses calls whose arguments nest too deep or are not JSON, saying why, and keeps the rest', async () => {
+  it('refuses calls whose arguments nest too deep, are not JSON or not an object, saying why, and keeps the rest', async () => {
     const deep = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
     const { deps } = await serve({
       turns: [
@@ -194,6 +194,7 @@ describe('the act step', () => {
               { name: 'list_files', arguments: { path: '.' } },
               { name: 'finish', arguments: `{"summary": ${'['.repeat(40)}${']'.repeat(40)}}` },
               { name: 'edit_file', arguments: '{"path": "a.txt", ' },
+              { name: 'read_file', arguments: '["a.txt"]' },
             ],
           },
         },
@@ -215,12 +216,21 @@ describe('the act step', () => {
       { id: 'call_mock_1_0', name: 'write_file', args: {}, refused: tooDeep },
       { id: 'call_mock_1_1', name: 'list_files', args: { path: '.' } },
       { id: 'call_mock_1_2', name: 'finish', args: {}, refused: tooDeep },
+      // Calls LangChain could not parse come after the ones it could.
+      {
+        id: 'call_mock_1_4',
+        name: 'read_file',
+        args: {},
+        refused:
+          'Your arguments for read_file were an array, not a JSON object. Nothing was run; send the call again with its arguments as one JSON object, e.g. {"path": "notes.txt"}.',
+      },
       {
         id: 'call_mock_1_3',
         name: 'edit_file',
         args: {},
-        refused: expect.stringContaining(
-          'The arguments of edit_file were not used: they are not valid JSON',
+        // JSON.parse's own words (Node's wording varies by version), never the argument text.
+        refused: expect.stringMatching(
+          /^Your arguments for edit_file were not valid JSON: [^\n]*JSON[^\n]*\. Nothing was run; send the call again with its arguments as one JSON object\.$/,
         ),
       },
     ]);
@@ -231,6 +241,7 @@ describe('the act step', () => {
       ['call_mock_1_0', {}],
       ['call_mock_1_1', { path: '.' }],
       ['call_mock_1_2', {}],
+      ['call_mock_1_4', {}],
       ['call_mock_1_3', {}],
     ]);
   });

@@ -1,5 +1,9 @@
 import { mapStoredMessagesToChatMessages } from '@langchain/core/messages';
-import { buildAgentGraph, idempotencyKeyFor } from '../../../../src/agent/graph/graph.js';
+import {
+  buildAgentGraph,
+  idempotencyKeyFor,
+  type StepFailure,
+} from '../../../../src/agent/graph/graph.js';
 import { InvokeError } from '../../../../src/runtime/invoke.js';
 import {
   echoTools,
@@ -261,29 +265,72 @@ describe('agent graph stops', () => {
 
 describe('agent graph step failures', () => {
   const retryable = () =>
-    new InvokeError(
-      'act',
-      { code: 'INVOKE_TIMEOUT', message: 'act timed out', retryable: true },
-      1,
-    );
+    new InvokeError('act', { code: 'INVOKE_TIMEOUT', message: 'act timed out', retryable: true });
 
-  it('retries a retryable failure with the same idempotency key, then succeeds', async () => {
+  it('retries a retryable failure as often as the function declares, same key, rising attempt', async () => {
     const steps = scriptedSteps({
       plan: [planReply()],
       act: [retryable(), retryable(), finishReply()],
       review: [reviewDone],
       finalize: [finalizeReply],
     });
+    const failures: StepFailure[] = [];
     const graph = buildAgentGraph({
       callStep: steps.callStep,
-      retry: { initialInterval: 1, jitter: false },
+      retries: { act: 2 },
+      retry: { initialInterval: 10, backoffFactor: 3, jitter: false },
+      onStepFailure: (failure) => failures.push(failure),
     });
     const state = await graph.invoke({ task: 'write hello.txt' }, config());
 
     expect(state.status).toBe('success');
     const acts = steps.calls.filter((call) => call.name === 'act');
-    expect(acts).toHaveLength(3);
+    expect(acts.map((call) => call.options.attempt)).toEqual([1, 2, 3]);
     expect(new Set(acts.map((call) => call.options.idempotencyKey)).size).toBe(1);
+    // Each failed attempt is reported with the wait LangGraph's backoff makes before the next.
+    expect(failures.map(({ error: _error, ...rest }) => rest)).toEqual([
+      {
+        step: 'act',
+        attempt: 1,
+        maxAttempts: 3,
+        code: 'INVOKE_TIMEOUT',
+        message: 'act timed out',
+        retryable: true,
+        retrying: true,
+        delayMs: 10,
+      },
+      {
+        step: 'act',
+        attempt: 2,
+        maxAttempts: 3,
+        code: 'INVOKE_TIMEOUT',
+        message: 'act timed out',
+        retryable: true,
+        retrying: true,
+        delayMs: 30,
+      },
+    ]);
+  });
+
+  it('does not retry a step whose function declares no retries', async () => {
+    const steps = scriptedSteps({ plan: [retryable()], finalize: [finalizeReply] });
+    const failures: StepFailure[] = [];
+    const graph = buildAgentGraph({
+      callStep: steps.callStep,
+      retries: { act: 3 },
+      onStepFailure: (failure) => failures.push(failure),
+    });
+    const state = await graph.invoke({ task: 'write hello.txt' }, config());
+
+    expect(steps.order()).toEqual(['plan']);
+    expect(state.error).toEqual({
+      code: 'INVOKE_TIMEOUT',
+      message: 'step plan failed: act timed out',
+    });
+    expect(failures).toMatchObject([
+      { step: 'plan', attempt: 1, maxAttempts: 1, retryable: true, retrying: false },
+    ]);
+    expect(failures[0]).not.toHaveProperty('delayMs');
   });
 
   it('ends with status error once the retries of a retryable failure run out', async () => {
@@ -292,9 +339,12 @@ describe('agent graph step failures', () => {
       act: [retryable()],
       finalize: [finalizeReply],
     });
+    const failures: StepFailure[] = [];
     const graph = buildAgentGraph({
       callStep: steps.callStep,
-      retry: { initialInterval: 1, maxAttempts: 2, jitter: false },
+      retries: { act: 1 },
+      retry: { initialInterval: 1 },
+      onStepFailure: (failure) => failures.push(failure),
     });
     const state = await graph.invoke({ task: 'write hello.txt' }, config());
 
@@ -302,8 +352,13 @@ describe('agent graph step failures', () => {
     expect(state.status).toBe('error');
     expect(state.error).toEqual({
       code: 'INVOKE_TIMEOUT',
-      message: 'step act failed: act timed out',
+      message: 'step act failed: act timed out (after 2 attempts)',
     });
+    // With jitter on (the default), LangGraph adds up to a second; the report says so.
+    expect(failures).toMatchObject([
+      { attempt: 1, retrying: true, delayMs: 1, jitterUpToMs: 1_000 },
+      { attempt: 2, retrying: false },
+    ]);
   });
 
   it('ends with status error on a non-retryable failure without retrying it', async () => {
@@ -311,19 +366,19 @@ describe('agent graph step failures', () => {
       plan: [planReply()],
       act: [toolCallReply('call-1', 'write_file', { path: 'a', content: 'b' })],
       tools: [
-        new InvokeError(
-          'tools',
-          {
-            code: 'WORKSPACE_MISSING',
-            message: 'function tools failed: no workspace',
-            retryable: false,
-          },
-          1,
-        ),
+        new InvokeError('tools', {
+          code: 'WORKSPACE_MISSING',
+          message: 'function tools failed: no workspace',
+          retryable: false,
+        }),
       ],
       finalize: [finalizeReply],
     });
-    const graph = buildAgentGraph({ callStep: steps.callStep, retry: { initialInterval: 1 } });
+    const graph = buildAgentGraph({
+      callStep: steps.callStep,
+      retries: { tools: 2 },
+      retry: { initialInterval: 1 },
+    });
     const state = await graph.invoke({ task: 'write' }, config());
 
     expect(steps.order()).toEqual(['plan', 'act', 'tools']);

@@ -2,6 +2,7 @@ import { addUsage, unionOf, type AgentStateValue } from '../../../../src/agent/g
 import { checkStops, toolFingerprint } from '../../../../src/agent/graph/stops.js';
 import {
   isRetryableError,
+  retryDelayMs,
   stepRetryPolicy,
   toRunError,
 } from '../../../../src/agent/graph/retry.js';
@@ -90,8 +91,36 @@ describe('state reducers', () => {
 });
 
 describe('step retry policy', () => {
+  it('gives a step its declared retries + 1 attempts, with the default backoff', () => {
+    expect(stepRetryPolicy(0)).toMatchObject({
+      maxAttempts: 1,
+      initialInterval: 500,
+      jitter: true,
+    });
+    expect(stepRetryPolicy(4, { initialInterval: 5, jitter: false })).toMatchObject({
+      maxAttempts: 5,
+      initialInterval: 5,
+      backoffFactor: 2,
+      maxInterval: 10_000,
+      jitter: false,
+      logWarning: false,
+    });
+    expect(() => stepRetryPolicy(-1)).toThrow(
+      expect.objectContaining({ code: 'STEP_RETRIES_INVALID' }),
+    );
+    expect(() => stepRetryPolicy(1.5)).toThrow(/whole number/);
+  });
+
+  it('waits as LangGraph does: initialInterval doubling, at most maxInterval', () => {
+    const policy = stepRetryPolicy(10, { initialInterval: 500, maxInterval: 3_000 });
+    expect([1, 2, 3, 4, 5].map((attempt) => retryDelayMs(policy, attempt))).toEqual([
+      500, 1_000, 2_000, 3_000, 3_000,
+    ]);
+    expect(retryDelayMs({}, 2)).toBe(1_000);
+  });
+
   it('retries only errors that say they are retryable', () => {
-    const policy = stepRetryPolicy({ maxAttempts: 5 });
+    const policy = stepRetryPolicy(4);
     expect(policy.maxAttempts).toBe(5);
     expect(policy.retryOn?.(new AtolyeError('X', 'x', { retryable: true }))).toBe(true);
     expect(policy.retryOn?.(new AtolyeError('X', 'x'))).toBe(false);

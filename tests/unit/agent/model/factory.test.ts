@@ -15,8 +15,9 @@ describe('createChatModel', () => {
       streaming: false,
       streamUsage: true,
     });
-    // One retry at most: the step around the call owns any further retry policy.
-    expect((model.caller as unknown as { maxRetries: number }).maxRetries).toBe(1);
+    // No blind retries in the client: one request per call (invoke.ts retries only at the
+    // server's request), and the step retry policy is the one retry layer.
+    expect((model.caller as unknown as { maxRetries: number }).maxRetries).toBe(0);
   });
 
   it('applies overrides and the base URL', () => {

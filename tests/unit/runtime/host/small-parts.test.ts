@@ -112,9 +112,22 @@ test('a worker environment holds the allow-list, the host identity and the decla
     NODE_ENV: 'test',
     ECHO_SECRET: 'e',
     ATOLYE_WORKER: 'ipc',
+    ATOLYE_SETTINGS: '{}',
     ATOLYE_RELEASE: 'r1',
     ATOLYE_ENV: 'testing',
   });
+  // Settings travel as JSON; the compile cache folder only when the host names one.
+  const env = workerEnv({
+    secrets: [],
+    settings: { workspace: { root: '/srv/ws' } },
+    compileCacheDir: '/data/compile-cache',
+    release: 'r1',
+    environment: 'testing',
+    source,
+  });
+  expect(JSON.parse(env.ATOLYE_SETTINGS ?? '')).toEqual({ workspace: { root: '/srv/ws' } });
+  expect(env.NODE_COMPILE_CACHE).toBe('/data/compile-cache');
+  expect(env).not.toHaveProperty('ECHO_SECRET');
 });
 
 test('the registry swaps pools atomically and hands back the one it replaced', () => {

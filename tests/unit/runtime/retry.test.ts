@@ -1,40 +1,11 @@
 import {
-  DEFAULT_BACKOFF,
-  backoffDelay,
   isRetryableBadReply,
   isRetryableReply,
   parseRetryAfter,
-  retryDelay,
-  sleep,
   transientNetworkCode,
 } from '../../../src/runtime/retry.js';
 
-const backoff = { baseMs: 100, maxMs: 1_000 };
-const lowest = (): number => 0;
-const highest = (): number => 0.999_999;
-
-describe('backoffDelay (full jitter)', () => {
-  it('draws from [0, baseMs·2^retry)', () => {
-    expect(backoffDelay(0, backoff, lowest)).toBe(0);
-    expect(backoffDelay(0, backoff, highest)).toBe(99);
-    expect(backoffDelay(1, backoff, highest)).toBe(199);
-    expect(backoffDelay(2, backoff, highest)).toBe(399);
-    expect(backoffDelay(2, backoff, () => 0.5)).toBe(200);
-  });
-
-  it('never exceeds maxMs however many retries came before', () => {
-    expect(backoffDelay(4, backoff, highest)).toBe(999);
-    expect(backoffDelay(60, backoff, highest)).toBe(999);
-  });
-
-  it('uses Math.random by default and stays in bounds', () => {
-    for (let i = 0; i < 200; i += 1) {
-      const delay = backoffDelay(3, backoff);
-      expect(delay).toBeGreaterThanOrEqual(0);
-      expect(delay).toBeLessThan(800);
-    }
-  });
-});
+// How the invoke client classifies a failed call; it never retries itself.
 
 describe('parseRetryAfter', () => {
   const now = Date.parse('2025-06-01T12:00:00Z');
@@ -57,30 +28,14 @@ describe('parseRetryAfter', () => {
   });
 });
 
-describe('retryDelay', () => {
-  it('is plain backoff without Retry-After', () => {
-    expect(retryDelay(1, backoff, undefined, highest)).toBe(199);
-  });
-
-  it('takes Retry-After as the floor and adds jitter', () => {
-    expect(retryDelay(0, backoff, 2_000, lowest)).toBe(2_000);
-    expect(retryDelay(0, backoff, 2_000, highest)).toBe(2_099);
-  });
-
-  it('caps Retry-After at retryAfterCapMs, 30 s by default', () => {
-    expect(retryDelay(0, { ...backoff, retryAfterCapMs: 500 }, 120_000, lowest)).toBe(500);
-    expect(retryDelay(0, backoff, 3_600_000, lowest)).toBe(DEFAULT_BACKOFF.retryAfterCapMs);
-  });
-});
-
 describe('isRetryableReply', () => {
-  it('always retries 429 and 503', () => {
+  it('marks 429 and 503 retryable whatever the body says', () => {
     expect(isRetryableReply(429, false)).toBe(true);
     expect(isRetryableReply(503, false)).toBe(true);
   });
 
   it.each([400, 401, 403, 404, 413, 422])(
-    'never retries %i, even when the body says so',
+    'never marks %i retryable, even when the body says so',
     (status) => {
       expect(isRetryableReply(status, true)).toBe(false);
     },
@@ -96,7 +51,7 @@ describe('isRetryableReply', () => {
 });
 
 describe('isRetryableBadReply', () => {
-  it('retries an unreadable reply only from a gateway-like status', () => {
+  it('marks an unreadable reply retryable only from a gateway-like status', () => {
     for (const status of [429, 502, 503, 504]) expect(isRetryableBadReply(status)).toBe(true);
     for (const status of [200, 400, 401, 404, 500]) expect(isRetryableBadReply(status)).toBe(false);
   });
@@ -149,27 +104,5 @@ describe('transientNetworkCode', () => {
     const b = new Error('b', { cause: a });
     (a as { cause?: unknown }).cause = b;
     expect(transientNetworkCode(a)).toBeUndefined();
-  });
-});
-
-describe('sleep', () => {
-  it('waits about as long as asked', async () => {
-    const started = performance.now();
-    await sleep(30);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(28);
-  });
-
-  it('returns at once for zero, unless already aborted', async () => {
-    await expect(sleep(0)).resolves.toBeUndefined();
-    await expect(sleep(0, AbortSignal.abort(new Error('stop')))).rejects.toThrow('stop');
-  });
-
-  it('rejects as soon as the signal aborts', async () => {
-    const controller = new AbortController();
-    const started = performance.now();
-    const waiting = sleep(10_000, controller.signal);
-    setTimeout(() => controller.abort(), 10);
-    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
-    expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
