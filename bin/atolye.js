@@ -5,6 +5,17 @@ import module from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { cliEntry } from './cli-build.js';
 
+// better-sqlite3 13 crashes an older Node with SIGSEGV on its first query: refuse before that.
+const MIN_NODE_MAJOR = 24;
+if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
+  console.error(
+    `atolye needs Node.js ${MIN_NODE_MAJOR} or newer, and this is ${process.version}. ` +
+      'npm ci installs Node 24 in node_modules/.bin: run `npx atolye` or an npm script, ' +
+      'or put a Node 24 first on your PATH.',
+  );
+  process.exit(1);
+}
+
 // Node ≥ 22.1 keeps V8's compiled code between runs; on Node 20 every run compiles it again.
 if (typeof module.enableCompileCache === 'function') module.enableCompileCache();
 // `atolye … | head` closes the pipe early; that is not an error worth a stack trace.

@@ -48,6 +48,7 @@ export async function packageExtension(options: {
     bundle: true,
     platform: 'node',
     format: 'cjs',
+    // VS Code's extension host, not the product's Node: VS Code 1.100 runs extensions on Node 20.
     target: 'node20',
     external: ['vscode'],
     minify: options.minify ?? true,

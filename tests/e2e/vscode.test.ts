@@ -22,12 +22,12 @@ import { scriptNamed } from '../integration/e2e-agent/harness.js';
 // Workspace` from the command palette against a deployed product — the real step functions in
 // the bubblewrap sandbox, with the real ChatOpenAI against the scripted model that fixes calc.py —
 // opens the diff, runs `Atölye: Apply All Changes`, and checks the file on disk and the tests.
-// code-server is installed by .ci/install-code-server (`npm run test:vscode` runs this test).
+// code-server is installed by .ci/install-code-server (`npm run test:vscode` runs this test), with
+// a launcher that runs it on the Node 20 it was built for: here `node` is the project's Node 24.
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
-const CODE_SERVER =
-  process.env.ATOLYE_CODE_SERVER ?? '/opt/atolye-code-server/node_modules/.bin/code-server';
+const CODE_SERVER = process.env.ATOLYE_CODE_SERVER ?? '/opt/atolye-code-server/bin/code-server';
 const SCREENSHOTS = path.join(REPO, 'test-results/screenshots');
 const TASK = 'Fix add() so the tests pass';
 const PROJECT = {
@@ -60,7 +60,7 @@ let apiKey: string;
 beforeAll(async () => {
   if (!existsSync(CODE_SERVER)) {
     throw new Error(
-      `code-server is not installed at ${CODE_SERVER}: run .ci/install-code-server (or set ATOLYE_CODE_SERVER to a code-server 4.100 binary)`,
+      `code-server is not installed at ${CODE_SERVER}: run .ci/install-code-server with Node 20 (or set ATOLYE_CODE_SERVER to a code-server 4.100 that runs on Node 20)`,
     );
   }
   if (!existsSync(CHROMIUM)) {

@@ -33,7 +33,7 @@ export async function bundleFunction(source: string, outDir: string): Promise<st
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node24',
     banner: { js: BANNER },
     sourcemap: 'linked',
     logLevel: 'silent',

@@ -1,13 +1,13 @@
 import type { Manifest } from '../../runtime/bundle/index.js';
 import { IMAGE, PORTS } from './runtime-env.js';
 
-export const NODE_IMAGE = 'node:20-bookworm-slim';
+export const NODE_IMAGE = 'node:24-bookworm-slim';
 
 /**
- * One image for every role. The dependencies install in a separate stage with a compiler, so
- * native modules (better-sqlite3) build even without a prebuilt binary, and the final stage holds
- * no toolchain. The bundles come from dist/ as `npm run build` wrote them: the image ships exactly
- * the manifest this file was generated from.
+ * One image for every role. The dependencies install in a separate stage with a compiler, so a
+ * native module builds where it ships no binary for the platform (better-sqlite3 ships its own),
+ * and the final stage holds no toolchain. The bundles come from dist/ as `npm run build` wrote
+ * them: the image ships exactly the manifest this file was generated from.
  */
 export function renderDockerfile(manifest: Manifest, entrypointPath: string): string {
   const names = manifest.functions.map((fn) => fn.name).join(' ');

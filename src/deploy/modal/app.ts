@@ -12,7 +12,7 @@ import {
 const SCALEDOWN_MIN_S = 2;
 const SCALEDOWN_MAX_S = 1200;
 /** The Node version of the image; Modal builds remotely, so NodeSource is fetched there. */
-const NODE_MAJOR = 20;
+const NODE_MAJOR = 24;
 const HTTPX = 'httpx==0.28.1';
 
 export interface ModalOptions {

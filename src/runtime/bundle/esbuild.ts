@@ -138,7 +138,7 @@ function esbuildOptions(
     nodePaths,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     format: 'esm',
     banner: { js: BUNDLE_BANNER },
     sourcemap: 'linked',

@@ -241,14 +241,13 @@ describe('atolye deploy, status and down against a daemon host', () => {
     const port = (blocker.address() as AddressInfo).port;
     process.env.ATOLYE_HOST_PORT = String(port);
     try {
-      const started = Date.now();
       const result = await atolye('deploy', '--no-typecheck', '--out', outDir);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('the worker host exited with status 1 while starting');
       expect(result.stderr).toContain(`cannot listen on 127.0.0.1:${port}`);
-      // The daemon's own words, not a stack trace, and well before the 30 s start timeout.
+      // The daemon's own words, not a stack trace; its exit noticed, not the 30 s start timeout.
       expect(result.stderr).not.toContain('UVException');
-      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(result.stderr).not.toContain('did not answer within');
       await eventually(
         () => processesUsing(work.dir).length === 0,
         'the failed host and its workers are gone',

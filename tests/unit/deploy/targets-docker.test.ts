@@ -63,10 +63,10 @@ const finalStage = all.slice(lastFrom);
 const of = (keyword: string, stage = all) => stage.filter((i) => i.keyword === keyword);
 
 describe('docker target: Dockerfile', () => {
-  it('builds every stage on node:20-bookworm-slim and fetches nothing with ADD', () => {
+  it('builds every stage on node:24-bookworm-slim and fetches nothing with ADD', () => {
     const froms = of('FROM').map((i) => i.args.split(' ')[0]);
     expect(froms.length).toBeGreaterThanOrEqual(1);
-    for (const image of froms) expect(image).toBe('node:20-bookworm-slim');
+    for (const image of froms) expect(image).toBe('node:24-bookworm-slim');
     expect(of('ADD')).toEqual([]);
   });
 

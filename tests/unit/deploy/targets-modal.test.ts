@@ -170,7 +170,7 @@ describe('modal target', () => {
       );
     }
     expect(source).toContain('.run_commands("cd " + APP_DIR + " && npm ci --omit=dev")');
-    expect(source).toContain('setup_20.x');
+    expect(source).toContain('setup_24.x');
   });
 
   it('installs what the tools and checkout functions run: bubblewrap, git and ripgrep', () => {
