@@ -86,7 +86,7 @@ export const coldStart: Benchmark = {
         name: 'baseline: fork ESM → first IPC message p50',
         value: firstMessageS.p50,
         unit: 'ms',
-        note: 'a one-line ESM file that sends one message, with the worker flags (--max-old-space-size, --enable-source-maps)',
+        note: 'a one-line ESM file that sends one message, with the worker flags (--max-old-space-size)',
       },
     ];
     const details: Record<string, unknown> = {

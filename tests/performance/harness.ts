@@ -31,7 +31,6 @@ export const STAMP = { env: 'testing', release: 'bench' };
 /** The flags every worker gets (worker-process.ts), given to baseline children too for a fair start. */
 export const WORKER_EXEC_ARGV = (memoryMb: number): string[] => [
   `--max-old-space-size=${memoryMb}`,
-  '--enable-source-maps',
 ];
 
 export interface BuiltDist {

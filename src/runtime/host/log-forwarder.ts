@@ -8,6 +8,7 @@ import {
 import type { InvocationMeta } from '../contract.js';
 import type { ForwardedLog } from '../protocol.js';
 import type { HostLogger, RecordStamp } from './log.js';
+import type { StackMapper } from './stack-mapper.js';
 
 const LEVELS = new Set<string>(LOG_LEVELS);
 const CHANNEL_NAMES = new Set<string>(CHANNELS);
@@ -31,6 +32,7 @@ export class LogForwarder {
     private readonly pid: number,
     private readonly stamp: RecordStamp,
     private readonly logger: HostLogger,
+    private readonly stacks?: StackMapper,
   ) {}
 
   started(meta: InvocationMeta): void {
@@ -79,6 +81,10 @@ export class LogForwarder {
     };
     if (fields) {
       for (const key in fields) if (!(key in line)) line[key] = fields[key];
+      const err = fields.err as { stack?: unknown } | null | undefined;
+      if (this.stacks && typeof err?.stack === 'string') {
+        line.err = { ...err, stack: this.stacks.mapStack(err.stack) };
+      }
     }
     // Written after this turn's replies have gone out, so a handler's logging adds no latency.
     this.pending.push(line);

@@ -6,6 +6,7 @@ import { functionTimeout, inputUnsendable, workerCrashed } from './failures.js';
 import { eachLine, LineTail } from './lines.js';
 import type { HostLogger, RecordStamp } from './log.js';
 import { LogForwarder } from './log-forwarder.js';
+import { StackMapper } from './stack-mapper.js';
 import { describeExit, type ExitReason, type WorkerExit } from './worker-exit.js';
 
 export type { ExitReason, WorkerExit } from './worker-exit.js';
@@ -78,12 +79,20 @@ export class WorkerProcess {
     this.exited = new Promise<WorkerExit>((resolve) => (this.settleExit = resolve));
 
     this.child = fork(options.bundlePath, [], {
-      execArgv: [`--max-old-space-size=${options.memoryMb}`, '--enable-source-maps'],
+      // No --enable-source-maps: it parses the whole map at every start; the host maps the
+      // stacks a worker logs instead (StackMapper).
+      execArgv: [`--max-old-space-size=${options.memoryMb}`],
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     this.pid = this.child.pid ?? -1;
-    this.logs = new LogForwarder(options.functionName, this.pid, options.stamp, options.logger);
+    this.logs = new LogForwarder(
+      options.functionName,
+      this.pid,
+      options.stamp,
+      options.logger,
+      new StackMapper(options.bundlePath),
+    );
     this.startTimer = setTimeout(
       () =>
         this.kill('start-failed', `it did not report ready within ${options.startTimeoutMs} ms`),

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type {
   InvokeFailure,
@@ -227,6 +227,29 @@ test('a function sees its declared secrets and no other variable of the host', a
     if (saved.other === undefined) delete process.env.OTHER_SECRET;
     else process.env.OTHER_SECRET = saved.other;
   }
+});
+
+test('a handler error is logged with a stack that names the source lines, mapped by the host', async () => {
+  const pool = pools.make(poolSpec('echo', bundles.echo));
+  const result = failed(await pool.invoke({ message: 'mapped', fail: 'error' }));
+  expect(result.error).toMatchObject({ code: 'HANDLER_ERROR' });
+
+  await eventually(() =>
+    logger.records.some((record) => String(record.msg).includes('echo was asked to fail: mapped')),
+  );
+  const record = logger.records.find((entry) =>
+    String(entry.msg).includes('echo was asked to fail: mapped'),
+  )!;
+  const stack = (record.err as { stack: string }).stack;
+  // The worker runs without --enable-source-maps; the host read the bundle's map for this stack.
+  const source = path.resolve('functions/echo/index.ts');
+  const throwLine =
+    1 +
+    readFileSync(source, 'utf8')
+      .split('\n')
+      .findIndex((line) => line.includes('throw new Error(`echo was asked to fail'));
+  expect(stack).toContain(`${source}:${throwLine}:`);
+  expect(stack).not.toContain(`${bundles.echo}:`);
 });
 
 test('a bundle that crashes at start: 503 quoting its error, no restart loop, unhealthy until a start succeeds', async () => {
