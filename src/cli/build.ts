@@ -1,15 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  build,
-  transform,
-  type BuildOptions,
-  type Message,
-  type Metafile,
-  type Plugin,
-} from 'esbuild';
+import { build, transform, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { AtolyeError, errorMessage } from '../errors.js';
+import { describeFailure } from '../runtime/bundle/esbuild.js';
 
 /**
  * The `atolye` command, built ahead with esbuild so `npx atolye` starts without compiling
@@ -244,18 +238,4 @@ async function writeAtomically(file: string, text: string): Promise<void> {
 
 async function exists(file: string): Promise<boolean> {
   return (await stat(file).catch(() => undefined)) !== undefined;
-}
-
-function describeFailure(error: unknown, rootDir: string): string {
-  const messages = (error as { errors?: Message[] }).errors;
-  if (!Array.isArray(messages) || messages.length === 0) return `  ${errorMessage(error)}`;
-  return messages
-    .map((message) => {
-      const at = message.location;
-      const where = at
-        ? `${path.relative(rootDir, path.resolve(rootDir, at.file))}:${at.line}:${at.column}: `
-        : '';
-      return `  ${where}${message.text}`;
-    })
-    .join('\n');
 }

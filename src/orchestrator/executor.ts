@@ -1,31 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LangGraphRunnableConfig } from '@langchain/langgraph';
 import {
   buildAgentGraph,
   DEFAULT_MAX_ITERATIONS,
-  STEP_NAMES,
   type AgentGraph,
   type AgentGraphOptions,
   type AgentStateValue,
   type CallStep,
   type RunLimits,
-  type StepFailure,
   type StepRetries,
   type StepUsage,
 } from '../agent/graph/index.js';
 import type { AtolyeConfig } from '../config/index.js';
-import { resolveFromRoot } from '../config/paths.js';
 import { AtolyeError, errorMessage } from '../errors.js';
 import { currentLogContext, log, withLogContext, type Logging } from '../logging/index.js';
-import { MANIFEST_FILE, parseManifest } from '../runtime/bundle/manifest.js';
 import { createInvoker } from '../runtime/invoke.js';
 import { DeferredCheckpointSaver } from './checkpointer.js';
 import type { RunEventSink } from './run-events.js';
 import { RunsStore, type RunOptions, type RunRecord } from './runs-store.js';
 import { mapAgentStatus } from './status.js';
 import { stepClient, type StepCallRecord } from './step-client.js';
+import { declaredRetries, stepFailureLogger } from './step-retries.js';
 
 /**
  * Runs agent tasks: one LangGraph invocation per run, each step a signed call to the worker host,
@@ -158,7 +154,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     limits,
     retries: options.stepRetries ?? declaredRetries(options.distDir, systemLog),
     retry: options.retry,
-    onStepFailure: logStepFailure,
+    onStepFailure: stepFailureLogger(agentLog, () => detach.signal.aborted),
     isCancelled: (_threadId, runId) =>
       cancelled.has(runId) || store.get(runId)?.cancelRequested === true,
   });
@@ -177,38 +173,6 @@ export function createExecutor(options: ExecutorOptions): Executor {
       else agentLog.warn(`step ${step} failed`, fields);
       // A failed call is an observation for the model, not a failure of the run: info either way.
       for (const { tool, ...call } of toolCalls) agentLog.info(`tool ${tool}`, { tool, ...call });
-    });
-  }
-
-  /** One `agent` line per failed attempt: which, why, and what the step retry policy does next. */
-  function logStepFailure(failure: StepFailure): void {
-    if (detach.signal.aborted) return;
-    const { step, attempt, maxAttempts, code, message, retryable, retrying, delayMs } = failure;
-    const fields = {
-      attempt,
-      maxAttempts,
-      code,
-      error: message,
-      retryable,
-      ...(retrying ? { delayMs, jitterUpToMs: failure.jitterUpToMs ?? 0 } : {}),
-    };
-    withLogContext({ step }, () => {
-      if (retrying) {
-        agentLog.warn(
-          `step ${step} attempt ${attempt} of ${maxAttempts} failed (${code}); retrying in ${delayMs} ms`,
-          fields,
-        );
-      } else {
-        const why = !retryable
-          ? 'not retryable'
-          : attempt >= maxAttempts
-            ? `no attempts left of ${maxAttempts}`
-            : 'the run is stopping';
-        agentLog.error(
-          `step ${step} attempt ${attempt} of ${maxAttempts} failed (${code}); ${why}, the run ends`,
-          fields,
-        );
-      }
     });
   }
 
@@ -441,34 +405,6 @@ export function createExecutor(options: ExecutorOptions): Executor {
       await checkpointer.close();
     },
   };
-}
-
-/**
- * The step functions' declared `limits.retries`, from the build manifest: the declaration is the
- * one place a function's deploy settings live. Without a manifest no step is retried, and the
- * `system` log says why.
- */
-function declaredRetries(
-  distDir: string | undefined,
-  systemLog: { warn(msg: string, fields?: Record<string, unknown>): void },
-): StepRetries {
-  const file = path.join(distDir ?? resolveFromRoot('dist'), MANIFEST_FILE);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    systemLog.warn(
-      `no build manifest at ${file}: the steps' declared retries are unknown, so no step is retried (run \`npm run build\`)`,
-      { err: error },
-    );
-    return {};
-  }
-  const retries: StepRetries = {};
-  for (const fn of parseManifest(text, file).functions) {
-    const step = STEP_NAMES.find((name) => name === fn.name);
-    if (step !== undefined) retries[step] = fn.limits.retries;
-  }
-  return retries;
 }
 
 function sumUsage(steps: readonly StepUsage[]): StepUsage {

@@ -167,7 +167,8 @@ export function entrySource(source: FunctionSource): string {
   ].join('\n');
 }
 
-function describeFailure(error: unknown, rootDir: string): string {
+/** esbuild's errors, one line each with the file relative to `rootDir`, line and column. */
+export function describeFailure(error: unknown, rootDir: string): string {
   const messages = (error as { errors?: Message[] }).errors;
   if (!Array.isArray(messages) || messages.length === 0) return `  ${errorMessage(error)}`;
   return messages

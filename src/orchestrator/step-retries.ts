@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { STEP_NAMES, type StepFailure, type StepRetries } from '../agent/graph/index.js';
+import { resolveFromRoot } from '../config/paths.js';
+import { withLogContext, type ChannelLogger } from '../logging/index.js';
+import { MANIFEST_FILE, parseManifest } from '../runtime/bundle/manifest.js';
+
+/**
+ * One `agent` line per failed attempt of a step: which, why, and what the step retry policy does
+ * next. Nothing once `stopped()` (the executor is closing).
+ */
+export function stepFailureLogger(
+  agentLog: ChannelLogger,
+  stopped: () => boolean,
+): (failure: StepFailure) => void {
+  return (failure) => {
+    if (stopped()) return;
+    const { step, attempt, maxAttempts, code, message, retryable, retrying, delayMs } = failure;
+    const fields = {
+      attempt,
+      maxAttempts,
+      code,
+      error: message,
+      retryable,
+      ...(retrying ? { delayMs, jitterUpToMs: failure.jitterUpToMs ?? 0 } : {}),
+    };
+    withLogContext({ step }, () => {
+      if (retrying) {
+        agentLog.warn(
+          `step ${step} attempt ${attempt} of ${maxAttempts} failed (${code}); retrying in ${delayMs} ms`,
+          fields,
+        );
+      } else {
+        const why = !retryable
+          ? 'not retryable'
+          : attempt >= maxAttempts
+            ? `no attempts left of ${maxAttempts}`
+            : 'the run is stopping';
+        agentLog.error(
+          `step ${step} attempt ${attempt} of ${maxAttempts} failed (${code}); ${why}, the run ends`,
+          fields,
+        );
+      }
+    });
+  };
+}
+
+/**
+ * The step functions' declared `limits.retries`, from the build manifest: the declaration is the
+ * one place a function's deploy settings live. Without a manifest no step is retried, and the
+ * `system` log says why.
+ */
+export function declaredRetries(
+  distDir: string | undefined,
+  systemLog: { warn(msg: string, fields?: Record<string, unknown>): void },
+): StepRetries {
+  const file = path.join(distDir ?? resolveFromRoot('dist'), MANIFEST_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    systemLog.warn(
+      `no build manifest at ${file}: the steps' declared retries are unknown, so no step is retried (run \`npm run build\`)`,
+      { err: error },
+    );
+    return {};
+  }
+  const retries: StepRetries = {};
+  for (const fn of parseManifest(text, file).functions) {
+    const step = STEP_NAMES.find((name) => name === fn.name);
+    if (step !== undefined) retries[step] = fn.limits.retries;
+  }
+  return retries;
+}
