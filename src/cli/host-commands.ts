@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { AtolyeConfig } from '../config/index.js';
-import { AtolyeError, errorMessage } from '../errors.js';
+import { AtolyeError } from '../errors.js';
 import type { HostStatus } from '../deploy/local/admin-client.js';
 import type { DeployResult } from '../runtime/host/deployer.js';
 import { loadCliConfig, type CliContext } from './context.js';
+import { describeReadiness, modelKeyAdvice, readinessOf } from './readiness.js';
 import { table } from './table.js';
 import { registerTypeScript } from './typescript.js';
 
@@ -93,10 +94,14 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
         ]),
         progress: (line) => cli.output.err(`… ${line}`),
       });
+      const hostReady = await readinessOf(report.host.url);
       cli.output.out(
         describeDeploy(report.host.url, report.result, report.status, report.startedHost),
       );
       if (report.api) cli.output.out(describeApi(report.api.url));
+      const advice = modelKeyAdvice(hostReady);
+      if (advice) cli.output.out(advice);
+      if (report.api) cli.output.out(nextSteps(report.api.url));
     });
 
   program
@@ -177,6 +182,8 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       );
       cli.output.out(describeReadiness('host', hostReady));
       if (apiReady) cli.output.out(describeReadiness('orchestrator', apiReady));
+      const advice = modelKeyAdvice(hostReady);
+      if (advice) cli.output.out(advice);
       if (typeof status.host.restoreError === 'string') {
         cli.output.err(`warning: ${status.host.restoreError}`);
       }
@@ -270,11 +277,20 @@ function describeDeploy(
   ].join('\n');
 }
 
+/** The run API and the dashboard it serves at its root. */
 function describeApi(url: string): string {
+  return ['', `run API  ${url}   (reference: ${url}/docs)`, `dashboard ${url}/`].join('\n');
+}
+
+/** What a new user does after the first deploy. */
+function nextSteps(url: string): string {
   return [
     '',
-    `run API  ${url}   (reference: ${url}/docs)`,
-    `         create a key: npx atolye keys create --name me; then npx atolye run "TASK"`,
+    'next:',
+    '  1. create an API key (printed once):  npx atolye keys create --name me',
+    '     then export ATOLYE_API_KEY=<the key> for the CLI',
+    `  2. open the dashboard and sign in with the key:  ${url}/`,
+    '  3. run a task:  npx atolye run "write a CSV-to-JSON CLI with tests"',
   ].join('\n');
 }
 
@@ -298,43 +314,6 @@ function endpoints(url: string, status: HostStatus): Record<string, string> {
     metrics: `${url}/metrics`,
     ...Object.fromEntries(status.functions.map((pool) => [pool.name, `${url}/fn/${pool.name}`])),
   };
-}
-
-/** A service's /readyz body (application/health+json), or a failed check when it did not answer. */
-interface Readiness {
-  status: string;
-  checks: Record<
-    string,
-    { status: string; output?: string; observedValue?: number; observedUnit?: string }[]
-  >;
-}
-
-async function readinessOf(url: string): Promise<Readiness> {
-  try {
-    const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) });
-    return (await response.json()) as Readiness;
-  } catch (error) {
-    const output = `${url}/readyz did not answer: ${errorMessage(error)}`;
-    return { status: 'fail', checks: { 'readyz:answered': [{ status: 'fail', output }] } };
-  }
-}
-
-/** One line per check: its status, its name, and what it saw. */
-function describeReadiness(service: string, readiness: Readiness): string {
-  const rows = Object.entries(readiness.checks).map(([name, [check]]) => {
-    const observed =
-      check?.observedValue === undefined
-        ? ''
-        : `${check.observedValue} ${check.observedUnit ?? ''}`;
-    return [check?.status ?? '-', name, check?.output ?? observed.trim()];
-  });
-  const width = Math.max(0, ...rows.map(([, name]) => name?.length ?? 0));
-  return [
-    `\n${service} readiness: ${readiness.status}`,
-    ...rows.map(([status, name, detail]) =>
-      `  ${(status ?? '').padEnd(4)}  ${(name ?? '').padEnd(width)}  ${detail ?? ''}`.trimEnd(),
-    ),
-  ].join('\n');
 }
 
 interface DeployFlags {

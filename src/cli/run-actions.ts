@@ -3,11 +3,12 @@ import * as z from 'zod';
 import { AtolyeError } from '../errors.js';
 import { FileTree, Run } from '../orchestrator/api/schemas.js';
 import { followRun } from '../client/follow-run.js';
-import { apiFetch, call, connect, parseReply } from './api-client.js';
+import { apiFailure, httpStatus } from '../client/run-api.js';
+import { apiFetch, call, connect, parseReply, type Api } from './api-client.js';
 import { size } from './byte-size.js';
 import type { CliContext } from './context.js';
 import { processOutput } from './output.js';
-import { describeEnd, oneLine, RunProgress, Spinner } from './run-progress.js';
+import { describeEnd, describeFailure, oneLine, RunProgress, Spinner } from './run-progress.js';
 import { table } from './table.js';
 import {
   importSource,
@@ -50,6 +51,9 @@ export async function runTask(cli: CliContext, task: string, options: RunOptions
   let imported: Imported | undefined;
   try {
     const packed = source && (await packSource(cli, source));
+    if (options.thread !== undefined && options.create !== true) {
+      await requireThread(api, options.thread);
+    }
     const threadId =
       options.thread ?? (await call(api, () => api.client.threads.create())).thread_id;
     progress.print(`thread ${threadId}`);
@@ -75,10 +79,27 @@ export async function runTask(cli: CliContext, task: string, options: RunOptions
     if (source) cli.output.out(takeBack(run.thread_id, source));
   }
   if (run.status !== 'success') {
-    const reason = run.error ? `${run.error.code}: ${run.error.message}` : progress.error;
+    const reason = run.error ? describeFailure(run.error) : progress.error;
     throw new AtolyeError(
       'RUN_FAILED',
       `run ${run.run_id} ended with status ${run.status}${run.stop_reason ? ` (${run.stop_reason})` : ''}${reason ? `: ${reason}` : ''}`,
+    );
+  }
+}
+
+/**
+ * A mistyped --thread would otherwise start a run on a new, empty thread of that name: refuse it
+ * unless --create asks for exactly that. The API answers 404 alike for a thread that does not
+ * exist and one another key owns.
+ */
+async function requireThread(api: Api, threadId: string): Promise<void> {
+  try {
+    await api.client.threads.get(threadId);
+  } catch (error) {
+    if (httpStatus(error) !== 404) throw apiFailure(api, error);
+    throw new AtolyeError(
+      'THREAD_NOT_FOUND',
+      `no thread ${threadId} at ${api.url} that this API key can see: list recent threads with \`npx atolye runs\` (the thread column), leave out --thread to start a new one, or add --create to create thread ${threadId}`,
     );
   }
 }

@@ -12,7 +12,8 @@ export function registerRunCommands(program: Command, cli: CliContext): void {
     .command('run')
     .description('Run a task on the agent through the run API and follow its progress')
     .argument('<task>', 'what the agent should do')
-    .option('--thread <id>', 'continue this thread (created if it does not exist)')
+    .option('--thread <id>', 'continue this thread (an unknown id is refused: see `atolye runs`)')
+    .option('--create', 'with --thread: create the thread when it does not exist')
     .option('--dir [path]', 'start a new thread from this folder (default: the current one)')
     .option(
       '--include <file>',

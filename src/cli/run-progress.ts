@@ -94,7 +94,8 @@ export class RunProgress implements RunFollower {
     const now = performance.now();
     const durationMs = now - this.lastEventAt;
     this.lastEventAt = now;
-    for (const [node, raw] of Object.entries(updates)) {
+    for (const [name, raw] of Object.entries(updates)) {
+      const node = stepName(name);
       const update = StepUpdate.safeParse(raw ?? {});
       if (!update.success) {
         this.print(`  ${node.padEnd(9)} ${formatDuration(durationMs)}`);
@@ -108,8 +109,8 @@ export class RunProgress implements RunFollower {
       );
       const cells = [`  ${node.padEnd(9)}`, formatDuration(durationMs).padStart(8)];
       if (tokens > 0) cells.push(`${tokens} tokens`);
-      if (error) cells.push(`failed: ${error.code}`);
       this.print(cells.join('  '));
+      if (error) this.print(`      ✗ ${describeFailure(error, node)}`);
       for (const call of pendingToolCalls ?? []) {
         this.print(`      → ${call.name} ${shortArgs(call.args)}`.trimEnd());
       }
@@ -119,6 +120,36 @@ export class RunProgress implements RunFollower {
       }
     }
   }
+}
+
+/**
+ * LangGraph names the node that handles a step's failure `__error_handler__<step>`: an internal
+ * name the person following the run never needs to see.
+ */
+const ERROR_HANDLER_PREFIX = '__error_handler__';
+
+function stepName(node: string): string {
+  return node.startsWith(ERROR_HANDLER_PREFIX) ? node.slice(ERROR_HANDLER_PREFIX.length) : node;
+}
+
+/**
+ * A failed step as a person reads it: "plan failed after 3 attempts: CODE: why". The run's error
+ * message reads "step plan failed: why (after 3 attempts)"; the step comes from it when the
+ * caller does not know which one failed.
+ */
+export function describeFailure(error: { code: string; message: string }, step?: string): string {
+  let message = error.message;
+  let failed = step === undefined ? undefined : stepName(step);
+  const prefix = /^step (\S+) failed: /.exec(message);
+  if (prefix) {
+    failed ??= stepName(prefix[1] ?? '');
+    message = message.slice(prefix[0].length);
+  }
+  const attempts = / \(after (\d+) attempts\)$/.exec(message);
+  if (attempts) message = message.slice(0, attempts.index);
+  const head = failed === undefined ? 'failed' : `${failed} failed`;
+  const after = attempts ? ` after ${attempts[1]} attempts` : '';
+  return `${head}${after}: ${error.code}: ${oneLine(message, 300)}`;
 }
 
 /** A one-line spinner on stderr while waiting for the next event; only for a terminal. */

@@ -14,6 +14,8 @@ import { importArchive, importRepository, type ImportReply } from './workspace-a
 
 export interface SourceOptions {
   thread?: string;
+  /** With `thread`: create it when it does not exist (without, an unknown thread is refused). */
+  create?: boolean;
   dir?: string | true;
   include?: string[];
   repo?: string;
@@ -49,6 +51,9 @@ export function sourceOf(
     usage(
       `thread ${options.thread} has its workspace already: --dir and --repo start a new thread, so leave out --thread`,
     );
+  }
+  if (options.create === true && options.thread === undefined) {
+    usage('--create goes with --thread ID: it creates that thread when it does not exist');
   }
   if (options.ref !== undefined && options.repo === undefined) usage('--ref goes with --repo URL');
   const given = options.include ?? [];

@@ -23,7 +23,8 @@ export interface LoadOptions {
   overrides?: Record<string, string>;
   /**
    * Refuse production without its secrets (default). Function workers turn this off: they
-   * receive only the secrets they declare, and the host that started them already checked.
+   * receive only the secrets they declare, and the host that started them already checked;
+   * `atolye config show` reports them (`secretProblems`) beside the configuration instead.
    */
   checkProductionSecrets?: boolean;
 }
@@ -34,6 +35,11 @@ export interface LoadedConfig {
   sourceOf(key: string): string;
   /** Dotted names of the sensitive keys. */
   sensitiveKeys: string[];
+  /**
+   * Why production would refuse its required secrets (missing, a development value, too short),
+   * each naming the variable that sets it; empty outside production.
+   */
+  secretProblems(): string[];
 }
 
 export interface SchemaLeaf {
@@ -131,8 +137,10 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   }
   if (problems.length > 0) throw invalid(env, problems);
   const config = instance.getProperties();
-  if (config.env === 'production' && options.checkProductionSecrets !== false) {
-    const missing = productionSecretProblems(config, configDir);
+  const secretProblems = (): string[] =>
+    config.env === 'production' ? productionSecretProblems(config, configDir) : [];
+  if (options.checkProductionSecrets !== false) {
+    const missing = secretProblems();
     if (missing.length > 0) {
       throw new ConfigError(
         'Refusing to start in production: required secrets are missing or still development values:',
@@ -140,7 +148,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
       );
     }
   }
-  return { config, sourceOf, sensitiveKeys: SENSITIVE_KEYS };
+  return { config, sourceOf, sensitiveKeys: SENSITIVE_KEYS, secretProblems };
 }
 
 function invalid(env: string, problems: string[]): ConfigError {

@@ -161,6 +161,19 @@ export async function modelEndpointCheck(
   }
 }
 
+/**
+ * Without a model key every run fails at its first model step (MODEL_KEY_MISSING), even against a
+ * local server that ignores keys: a warning, so readiness says so while the service stays up.
+ */
+export function modelKeyCheck(model: Pick<AtolyeConfig['model'], 'apiKey'>): HealthCheck {
+  if (model.apiKey !== '') return { status: 'pass' };
+  return {
+    status: 'warn',
+    output:
+      'no model key (model.apiKey, OPENAI_API_KEY): every run fails with MODEL_KEY_MISSING until one is set',
+  };
+}
+
 /** A DSN sends errors to Sentry; without one only production warns, elsewhere it is the norm. */
 export function sentryCheck(
   config: Pick<AtolyeConfig, 'env'> & { sentry: Pick<AtolyeConfig['sentry'], 'dsn'> },
@@ -210,6 +223,7 @@ export function serviceChecks(
       'logs:writable': logs,
       'disk:free': disk,
       ...(options.sandbox ? { 'sandbox:available': sandboxCheck(config) } : {}),
+      ...(options.model ? { 'model:configured': modelKeyCheck(config.model) } : {}),
       ...(modelCheck ? { 'model:reachable': modelCheck } : {}),
       'sentry:configured': sentryCheck(config),
     };

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot, resolveFromRoot, type AtolyeConfig } from '../../config/index.js';
 import { AtolyeError } from '../../errors.js';
+import { busyPortFix } from './busy-port.js';
 import { isAtolyeProcess, PidFile, processAlive, waitForExit } from './pid-file.js';
 
 export { processAlive, waitForExit } from './pid-file.js';
@@ -58,6 +59,18 @@ export async function stopSupervisor(
   if (!(await waitForExit(supervisor.pid, timeoutMs))) process.kill(supervisor.pid, 'SIGKILL');
 }
 
+/**
+ * Stops a daemon host this process started, with its supervisor (which stops the host, drained,
+ * and the host its services), and waits until both are gone.
+ */
+export async function stopHostDaemon(config: AtolyeConfig, host: HostState): Promise<void> {
+  const supervisor = readSupervisorState(config);
+  if (supervisor) await stopSupervisor(supervisor);
+  if (!processAlive(host.pid)) return;
+  process.kill(host.pid, 'SIGTERM');
+  if (!(await waitForExit(host.pid, 60_000))) process.kill(host.pid, 'SIGKILL');
+}
+
 /** The host named by the state file, if its process lives and its /healthz answers. */
 export async function findRunningHost(config: AtolyeConfig): Promise<HostState | undefined> {
   const state = hostStateFile(config).read();
@@ -98,6 +111,8 @@ export async function startHostDaemon(
   mkdirSync(logDir, { recursive: true });
   const outFile = path.join(logDir, 'host.out');
   const out = openSync(outFile, 'a');
+  // Earlier starts wrote above this point; only this start's words explain its failure.
+  const from = fstatSync(out).size;
   const child = spawn(
     process.execPath,
     [path.join(projectRoot(), 'bin', 'atolye.js'), ...(options.args ?? []), 'host', '--supervise'],
@@ -116,9 +131,15 @@ export async function startHostDaemon(
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (Date.now() < deadline) {
     if (exited !== null) {
+      const words = tail(outFile, from);
       throw new AtolyeError(
         'HOST_START_FAILED',
-        `the worker host exited with status ${exited} while starting; the end of ${outFile}:\n${tail(outFile)}`,
+        `the worker host exited with status ${exited} while starting; the end of ${outFile}:\n${words}` +
+          busyPortFix(words, {
+            key: 'host.port',
+            env: 'ATOLYE_HOST_PORT',
+            port: config.host.port,
+          }),
       );
     }
     // The host is the supervisor's child: the supervisor names it, and it names itself.
@@ -133,7 +154,7 @@ export async function startHostDaemon(
   child.kill('SIGTERM');
   throw new AtolyeError(
     'HOST_START_FAILED',
-    `the worker host did not answer within ${(options.timeoutMs ?? 30_000) / 1000} s; see ${outFile}:\n${tail(outFile)}`,
+    `the worker host did not answer within ${(options.timeoutMs ?? 30_000) / 1000} s; see ${outFile}:\n${tail(outFile, from)}`,
     { retryable: true },
   );
 }
@@ -148,9 +169,11 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-function tail(file: string, lines = 20): string {
+/** The last lines written to `file` from byte `from` on. */
+function tail(file: string, from: number, lines = 20): string {
   if (!existsSync(file)) return '(no output)';
-  return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  const text = readFileSync(file).subarray(from).toString('utf8').trimEnd();
+  return text === '' ? '(no output)' : text.split('\n').slice(-lines).join('\n');
 }
 
 function sleep(ms: number): Promise<void> {

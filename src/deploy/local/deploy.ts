@@ -5,7 +5,7 @@ import { AtolyeError, errorMessage } from '../../errors.js';
 import { buildFunctions } from '../../runtime/bundle/index.js';
 import type { DeployResult } from '../../runtime/host/deployer.js';
 import { adminCall, hostStatus, type HostStatus } from './admin-client.js';
-import { findRunningHost, startHostDaemon, type HostState } from './daemon.js';
+import { findRunningHost, startHostDaemon, stopHostDaemon, type HostState } from './daemon.js';
 import {
   readOrchestratorState,
   waitForOrchestrator,
@@ -52,6 +52,7 @@ export async function deployLocal(
 
   let host = await findRunningHost(config);
   const startedHost = host === undefined;
+  const hostStartedAt = Date.now();
   if (!host) {
     progress('starting the worker host');
     host = await startHostDaemon(config, { args: options.hostArgs });
@@ -72,9 +73,43 @@ export async function deployLocal(
     progress('restarting the orchestrator with the new code');
     await adminCall(config, host.url, 'POST', '/admin/services/restart');
   }
+  // A host already running may have restarted its orchestrator before: only later exits count.
+  const since = startedHost ? hostStartedAt : Date.now();
   progress('waiting for the orchestrator');
-  const api = await waitForOrchestrator(config, { notPid: previous?.pid });
-  return { host, startedHost, result, status, api };
+  try {
+    const api = await waitForOrchestrator(config, {
+      notPid: previous?.pid,
+      host: { url: host.url, since },
+    });
+    return { host, startedHost, result, status, api };
+  } catch (error) {
+    if (!startedHost) throw error;
+    throw await withHostStopped(config, host, error);
+  }
+}
+
+/**
+ * A host this deploy started whose orchestrator does not come up would go on restarting it,
+ * holding its own port and the build: stop it (and its supervisor, and so the orchestrator), and
+ * say so after the cause. A host that ran before the deploy stays, with its last good state.
+ */
+async function withHostStopped(
+  config: AtolyeConfig,
+  host: HostState,
+  cause: unknown,
+): Promise<AtolyeError> {
+  const known = cause instanceof AtolyeError ? cause : undefined;
+  let after: string;
+  try {
+    await stopHostDaemon(config, host);
+    after = `the worker host this deploy started (pid ${host.pid}) is stopped again; nothing was left running`;
+  } catch (error) {
+    after = `the worker host this deploy started (pid ${host.pid}) could not be stopped: ${errorMessage(error)}; stop it with \`npx atolye down\``;
+  }
+  return new AtolyeError(known?.code ?? 'DEPLOY_FAILED', `${errorMessage(cause)}\n${after}`, {
+    retryable: known?.retryable,
+    cause,
+  });
 }
 
 async function waitUntilReady(

@@ -1,7 +1,13 @@
 import path from 'node:path';
 import { projectRoot, type AtolyeConfig } from '../../config/index.js';
 import { AtolyeError, errorMessage } from '../../errors.js';
-import { ServiceSupervisor, type HostLogger } from '../../runtime/host/index.js';
+import {
+  ServiceSupervisor,
+  type HostLogger,
+  type ServiceStatus,
+} from '../../runtime/host/index.js';
+import { hostStatus } from './admin-client.js';
+import { busyPortFix } from './busy-port.js';
 import { readOrchestratorState, type OrchestratorState } from './orchestrator-state.js';
 
 // The state file lives apart so that the CLI finds the run API without loading the host runtime.
@@ -38,14 +44,27 @@ export function orchestratorService(
   );
 }
 
+export interface WaitForOrchestratorOptions {
+  timeoutMs?: number;
+  /** An orchestrator that is still the old one (before a restart), not the one waited for. */
+  notPid?: number;
+  /**
+   * The host that supervises it, and when (ms since the epoch) the start waited for began: an
+   * exit after then means this start failed, and it is reported at once with the orchestrator's
+   * last words instead of waiting out the timeout while the host restarts it in a loop.
+   */
+  host?: { url: string; since: number };
+}
+
 /** Waits until the orchestrator the host supervises has written its URL and answers /readyz. */
 export async function waitForOrchestrator(
   config: AtolyeConfig,
-  options: { timeoutMs?: number; notPid?: number } = {},
+  options: WaitForOrchestratorOptions = {},
 ): Promise<OrchestratorState> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
   let problem = 'it has not written data/orchestrator.json yet';
+  let silentExitSeen = false;
   while (Date.now() < deadline) {
     const state = readOrchestratorState(config);
     if (state && state.pid !== options.notPid) {
@@ -58,11 +77,45 @@ export async function waitForOrchestrator(
         problem = `its /readyz at ${state.url} did not answer: ${errorMessage(error)}`;
       }
     }
+    if (options.host) {
+      const exit = await exitSince(config, options.host);
+      // Its stderr may reach the host just after its exit: a silent exit is trusted on a 2nd look.
+      if (exit && (exit.stderr.length > 0 || silentExitSeen)) throw startFailed(config, exit);
+      silentExitSeen = exit !== undefined;
+    }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new AtolyeError(
     'ORCHESTRATOR_NOT_READY',
     `the orchestrator is not ready after ${timeoutMs / 1000} s: ${problem}; see logs/system.log and \`npx atolye status\``,
     { retryable: true },
+  );
+}
+
+type ServiceExit = NonNullable<ServiceStatus['lastExit']>;
+
+/** The orchestrator service's last exit, if it came after `since`: the start waited for failed. */
+async function exitSince(
+  config: AtolyeConfig,
+  host: { url: string; since: number },
+): Promise<ServiceExit | undefined> {
+  const { services } = await hostStatus(config, host.url);
+  const service = (services as ServiceStatus[]).find(
+    (candidate) => candidate.name === 'orchestrator',
+  );
+  const exit = service?.lastExit;
+  // Strictly after: a restart's stop ends before `since` is taken, possibly in the same ms.
+  if (!exit || Date.parse(exit.at) <= host.since) return undefined;
+  // A host started before stderr was kept reports none.
+  return { ...exit, stderr: Array.isArray(exit.stderr) ? exit.stderr : [] };
+}
+
+function startFailed(config: AtolyeConfig, exit: ServiceExit): AtolyeError {
+  const how = exit.signal ? `signal ${exit.signal}` : `status ${exit.code}`;
+  const words = exit.stderr.join('\n') || '(nothing on stderr; see logs/system.log)';
+  return new AtolyeError(
+    'ORCHESTRATOR_START_FAILED',
+    `the orchestrator (the run API) exited with ${how} while starting:\n${words}` +
+      busyPortFix(words, { key: 'api.port', env: 'ATOLYE_API_PORT', port: config.api.port }),
   );
 }

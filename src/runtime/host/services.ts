@@ -34,9 +34,18 @@ export interface ServiceStatus {
   restarts: number;
   startedAt?: string;
   uptimeMs?: number;
-  lastExit?: { code: number | null; signal: NodeJS.Signals | null; at: string };
+  lastExit?: {
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    at: string;
+    /** Its last lines on stderr: why a service that ended by itself ended (a port in use, say). */
+    stderr: string[];
+  };
   nextStartInMs?: number;
 }
+
+const STDERR_TAIL_LINES = 20;
+const STDERR_LINE_CHARS = 2_000;
 
 /**
  * Supervises one command: starts it, forwards its output lines to the `system` channel, restarts
@@ -129,16 +138,20 @@ export class ServiceSupervisor {
         if (record) this.logger.writeRecord(record);
         else this.logger.system.info(line, { ...pidFields, stream: 'stdout' });
       });
+    // Lines may still arrive after 'exit': lastExit holds this array, not a copy, so they land.
+    const stderrTail: string[] = [];
     if (child.stderr)
-      eachLine(child.stderr, (line) =>
-        this.logger.system.warn(line, { ...pidFields, stream: 'stderr' }),
-      );
+      eachLine(child.stderr, (line) => {
+        this.logger.system.warn(line, { ...pidFields, stream: 'stderr' });
+        stderrTail.push(line.slice(0, STDERR_LINE_CHARS));
+        if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
+      });
     this.exited = new Promise<void>((resolve) => {
       let done = false;
       const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
         if (done) return;
         done = true;
-        this.onExit(code, signal);
+        this.onExit(code, signal, stderrTail);
         resolve();
       };
       child.once('exit', finish);
@@ -152,9 +165,9 @@ export class ServiceSupervisor {
     });
   }
 
-  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(code: number | null, signal: NodeJS.Signals | null, stderr: string[]): void {
     this.child = undefined;
-    this.lastExit = { code, signal, at: new Date().toISOString() };
+    this.lastExit = { code, signal, at: new Date().toISOString(), stderr };
     const fields = { service: this.spec.name, code, signal };
     if (this.state === 'stopping') {
       this.logger.system.info(`service ${this.spec.name} stopped`, fields);

@@ -3,7 +3,15 @@ import path from 'node:path';
 import { main } from '../../../src/cli/main.js';
 import { captureOutput } from '../../helpers/output.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { json, runRecord, sse, startCannedApi, text, type CannedApi } from './canned-api.js';
+import {
+  json,
+  runRecord,
+  sse,
+  startCannedApi,
+  text,
+  type CannedApi,
+  type CannedHandler,
+} from './canned-api.js';
 
 // `atolye run | runs | files` against a loopback server that answers what each test needs: error
 // statuses with JSON and non-JSON bodies, dropped event streams, odd workspaces.
@@ -43,6 +51,14 @@ async function atolye(
 }
 
 const apiError = (code: string, message: string) => ({ error: { code, message } });
+
+/** `handler`, behind a GET /threads/thread-1 that finds the thread (`run --thread` asks first). */
+function onThread1(handler: CannedHandler): CannedHandler {
+  return (req, res) =>
+    req.method === 'GET' && req.url === '/threads/thread-1'
+      ? json(res, 200, { thread_id: 'thread-1', status: 'idle', metadata: {}, values: null })
+      : handler(req, res);
+}
 
 describe('API errors', () => {
   it('a 401 with an error body gives its message and how to get a key', async () => {
@@ -240,6 +256,34 @@ describe('atolye run against canned streams', () => {
     );
   });
 
+  it('an unknown --thread is refused before any run starts; --create goes with --thread only', async () => {
+    api.handle((_req, res) => json(res, 404, apiError('THREAD_NOT_FOUND', 'no thread')));
+    const unknown = await atolye('run', 'a task', '--thread', 'not-a-thread');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe(
+      `atolye: no thread not-a-thread at ${api.url} that this API key can see: list recent threads with \`npx atolye runs\` (the thread column), leave out --thread to start a new one, or add --create to create thread not-a-thread`,
+    );
+    expect(api.requests).toEqual(['GET /threads/not-a-thread']);
+
+    api.requests.splice(0);
+    const alone = await atolye('run', 'a task', '--create');
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toBe(
+      'atolye: --create goes with --thread ID: it creates that thread when it does not exist',
+    );
+    expect(api.requests).toEqual([]);
+  });
+
+  it('another failure looking the thread up is relayed as it is', async () => {
+    api.handle((_req, res) =>
+      json(res, 403, apiError('FORBIDDEN', 'this key may not read threads')),
+    );
+    const result = await atolye('run', 'a task', '--thread', 'thread-1');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('atolye: this key may not read threads');
+    expect(api.requests).toEqual(['GET /threads/thread-1']);
+  });
+
   it('a failed run without a reason says only its status', async () => {
     api.handle((req, res) => {
       if (req.url?.includes('/runs/stream'))
@@ -257,16 +301,18 @@ describe('atolye run against canned streams', () => {
 
   it('re-attaches after the last event when the stream drops, and gives up after three tries', async () => {
     let joins = 0;
-    api.handle((req, res) => {
-      if (req.method === 'POST') {
-        return sse(res, [{ event: 'metadata', data: { run_id: 'run-1' }, id: '7' }]);
-      }
-      if (req.url?.startsWith('/threads/thread-1/runs/run-1/stream')) {
-        joins += 1;
-        return sse(res, [{ event: 'values', data: {}, id: String(7 + joins) }]);
-      }
-      return json(res, 404, apiError('NOT_FOUND', 'unexpected'));
-    });
+    api.handle(
+      onThread1((req, res) => {
+        if (req.method === 'POST') {
+          return sse(res, [{ event: 'metadata', data: { run_id: 'run-1' }, id: '7' }]);
+        }
+        if (req.url?.startsWith('/threads/thread-1/runs/run-1/stream')) {
+          joins += 1;
+          return sse(res, [{ event: 'values', data: {}, id: String(7 + joins) }]);
+        }
+        return json(res, 404, apiError('NOT_FOUND', 'unexpected'));
+      }),
+    );
     const result = await atolye('run', 'a task', '--thread', 'thread-1');
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
@@ -280,21 +326,23 @@ describe('atolye run against canned streams', () => {
   });
 
   it('a stream that ends before the run is known is lost without re-attaching', async () => {
-    api.handle((_req, res) => sse(res, [{ event: 'values', data: { x: 1 } }]));
+    api.handle(onThread1((_req, res) => sse(res, [{ event: 'values', data: { x: 1 } }])));
     const result = await atolye('run', 'a task', '--thread', 'thread-1');
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       'atolye: lost the event stream of the run on thread thread-1; see `npx atolye runs --thread thread-1`',
     );
-    expect(api.requests).toHaveLength(1);
+    expect(api.requests).toEqual(['GET /threads/thread-1', 'POST /threads/thread-1/runs/stream']);
   });
 
   it('re-attaching to a run the API no longer knows relays its 404 at once', async () => {
-    api.handle((req, res) => {
-      if (req.method === 'POST')
-        return sse(res, [{ event: 'metadata', data: { run_id: 'run-9' }, id: '1' }]);
-      return json(res, 404, apiError('RUN_NOT_FOUND', 'no run run-9'));
-    });
+    api.handle(
+      onThread1((req, res) => {
+        if (req.method === 'POST')
+          return sse(res, [{ event: 'metadata', data: { run_id: 'run-9' }, id: '1' }]);
+        return json(res, 404, apiError('RUN_NOT_FOUND', 'no run run-9'));
+      }),
+    );
     const result = await atolye('run', 'a task', '--thread', 'thread-1');
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('atolye: no run run-9');

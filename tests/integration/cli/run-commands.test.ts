@@ -98,9 +98,12 @@ describe('atolye run', () => {
   it('a failing run exits 1 with its error, after the step that failed', async () => {
     const result = await atolye('run', 'plan-fails today');
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/^ {2}plan\s+.*failed: PLAN_REFUSED$/m);
+    expect(result.stdout).toMatch(
+      /^ {6}✗ plan failed: PLAN_REFUSED: .*the planner refuses this task \(scripted\)$/m,
+    );
+    expect(result.stdout).not.toContain('__');
     expect(result.stderr).toMatch(
-      /^atolye: run \S+ ended with status error: PLAN_REFUSED: .*the planner refuses this task/,
+      /^atolye: run \S+ ended with status error: plan failed: PLAN_REFUSED: .*the planner refuses this task/,
     );
 
     const json = await atolye('run', 'plan-fails again', '--json');
@@ -112,8 +115,19 @@ describe('atolye run', () => {
     });
   });
 
-  it('--thread continues a named thread, creating it when it does not exist yet', async () => {
-    const first = await atolye('run', 'first on named', '--thread', 'named-thread');
+  it('--thread refuses an unknown thread and creates nothing; --create creates it', async () => {
+    const mistyped = await atolye('run', 'first on named', '--thread', 'named-thread');
+    expect(mistyped.code).toBe(1);
+    expect(mistyped.stdout).toBe('');
+    expect(mistyped.stderr).toBe(
+      `atolye: no thread named-thread at ${api.url} that this API key can see: list recent threads with \`npx atolye runs\` (the thread column), leave out --thread to start a new one, or add --create to create thread named-thread`,
+    );
+    const none = await atolye('runs', '--json');
+    expect(JSON.parse(none.stdout)).not.toContainEqual(
+      expect.objectContaining({ thread_id: 'named-thread' }),
+    );
+
+    const first = await atolye('run', 'first on named', '--thread', 'named-thread', '--create');
     expect(first.code).toBe(0);
     expect(threadOf(first.stdout)).toBe('named-thread');
     const second = await atolye('run', 'second on named', '--thread', 'named-thread');

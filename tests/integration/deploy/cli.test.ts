@@ -85,7 +85,15 @@ describe('atolye deploy, status and down against a daemon host', () => {
   });
 
   it('deploy builds, starts a daemon host, deploys and prints the functions with their endpoints', async () => {
-    const result = await atolye('deploy', '--no-typecheck', '--out', outDir);
+    // No model key for the host, whatever this environment holds: deploy must say so.
+    const result = await atolye(
+      '--set',
+      'model.apiKey=',
+      'deploy',
+      '--no-typecheck',
+      '--out',
+      outDir,
+    );
     expect(result.stderr).not.toContain('atolye:');
     expect(result.code).toBe(0);
     first = hostFile();
@@ -120,6 +128,20 @@ describe('atolye deploy, status and down against a daemon host', () => {
       readFileSync(path.join(dataDir, 'orchestrator.json'), 'utf8'),
     ) as HostFile;
     expect(result.stdout).toContain(`run API  ${api.url}`);
+    expect(result.stdout).toContain(`dashboard ${api.url}/`);
+    expect(result.stdout).toContain(
+      'model    NOT CONFIGURED: every run will fail with MODEL_KEY_MISSING until the host has a model key.',
+    );
+    expect(result.stdout).toContain(
+      [
+        'next:',
+        '  1. create an API key (printed once):  npx atolye keys create --name me',
+        '     then export ATOLYE_API_KEY=<the key> for the CLI',
+        `  2. open the dashboard and sign in with the key:  ${api.url}/`,
+        '  3. run a task:  npx atolye run "write a CSV-to-JSON CLI with tests"',
+      ].join('\n'),
+    );
+    expect((await fetch(`${api.url}/`)).headers.get('content-type')).toMatch(/^text\/html/);
     const ready = await fetch(`${api.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'pass' });
@@ -245,6 +267,10 @@ describe('atolye deploy, status and down against a daemon host', () => {
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('the worker host exited with status 1 while starting');
       expect(result.stderr).toContain(`cannot listen on 127.0.0.1:${port}`);
+      expect(result.stderr).toContain(
+        `port ${port} (host.port) is in use by another program: deploy on another port with ` +
+          '`npm run deploy -- --set host.port=<port>`, `ATOLYE_HOST_PORT=<port> npm run deploy`',
+      );
       // The daemon's own words, not a stack trace; its exit noticed, not the 30 s start timeout.
       expect(result.stderr).not.toContain('UVException');
       expect(result.stderr).not.toContain('did not answer within');
@@ -255,6 +281,46 @@ describe('atolye deploy, status and down against a daemon host', () => {
       );
     } finally {
       process.env.ATOLYE_HOST_PORT = '0';
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it('deploy fails fast, quoting the orchestrator, when the run API cannot listen; the host it started is stopped', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    process.env.ATOLYE_API_PORT = String(port);
+    try {
+      const result = await atolye('deploy', '--no-typecheck', '--out', outDir);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('… waiting for the orchestrator');
+      expect(result.stderr).toContain(
+        'atolye: the orchestrator (the run API) exited with status 1 while starting:\n' +
+          `atolye: the orchestrator cannot listen on 127.0.0.1:${port}: listen EADDRINUSE`,
+      );
+      expect(result.stderr).toContain(
+        `port ${port} (api.port) is in use by another program: deploy on another port with ` +
+          '`npm run deploy -- --set api.port=<port>`, `ATOLYE_API_PORT=<port> npm run deploy`',
+      );
+      // Its exit noticed, not the 30 s wait for a state file it never writes.
+      expect(result.stderr).not.toContain('is not ready after');
+      const stopped =
+        /the worker host this deploy started \(pid (\d+)\) is stopped again; nothing was left running$/m.exec(
+          result.stderr,
+        );
+      expect(stopped).not.toBeNull();
+
+      // Nothing it started runs on: no host, no supervisor, no orchestrator, no worker.
+      expect(isAlive(Number(stopped?.[1]))).toBe(false);
+      for (const file of ['host.json', 'host-supervisor.json', 'orchestrator.json']) {
+        expect(existsSync(path.join(dataDir, file))).toBe(false);
+      }
+      expect(processesUsing(work.dir)).toEqual([]);
+      const status = await atolye('status', '--json');
+      expect(status.code).toBe(1);
+      expect(JSON.parse(status.stdout)).toEqual({ running: false });
+    } finally {
+      process.env.ATOLYE_API_PORT = '0';
       await new Promise((resolve) => blocker.close(resolve));
     }
   });

@@ -159,7 +159,10 @@ describe('host commands against a running host', () => {
   let readyz: Server | undefined;
 
   beforeAll(async () => {
-    host = await startTestHost(hostConfig(dataDir, path.join(work.dir, 'logs')));
+    // No model key, whatever the environment holds: status must say runs fail until one is set.
+    host = await startTestHost(
+      hostConfig(dataDir, path.join(work.dir, 'logs'), { 'model.apiKey': '' }),
+    );
     await deployOk(host, v2);
   });
 
@@ -180,6 +183,16 @@ describe('host commands against a running host', () => {
     expect(result.stdout).toContain('run API: not running (see `services` in status --json)');
     expect(result.stdout).toMatch(/^host readiness: (pass|warn|fail)$/m);
     expect(result.stdout).not.toContain('orchestrator readiness');
+    expect(result.stdout).toMatch(/^ {2}warn {2}model:configured +no model key /m);
+    expect(result.stdout).toContain(
+      'model    NOT CONFIGURED: every run will fail with MODEL_KEY_MISSING until the host has a model key.',
+    );
+    expect(result.stdout).toContain('export OPENAI_API_KEY=sk-…');
+    expect(result.stdout).toContain('export OPENAI_BASE_URL=http://127.0.0.1:11434/v1');
+    expect(result.stdout).toContain(
+      'then restart the host with them: npx atolye down && npm run deploy',
+    );
+    expect(result.stdout).toContain('npx atolye demo runs a task against a scripted mock model');
     expect(result.stderr).toBe('');
 
     const json = await atolye('status', '--json');
@@ -245,7 +258,9 @@ describe('host commands against a running host', () => {
     );
     const result = await atolye('status');
     expect(result.code).toBe(0);
-    const section = result.stdout.slice(result.stdout.indexOf('orchestrator readiness'));
+    const start = result.stdout.indexOf('orchestrator readiness');
+    // Up to the model-key advice this host's missing key adds after the readiness sections.
+    const section = result.stdout.slice(start, result.stdout.indexOf('\n\nmodel ', start));
     expect(section.split('\n')).toEqual([
       'orchestrator readiness: fail',
       '  pass  checkpointer:latency  12 ms',

@@ -26,6 +26,27 @@ function diagramPaths(markdown: string): string[] {
   );
 }
 
+const TABLE_ROW = /^\s*\|.*\|\s*$/;
+
+/**
+ * 1-based lines of table rows that follow a blank line after another row: Markdown ends a table
+ * at a blank line, so such rows render as stray text.
+ */
+function splitTableRows(markdown: string): number[] {
+  const lines = markdown.split('\n');
+  const split: number[] = [];
+  let fenced = false;
+  let lastNonBlank = '';
+  lines.forEach((line, i) => {
+    if (/^\s*```/.test(line)) fenced = !fenced;
+    else if (!fenced && TABLE_ROW.test(line) && lines[i - 1]?.trim() === '') {
+      if (TABLE_ROW.test(lastNonBlank)) split.push(i + 1);
+    }
+    if (line.trim() !== '') lastNonBlank = fenced ? '' : line;
+  });
+  return split;
+}
+
 /** A path, a folder, or `dir/*\/rest`: some folder of `dir` holds `rest`. */
 function exists(relative: string): boolean {
   const glob = /^(.+?)\/\*\/(.+)$/.exec(relative);
@@ -80,4 +101,29 @@ test('the link and path extraction finds what it should, and misses nothing it s
   expect(exists('src/orchestrator/executor.ts')).toBe(true);
   expect(exists('functions/*/index.ts')).toBe(true);
   expect(exists('src/orchestrator/no-such-module.ts')).toBe(false);
+});
+
+test.each(DOCUMENTS)('no table in %s is split by a blank line', (file) => {
+  expect(splitTableRows(readDoc(file)).map((line) => `${file}:${line}`)).toEqual([]);
+});
+
+test('a split table is found, and neither two tables apart nor a table in code is', () => {
+  const sample = [
+    '| a | b |',
+    '| - | - |',
+    '| 1 | 2 |',
+    '',
+    '| 3 | 4 |',
+    '',
+    'Text between.',
+    '',
+    '| c |',
+    '| - |',
+    '```md',
+    '| x |',
+    '',
+    '| y |',
+    '```',
+  ].join('\n');
+  expect(splitTableRows(sample)).toEqual([5]);
 });

@@ -6,6 +6,7 @@ import {
   freeDiskCheck,
   logDirectoryCheck,
   modelEndpointCheck,
+  modelKeyCheck,
   sandboxCheck,
   sentryCheck,
   serviceChecks,
@@ -136,6 +137,15 @@ describe('model endpoint', () => {
   });
 });
 
+test('model key: a key passes; without one (even with a base URL) runs would fail, so it warns', () => {
+  expect(modelKeyCheck({ apiKey: 'k' })).toEqual({ status: 'pass' });
+  expect(modelKeyCheck({ apiKey: '' })).toEqual({
+    status: 'warn',
+    output:
+      'no model key (model.apiKey, OPENAI_API_KEY): every run fails with MODEL_KEY_MISSING until one is set',
+  });
+});
+
 test('sentry: a DSN passes; without one, production warns and other environments pass', () => {
   const sentry = (dsn: string) => ({ dsn });
   expect(
@@ -170,10 +180,11 @@ test('serviceChecks keys every check by component:measurement', async () => {
     'logs:writable',
     'disk:free',
     'sandbox:available',
+    'model:configured',
     'model:reachable',
     'sentry:configured',
   ]);
-  expect(Object.values(host).map((check) => check.status)).toEqual(Array(6).fill('pass'));
+  expect(Object.values(host).map((check) => check.status)).toEqual(Array(7).fill('pass'));
 });
 
 describe('readiness of the real services', () => {

@@ -41,6 +41,50 @@ describe('atolye config', () => {
     expect(sources['storage.dataDir']).toBe('schema default');
   });
 
+  it('show --env production --sources prints the sources and how to set each missing secret', async () => {
+    delete process.env.ATOLYE_SIGNING_SECRET;
+    delete process.env.ATOLYE_ADMIN_TOKEN;
+    const output = captureOutput();
+    expect(await main(['config', 'show', '--env', 'production', '--sources'], output)).toBe(0);
+    const sources = JSON.parse(output.stdout()) as Record<string, string>;
+    expect(sources.env).toBe('flag --env');
+    expect(sources['security.signingSecret']).toBe('schema default');
+    expect(output.stderr()).toContain('production would refuse to start');
+    expect(output.stderr()).toContain(
+      'security.signingSecret is missing: set ATOLYE_SIGNING_SECRET',
+    );
+    expect(output.stderr()).toContain('security.adminToken is missing: set ATOLYE_ADMIN_TOKEN');
+    expect(output.stderr()).toContain('npx atolye config validate --env production');
+  });
+
+  it('show --env production masks a development secret while saying it must change', async () => {
+    process.env.ATOLYE_SIGNING_SECRET = 'dev-signing-secret-not-for-production';
+    process.env.ATOLYE_ADMIN_TOKEN = '1e3c5a7f9b2d4e6a8c0f1b3d5e7a9c2e';
+    const output = captureOutput();
+    expect(await main(['config', 'show', '--env', 'production'], output)).toBe(0);
+    const shown = JSON.parse(output.stdout()) as {
+      env: string;
+      security: { signingSecret: string; adminToken: string };
+    };
+    expect(shown.env).toBe('production');
+    expect(shown.security).toEqual({ signingSecret: '********', adminToken: '********' });
+    expect(output.stderr()).toContain(
+      'security.signingSecret is still a development value: set ATOLYE_SIGNING_SECRET',
+    );
+    expect(output.stderr()).not.toContain('security.adminToken');
+    const printed = output.stdout() + output.stderr();
+    expect(printed).not.toContain('dev-signing-secret-not-for-production');
+    expect(printed).not.toContain('1e3c5a7f9b2d4e6a8c0f1b3d5e7a9c2e');
+  });
+
+  it('show --env production with both secrets set lists nothing to set', async () => {
+    process.env.ATOLYE_SIGNING_SECRET = '9c1f7e3a5b2d4f6e8a0c1b3d5f7e9a2c';
+    process.env.ATOLYE_ADMIN_TOKEN = '1e3c5a7f9b2d4e6a8c0f1b3d5e7a9c2e';
+    const output = captureOutput();
+    expect(await main(['config', 'show', '--env', 'production'], output)).toBe(0);
+    expect(output.stderr()).toBe('');
+  });
+
   it('validate --env production fails without secrets and names each', async () => {
     delete process.env.ATOLYE_SIGNING_SECRET;
     delete process.env.ATOLYE_ADMIN_TOKEN;

@@ -1,5 +1,6 @@
 import {
   describeEnd,
+  describeFailure,
   formatDuration,
   oneLine,
   RunProgress,
@@ -59,12 +60,43 @@ describe('RunProgress', () => {
       },
     });
     const text = out.stdout();
-    expect(text).toMatch(/^ {2}act\s+\d+ ms {2}15 tokens {2}failed: BOOM$/m);
+    expect(text).toMatch(/^ {2}act\s+\d+ ms {2}15 tokens$/m);
+    expect(text).toMatch(/^ {6}✗ act failed: BOOM: it broke$/m);
     expect(text).toContain('      → write_file path=a.txt content={"x":1}');
     expect(text).toMatch(/^ {6}→ list$/m);
     expect(text).toContain('      $ npm test --silent (exit 0)');
     expect(text).toContain('      $ sleep 999 (no exit code)');
     expect(p.filesChanged).toEqual(['a.txt', 'b.txt']);
+  });
+
+  it("names a step's failure handler by its step and says how many attempts it took", () => {
+    const { p, out } = progress();
+    p.event({
+      event: 'updates',
+      data: {
+        __error_handler__plan: {
+          error: {
+            code: 'MODEL_KEY_MISSING',
+            message: 'step plan failed: No model API key: set OPENAI_API_KEY (after 3 attempts)',
+          },
+        },
+      },
+    });
+    const lines = out.stdout().split('\n');
+    expect(lines[0]).toMatch(/^ {2}plan\s+\d+ ms$/);
+    expect(lines[1]).toBe(
+      '      ✗ plan failed after 3 attempts: MODEL_KEY_MISSING: No model API key: set OPENAI_API_KEY',
+    );
+    expect(out.stdout()).not.toContain('__error_handler__');
+  });
+
+  it('describeFailure takes the step from the message when it is not given', () => {
+    expect(
+      describeFailure({ code: 'X', message: 'step review failed: bad (after 2 attempts)' }),
+    ).toBe('review failed after 2 attempts: X: bad');
+    expect(describeFailure({ code: 'RUN_CANCELLED', message: 'cancelled by the user' })).toBe(
+      'failed: RUN_CANCELLED: cancelled by the user',
+    );
   });
 
   it('keeps values, the error message in both shapes, and the end', () => {

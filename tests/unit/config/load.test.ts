@@ -157,6 +157,26 @@ describe('loadConfig', () => {
     expect(config.security.signingSecret).toBe('');
   });
 
+  it('reports the production secret problems it was told not to refuse, and none elsewhere', () => {
+    const production = loadConfig({
+      configDir: dir,
+      env: 'production',
+      environ: { ATOLYE_SIGNING_SECRET: 'dev-secret' },
+      checkProductionSecrets: false,
+    });
+    expect(production.secretProblems()).toEqual([
+      expect.stringMatching(
+        /^security\.signingSecret is still a development value: set ATOLYE_SIGNING_SECRET/,
+      ),
+      expect.stringMatching(/^security\.adminToken is missing: set ATOLYE_ADMIN_TOKEN/),
+    ]);
+    const strong = { configDir: dir, env: 'production', environ: strongSecrets };
+    expect(loadConfig(strong).secretProblems()).toEqual([]);
+    expect(
+      loadConfig({ configDir: dir, env: 'development', environ: {} }).secretProblems(),
+    ).toEqual([]);
+  });
+
   it('starts production with strong secrets', () => {
     const { config } = loadConfig({ configDir: dir, env: 'production', environ: strongSecrets });
     expect(config.env).toBe('production');
