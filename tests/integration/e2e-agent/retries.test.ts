@@ -20,8 +20,16 @@ afterAll(async () => {
   await harness?.close();
 });
 
-/** plan → act (write a.txt) → act (finish); review's check passes without the model. */
-function writeAScript(task: string): ScriptInput {
+/**
+ * plan → act (write a.txt) → act (finish); review's check passes without the model. `malformed`:
+ * the first write_file call's arguments are not JSON, and the act after its observation sends
+ * them again.
+ */
+function writeAScript(task: string, malformed = false): ScriptInput {
+  const writeA = (args: string | Record<string, unknown>) => ({
+    tool_calls: [{ name: 'write_file', arguments: args }],
+  });
+  const goodArgs = { path: 'a.txt', content: 'A\n' };
   return {
     model: 'mock',
     turns: [
@@ -31,10 +39,16 @@ function writeAScript(task: string): ScriptInput {
       },
       {
         match: { role: 'user', contains: 'test -f a.txt' },
-        reply: {
-          tool_calls: [{ name: 'write_file', arguments: { path: 'a.txt', content: 'A\n' } }],
-        },
+        reply: writeA(malformed ? '{"path": "a.txt", "content": "A\\n",}' : goodArgs),
       },
+      ...(malformed
+        ? [
+            {
+              match: { role: 'tool' as const, contains: 'were not valid JSON' },
+              reply: writeA(goodArgs),
+            },
+          ]
+        : []),
       {
         match: { role: 'tool', contains: 'a.txt' },
         reply: { tool_calls: [{ name: 'finish', arguments: { summary: 'Wrote a.txt.' } }] },
@@ -134,37 +148,7 @@ test('malformed tool-call JSON is one observation; the next turn fixes it and th
   const from = harness.modelProxy.requests.length;
   const thread = 'thread-e2e-malformed';
   const task = 'malformed: write a.txt';
-  const { run, model } = await harness.runScripted(
-    {
-      model: 'mock',
-      turns: [
-        {
-          match: { role: 'user', contains: task },
-          reply: { content: '{"steps": ["write a.txt"], "checks": ["test -f a.txt"]}' },
-        },
-        {
-          match: { role: 'user', contains: 'test -f a.txt' },
-          reply: {
-            tool_calls: [
-              { name: 'write_file', arguments: '{"path": "a.txt", "content": "A\\n",}' },
-            ],
-          },
-        },
-        {
-          match: { role: 'tool', contains: 'were not valid JSON' },
-          reply: {
-            tool_calls: [{ name: 'write_file', arguments: { path: 'a.txt', content: 'A\n' } }],
-          },
-        },
-        {
-          match: { role: 'tool', contains: 'a.txt' },
-          reply: { tool_calls: [{ name: 'finish', arguments: { summary: 'Wrote a.txt.' } }] },
-        },
-      ],
-    },
-    thread,
-    task,
-  );
+  const { run, model } = await harness.runScripted(writeAScript(task, true), thread, task);
 
   expect(run).toMatchObject({ status: 'success', error: null });
   expect(readFileSync(harness.workspaceFile(thread, 'a.txt'), 'utf8')).toBe('A\n');
