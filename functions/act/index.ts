@@ -1,15 +1,12 @@
-import type { ChatOpenAI } from '@langchain/openai';
 import { ActInput, ActOutput } from '../../src/agent/graph/steps.js';
 import { runAct } from '../../src/agent/steps/act.js';
 import { condensationLogFields } from '../../src/agent/steps/condense.js';
 import { MODEL_KEY_VARIABLE, modelConfig } from '../../src/agent/steps/model-config.js';
-import { modelOnce } from '../../src/agent/steps/model.js';
-import type { ModelStepDeps } from '../../src/agent/steps/plan.js';
+import { modelChooser, type ModelChoice } from '../../src/agent/steps/model.js';
 import { defineFunction } from '../../src/runtime/contract.js';
 
 // Once per worker (init): warm invocations reuse the configuration and the model client.
-let config: ModelStepDeps['config'];
-let model: () => ChatOpenAI;
+let choose: (name?: string) => ModelChoice;
 
 /** Agent step: the model, with the tools bound, picks the next tool calls or calls `finish`. */
 export default defineFunction({
@@ -21,10 +18,10 @@ export default defineFunction({
   secrets: [MODEL_KEY_VARIABLE],
   settings: ['model'],
   init(settings) {
-    config = modelConfig(settings.model);
-    model = modelOnce(config);
+    choose = modelChooser(modelConfig(settings.model));
   },
   async handle(input, ctx) {
+    const { model, config } = choose(input.model);
     const output = await runAct(input, {
       model: model(),
       config,

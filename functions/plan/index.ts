@@ -1,13 +1,11 @@
-import type { ChatOpenAI } from '@langchain/openai';
 import { PlanInput, PlanOutput } from '../../src/agent/graph/steps.js';
 import { MODEL_KEY_VARIABLE, modelConfig } from '../../src/agent/steps/model-config.js';
-import { modelOnce } from '../../src/agent/steps/model.js';
-import { runPlan, type ModelStepDeps } from '../../src/agent/steps/plan.js';
+import { modelChooser, type ModelChoice } from '../../src/agent/steps/model.js';
+import { runPlan } from '../../src/agent/steps/plan.js';
 import { defineFunction } from '../../src/runtime/contract.js';
 
 // Once per worker (init): warm invocations reuse the configuration and the model client.
-let config: ModelStepDeps['config'];
-let model: () => ChatOpenAI;
+let choose: (name?: string) => ModelChoice;
 
 /** Agent step: the task → a short plan and the checks that prove it done. */
 export default defineFunction({
@@ -19,10 +17,10 @@ export default defineFunction({
   secrets: [MODEL_KEY_VARIABLE],
   settings: ['model'],
   init(settings) {
-    config = modelConfig(settings.model);
-    model = modelOnce(config);
+    choose = modelChooser(modelConfig(settings.model));
   },
   async handle(input, ctx) {
+    const { model, config } = choose(input.model);
     const output = await runPlan(input, {
       model: model(),
       config,

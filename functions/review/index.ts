@@ -1,16 +1,13 @@
-import type { ChatOpenAI } from '@langchain/openai';
 import { ReviewInput, ReviewOutput } from '../../src/agent/graph/steps.js';
 import { createSandbox, type Sandbox } from '../../src/agent/sandbox/factory.js';
 import { MODEL_KEY_VARIABLE, modelConfig } from '../../src/agent/steps/model-config.js';
-import { modelOnce } from '../../src/agent/steps/model.js';
-import type { ModelStepDeps } from '../../src/agent/steps/plan.js';
+import { modelChooser, type ModelChoice } from '../../src/agent/steps/model.js';
 import { runReview } from '../../src/agent/steps/review.js';
 import { threadWorkspace } from '../../src/agent/steps/workspace.js';
 import { defineFunction } from '../../src/runtime/contract.js';
 
 // Once per worker (init): warm invocations reuse the configuration, sandbox and model client.
-let config: ModelStepDeps['config'];
-let model: () => ChatOpenAI;
+let choose: (name?: string) => ModelChoice;
 let sandbox: Sandbox;
 
 /** Agent step: runs the plan's checks and decides done, or sends the run back with feedback. */
@@ -23,12 +20,12 @@ export default defineFunction({
   secrets: [MODEL_KEY_VARIABLE],
   settings: ['env', 'model', 'workspace.root', 'sandbox'],
   init(settings, log) {
-    config = modelConfig(settings.model);
-    model = modelOnce(config);
+    choose = modelChooser(modelConfig(settings.model));
     // Refuses mode "none" in production: the worker then never starts, and the deploy fails.
     sandbox = createSandbox(settings, { warn: (message) => log.warn(message) });
   },
   async handle(input, ctx) {
+    const { model, config } = choose(input.model);
     const workspace = await threadWorkspace(ctx.settings.workspace.root, ctx.threadId);
     // The model is only made when there are no checks to run, so a keyless check run still works.
     const output = await runReview(input, {

@@ -4,10 +4,16 @@ import { runTools } from '../../src/agent/steps/tools.js';
 import { threadWorkspace } from '../../src/agent/steps/workspace.js';
 import { resolveFromRoot } from '../../src/config/paths.js';
 import { defineFunction, type HandlerLog } from '../../src/runtime/contract.js';
-import { baselineOf, diffStat, gitWorkspace } from '../../src/workspace/git.js';
+import { baselineOf, diffStat, gitWorkspace, inBaseline } from '../../src/workspace/git.js';
+import {
+  APPROVAL_KEY_ENV,
+  compileRiskRules,
+  type RiskRules,
+} from '../../src/agent/approval/index.js';
 
 // Once per worker (init). This function never receives the model key (DESIGN.md, Agent).
 let sandbox: Sandbox;
+let rules: RiskRules;
 
 /** `git diff --stat` against the baseline, for the model's next brief; none without a baseline. */
 async function changesSoFar(
@@ -32,16 +38,36 @@ export default defineFunction({
   input: ToolsInput,
   output: ToolsOutput,
   limits: { timeoutMs: 120_000, memoryMb: 512, concurrency: 4, maxWorkers: 4 },
-  secrets: [],
-  settings: ['env', 'workspace.root', 'sandbox'],
+  // The approval key (derived by the host from its signing secret): held calls need its signature.
+  secrets: [APPROVAL_KEY_ENV],
+  settings: [
+    'env',
+    'workspace.root',
+    'sandbox',
+    'agent.approval',
+    'agent.riskyCommands',
+    'agent.riskyPaths',
+  ],
   init(settings, log) {
     // Refuses mode "none" in production: the worker then never starts, and the deploy fails.
     sandbox = createSandbox(settings, { warn: (message) => log.warn(message) });
+    rules = compileRiskRules(settings.agent);
   },
   async handle(input, ctx) {
     const root = ctx.settings.workspace.root;
     const workspace = await threadWorkspace(root, ctx.threadId);
-    const output = await runTools(input, { workspace, sandbox });
+    const ws = gitWorkspace(resolveFromRoot(root), ctx.threadId as string);
+    const output = await runTools(input, {
+      workspace,
+      sandbox,
+      approval: {
+        threadId: ctx.threadId as string,
+        configured: ctx.settings.agent.approval,
+        rules,
+        key: process.env[APPROVAL_KEY_ENV] ?? '',
+        context: { inBaseline: (file) => inBaseline(ws, file) },
+      },
+    });
     ctx.log.info('tools ran', {
       calls: output.results.map((result) => `${result.name}:${result.ok ? 'ok' : result.code}`),
       filesChanged: output.filesChanged.length,

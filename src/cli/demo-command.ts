@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { resolveFromRoot } from '../config/paths.js';
 import { AtolyeError, errorMessage } from '../errors.js';
+import type { AtolyeConfig } from '../config/index.js';
 import type { CliContext } from './context.js';
 import { main } from './main.js';
 import { registerTypeScript } from './typescript.js';
@@ -40,6 +42,11 @@ export function registerDemoCommand(program: Command, cli: CliContext): void {
       const { loadScript, startMockLlm } = await import('./mock-llm/index.js');
       await registerTypeScript();
       const { config } = loadConfig({ overrides: sets });
+      const { ensureSystemPackages, runtimePackages } = await import('./system-check.js');
+      // python3: the scripted task's checks run its tests.
+      ensureSystemPackages('the demo', runtimePackages(config.sandbox.mode, ['python3']), {
+        env: process.env,
+      });
       const model = await startMockLlm({ script: await loadScript(SCRIPT), port: 0 });
       // The host daemon this deploy starts hands these to the model-calling functions only.
       process.env.OPENAI_BASE_URL = model.url;
@@ -47,6 +54,10 @@ export function registerDemoCommand(program: Command, cli: CliContext): void {
       process.env.ATOLYE_MODEL = 'mock';
       let hostUrl: string | undefined;
       let hostPid: number | undefined;
+      // Chosen here so that the demo can say where the thread's files are once it has stopped.
+      const threadId = randomUUID();
+      let code: number;
+      let stopped = true;
       try {
         cli.output.err(
           'demo: the model replies are scripted (a mock server); everything else is real',
@@ -68,29 +79,19 @@ export function registerDemoCommand(program: Command, cli: CliContext): void {
             ([name, value]) => ['--set', `${name}=${value}`],
           ),
           'run',
+          '--thread',
+          threadId,
+          '--create',
           DEMO_TASK,
         ];
-        const code = await main(runArgs, cli.output);
-        cli.output.out(
-          [
-            '',
-            `workspaces  ${config.workspace.root}/<thread id>/  (the files above, on disk)`,
-            `logs        ${config.logging.dir}/{system,agent,user_interactions,errors}.log`,
-            `next        npm run deploy with OPENAI_API_KEY (and OPENAI_BASE_URL for a local server) set; see README`,
-          ].join('\n'),
-        );
-        if (code !== 0) {
-          throw new AtolyeError(
-            'DEMO_FAILED',
-            'the demo task did not succeed; see the lines above',
-          );
-        }
+        code = await main(runArgs, cli.output);
       } finally {
         if (hostUrl !== undefined && hostPid !== undefined) {
           try {
             await adminCall(config, hostUrl, 'POST', '/admin/shutdown');
             await waitForExit(hostPid, 30_000);
           } catch (error) {
+            stopped = false;
             cli.output.err(
               `demo: could not stop its worker host (pid ${hostPid}): ${errorMessage(error)}`,
             );
@@ -98,5 +99,30 @@ export function registerDemoCommand(program: Command, cli: CliContext): void {
         }
         await model.close();
       }
+      cli.output.out(afterDemo(config, threadId, stopped));
+      if (code !== 0) {
+        throw new AtolyeError('DEMO_FAILED', 'the demo task did not succeed; see the lines above');
+      }
     });
+}
+
+/**
+ * What is left once the demo has stopped its host and run API: the files and logs on disk (the
+ * run's own `files: npx atolye files …` line has no API to ask any more), and how to go on with
+ * a deployment of one's own.
+ */
+function afterDemo(config: AtolyeConfig, threadId: string, stopped: boolean): string {
+  return [
+    '',
+    stopped
+      ? 'the demo has stopped its host and run API (so the `npx atolye files` line above has no API to ask); its files stay on disk:'
+      : 'the demo could not stop its worker host (see above); its files are on disk:',
+    `files  ${path.join(config.workspace.root, threadId)}${path.sep}`,
+    `logs   ${config.logging.dir}${path.sep}{system,agent,user_interactions,errors}.log`,
+    'next   your own deployment, with a real model (README: "Run a task with a real model"):',
+    '         export OPENAI_API_KEY=…   (and OPENAI_BASE_URL for a local OpenAI-compatible server)',
+    '         npm run deploy',
+    '         npx atolye keys create --name me   # then export ATOLYE_API_KEY=…',
+    '         npx atolye run "TASK"',
+  ].join('\n');
 }

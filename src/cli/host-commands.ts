@@ -83,6 +83,10 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
         return;
       }
       const config = await loadCliConfig(cli, options.env);
+      const { ensureSystemPackages, runtimePackages } = await import('./system-check.js');
+      ensureSystemPackages('the local deploy', runtimePackages(config.sandbox.mode), {
+        env: process.env,
+      });
       const { deployLocal } = await import('../deploy/local/deploy.js');
       await registerTypeScript();
       const report = await deployLocal(config, {

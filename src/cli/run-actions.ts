@@ -1,14 +1,16 @@
 import { writeFile } from 'node:fs/promises';
 import * as z from 'zod';
 import { AtolyeError } from '../errors.js';
-import { FileTree, Run } from '../orchestrator/api/schemas.js';
-import { followRun } from '../client/follow-run.js';
+import { FileTree, NODE_NAMES, Run } from '../orchestrator/api/schemas.js';
+import { pauseOf } from '../client/approval.js';
+import type { RunControls, RunStart } from '../client/follow-run.js';
 import { apiFailure, httpStatus } from '../client/run-api.js';
+import type { ApprovalPolicy } from '../config/approval.js';
 import { apiFetch, call, connect, parseReply, type Api } from './api-client.js';
 import { size } from './byte-size.js';
 import type { CliContext } from './context.js';
-import { processOutput } from './output.js';
-import { describeEnd, describeFailure, oneLine, RunProgress, Spinner } from './run-progress.js';
+import { oneLine } from './run-progress.js';
+import { drive, finish, pausedFirst, startSession, type Outcome } from './run-session.js';
 import { table } from './table.js';
 import {
   importSource,
@@ -20,12 +22,21 @@ import {
 } from './thread-import.js';
 
 /**
- * What `atolye run`, `runs` and `files` do (run-commands.ts defines them): clients of the run API,
+ * What `atolye run`, `runs` and `files` do (run-commands.ts defines them; run-session.ts follows a
+ * run through its pauses): clients of the run API,
  * through the official LangGraph SDK. Loaded when one of them runs.
  */
 
 type Run = z.infer<typeof Run>;
-export type RunOptions = SourceOptions & { json?: boolean };
+export type RunOptions = SourceOptions & {
+  json?: boolean;
+  approval?: ApprovalPolicy;
+  yes?: boolean;
+  no?: boolean;
+  continue?: boolean;
+  pauseBefore?: string[];
+  pauseAfter?: string[];
+};
 export interface RunsOptions {
   thread?: string;
   limit: number;
@@ -37,54 +48,72 @@ export interface FilesOptions {
   json?: boolean;
 }
 
-export async function runTask(cli: CliContext, task: string, options: RunOptions): Promise<void> {
+/** `atolye run`: a task (or `--continue`) on a new or named thread, followed through every pause. */
+export async function runTask(
+  cli: CliContext,
+  task: string | undefined,
+  options: RunOptions,
+): Promise<void> {
+  const controls: RunControls = {
+    approval: options.approval,
+    pauseBefore: steps('--pause-before', options.pauseBefore),
+    pauseAfter: steps('--pause-after', options.pauseAfter),
+  };
   const source = sourceOf(cli, options, process.cwd());
   const api = await connect(cli);
-  const quiet = options.json === true;
-  const spinner =
-    !quiet && cli.output === processOutput && process.stderr.isTTY
-      ? new Spinner(process.stderr, 'working…')
-      : undefined;
-  const progress = new RunProgress(cli.output, { quiet, spinner });
-  spinner?.start();
-  let run: Run;
+  const session = startSession(cli, api, options);
+  let outcome: Outcome;
   let imported: Imported | undefined;
   try {
     const packed = source && (await packSource(cli, source));
     if (options.thread !== undefined && options.create !== true) {
       await requireThread(api, options.thread);
     }
+    if (options.continue === true && options.thread !== undefined) {
+      await requireBreakpoint(api, options.thread);
+    }
     const threadId =
       options.thread ?? (await call(api, () => api.client.threads.create())).thread_id;
-    progress.print(`thread ${threadId}`);
+    session.progress.print(`thread ${threadId}`);
     if (source) {
       const result = await importSource(api, threadId, source, packed);
       imported = result.imported;
-      for (const line of result.lines) progress.print(line);
+      for (const line of result.lines) session.progress.print(line);
     }
-    const runId = await followRun(api, threadId, task, progress);
-    run = parseReply(api, Run, await call(api, () => api.client.runs.get(threadId, runId)));
+    const start: RunStart = options.continue === true ? { continue: true } : { task: task ?? '' };
+    outcome = await drive({ ...session, controls }, threadId, start);
   } finally {
-    spinner?.stop();
+    session.spinner?.stop();
   }
-  const files = progress.filesChanged;
-  const summary = run.summary ?? stringOrNull(progress.values?.summary);
-  if (options.json) {
-    const report = imported
-      ? { ...run, files, summary, import: imported }
-      : { ...run, files, summary };
-    cli.output.out(JSON.stringify(report, null, 2));
-  } else {
-    cli.output.out(describeEnd(run, files, summary, progress.elapsedMs));
-    if (source) cli.output.out(takeBack(run.thread_id, source));
-  }
-  if (run.status !== 'success') {
-    const reason = run.error ? describeFailure(run.error) : progress.error;
+  finish(session, outcome, {
+    json: options.json,
+    extra: imported ? { import: imported } : undefined,
+    afterEnd: source ? takeBack(outcome.run.thread_id, source) : undefined,
+  });
+}
+
+/** Step names for a breakpoint flag, each checked: the API's refusal would name its own field. */
+function steps(flag: string, names: string[] | undefined): string[] | undefined {
+  const unknown = (names ?? []).filter((name) => !(NODE_NAMES as readonly string[]).includes(name));
+  if (unknown.length > 0) {
     throw new AtolyeError(
-      'RUN_FAILED',
-      `run ${run.run_id} ended with status ${run.status}${run.stop_reason ? ` (${run.stop_reason})` : ''}${reason ? `: ${reason}` : ''}`,
+      'RUN_INVALID',
+      `${flag}: no step ${unknown.map((name) => `"${name}"`).join(', ')}; the steps are ${NODE_NAMES.join(', ')}`,
     );
   }
+  return names;
+}
+
+/** `--continue` goes on from a breakpoint; anything else the thread is (or is not) waiting for is refused. */
+async function requireBreakpoint(api: Api, threadId: string): Promise<void> {
+  const pause = await pauseOf(api, threadId);
+  if (pause === undefined) {
+    throw new AtolyeError(
+      'THREAD_NOT_PAUSED',
+      `thread ${threadId} is not paused: there is nothing to continue; give it a task with \`npx atolye run --thread ${threadId} "TASK"\``,
+    );
+  }
+  if (pause.kind === 'approval') throw pausedFirst(threadId, pause);
 }
 
 /**
@@ -205,8 +234,4 @@ function describeTree(threadId: string, files: z.infer<typeof FileTree>['files']
 
 function isText(contentType: string): boolean {
   return /^text\/|charset=|json|xml|javascript/.test(contentType);
-}
-
-function stringOrNull(value: unknown): string | null {
-  return typeof value === 'string' ? value : null;
 }

@@ -57,6 +57,17 @@ export class RunProgress implements RunFollower {
     return performance.now() - this.startedAt;
   }
 
+  /**
+   * Ready to follow the next run of the same command (the answer to a pause): the run's own
+   * fields start over; the files, the values and the clock go on.
+   */
+  nextRun(): void {
+    this.runId = undefined;
+    this.lastEventId = undefined;
+    this.ended = false;
+    this.error = undefined;
+  }
+
   event(part: StreamPart): void {
     if (part.id !== undefined) this.lastEventId = part.id;
     if (part.event === 'metadata') {
@@ -95,6 +106,8 @@ export class RunProgress implements RunFollower {
     const durationMs = now - this.lastEventAt;
     this.lastEventAt = now;
     for (const [name, raw] of Object.entries(updates)) {
+      // LangGraph's record of a pause, not a step: what it waits for is printed once the run ends.
+      if (name === INTERRUPT_KEY) continue;
       const node = stepName(name);
       const update = StepUpdate.safeParse(raw ?? {});
       if (!update.success) {
@@ -121,6 +134,8 @@ export class RunProgress implements RunFollower {
     }
   }
 }
+
+const INTERRUPT_KEY = '__interrupt__';
 
 /**
  * LangGraph names the node that handles a step's failure `__error_handler__<step>`: an internal

@@ -1,3 +1,5 @@
+import type { ApprovalAnswer } from '../agent/approval/resume.js';
+import type { ApprovalPolicy } from '../config/approval.js';
 import { AtolyeError } from '../errors.js';
 import { apiFailure, httpStatus, type Api } from './run-api.js';
 
@@ -24,20 +26,44 @@ export interface RunFollower {
   readonly lastEventId: string | undefined;
 }
 
+/**
+ * What a run starts from: a new task, a person's answer to the tool calls a paused thread holds,
+ * or going on from a breakpoint.
+ */
+export type RunStart = { task: string } | { resume: ApprovalAnswer } | { continue: true };
+
+/** How the run is driven: its approval policy (only ever stricter than the server's) and breakpoints. */
+export interface RunControls {
+  approval?: ApprovalPolicy;
+  /** Steps to pause before (plan, act, tools, review, finalize). */
+  pauseBefore?: string[];
+  /** Steps to pause after. */
+  pauseAfter?: string[];
+}
+
 export const ASSISTANT_ID = 'atolye';
 const STREAM_MODES: ('updates' | 'values')[] = ['updates', 'values'];
 /** Re-attachments after the SDK's own reconnects have given up on a dropped stream. */
 const REATTACH_ATTEMPTS = 3;
 
-/** Streams a new run of `task` to its end and returns its id. */
+/** Streams a new run (of `task`, or from `start`) to its end and returns its id. */
 export async function followRun(
   api: Api,
   threadId: string,
-  task: string,
+  start: string | RunStart,
   follower: RunFollower,
+  controls: RunControls = {},
 ): Promise<string> {
+  const from = typeof start === 'string' ? { task: start } : start;
   let stream: AsyncIterable<StreamPart> = api.client.runs.stream(threadId, ASSISTANT_ID, {
-    input: { task },
+    ...('task' in from
+      ? { input: { task: from.task } }
+      : 'resume' in from
+        ? { command: { resume: from.resume } }
+        : { input: null }),
+    ...(controls.approval ? { config: { configurable: { approval: controls.approval } } } : {}),
+    ...(controls.pauseBefore?.length ? { interruptBefore: controls.pauseBefore } : {}),
+    ...(controls.pauseAfter?.length ? { interruptAfter: controls.pauseAfter } : {}),
     streamMode: STREAM_MODES,
     ifNotExists: 'create',
   });

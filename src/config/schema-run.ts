@@ -1,4 +1,5 @@
 import type convict from 'convict';
+import { APPROVAL_POLICIES, DEFAULT_RISKY_COMMANDS, DEFAULT_RISKY_PATHS } from './approval.js';
 import type { AtolyeConfig } from './types.js';
 
 /** The settings of the run service: its API, its embedded alerts, and the limits of one run. */
@@ -124,8 +125,46 @@ export const runSchema: Pick<convict.Schema<AtolyeConfig>, 'api' | 'alerts' | 'a
       default: 1_800_000,
       env: 'ATOLYE_RUN_TIMEOUT_MS',
     },
+    approval: {
+      doc: 'Which tool calls wait for a person before they run: never, risky (those matching agent.riskyCommands / agent.riskyPaths, and deleting a file of the code the user brought) or always. A run may ask for a stricter policy (config.configurable.approval), never a weaker one.',
+      format: [...APPROVAL_POLICIES],
+      default: 'never',
+      env: 'ATOLYE_APPROVAL',
+    },
+    approvalTimeoutMs: {
+      doc: 'How long a run waits for a person to approve held tool calls; past it they are rejected and the run goes on (0 = wait for ever).',
+      format: 'nat',
+      default: 86_400_000,
+      env: 'ATOLYE_APPROVAL_TIMEOUT_MS',
+    },
+    riskyCommands: {
+      doc: 'Regular expressions (case-insensitive) that make a run_command risky under approval "risky": deleting recursively, installing packages, network tools, remote git, what the sandbox refuses anyway. Replaces the default list; set it in a config file.',
+      format: (value: unknown) => assertPatterns(value),
+      default: [...DEFAULT_RISKY_COMMANDS],
+    },
+    riskyPaths: {
+      doc: 'Regular expressions (case-insensitive) over workspace paths that make writing or deleting a file risky under approval "risky": CI files and secret-looking files. Replaces the default list; set it in a config file.',
+      format: (value: unknown) => assertPatterns(value),
+      default: [...DEFAULT_RISKY_PATHS],
+    },
   },
 };
+
+function assertPatterns(value: unknown): void {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+    throw new Error('must be a list of regular expressions (strings)');
+  }
+  for (const pattern of value as string[]) {
+    try {
+      new RegExp(pattern, 'i');
+    } catch (error) {
+      throw new Error(
+        `${JSON.stringify(pattern)} is not a regular expression: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+}
 
 function assertPositiveMs(value: unknown): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {

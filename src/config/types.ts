@@ -1,3 +1,5 @@
+import type { ApprovalPolicy } from './approval.js';
+
 export const ENVIRONMENTS = ['development', 'production', 'testing'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
@@ -60,6 +62,10 @@ export interface AtolyeConfig {
     maxTokens: number;
     maxCostUsd: number;
     runTimeoutMs: number;
+    approval: ApprovalPolicy;
+    approvalTimeoutMs: number;
+    riskyCommands: string[];
+    riskyPaths: string[];
   };
   storage: {
     dataDir: string;

@@ -2,7 +2,10 @@
 export interface HostMetrics {
   /** Function invocations since the host started, every outcome. */
   invocations: number;
-  /** Of those, the ones that failed (error, timeout, crash, unavailable). */
+  /**
+   * Of those, the ones that did not succeed (every outcome but `ok`): what the invocation
+   * error-ratio alert counts as failed, so the page and the alert count the same calls.
+   */
   errors: number;
   /** Worker processes now, all functions and states. */
   workers: number;
@@ -10,7 +13,6 @@ export interface HostMetrics {
   workersByFunction: Record<string, number>;
 }
 
-const FAILED_OUTCOMES = new Set(['error', 'timeout', 'crash', 'unavailable']);
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
@@ -28,7 +30,7 @@ export function parseHostMetrics(text: string): HostMetrics {
     );
     if (name === 'atolye_invocations_total') {
       metrics.invocations += value;
-      if (FAILED_OUTCOMES.has(labels.outcome ?? '')) metrics.errors += value;
+      if (labels.outcome !== 'ok') metrics.errors += value;
     } else if (name === 'atolye_workers') {
       metrics.workers += value;
       const fn = labels.function ?? 'unknown';

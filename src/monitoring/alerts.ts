@@ -21,10 +21,18 @@ export interface AlertRule {
   windowMs: number;
   /** The measured value, or undefined when the window holds too little to judge. */
   measure(oldest: AlertSample, newest: AlertSample): number | undefined;
+  /** For a ratio, the counts it divides: shown with it, so a reader can check the numbers. */
+  counts?(oldest: AlertSample, newest: AlertSample): AlertCounts;
   threshold: number;
   /** Fires above (`gt`) or below (`lt`) the threshold. */
   direction: 'gt' | 'lt';
   summary(value: number): string;
+}
+
+/** What a ratio was computed from: `failed` of `total` within the rule's window. */
+export interface AlertCounts {
+  failed: number;
+  total: number;
 }
 
 export interface ActiveAlert {
@@ -33,10 +41,23 @@ export interface ActiveAlert {
   summary: string;
   value: number;
   since: string;
+  /** The window the value was measured over, ending at `since` (0: the newest sample alone). */
+  windowMs: number;
+  counts?: AlertCounts;
 }
 
-const ratio = (failed: number, total: number): number | undefined =>
+const ratio = ({ failed, total }: AlertCounts): number | undefined =>
   total > 0 ? failed / total : undefined;
+
+const invocationCounts = (oldest: AlertSample, newest: AlertSample): AlertCounts => ({
+  failed: newest.invocations.failed - oldest.invocations.failed,
+  total: newest.invocations.total - oldest.invocations.total,
+});
+
+const runCounts = (oldest: AlertSample, newest: AlertSample): AlertCounts => ({
+  failed: newest.runs.failed - oldest.runs.failed,
+  total: newest.runs.total - oldest.runs.total,
+});
 
 /** The embedded counterparts of deploy/monitoring/alerts/{invocations,runs,disk}.yml. */
 export const EMBEDDED_RULES: readonly AlertRule[] = [
@@ -44,11 +65,8 @@ export const EMBEDDED_RULES: readonly AlertRule[] = [
     name: 'AtolyeInvocationErrorRatioHigh',
     severity: 'critical',
     windowMs: 5 * 60_000,
-    measure: (oldest, newest) =>
-      ratio(
-        newest.invocations.failed - oldest.invocations.failed,
-        newest.invocations.total - oldest.invocations.total,
-      ),
+    measure: (oldest, newest) => ratio(invocationCounts(oldest, newest)),
+    counts: invocationCounts,
     threshold: 0.01,
     direction: 'gt',
     summary: (value) =>
@@ -58,8 +76,8 @@ export const EMBEDDED_RULES: readonly AlertRule[] = [
     name: 'AtolyeRunFailureRatioHigh',
     severity: 'warning',
     windowMs: 30 * 60_000,
-    measure: (oldest, newest) =>
-      ratio(newest.runs.failed - oldest.runs.failed, newest.runs.total - oldest.runs.total),
+    measure: (oldest, newest) => ratio(runCounts(oldest, newest)),
+    counts: runCounts,
     threshold: 0.2,
     direction: 'gt',
     summary: (value) => `${(value * 100).toFixed(0)} % of runs failed in 30 min (> 20 %)`,
@@ -125,6 +143,8 @@ export class AlertEvaluator {
         summary: rule.summary(value),
         value,
         since: new Date(newest.at).toISOString(),
+        windowMs: rule.windowMs,
+        ...(rule.counts ? { counts: rule.counts(oldest, newest) } : {}),
       };
       this.firing.set(rule.name, alert);
       this.events.fired(alert);

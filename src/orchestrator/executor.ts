@@ -1,24 +1,33 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { LangGraphRunnableConfig } from '@langchain/langgraph';
+import type { LangGraphRunnableConfig, StateSnapshot } from '@langchain/langgraph';
 import {
   buildAgentGraph,
   DEFAULT_MAX_ITERATIONS,
   type AgentGraph,
-  type AgentGraphOptions,
   type AgentStateValue,
   type CallStep,
-  type RunLimits,
-  type StepRetries,
-  type StepUsage,
 } from '../agent/graph/index.js';
-import type { AtolyeConfig } from '../config/index.js';
 import { AtolyeError, errorMessage } from '../errors.js';
-import { currentLogContext, log, withLogContext, type Logging } from '../logging/index.js';
+import { currentLogContext, log, withLogContext } from '../logging/index.js';
 import { createInvoker } from '../runtime/invoke.js';
+import { ApprovalTimeouts } from './approval-timeout.js';
+import { copyThreadCheckpoints } from './checkpoint-copy.js';
 import { DeferredCheckpointSaver } from './checkpointer.js';
-import type { RunEventSink } from './run-events.js';
-import { RunsStore, type RunOptions, type RunRecord } from './runs-store.js';
+import type { Executor, ExecutorOptions, RunSnapshots } from './executor-types.js';
+import {
+  approvalGate,
+  breakpoints,
+  checkpointIdOf,
+  controlFields,
+  isPaused,
+  pauseOf,
+  runConfigOf,
+  runInput,
+  sumUsage,
+  toThreadState,
+} from './run-control.js';
+import { RunsStore, type RunRecord } from './runs-store.js';
 import { mapAgentStatus } from './status.js';
 import { stepClient, type StepCallRecord } from './step-client.js';
 import { declaredRetries, stepFailureLogger } from './step-retries.js';
@@ -31,80 +40,14 @@ import { declaredRetries, stepFailureLogger } from './step-retries.js';
  * resumed from its last checkpoint by `resumeUnfinished()`, not started again.
  */
 
-export interface ExecutorLimits extends Partial<RunLimits> {
-  /** Deadline of one attempt of one step; generous, a step may run a model and commands. */
-  stepTimeoutMs?: number;
-  /** Wall-clock limit of one run; past it the run ends with status `timeout`. */
-  runTimeoutMs?: number;
-}
-
-export interface ExecutorOptions {
-  config: AtolyeConfig;
-  /** Where the worker host serves `POST /fn/<step>`. */
-  hostUrl: string;
-  signingSecret: string;
-  /** Holds `orchestrator.sqlite` (threads and runs) and `checkpoints.sqlite` (LangGraph). */
-  dataDir: string;
-  limits?: ExecutorLimits;
-  /** The backoff between attempts of a step, e.g. short intervals in tests. */
-  retry?: AgentGraphOptions['retry'];
-  /**
-   * Each step function's declared `limits.retries`. Read from the build manifest in `distDir`
-   * when absent; a step the manifest does not list is not retried.
-   */
-  stepRetries?: StepRetries;
-  /** The build holding `manifest.json` (`npm run build`); `dist` under the project root by default. */
-  distDir?: string;
-  /** Where `agent` lines go; the process's default logging otherwise. */
-  logging?: Logging;
-  /** The runs store to use (the run API shares it); `<dataDir>/orchestrator.sqlite` otherwise. */
-  store?: RunsStore;
-  /** Receives every run's stream: `metadata`, `values`, `updates`, then `end` or `error`. */
-  events?: RunEventSink;
-  /** Called once with the final record of every run that ends (for webhooks and metrics). */
-  onRunEnd?: (run: RunRecord) => void;
-  /** Called with every finished step call of a run (for metrics), beside its `agent` line. */
-  onStep?: (record: StepCallRecord, runId?: string) => void;
-  /**
-   * Snapshots of the workspace when a run starts and ends, so its own changes can be shown; a
-   * failing snapshot is logged and never fails the run.
-   */
-  snapshots?: RunSnapshots;
-}
-
-export interface RunSnapshots {
-  runStarted(threadId: string, runId: string): Promise<void>;
-  runEnded(threadId: string, runId: string): Promise<void>;
-}
-
-/** A thread's latest checkpoint, as `GET /threads/{id}/state` shows it. */
-export interface ThreadState {
-  values: Partial<AgentStateValue>;
-  next: string[];
-  checkpointId: string | null;
-  parentCheckpointId: string | null;
-  createdAt: string | null;
-  metadata: Record<string, unknown>;
-}
-
-export interface Executor {
-  /**
-   * Queues a run of `task` on `threadId` and returns its id at once; runs of one thread go one
-   * after another. With `multitaskStrategy: 'reject'` a busy thread refuses it (THREAD_BUSY).
-   */
-  startRun(threadId: string, task: string, options?: RunOptions): string;
-  /** The thread's latest checkpoint; undefined for a thread without one. */
-  threadState(threadId: string): Promise<ThreadState | undefined>;
-  /** The run once it has ended (or, after close(), as it was left). */
-  waitFor(runId: string): Promise<RunRecord>;
-  /** A pending run ends `interrupted` at once; a running one before its next `act`. */
-  cancel(runId: string): boolean;
-  /** Resumes every run left `running` from its checkpoint and queues every `pending` one. */
-  resumeUnfinished(): Promise<number>;
-  getRun(runId: string): RunRecord | undefined;
-  /** Stops without finishing runs: they stay `running`, for resumeUnfinished() to take up. */
-  close(): Promise<void>;
-}
+export type {
+  Executor,
+  ExecutorLimits,
+  ExecutorOptions,
+  RunSnapshots,
+  ThreadState,
+  ThreadTask,
+} from './executor-types.js';
 
 type Start = 'fresh' | 'resume';
 
@@ -155,8 +98,16 @@ export function createExecutor(options: ExecutorOptions): Executor {
     retries: options.stepRetries ?? declaredRetries(options.distDir, systemLog),
     retry: options.retry,
     onStepFailure: stepFailureLogger(agentLog, () => detach.signal.aborted),
+    approval: approvalGate(config, options.signingSecret),
     isCancelled: (_threadId, runId) =>
       cancelled.has(runId) || store.get(runId)?.cancelRequested === true,
+  });
+
+  const timeouts = new ApprovalTimeouts({
+    timeoutMs: config.agent.approvalTimeoutMs,
+    store,
+    log: agentLog,
+    start: (run) => enqueue(run, 'fresh'),
   });
 
   const runs = new Map<string, Promise<RunRecord>>();
@@ -212,16 +163,14 @@ export function createExecutor(options: ExecutorOptions): Executor {
   async function driveRun(run: RunRecord, start: Start, stop: AbortSignal): Promise<RunRecord> {
     const deadline =
       limits.runTimeoutMs === undefined ? undefined : AbortSignal.timeout(limits.runTimeoutMs);
+    const threadConfig = { configurable: { thread_id: run.threadId } };
     const runConfig: LangGraphRunnableConfig = {
-      configurable: { thread_id: run.threadId, run_id: run.runId },
-      // Each iteration is `act` plus `tools` or `review`; plan and finalize come on top.
-      recursionLimit: 3 * maxIterations + 10,
+      ...runConfigOf(run, maxIterations),
       signal: deadline ? AbortSignal.any([stop, deadline]) : stop,
     };
     let offset = run.usageOffset;
     try {
-      let final: AgentStateValue;
-      const snapshot = await graph.getState(runConfig);
+      const snapshot = await graph.getState(threadConfig);
       const latest = checkpointIdOf(snapshot.config);
       // A checkpoint newer than the one the run started from is this run's own progress.
       const progressed = start === 'resume' && latest !== run.startCheckpoint;
@@ -229,17 +178,40 @@ export function createExecutor(options: ExecutorOptions): Executor {
       // saved but whose checkpoint was not (stopped in between): invoking applies them and goes on.
       if (progressed && snapshot.tasks.length > 0) {
         agentLog.info('run resumed from its last checkpoint', { next: snapshot.next });
-        final = await streamRun(run.runId, null, runConfig);
-      } else if (progressed) {
-        // Stopped after the graph ended but before the run row was written.
-        final = snapshot.values as AgentStateValue;
-      } else {
-        offset = (snapshot.values as Partial<AgentStateValue>).usage?.steps.length ?? 0;
+        await streamRun(run, null, runConfig);
+      } else if (!progressed) {
+        const from = await startingPoint(run, snapshot);
+        offset = (from.values as Partial<AgentStateValue>).usage?.steps.length ?? 0;
         await takeSnapshot('runStarted', run);
         store.markRunning(run.runId, offset, latest);
         events.append(run.runId, 'metadata', { run_id: run.runId, thread_id: run.threadId });
-        agentLog.info('run started', { task: run.task });
-        final = await streamRun(run.runId, { task: run.task }, runConfig);
+        agentLog.info('run started', { task: run.task, ...controlFields(run.control) });
+        const fork = run.control.checkpointId;
+        await streamRun(
+          run,
+          runInput(run),
+          fork === undefined
+            ? runConfig
+            : { ...runConfig, configurable: { ...runConfig.configurable, checkpoint_id: fork } },
+        );
+      }
+      // Otherwise it stopped after the graph ended but before the run row was written.
+      const after = await graph.getState(threadConfig);
+      const final = after.values as AgentStateValue;
+      const usage = sumUsage(final.usage.steps.slice(offset));
+      const pause = pauseOf(after, run.control);
+      if (pause) {
+        await takeSnapshot('runEnded', run);
+        const record = finish(run.runId, {
+          status: 'interrupted',
+          stopReason: pause.reason,
+          interrupts: pause.interrupts,
+          usage,
+        });
+        agentLog.info(`run paused before ${pause.next.join(', ')} (${pause.reason})`, {
+          interrupts: pause.interrupts.length,
+        });
+        return record;
       }
       const { status, stopReason } = mapAgentStatus(final.status);
       await takeSnapshot('runEnded', run);
@@ -251,7 +223,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
             ? { code: 'RUN_INCOMPLETE', message: 'the graph ended without a terminal status' }
             : final.error,
         summary: final.summary,
-        usage: sumUsage(final.usage.steps.slice(offset)),
+        usage,
       });
       agentLog.info(`run ended: ${record.status}`, {
         stopReason: record.stopReason,
@@ -282,6 +254,26 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
   }
 
+  /**
+   * The state a starting run builds on: the thread's latest, or the checkpoint it forks from. A
+   * new task on a paused thread is refused: its held calls must be answered first.
+   */
+  async function startingPoint(run: RunRecord, latest: StateSnapshot): Promise<StateSnapshot> {
+    const fork = run.control.checkpointId;
+    if (fork !== undefined) {
+      return graph.getState({ configurable: { thread_id: run.threadId, checkpoint_id: fork } });
+    }
+    const before = store.runsOf(run.threadId).filter((other) => other.runId !== run.runId);
+    const newTask = run.control.resume === undefined && run.control.continue !== true;
+    if (newTask && isPaused(before.at(-1))) {
+      throw new AtolyeError(
+        'THREAD_INTERRUPTED',
+        `thread ${run.threadId} is paused before ${latest.next.join(', ')}; answer it first (command.resume) or continue it (input null)`,
+      );
+    }
+    return latest;
+  }
+
   async function takeSnapshot(moment: keyof RunSnapshots, run: RunRecord): Promise<void> {
     if (!options.snapshots) return;
     try {
@@ -295,26 +287,20 @@ export function createExecutor(options: ExecutorOptions): Executor {
 
   /** Runs the graph, passing each step's state and update on as the run's events. */
   async function streamRun(
-    runId: string,
-    input: { task: string } | null,
+    run: RunRecord,
+    input: ReturnType<typeof runInput>,
     runConfig: LangGraphRunnableConfig,
-  ): Promise<AgentStateValue> {
-    const stream = await graph.stream(input, {
+  ): Promise<void> {
+    const stream = await graph.stream(input as Parameters<AgentGraph['stream']>[0], {
       ...runConfig,
+      ...(breakpoints(run.control) as object),
       streamMode: ['values', 'updates'] as const,
     });
-    let last: AgentStateValue | undefined;
     for await (const [mode, chunk] of stream) {
       if (stopping.signal.aborted) break;
-      if (mode === 'values') last = chunk as AgentStateValue;
-      events.append(runId, mode, chunk);
+      events.append(run.runId, mode, chunk);
     }
-    if (last === undefined || stopping.signal.aborted) {
-      throw (
-        stopping.signal.reason ?? new AtolyeError('RUN_INCOMPLETE', 'the graph produced no state')
-      );
-    }
-    return last;
+    if (stopping.signal.aborted) throw stopping.signal.reason;
   }
 
   /** Records how a run ended and closes its event stream. */
@@ -327,6 +313,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       });
     }
     events.append(runId, 'end', null);
+    timeouts.watch(record);
     options.onRunEnd?.(record);
     return record;
   }
@@ -354,17 +341,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     },
 
     async threadState(threadId) {
-      const snapshot = await graph.getState({ configurable: { thread_id: threadId } });
-      const checkpointId = checkpointIdOf(snapshot.config);
-      if (checkpointId === null) return undefined;
-      return {
-        values: snapshot.values as Partial<AgentStateValue>,
-        next: [...snapshot.next],
-        checkpointId,
-        parentCheckpointId: snapshot.parentConfig ? checkpointIdOf(snapshot.parentConfig) : null,
-        createdAt: snapshot.createdAt ?? null,
-        metadata: { ...snapshot.metadata },
-      };
+      return toThreadState(await graph.getState({ configurable: { thread_id: threadId } }));
     },
 
     async waitFor(runId) {
@@ -388,6 +365,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       assertOpen();
       const unfinished = store.unfinished().filter((run) => !runs.has(run.runId));
       for (const run of unfinished) enqueue(run, run.status === 'running' ? 'resume' : 'fresh');
+      for (const paused of store.awaitingApproval()) timeouts.watch(paused);
       return unfinished.length;
     },
 
@@ -398,26 +376,20 @@ export function createExecutor(options: ExecutorOptions): Executor {
     async close() {
       if (closed) return;
       closed = true;
+      timeouts.close();
       stopping.abort(new AtolyeError('EXECUTOR_CLOSED', 'the run executor is closing'));
       await Promise.allSettled([...runs.values()]);
       detach.abort();
       if (ownStore) store.close();
       await checkpointer.close();
     },
+
+    async deleteThread(threadId) {
+      await checkpointer.deleteThread(threadId);
+    },
+
+    async copyThread(from, to) {
+      await copyThreadCheckpoints(checkpointer, from, to);
+    },
   };
-}
-
-function sumUsage(steps: readonly StepUsage[]): StepUsage {
-  const total = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
-  for (const step of steps) {
-    total.inputTokens += step.inputTokens;
-    total.outputTokens += step.outputTokens;
-    total.costUsd += step.costUsd;
-  }
-  return total;
-}
-
-function checkpointIdOf(config: LangGraphRunnableConfig): string | null {
-  const id: unknown = config.configurable?.checkpoint_id;
-  return typeof id === 'string' ? id : null;
 }

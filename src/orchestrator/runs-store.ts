@@ -1,119 +1,39 @@
 import path from 'node:path';
-import type { StepUsage } from '../agent/graph/index.js';
 import { openDatabase, type SqliteDatabase } from '../store/sqlite.js';
-import type { RunStatus } from './status.js';
+import {
+  MIGRATIONS,
+  toRecord,
+  toThread,
+  type Metadata,
+  type Row,
+  type RunOptions,
+  type RunOutcome,
+  type RunRecord,
+  type ThreadRecord,
+  type ThreadRow,
+  type ThreadScope,
+} from './run-records.js';
 
-/** Threads and their runs: what the orchestrator has been asked to do and how each run ended. */
-
-export type Metadata = Record<string, unknown>;
+export {
+  toThread,
+  type Metadata,
+  type MultitaskStrategy,
+  type RunControl,
+  type RunInterrupt,
+  type RunOptions,
+  type RunOutcome,
+  type RunRecord,
+  type ThreadRecord,
+  type ThreadRow,
+  type ThreadScope,
+} from './run-records.js';
 
 /** The store's file under `storage.dataDir` (already resolved to an absolute path). */
 export function runsFile(dataDir: string): string {
   return path.join(dataDir, 'orchestrator.sqlite');
 }
 
-export interface ThreadRecord {
-  threadId: string;
-  metadata: Metadata;
-  /**
-   * Who the thread belongs to (`key:NAME` or `team:NAME`, see api/access.ts); null for threads
-   * from before ownership existed, which only admin keys see.
-   */
-  owner: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/**
- * Which threads a reader may see: every one (an admin key), or those of the listed owners. Every
- * read that takes a scope filters in its SQL, so a thread out of scope is never loaded.
- */
-export type ThreadScope = { readonly all: true } | { readonly owners: readonly string[] };
-
-/** What a second run on a busy thread does: refused, or queued behind the running one. */
-export type MultitaskStrategy = 'reject' | 'enqueue';
-
-export interface RunOptions {
-  metadata?: Metadata;
-  multitaskStrategy?: MultitaskStrategy;
-  /** Called with the run record when the run ends. */
-  webhook?: string | null;
-}
-
-export interface RunRecord {
-  runId: string;
-  threadId: string;
-  task: string;
-  status: RunStatus;
-  metadata: Metadata;
-  multitaskStrategy: MultitaskStrategy;
-  webhook: string | null;
-  /** The agent's terminal status behind an `error` or `interrupted` (e.g. `stuck`, `cancelled`). */
-  stopReason: string | null;
-  error: { code: string; message: string } | null;
-  summary: string | null;
-  usage: StepUsage;
-  /** Set by cancel(); a running run stops before its next `act`. */
-  cancelRequested: boolean;
-  /** Usage entries the thread's state held when this run started: its own usage follows them. */
-  usageOffset: number;
-  /** The thread's latest checkpoint when the run started: a later one was written by this run. */
-  startCheckpoint: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface RunOutcome {
-  status: RunStatus;
-  stopReason?: string | null;
-  error?: { code: string; message: string } | null;
-  summary?: string | null;
-  usage?: StepUsage;
-}
-
-const MIGRATIONS = [
-  `CREATE TABLE threads (
-     thread_id TEXT PRIMARY KEY,
-     created_at TEXT NOT NULL,
-     updated_at TEXT NOT NULL
-   );
-   CREATE TABLE runs (
-     run_id TEXT PRIMARY KEY,
-     thread_id TEXT NOT NULL REFERENCES threads (thread_id),
-     seq INTEGER NOT NULL,
-     task TEXT NOT NULL,
-     status TEXT NOT NULL CHECK (status IN
-       ('pending', 'running', 'success', 'error', 'timeout', 'interrupted')),
-     stop_reason TEXT,
-     error_code TEXT,
-     error_message TEXT,
-     summary TEXT,
-     input_tokens INTEGER NOT NULL DEFAULT 0,
-     output_tokens INTEGER NOT NULL DEFAULT 0,
-     cost_usd REAL NOT NULL DEFAULT 0,
-     cancel_requested INTEGER NOT NULL DEFAULT 0,
-     usage_offset INTEGER NOT NULL DEFAULT 0,
-     start_checkpoint TEXT,
-     created_at TEXT NOT NULL,
-     updated_at TEXT NOT NULL
-   );
-   CREATE INDEX runs_thread ON runs (thread_id, seq);
-   CREATE INDEX runs_status ON runs (status);`,
-  `ALTER TABLE threads ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
-   ALTER TABLE runs ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}';
-   ALTER TABLE runs ADD COLUMN multitask_strategy TEXT NOT NULL DEFAULT 'reject';
-   ALTER TABLE runs ADD COLUMN webhook TEXT;
-   CREATE TABLE run_events (
-     run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
-     seq INTEGER NOT NULL,
-     event TEXT NOT NULL,
-     data TEXT NOT NULL,
-     PRIMARY KEY (run_id, seq)
-   ) WITHOUT ROWID;`,
-  // Threads from before ownership keep a NULL owner: no key but an admin key sees them.
-  `ALTER TABLE threads ADD COLUMN owner TEXT;
-   CREATE INDEX threads_owner ON threads (owner, updated_at);`,
-];
+/** Threads and their runs: what the orchestrator has been asked to do and how each run ended. */
 
 /**
  * The SQL condition that the `threads` row aliased `t` is in a scope; its named parameters
@@ -125,36 +45,6 @@ export function scopeParams(scope: ThreadScope): { all: number; owners: string }
   return 'all' in scope
     ? { all: 1, owners: '[]' }
     : { all: 0, owners: JSON.stringify(scope.owners) };
-}
-
-interface Row {
-  run_id: string;
-  thread_id: string;
-  task: string;
-  status: RunStatus;
-  stop_reason: string | null;
-  error_code: string | null;
-  error_message: string | null;
-  summary: string | null;
-  input_tokens: number;
-  output_tokens: number;
-  cost_usd: number;
-  cancel_requested: number;
-  usage_offset: number;
-  start_checkpoint: string | null;
-  metadata: string;
-  multitask_strategy: MultitaskStrategy;
-  webhook: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-interface ThreadRow {
-  thread_id: string;
-  metadata: string;
-  owner: string | null;
-  created_at: string;
-  updated_at: string;
 }
 
 export class RunsStore {
@@ -209,9 +99,9 @@ export class RunsStore {
       this.db
         .prepare(
           `INSERT INTO runs (run_id, thread_id, seq, task, status, metadata, multitask_strategy,
-                             webhook, created_at, updated_at)
+                             webhook, control, created_at, updated_at)
            VALUES (?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM runs WHERE thread_id = ?), ?,
-                   'pending', ?, ?, ?, ?, ?)`,
+                   'pending', ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           runId,
@@ -221,6 +111,7 @@ export class RunsStore {
           JSON.stringify(options.metadata ?? {}),
           options.multitaskStrategy ?? 'reject',
           options.webhook ?? null,
+          JSON.stringify(options.control ?? {}),
           now,
           now,
         );
@@ -243,7 +134,7 @@ export class RunsStore {
     this.db
       .prepare(
         `UPDATE runs SET status = ?, stop_reason = ?, error_code = ?, error_message = ?,
-           summary = COALESCE(?, summary),
+           interrupts = ?, summary = COALESCE(?, summary),
            input_tokens = COALESCE(?, input_tokens), output_tokens = COALESCE(?, output_tokens),
            cost_usd = COALESCE(?, cost_usd), updated_at = ?
          WHERE run_id = ?`,
@@ -253,6 +144,7 @@ export class RunsStore {
         outcome.stopReason ?? null,
         outcome.error?.code ?? null,
         outcome.error?.message ?? null,
+        outcome.interrupts ? JSON.stringify(outcome.interrupts) : null,
         outcome.summary ?? null,
         usage?.inputTokens ?? null,
         usage?.outputTokens ?? null,
@@ -296,6 +188,33 @@ export class RunsStore {
     return rows.map(toThread);
   }
 
+  /**
+   * Merges `patch` into the thread's metadata (its keys replace those of the same name, as
+   * LangGraph Platform does); undefined for a thread that is not there.
+   */
+  patchThreadMetadata(threadId: string, patch: Metadata): ThreadRecord | undefined {
+    return this.db.transaction(() => {
+      const row = this.db.prepare(`SELECT * FROM threads WHERE thread_id = ?`).get(threadId) as
+        ThreadRow | undefined;
+      if (!row) return undefined;
+      const metadata = JSON.stringify({ ...(JSON.parse(row.metadata) as Metadata), ...patch });
+      const now = new Date().toISOString();
+      this.db
+        .prepare(`UPDATE threads SET metadata = ?, updated_at = ? WHERE thread_id = ?`)
+        .run(metadata, now, threadId);
+      return toThread({ ...row, metadata, updated_at: now });
+    })();
+  }
+
+  /** Deletes the thread with its runs and their events (the caller checks it is idle). */
+  deleteThread(threadId: string): boolean {
+    return this.db.transaction(() => {
+      // run_events go with their runs (ON DELETE CASCADE).
+      this.db.prepare(`DELETE FROM runs WHERE thread_id = ?`).run(threadId);
+      return this.db.prepare(`DELETE FROM threads WHERE thread_id = ?`).run(threadId).changes === 1;
+    })();
+  }
+
   /** A thread's runs, oldest first. */
   runsOf(threadId: string): RunRecord[] {
     const rows = this.db
@@ -322,43 +241,19 @@ export class RunsStore {
     return rows.map(toRecord);
   }
 
+  /** Runs that paused for approval and are still their thread's last run: they wait for a person. */
+  awaitingApproval(): RunRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM runs r WHERE r.status = 'interrupted' AND r.stop_reason = 'approval'
+           AND r.seq = (SELECT MAX(seq) FROM runs WHERE thread_id = r.thread_id)
+         ORDER BY r.updated_at`,
+      )
+      .all() as Row[];
+    return rows.map(toRecord);
+  }
+
   close(): void {
     this.db.close();
   }
-}
-
-function toRecord(row: Row): RunRecord {
-  return {
-    runId: row.run_id,
-    threadId: row.thread_id,
-    task: row.task,
-    status: row.status,
-    metadata: JSON.parse(row.metadata) as Metadata,
-    multitaskStrategy: row.multitask_strategy,
-    webhook: row.webhook,
-    stopReason: row.stop_reason,
-    error:
-      row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' },
-    summary: row.summary,
-    usage: {
-      inputTokens: row.input_tokens,
-      outputTokens: row.output_tokens,
-      costUsd: row.cost_usd,
-    },
-    cancelRequested: row.cancel_requested === 1,
-    usageOffset: row.usage_offset,
-    startCheckpoint: row.start_checkpoint,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toThread(row: ThreadRow): ThreadRecord {
-  return {
-    threadId: row.thread_id,
-    metadata: JSON.parse(row.metadata) as Metadata,
-    owner: row.owner,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
 }

@@ -10,14 +10,18 @@ import type { LogRecord } from '../logging/record.js';
 import { serviceChecks } from '../monitoring/health-checks.js';
 import { flushSentry, initSentry } from '../monitoring/index.js';
 import { ApiKeyStore, apiKeysFile } from '../store/api-keys.js';
-import { createApiApp, type ApiApp } from './api/app.js';
+import { createApiApp, type ApiApp, type ApiDeps } from './api/app.js';
+import { createRun } from './api/routes/runs.js';
 import type { HealthCheck } from './api/routes/health.js';
 import { toApiRun } from './api/serialize.js';
+import { CronScheduler } from './crons.js';
+import { CronsStore, cronsFile } from './crons-store.js';
 import { createExecutor, type Executor, type ExecutorOptions } from './executor.js';
 import { startAlerting, type Alerting } from './alerting.js';
 import { OrchestratorMetrics } from './metrics.js';
 import { RunEvents } from './run-events.js';
 import { RunsStore } from './runs-store.js';
+import { removeThread } from './thread-removal.js';
 import { ThreadWorkspaces, type CallCheckout } from './thread-workspace.js';
 import { deliverWebhook } from './webhook.js';
 import { webhookPolicyFor } from './webhook-policy.js';
@@ -124,11 +128,21 @@ export async function startOrchestrator(
 
   // The sandbox and the model are the host's business: its functions use them, not this process.
   const sharedChecks = serviceChecks(config);
-  const app = createApiApp({
+  // A firing starts its run as a request does, through the API's createRun.
+  const crons = new CronScheduler({
+    crons: new CronsStore(cronsFile(dataDir)),
+    runs: store,
+    startRun: (caller, threadId, body) => createRun(apiDeps, caller, threadId, body),
+    waitFor: (runId) => executor.waitFor(runId),
+    removeThread: (threadId) => removeThread(apiDeps, threadId),
+    logger: system,
+  });
+  const apiDeps: ApiDeps = {
     config,
     store,
     events,
     executor,
+    crons,
     keys,
     workspaceRoot: resolveFromRoot(config.workspace.root),
     workspaces,
@@ -141,7 +155,8 @@ export async function startOrchestrator(
       'store:responsive': storeCheck(store),
       'host:reachable': await hostCheck(hostUrl),
     }),
-  });
+  };
+  const app = createApiApp(apiDeps);
 
   let server: ServerType;
   const port = options.port ?? config.api.port;
@@ -150,6 +165,7 @@ export async function startOrchestrator(
   } catch (error) {
     alerting.stop();
     await executor.close();
+    crons.store.close();
     store.close();
     keys.close();
     throw new AtolyeError(
@@ -161,12 +177,15 @@ export async function startOrchestrator(
   const address = server.address();
   const url = `http://${config.api.bind}:${typeof address === 'object' && address ? address.port : port}`;
   const resumed = await executor.resumeUnfinished();
+  crons.start();
   system.info(`orchestrator listening on ${url}`, { hostUrl, resumed, pid: process.pid });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       system.info('orchestrator stopping');
+      // First: no firing may start a run on an executor that is closing.
+      await crons.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Streams and long waits would hold close() open until their runs end.
@@ -174,6 +193,7 @@ export async function startOrchestrator(
       });
       alerting.stop();
       await executor.close();
+      crons.store.close();
       store.close();
       keys.close();
       system.info('orchestrator stopped');

@@ -118,6 +118,18 @@ export async function resolveRef(ws: GitWorkspace, ref: string): Promise<string 
   }
 }
 
+/** True when the baseline (the code the user brought) holds `file`; false without a baseline. */
+export async function inBaseline(ws: GitWorkspace, file: string): Promise<boolean> {
+  try {
+    await runGit(ws, ['cat-file', '-e', `${BASELINE_REF}:${file.replace(/^\.\/+/, '')}`], {
+      workTree: false,
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function initRepository(ws: GitWorkspace): Promise<void> {
   await runGit(ws, ['init', '--quiet', '--bare', ws.gitDir], { workTree: false });
 }

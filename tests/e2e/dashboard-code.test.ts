@@ -1,11 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { crc32, gzipSync } from 'node:zlib';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { tempDir } from '../helpers/tmp.js';
-import { startTestApi, type TestApi } from '../integration/orchestrator/api-helpers.js';
-import { startStepHost, type StepHost } from '../integration/orchestrator/helpers.js';
+import type { Page } from 'playwright-core';
+import { capture, signedIn, startDashboardE2E, type DashboardE2E } from './dashboard-browser.js';
 
 // The user's code in and the run's changes out, in Debian's Chromium against a real orchestrator
 // and worker host: a folder archive built here starts a thread, the run's diff is drawn file by
@@ -13,9 +10,6 @@ import { startStepHost, type StepHost } from '../integration/orchestrator/helper
 // scripted steps change no file, so the test changes the workspace while the run's `act` step
 // waits (a "block" task's first act sleeps), between the run's start and end snapshots.
 
-const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
-const PHONE = { width: 390, height: 844 };
 const HTML_NAME = '<img src=x onerror=alert(1)>.txt';
 const HTML_CONTENT = '<script>alert(2)</script>\n';
 const QUOTED_NAME = 'say "hi".txt';
@@ -24,38 +18,25 @@ const RENAMED_FROM = 'notes/old name.txt';
 const RENAMED_TO = 'notes/new näme.txt';
 const LONG_LINE = `# ${'a-very-long-unbroken-identifier'.repeat(12)}`;
 
-let root: ReturnType<typeof tempDir>;
-let stepHost: StepHost;
-let api: TestApi;
-let browser: Browser;
+let e2e: DashboardE2E;
+let api: DashboardE2E['api'];
 let page: Page;
 let imported: { threadId: string; runId: string } | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: apt-get install chromium (the tests never download a browser)`,
-    );
-  }
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  root = tempDir('atolye-dashboard-code-e2e-');
-  const fixtureDir = path.join(root.dir, 'fixture');
-  mkdirSync(fixtureDir);
-  stepHost = await startStepHost(root.dir, fixtureDir);
-  api = await startTestApi(root.dir, stepHost);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await signIn(page);
+  e2e = await startDashboardE2E('atolye-dashboard-code-e2e-');
+  ({ api, desktop: page } = e2e);
+  await signedIn(page, api.url, api.key);
+  await signedIn(e2e.phone, api.url, api.key);
 }, 90_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await api?.stop();
-  await stepHost?.stop();
-  root?.cleanup();
+  await e2e?.stop();
+});
+
+// Nothing failed that the test did not cause on purpose (those take their refusals first).
+afterEach(() => {
+  expect(e2e.takeProblems()).toEqual([]);
 });
 
 /** A .tar.gz written byte by byte (ustar headers), so an entry may be named anything. */
@@ -121,13 +102,6 @@ function zip(entries: [name: string, content: string][]): Buffer {
   end.writeUInt32LE(directory.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, directory, end]);
-}
-
-async function signIn(target: Page): Promise<void> {
-  await target.goto(api.url);
-  await target.fill('#api-key', api.key);
-  await target.click('button[type=submit]');
-  await target.waitForSelector('h1:text("Runs")');
 }
 
 function apiGet(route: string): Promise<Response> {
@@ -247,7 +221,7 @@ test("an archive starts a thread, and the run's diff shows each changed file as 
   );
   expect(await page.$$('#diff img, #diff script')).toHaveLength(0);
   expect(dialogs).toEqual([]);
-  await page.screenshot({ path: path.join(SCREENSHOTS, 'run-diff-1280.png'), fullPage: true });
+  await capture(page, 'run-diff');
 
   const [download] = await Promise.all([
     page.waitForEvent('download'),
@@ -282,10 +256,10 @@ test("a hostile archive is refused in the API's words, and nothing runs", async 
   const runs = await apiGet(`/threads/${threadId}/runs`);
   expect(await runs.json()).toEqual([]);
   expect(existsSync(path.join(api.workspaceRoot, 'evil.txt'))).toBe(false);
-  await page.screenshot({
-    path: path.join(SCREENSHOTS, 'import-refused-1280.png'),
-    fullPage: true,
-  });
+  await capture(page, 'import-refused');
+  expect(e2e.takeProblems().filter((line) => !line.startsWith('console:'))).toEqual([
+    `400 ${answer.url()}`,
+  ]);
 });
 
 test('a .zip archive is sent as application/zip and imported', async () => {
@@ -327,6 +301,9 @@ test('a git repository is asked for as JSON, and its refusal is shown as the API
   await expect(page.textContent('form [role=alert]')).resolves.toBe(
     `The code was not imported: ${error.message}`,
   );
+  expect(e2e.takeProblems().filter((line) => !line.startsWith('console:'))).toEqual([
+    `${answer.status()} ${answer.url()}`,
+  ]);
 });
 
 test('a follow-up on the thread imports nothing; a run that changed nothing says so', async () => {
@@ -345,27 +322,21 @@ test('a follow-up on the thread imports nothing; a run that changed nothing says
   expect(await page.$$('#download-patch')).toHaveLength(0);
 });
 
-test('on a phone the new-task form and the diff fit the screen', async () => {
+test('the new-task form and the diff fit a phone', async () => {
   if (!imported) throw new Error('needs the run of the first test');
-  const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
-  try {
-    const small = await phone.newPage();
-    await signIn(small);
-    const shots: [string, string, string][] = [
-      ['new-task', '#/new', '#archive'],
-      ['run-diff', `#/run/${imported.threadId}/${imported.runId}`, '#diff .diff-lines'],
-    ];
-    for (const [name, hash, ready] of shots) {
-      await small.goto(`${api.url}/${hash}`);
-      if (name === 'new-task') await small.selectOption('#source', 'archive');
-      await small.waitForSelector(ready);
-      const overflow = await small.evaluate(
-        () => document.documentElement.scrollWidth - window.innerWidth,
-      );
-      expect({ name, overflow }).toEqual({ name, overflow: 0 });
-      await small.screenshot({ path: path.join(SCREENSHOTS, `${name}-390.png`), fullPage: true });
-    }
-  } finally {
-    await phone.close();
+  const { phone } = e2e;
+  const shots: [string, string, string][] = [
+    ['new-task', '#/new', '#archive'],
+    ['run-diff', `#/run/${imported.threadId}/${imported.runId}`, '#diff .diff-lines'],
+  ];
+  for (const [name, hash, ready] of shots) {
+    await phone.goto(`${api.url}/${hash}`);
+    if (name === 'new-task') await phone.selectOption('#source', 'archive');
+    await phone.waitForSelector(ready);
+    await capture(phone, name);
   }
+  // The same form on the desktop, for the screenshot beside it.
+  await page.goto(`${api.url}/#/new`);
+  await page.selectOption('#source', 'archive');
+  await capture(page, 'new-task');
 });

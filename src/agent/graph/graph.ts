@@ -1,32 +1,33 @@
 import type { BaseCheckpointSaver, LangGraphRunnableConfig } from '@langchain/langgraph';
-import { END, START, StateGraph } from '@langchain/langgraph';
+import { END, isGraphBubbleUp, START, StateGraph } from '@langchain/langgraph';
 import { AtolyeError, errorMessage } from '../../errors.js';
+import { gateCalls, mergeRejected, type ApprovalGate } from './approval-gate.js';
 import {
   errorCodeOf,
   isRetryableError,
   LANGGRAPH_JITTER_MS,
   retryDelayMs,
   stepRetryPolicy,
-  toRunError,
   UNDECLARED_RETRIES,
   type StepBackoff,
   type StepRetries,
 } from './retry.js';
-import {
-  AgentState,
-  type AgentStateUpdate,
-  type AgentStateValue,
-  type UsageEntry,
-} from './state.js';
+import { AgentState, type AgentStateUpdate, type AgentStateValue } from './state.js';
 import {
   STEP_NAMES,
   STEP_SCHEMAS,
-  type CondensedHistory,
   type StepInput,
   type StepName,
   type StepOutput,
-  type StepUsage,
 } from './steps.js';
+import {
+  attemptOf,
+  condensedAfter,
+  failed,
+  historyOf,
+  runLimitsOf,
+  usageOf,
+} from './node-helpers.js';
 import { checkStops, DEFAULT_MAX_ITERATIONS, toolFingerprint, type RunLimits } from './stops.js';
 
 /**
@@ -87,6 +88,8 @@ export interface AgentGraphOptions {
   retry?: StepBackoff;
   /** Told of every failed attempt of every step, with what the retry policy does next. */
   onStepFailure?: (failure: StepFailure) => void;
+  /** Holds risky tool calls for a person's approval; without it every call runs. */
+  approval?: ApprovalGate;
 }
 
 /**
@@ -135,6 +138,8 @@ export function buildAgentGraph(options: AgentGraphOptions) {
     config: LangGraphRunnableConfig,
   ): Promise<StepOutput<N>> {
     const { threadId, runId } = runIdsOf(config);
+    const model: unknown = config.configurable?.model;
+    if (name !== 'tools' && typeof model === 'string') input = { ...input, model };
     const rawStep = config.metadata?.langgraph_step;
     const superstep = typeof rawStep === 'number' ? rawStep : 0;
     const raw = await options.callStep(name, input, {
@@ -168,6 +173,8 @@ export function buildAgentGraph(options: AgentGraphOptions) {
       try {
         return await body(state, config);
       } catch (error) {
+        // An interrupt (a pause for approval) is LangGraph's to handle, not a failure.
+        if (isGraphBubbleUp(error)) throw error;
         const attempt = attemptOf(config);
         const retryable = isRetryableError(error);
         const retrying = retryable && attempt < maxAttempts && config.signal?.aborted !== true;
@@ -212,7 +219,7 @@ export function buildAgentGraph(options: AgentGraphOptions) {
   const act: Node = async (state, config) => {
     const { threadId, runId } = runIdsOf(config);
     const cancelled = (await options.isCancelled?.(threadId, runId)) ?? false;
-    const stop = checkStops(state, limits, cancelled);
+    const stop = checkStops(state, { ...limits, ...runLimitsOf(config) }, cancelled);
     if (stop !== null) return { status: stop.status, error: stop.error, pendingToolCalls: [] };
     const iteration = state.iteration + 1;
     const history = historyOf(state);
@@ -243,7 +250,21 @@ export function buildAgentGraph(options: AgentGraphOptions) {
 
   const tools: Node = async (state, config) => {
     const toolCalls = state.pendingToolCalls;
-    const output = await call('tools', { toolCalls }, state, config);
+    const gated = await gateCalls(toolCalls, runIdsOf(config).threadId, config, options.approval);
+    const ran =
+      gated.toRun.length === 0
+        ? { messages: [], results: [], filesChanged: [], commandResults: [] }
+        : await call(
+            'tools',
+            {
+              toolCalls: gated.toRun,
+              ...(gated.policy === 'never' ? {} : { approval: gated.policy }),
+              ...(Object.keys(gated.approvals).length > 0 ? { approvals: gated.approvals } : {}),
+            },
+            state,
+            config,
+          );
+    const output = mergeRejected(toolCalls, ran, gated);
     return {
       messages: output.messages,
       filesChanged: output.filesChanged,
@@ -337,49 +358,3 @@ export function buildAgentGraph(options: AgentGraphOptions) {
 }
 
 export type AgentGraph = ReturnType<typeof buildAgentGraph>;
-
-/**
- * What the steps are sent of the thread's history: the messages after its condensed part, and the
- * summary of that part. Requests stay bounded however long the thread grows.
- */
-function historyOf(state: AgentStateValue): {
-  messages: AgentStateValue['messages'];
-  condensed: CondensedHistory | null;
-} {
-  if (state.condensed === null) return { messages: state.messages, condensed: null };
-  const { keepFrom, summary, tasks } = state.condensed;
-  return { messages: state.messages.slice(keepFrom), condensed: { summary, tasks } };
-}
-
-/** The condensed part grows by what `act` condensed of the `sent` messages it was given. */
-function condensedAfter(
-  state: AgentStateValue,
-  sent: number,
-  condensation: StepOutput<'act'>['condensation'],
-): AgentStateUpdate {
-  if (condensation === null) return {};
-  if (condensation.dropped > sent) {
-    throw new AtolyeError(
-      'STEP_BAD_OUTPUT',
-      `step act condensed ${condensation.dropped} messages but was sent ${sent}`,
-    );
-  }
-  const { summary, tasks, dropped } = condensation;
-  return { condensed: { summary, tasks, keepFrom: (state.condensed?.keepFrom ?? 0) + dropped } };
-}
-
-function usageOf(step: StepName, usage: StepUsage | undefined): UsageEntry[] {
-  return usage === undefined ? [] : [{ step, ...usage }];
-}
-
-function failed(step: StepName, error: unknown, attempts: number): AgentStateUpdate {
-  const runError = toRunError(step, error);
-  if (attempts > 1) runError.message = `${runError.message} (after ${attempts} attempts)`;
-  return { status: 'error', error: runError, pendingToolCalls: [] };
-}
-
-/** The attempt LangGraph's retry loop is on for this node run, from 1. */
-function attemptOf(config: LangGraphRunnableConfig): number {
-  const attempt = config.executionInfo?.nodeAttempt;
-  return typeof attempt === 'number' && attempt >= 1 ? attempt : 1;
-}

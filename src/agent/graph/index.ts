@@ -22,3 +22,4 @@ export type { AgentStateUpdate, AgentStateValue, Usage, UsageEntry } from './sta
 export * from './steps.js';
 export { checkStops, DEFAULT_MAX_ITERATIONS, STUCK_REPEATS, toolFingerprint } from './stops.js';
 export type { RunLimits, Stop } from './stops.js';
+export { type ApprovalGate } from './approval-gate.js';

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { APPROVAL_POLICIES } from '../../config/approval.js';
 
 /**
  * The wire contract of the five agent steps: what the orchestrator sends each function and what
@@ -146,7 +147,11 @@ export const Condensation = CondensedHistory.extend({
 });
 export type Condensation = z.infer<typeof Condensation>;
 
+/** The chat model a run asks for (an assistant variant's); `model.name` when absent. */
+const ModelChoice = { model: z.string().min(1).optional() };
+
 export const PlanInput = z.object({
+  ...ModelChoice,
   task: z.string().min(1),
   /** The thread's history after its condensed part. */
   messages: z.array(StoredMessageJson),
@@ -160,6 +165,7 @@ export const PlanOutput = z.object({
 });
 
 export const ActInput = z.object({
+  ...ModelChoice,
   task: z.string(),
   plan: Plan.nullable(),
   /** The thread's history after its condensed part. */
@@ -187,7 +193,13 @@ export const ActOutput = z.object({
   contextTokens: z.number().int().min(0).optional(),
 });
 
-export const ToolsInput = z.object({ toolCalls: z.array(ToolCall).min(1) });
+export const ToolsInput = z.object({
+  toolCalls: z.array(ToolCall).min(1),
+  /** The run's approval policy; `tools` applies the stricter of it and its configured one. */
+  approval: z.enum(APPROVAL_POLICIES).optional(),
+  /** Per call id, the orchestrator's signature of a person's approval (see agent/approval). */
+  approvals: z.record(z.string(), z.string()).optional(),
+});
 export const ToolsOutput = z.object({
   /** One tool message per call, in call order. */
   messages: z.array(StoredMessageJson),
@@ -199,6 +211,7 @@ export const ToolsOutput = z.object({
 });
 
 export const ReviewInput = z.object({
+  ...ModelChoice,
   task: z.string(),
   plan: Plan.nullable(),
   messages: z.array(StoredMessageJson),
@@ -215,6 +228,7 @@ export const ReviewOutput = z.object({
 });
 
 export const FinalizeInput = z.object({
+  ...ModelChoice,
   task: z.string(),
   plan: Plan.nullable(),
   status: RunStatus,

@@ -5,4 +5,4 @@ export { runTools, type ToolsDeps } from './tools.js';
 export { runReview, type ReviewDeps } from './review.js';
 export { runFinalize, workspaceManifest, type ManifestEntry } from './finalize.js';
 export { threadWorkspace } from './workspace.js';
-export { modelOnce } from './model.js';
+export { modelChooser, type ModelChoice } from './model.js';

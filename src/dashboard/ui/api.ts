@@ -83,6 +83,49 @@ export function sdk(): Client {
   return new Client({ apiUrl: location.origin, apiKey: storedKey() ?? undefined });
 }
 
+/**
+ * The API's refusal in `error`, whether it came from `request` (an ApiError) or from the SDK
+ * (an HTTPError carrying the status and the body's text); undefined for anything else.
+ */
+export function refusalOf(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return error;
+  if (!(error instanceof Error) || !('status' in error) || !('text' in error)) return undefined;
+  const { status, text } = error as { status: unknown; text: unknown };
+  if (typeof status !== 'number' || typeof text !== 'string') return undefined;
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
+    if (body.error?.message) {
+      return new ApiError(status, body.error.code ?? 'ERROR', body.error.message);
+    }
+  } catch {
+    // Not the API's JSON error: its text is all there is.
+  }
+  return new ApiError(status, 'HTTP_ERROR', `${status} ${text.slice(0, 200)}`);
+}
+
+/**
+ * What went wrong, in the words of the pages and commands a person uses here. The API's own
+ * messages point API clients at routes ("create it with POST /threads"): those hints are for
+ * programs, and the page says what to do on the page instead.
+ */
 export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const refusal = refusalOf(error);
+  if (!refusal) return error instanceof Error ? error.message : String(error);
+  return PAGE_WORDS[refusal.code] ?? withoutRoutes(refusal.message);
+}
+
+const PAGE_WORDS: Record<string, string> = {
+  THREAD_NOT_FOUND:
+    'there is no such thread, or it is not one this key may see. The Runs page lists your threads; New task starts one.',
+  RUN_NOT_FOUND:
+    'there is no such run on this thread, or it is not one this key may see. The Runs page lists the runs you can open.',
+  WORKSPACE_NOT_EMPTY:
+    'this thread has files already: code is imported into a new thread only (choose "A new thread").',
+};
+
+/** "…; create it with POST /threads", "… (POST /threads)" and "…; see GET /docs" come off. */
+function withoutRoutes(message: string): string {
+  return message
+    .replace(/\s*\((?:[^()]*\s)?(?:GET|POST|PUT|PATCH|DELETE) \/[^\s()]*\)/g, '')
+    .replace(/[;,]\s[^;,]*\b(?:GET|POST|PUT|PATCH|DELETE) \/\S*/g, '');
 }

@@ -44,6 +44,16 @@ export function errorBox(title: string, message: string): HTMLElement {
   return h('div', { class: 'error-box', role: 'alert' }, h('strong', {}, title), ' ', message);
 }
 
+/**
+ * An id drawn on one line, never broken in the middle (CSS cuts it with an ellipsis where it
+ * does not fit); the whole id is its title, and copying it copies all of it.
+ */
+export function idText(id: string, href?: string): HTMLElement {
+  return href === undefined
+    ? h('span', { class: 'id', title: id }, id)
+    : h('a', { class: 'id', title: id, href }, id);
+}
+
 export function shortId(id: string): string {
   return id.length > 8 ? id.slice(0, 8) : id;
 }

@@ -1,6 +1,6 @@
 import type { Page } from '../main.js';
-import { getJson, messageOf, request } from './api.js';
-import { errorBox, h, route, saveBlob, show } from './dom.js';
+import { getJson, messageOf, refusalOf, request } from './api.js';
+import { errorBox, h, idText, route, saveBlob, show } from './dom.js';
 import type { ApiFileTree } from './types.js';
 
 /** Larger files are shown cut: the viewer is for reading, the archive for taking. */
@@ -22,16 +22,21 @@ export const renderFiles: Page = (view, [threadId = '', ...pathParts]) => {
       show(problem, errorBox('The archive did not download:', messageOf(error))),
     );
   });
+  const heading = h('div', { class: 'heading' }, h('h1', {}, 'Workspace'));
   show(
     view,
-    h('div', { class: 'heading' }, h('h1', {}, 'Workspace'), download),
-    h('p', { class: 'muted' }, `Thread ${threadId}`),
+    heading,
+    h('p', { class: 'muted' }, 'Thread ', idText(threadId)),
     problem,
     h('div', { class: 'columns files' }, tree, viewer),
   );
 
+  let stopped = false;
+  // The archive is offered once the thread is known to exist: nothing is offered beside a
+  // "no such thread", and the file viewer has nothing to open either.
   getJson<ApiFileTree>(`/threads/${encodeURIComponent(threadId)}/files`)
     .then(({ files }) => {
+      heading.append(download);
       const entries = files.filter((entry) => entry.type === 'file');
       show(
         tree,
@@ -52,14 +57,26 @@ export const renderFiles: Page = (view, [threadId = '', ...pathParts]) => {
             ),
       );
     })
-    .catch((error: unknown) => show(tree, errorBox('Cannot list the files:', messageOf(error))));
-
-  if (filePath === '') show(viewer, h('p', { class: 'muted' }, 'Choose a file to read it.'));
-  else {
-    showFile(viewer, threadId, filePath).catch((error: unknown) =>
-      show(viewer, errorBox(`Cannot open ${filePath}:`, messageOf(error))),
-    );
-  }
+    .then(() => {
+      if (filePath === '') show(viewer, h('p', { class: 'muted' }, 'Choose a file to read it.'));
+      else {
+        return showFile(viewer, threadId, filePath).catch((error: unknown) =>
+          show(viewer, errorBox(`Cannot open ${filePath}:`, messageOf(error))),
+        );
+      }
+    })
+    .catch((error: unknown) => {
+      if (stopped) return;
+      const missing = refusalOf(error)?.code === 'THREAD_NOT_FOUND';
+      show(
+        view,
+        h('h1', {}, 'Workspace'),
+        errorBox(missing ? 'No such thread:' : 'Cannot list the files:', messageOf(error)),
+      );
+    });
+  return () => {
+    stopped = true;
+  };
 };
 
 async function showFile(viewer: HTMLElement, threadId: string, filePath: string): Promise<void> {

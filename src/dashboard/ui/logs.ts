@@ -1,9 +1,11 @@
 import type { Page } from '../main.js';
 import { getJson, messageOf, storedIdentity } from './api.js';
-import { errorBox, h, show, when } from './dom.js';
+import { errorBox, h, idText, show, when } from './dom.js';
 
 const CHANNELS = ['system', 'agent', 'user_interactions', 'errors'];
 const SHOWN_FIELDS = new Set(['ts', 'level', 'channel', 'msg', 'service', 'env', 'release']);
+/** Fields holding ids: requestId, threadId, runId, invocationId and the like. */
+const ID_KEY = /(?:^id|Id)$/;
 
 /** The tail of one log channel, optionally only one run's lines; a user's own threads' lines only. */
 export const renderLogs: Page = (view, _args, query) => {
@@ -83,17 +85,32 @@ function logTable(records: Record<string, unknown>[]): HTMLElement {
           'tr',
           { class: `level-${level}` },
           h('td', { class: 'ts' }, when(String(record.ts ?? ''))),
-          h('td', {}, level),
+          h('td', { class: 'level' }, level),
           h(
             'td',
             {},
-            h('div', {}, String(record.msg ?? '')),
-            Object.keys(extra).length > 0
-              ? h('code', { class: 'fields' }, JSON.stringify(extra))
-              : null,
+            h('div', { class: 'msg' }, String(record.msg ?? '')),
+            Object.keys(extra).length > 0 ? fields(extra) : null,
           ),
         );
       }),
     ),
   );
+}
+
+/**
+ * A record's other fields as `key=value` pairs that wrap between pairs: an id stays whole on one
+ * line (JSON's single unbroken string could only be broken in the middle of one).
+ */
+function fields(extra: Record<string, unknown>): HTMLElement {
+  const pairs = Object.entries(extra).map(([key, value]) => {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    return h(
+      'span',
+      { class: 'field' },
+      `${key}=`,
+      ID_KEY.test(key) && typeof value === 'string' ? idText(value) : text,
+    );
+  });
+  return h('code', { class: 'fields' }, ...pairs.flatMap((pair) => [pair, ' ']));
 }

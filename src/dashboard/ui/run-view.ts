@@ -10,8 +10,10 @@ import {
   drawPlan,
   drawTimeline,
   drawTurns,
-  type TimelineEntry,
+  failureBox,
+  type Ended,
 } from './run-render.js';
+import { addCall, addUpdate, type TimelineEntry } from './timeline.js';
 import type { ApiRun, RunState } from './types.js';
 
 const STEP_LINE = /^step (\S+) (finished|failed)$/;
@@ -29,33 +31,50 @@ export const renderRun: Page = (view, [threadId = '', runId = '']) => {
   const commands = h('section', { class: 'card', id: 'commands' });
   const files = h('section', { class: 'card', id: 'changed-files' });
   const diff = h('section', { class: 'card', id: 'diff' });
-  show(
-    view,
-    header,
-    problem,
-    diff,
-    h(
-      'div',
-      { class: 'columns' },
-      h('div', {}, plan, timeline, files),
-      h('div', {}, turns, commands),
-    ),
-  );
-  drawPlan(plan, null);
-  drawTimeline(timeline, []);
-  drawTurns(turns);
-  drawCommands(commands);
-  drawChangedFiles(files, threadId);
-  drawDiffPending(diff);
+  show(view, header);
 
   const stop = new AbortController();
   const client = sdk();
   const entries: TimelineEntry[] = [];
   const imported = rememberedImport(threadId);
+  let state: RunState = {};
+
+  /** The sections from the latest state; once `ended`, what the run had rather than "yet". */
+  const drawState = (ended?: Ended): void => {
+    drawPlan(plan, state.taskPlan, ended);
+    drawTurns(turns, state.messages, ended);
+    drawCommands(commands, state.commandResults, ended);
+    drawChangedFiles(files, threadId, state.filesChanged, ended);
+  };
 
   const follow = async (): Promise<void> => {
-    const started = (await client.runs.get(threadId, runId)) as unknown as ApiRun;
+    let started: ApiRun;
+    try {
+      started = (await client.runs.get(threadId, runId)) as unknown as ApiRun;
+    } catch (error) {
+      // No such run (or not this key's): nothing to follow, and no sections to offer.
+      if (!stop.signal.aborted) {
+        show(header, h('h1', {}, 'Run'), errorBox('Cannot open this run:', messageOf(error)));
+      }
+      return;
+    }
     drawHeader(header, started, imported);
+    show(
+      view,
+      header,
+      problem,
+      diff,
+      h(
+        'div',
+        { class: 'columns' },
+        h('div', {}, plan, timeline, files),
+        h('div', {}, turns, commands),
+      ),
+    );
+    drawState();
+    drawTimeline(timeline, entries);
+    drawDiffPending(diff);
+
     let mark = performance.now();
     const stream = client.runs.joinStream(threadId, runId, {
       signal: stop.signal,
@@ -65,33 +84,34 @@ export const renderRun: Page = (view, [threadId = '', runId = '']) => {
       if (event === 'metadata' && started.status === 'pending') {
         drawHeader(header, { ...started, status: 'running' }, imported);
       } else if (event === 'values') {
-        const state = data as RunState;
-        drawPlan(plan, state.taskPlan);
-        drawTurns(turns, state.messages);
-        drawCommands(commands, state.commandResults);
-        drawChangedFiles(files, threadId, state.filesChanged);
-        if (state.error) show(problem, errorBox(`${state.error.code}:`, state.error.message));
+        state = data as RunState;
+        drawState();
+        if (state.error) show(problem, failureBox(state.error));
       } else if (event === 'updates') {
         // Live durations are the gaps between updates; the agent log's exact ones replace them below.
         const now = performance.now();
-        for (const step of Object.keys(data as object))
-          entries.push({ step, durationMs: now - mark, ok: true });
+        for (const node of Object.keys(data as object)) addUpdate(entries, node, now - mark);
         mark = now;
         drawTimeline(timeline, entries);
       } else if (event === 'error') {
-        const { message } = data as { error?: string; message?: string };
-        show(problem, errorBox('The run failed:', message ?? 'no message'));
+        const { error, message } = data as { error?: string; message?: string };
+        show(
+          problem,
+          failureBox({ code: error ?? 'RUN_FAILED', message: message ?? 'no message' }),
+        );
       }
     }
     const ended = (await client.runs.get(threadId, runId)) as unknown as ApiRun;
     drawHeader(header, ended, imported);
     // The header now shows the run's error; the stream's copy of it would say the same twice.
     if (ended.error) show(problem);
+    drawState(ended);
+    drawTimeline(timeline, entries, ended);
     drawRunDiff(diff, threadId, runId).catch((error: unknown) =>
       show(diff, h('h2', {}, 'Changes'), errorBox('Cannot show the changes:', messageOf(error))),
     );
     const logged = await loggedSteps(runId);
-    if (logged.length > 0) drawTimeline(timeline, logged);
+    if (logged.length > 0) drawTimeline(timeline, logged, ended, 'log');
   };
   follow().catch((error: unknown) => {
     if (!stop.signal.aborted) show(problem, errorBox('The run view stopped:', messageOf(error)));
@@ -99,14 +119,22 @@ export const renderRun: Page = (view, [threadId = '', runId = '']) => {
   return () => stop.abort();
 };
 
-/** The run's steps as the orchestrator logged them, each with how long its call took. */
+/** The run's steps as the orchestrator logged them, each call with how long it took. */
 async function loggedSteps(runId: string): Promise<TimelineEntry[]> {
   const { lines } = await getJson<{ lines: Record<string, unknown>[] }>(
     `/dashboard/api/logs/agent?run_id=${encodeURIComponent(runId)}&limit=1000`,
   );
-  return lines.flatMap((line) => {
+  const entries: TimelineEntry[] = [];
+  for (const line of lines) {
     const match = STEP_LINE.exec(String(line.msg));
-    if (!match || typeof line.durationMs !== 'number') return [];
-    return [{ step: match[1] ?? '', durationMs: line.durationMs, ok: match[2] === 'finished' }];
-  });
+    if (!match || typeof line.durationMs !== 'number') continue;
+    addCall(entries, {
+      step: match[1] ?? '',
+      durationMs: line.durationMs,
+      ok: match[2] === 'finished',
+      attempt: typeof line.attempt === 'number' ? line.attempt : 1,
+      code: typeof line.code === 'string' ? line.code : undefined,
+    });
+  }
+  return entries;
 }

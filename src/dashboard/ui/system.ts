@@ -20,7 +20,14 @@ interface SystemAnswer {
   sampledAt: string;
 }
 
-const CHARTED = ['invocations', 'errors', 'workers'] as const;
+/** The host's numbers the page charts: label, and what the number counts. */
+const CHARTED = {
+  invocations: ['Function invocations', 'since the worker host started'],
+  errors: ['Failed invocations', 'since the worker host started'],
+  workers: ['Worker processes', 'now'],
+} as const;
+type Charted = keyof typeof CHARTED;
+const CHARTED_NAMES = Object.keys(CHARTED) as Charted[];
 
 /** Health of the orchestrator and the worker host, workers per function, metrics and alerts. */
 export const renderSystem: Page = (view) => {
@@ -37,7 +44,7 @@ export const renderSystem: Page = (view) => {
     charts,
     h('div', { class: 'columns' }, workers, alerts),
   );
-  const samples: Record<(typeof CHARTED)[number], number[]> = {
+  const samples: Record<Charted, number[]> = {
     invocations: [],
     errors: [],
     workers: [],
@@ -104,7 +111,7 @@ function healthCard(title: string, health: Health): HTMLElement {
 
 function drawCharts(
   target: HTMLElement,
-  samples: Record<(typeof CHARTED)[number], number[]>,
+  samples: Record<Charted, number[]>,
   system: SystemAnswer,
 ): void {
   if (!system.metrics) {
@@ -114,8 +121,9 @@ function drawCharts(
       h('p', { class: 'muted' }, 'The worker host sent no metrics.'),
     );
   }
-  for (const name of CHARTED) {
-    samples[name].push(system.metrics[name]);
+  const { metrics } = system;
+  for (const name of CHARTED_NAMES) {
+    samples[name].push(metrics[name]);
     if (samples[name].length > KEEP_SAMPLES) samples[name].shift();
   }
   show(
@@ -124,9 +132,16 @@ function drawCharts(
     h(
       'p',
       { class: 'muted' },
-      `Sampled every ${SAMPLE_MS / 1000} s; last ${when(system.sampledAt)}`,
+      `Sampled every ${SAMPLE_MS / 1000} s while this page is open; last ${when(system.sampledAt)}.`,
     ),
-    h('div', { class: 'charts' }, ...CHARTED.map((name) => sparkline(name, samples[name]))),
+    h(
+      'div',
+      { class: 'charts' },
+      ...CHARTED_NAMES.map((name) => {
+        const [label, note] = CHARTED[name];
+        return sparkline(name, label, samples[name], { note, sampleMs: SAMPLE_MS });
+      }),
+    ),
   );
 }
 
@@ -161,15 +176,26 @@ function drawAlerts(target: HTMLElement, active: ActiveAlert[]): void {
           ...active.map((alert) =>
             h(
               'li',
-              {},
-              statusBadge(alert.severity),
-              ' ',
-              h('strong', {}, alert.name),
-              ' ',
-              alert.summary,
-              ` (since ${when(alert.since)})`,
+              { 'data-alert': alert.name },
+              h('div', {}, statusBadge(alert.severity), ' ', h('strong', {}, alert.summary)),
+              h('div', { class: 'window' }, measuredOver(alert)),
+              h('div', { class: 'muted' }, `Firing since ${when(alert.since)} · ${alert.name}`),
             ),
           ),
         ),
   );
+}
+
+/**
+ * The one window the alert's ratio was computed over, and its counts. The alert's figure is
+ * measured when it fires, over its own window, while the charts count since the worker host
+ * started: each says which it is, rather than leave two numbers to disagree unexplained.
+ */
+function measuredOver(alert: ActiveAlert): string {
+  const end = when(alert.since);
+  if (alert.windowMs === 0) return `Measured at ${end}.`;
+  const window = `the ${alert.windowMs / 60_000} min up to ${end}`;
+  if (!alert.counts) return `Measured over ${window}.`;
+  const { failed, total } = alert.counts;
+  return `${failed} of ${total} failed in ${window}.`;
 }

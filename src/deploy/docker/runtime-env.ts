@@ -1,3 +1,4 @@
+import { APPROVAL_KEY_ENV } from '../../agent/approval/signature.js';
 import { settingVariables } from '../../config/settings.js';
 import { MODEL_KEY_SECRET, type ManifestFunction } from '../../runtime/bundle/index.js';
 
@@ -72,14 +73,17 @@ const MODEL_SETTING = /^(OPENAI_|ATOLYE_MODEL)/;
 export function functionSecrets(
   fn: Pick<ManifestFunction, 'name' | 'secrets' | 'settings'>,
 ): SecretSource[] {
-  return [...new Set([...fn.secrets, ...settingVariables(fn.settings ?? [])])]
-    .filter((name) => !(name in BASE_ENV))
-    .sort()
-    .map((name) => ({
-      name,
-      group: MODEL_SETTING.test(name) ? 'atolye-model' : `atolye-fn-${fn.name}`,
-      required: MODEL_KEY_SECRET.test(name),
-    }));
+  return (
+    [...new Set([...fn.secrets, ...settingVariables(fn.settings ?? [])])]
+      // The approval key is derived by each host from its signing secret, never stored apart.
+      .filter((name) => !(name in BASE_ENV) && name !== APPROVAL_KEY_ENV)
+      .sort()
+      .map((name) => ({
+        name,
+        group: MODEL_SETTING.test(name) ? 'atolye-model' : `atolye-fn-${fn.name}`,
+        required: MODEL_KEY_SECRET.test(name),
+      }))
+  );
 }
 
 export const CORE_GROUP = 'atolye-core';

@@ -1,3 +1,4 @@
+import { APPROVAL_KEY_ENV, approvalKeyFrom } from '../../agent/approval/signature.js';
 import path from 'node:path';
 import {
   configEnvironment,
@@ -65,7 +66,12 @@ export async function startHost(
   const dataDir = resolveFromRoot(config.storage.dataDir);
   const store = new DeploymentStore(path.join(dataDir, 'host.sqlite'));
   // Declared secrets may come from files and --set flags too, unless the environment names them.
-  const workerEnv = { ...configEnvironment(config), ...(options.env ?? process.env) };
+  const workerEnv = {
+    ...configEnvironment(config),
+    ...(options.env ?? process.env),
+    // Derived, never configured: the `tools` function checks approvals the orchestrator signed.
+    [APPROVAL_KEY_ENV]: approvalKeyFrom(config.security.signingSecret),
+  };
   // Resolved once: each pool hands its workers exactly the settings its function declares.
   const settingsConfig = options.env === undefined ? config : withEnvironment(config, options.env);
   const compileCacheDir = path.join(dataDir, 'compile-cache');

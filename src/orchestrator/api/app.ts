@@ -10,6 +10,7 @@ import { AtolyeError, errorMessage } from '../../errors.js';
 import { log, withLogContext, type Logging } from '../../logging/index.js';
 import { acceptedRequestId } from '../../logging/request-id.js';
 import type { ActiveAlert } from '../../monitoring/alerts.js';
+import type { CronScheduler } from '../crons.js';
 import type { Executor } from '../executor.js';
 import type { RunEvents } from '../run-events.js';
 import type { RunsStore } from '../runs-store.js';
@@ -18,12 +19,14 @@ import { requireApiKey, type KeyVerifier } from './auth.js';
 import { canonicalContentType } from './media-type.js';
 import { allowedMethods } from './methods.js';
 import { addAssistantRoutes } from './routes/assistants.js';
+import { addCronRoutes } from './routes/crons.js';
 import { addDashboardRoutes } from './routes/dashboard.js';
 import { addDocsRoutes } from './routes/docs.js';
 import { addFileRoutes } from './routes/files.js';
 import { addHealthRoutes, type ReadinessChecks } from './routes/health.js';
 import { addMetricsRoute } from './routes/metrics.js';
 import { addRunRoutes } from './routes/runs.js';
+import { addStatelessRunRoutes } from './routes/stateless-runs.js';
 import { addStreamRoutes } from './routes/stream.js';
 import { addThreadRoutes } from './routes/threads.js';
 import { addWorkspaceRoutes } from './routes/workspace.js';
@@ -34,6 +37,8 @@ export interface ApiDeps {
   store: RunsStore;
   events: RunEvents;
   executor: Executor;
+  /** Fires the crons; the cron routes create, change and delete them through it. */
+  crons: CronScheduler;
   keys: KeyVerifier;
   /** The root of every thread's workspace (`workspace.root`). */
   workspaceRoot: string;
@@ -212,7 +217,9 @@ export function addApiRoutes(app: ApiApp, deps: ApiRouteDeps): void {
   addStreamRoutes(app, deps);
   addFileRoutes(app, deps);
   addWorkspaceRoutes(app, deps);
-  addAssistantRoutes(app);
+  addAssistantRoutes(app, deps);
+  addStatelessRunRoutes(app, deps);
+  addCronRoutes(app, deps);
 }
 
 /** Error codes a client caused, and the status that says so. */
@@ -221,9 +228,15 @@ const STATUS_OF_CODE: Record<string, ContentfulStatusCode> = {
   ADMIN_REQUIRED: 403,
   THREAD_NOT_FOUND: 404,
   RUN_NOT_FOUND: 404,
+  ASSISTANT_NOT_FOUND: 404,
+  CRON_NOT_FOUND: 404,
   FILE_NOT_FOUND: 404,
   THREAD_EXISTS: 409,
   THREAD_BUSY: 409,
+  THREAD_INTERRUPTED: 409,
+  THREAD_NOT_INTERRUPTED: 409,
+  ASSISTANT_EXISTS: 409,
+  ASSISTANT_BUILT_IN: 409,
   RUN_FINISHED: 409,
   PATH_REFUSED: 400,
   IS_DIRECTORY: 400,
@@ -246,6 +259,7 @@ const STATUS_OF_CODE: Record<string, ContentfulStatusCode> = {
   GIT_PUSH_FAILED: 400,
   GIT_UNAVAILABLE: 503,
   IMPORT_FAILED: 500,
+  THREAD_REMOVAL_INCOMPLETE: 500,
 };
 
 export function errorResponse(

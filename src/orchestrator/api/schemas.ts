@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { ApprovalAnswer } from '../../agent/approval/resume.js';
+import { APPROVAL_POLICIES } from '../../config/approval.js';
 import { nestsDeeperThan } from '../../json-depth.js';
 import { RUN_STATUSES } from '../status.js';
 
@@ -14,7 +16,7 @@ export const ASSISTANT_UUID = 'fe096781-5601-53d2-b2f6-0d3403f7e9ca';
 
 /** Deeper JSON than this is refused: nothing needs it, and storing it would exhaust the stack. */
 const MAX_DEPTH = 32;
-const Metadata = z
+export const Metadata = z
   .record(z.string(), z.unknown())
   .refine((value) => !nestsDeeperThan(value, MAX_DEPTH), {
     message: `nests deeper than ${MAX_DEPTH} levels`,
@@ -37,13 +39,8 @@ export const ThreadId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
   message: 'use 1–128 letters, digits, ".", "_" or "-", starting with a letter or digit',
 });
 
-export const ThreadCreate = z
-  .looseObject({
-    thread_id: ThreadId.optional().meta({ description: 'A UUID is generated when omitted.' }),
-    metadata: Metadata.optional(),
-    if_exists: z.enum(['raise', 'do_nothing']).optional(),
-  })
-  .meta({ id: 'ThreadCreate' });
+/** A thread's status, from its runs: see threadStatus() in serialize.ts. */
+export const THREAD_STATUSES = ['idle', 'busy', 'interrupted', 'error'] as const;
 
 export const Thread = z
   .object({
@@ -51,7 +48,7 @@ export const Thread = z
     created_at: Timestamp,
     updated_at: Timestamp,
     metadata: Metadata,
-    status: z.enum(['idle', 'busy', 'interrupted', 'error']),
+    status: z.enum(THREAD_STATUSES),
     values: z.record(z.string(), z.unknown()).nullable(),
   })
   .meta({ id: 'Thread' });
@@ -77,30 +74,85 @@ export const ThreadState = z
 export const STREAM_MODES = ['values', 'updates', 'custom'] as const;
 const StreamMode = z.enum(STREAM_MODES);
 
-export const RunCreate = z
-  .looseObject({
-    assistant_id: z.string().refine((id) => id === ASSISTANT_ID || id === ASSISTANT_UUID, {
-      message: `the only assistant is "${ASSISTANT_ID}"`,
-    }),
-    input: z.object({
+/** The graph's nodes, as `interrupt_before` / `interrupt_after` name them ("*" is all of them). */
+export const NODE_NAMES = ['plan', 'act', 'tools', 'review', 'finalize'] as const;
+const Breakpoints = z.union([z.literal('*'), z.array(z.enum(NODE_NAMES))], {
+  message: `use "*" or a list of nodes among ${NODE_NAMES.join(', ')}`,
+});
+
+/**
+ * An object that refuses unknown fields by name, listing the fields it takes: a field accepted
+ * and dropped would be worse than a refusal.
+ */
+export function strictBody<S extends z.ZodRawShape>(shape: S) {
+  const supported = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code !== 'unrecognized_keys') return undefined;
+      const names = issue.keys.map((key) => `"${key}"`).join(', ');
+      return `${issue.keys.length === 1 ? 'field' : 'fields'} ${names} not supported; the supported fields are ${supported}`;
+    },
+  });
+}
+
+/** `config.configurable` of a run or an assistant variant: what this agent lets a run choose. */
+export const RunConfigurable = strictBody({
+  approval: z
+    .enum(APPROVAL_POLICIES, { message: `use ${APPROVAL_POLICIES.join(', ')}` })
+    .optional()
+    .meta({ description: 'Which tool calls wait for a person (agent.approval otherwise).' }),
+  model: z
+    .string()
+    .trim()
+    .min(1, { message: 'name a model' })
+    .max(200)
+    .optional()
+    .meta({ description: 'The chat model the model steps ask for (model.name otherwise).' }),
+  max_iterations: z.number().int().min(1).max(1000).optional(),
+  max_tokens: z.number().int().min(0).optional().meta({ description: '0 = no limit.' }),
+  max_cost_usd: z.number().min(0).optional().meta({ description: '0 = no limit.' }),
+}).meta({ id: 'AgentConfigurable' });
+export type RunConfigurable = z.infer<typeof RunConfigurable>;
+
+export const RunCreate = strictBody({
+  assistant_id: z
+    .string({ message: `name the assistant: "${ASSISTANT_ID}" or a variant's id` })
+    .min(1, { message: `name the assistant: "${ASSISTANT_ID}" or a variant's id` }),
+  input: z
+    .object({
       task: z
         .string()
         .trim()
         .min(1, { message: 'describe the task' })
         .max(20_000, { message: 'keep the task under 20,000 characters' }),
+    })
+    .nullable()
+    .optional()
+    .meta({
+      description: 'The task; null (or left out) with `command` or to continue a paused thread.',
     }),
-    metadata: Metadata.optional(),
-    multitask_strategy: z
-      .enum(['reject', 'enqueue'], {
-        message:
-          'use "reject" (the default) or "enqueue"; interrupt and rollback are not supported',
-      })
-      .optional(),
-    webhook: z.url({ protocol: /^https?$/, message: 'use an http(s) URL' }).optional(),
-    if_not_exists: z.enum(['create', 'reject']).optional(),
-    stream_mode: z.union([StreamMode, z.array(StreamMode)]).optional(),
+  command: strictBody({
+    resume: ApprovalAnswer.meta({
+      description: 'The answer to held tool calls: approve (with edits) or reject with a reason.',
+    }),
   })
-  .meta({ id: 'RunCreate' });
+    .optional()
+    .meta({
+      description: 'Resume a thread paused for approval (LangGraph `Command`); only `resume`.',
+    }),
+  config: strictBody({ configurable: RunConfigurable.optional() }).optional(),
+  interrupt_before: Breakpoints.optional(),
+  interrupt_after: Breakpoints.optional(),
+  metadata: Metadata.optional(),
+  multitask_strategy: z
+    .enum(['reject', 'enqueue', 'interrupt'], {
+      message: 'use "reject" (the default), "enqueue" or "interrupt"',
+    })
+    .optional(),
+  webhook: z.url({ protocol: /^https?$/, message: 'use an http(s) URL' }).optional(),
+  if_not_exists: z.enum(['create', 'reject']).optional(),
+  stream_mode: z.union([StreamMode, z.array(StreamMode)]).optional(),
+}).meta({ id: 'RunCreate' });
 export type RunCreate = z.infer<typeof RunCreate>;
 
 export const Usage = z.object({
@@ -118,15 +170,22 @@ export const Run = z
     updated_at: Timestamp,
     status: z.enum(RUN_STATUSES),
     metadata: Metadata,
-    multitask_strategy: z.enum(['reject', 'enqueue']),
+    multitask_strategy: z.enum(['reject', 'enqueue', 'interrupt']),
     kwargs: z.object({ input: z.object({ task: z.string() }), webhook: z.string().nullable() }),
     stop_reason: z.string().nullable().meta({
       description:
-        'Why an error or interrupted run stopped: max_iterations, stuck, budget_exceeded, cancelled.',
+        'Why an error or interrupted run stopped: max_iterations, stuck, budget_exceeded, cancelled; approval, interrupt_before or interrupt_after for a paused one.',
     }),
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     summary: z.string().nullable(),
     usage: Usage,
+    interrupts: z
+      .array(z.object({ value: z.unknown(), id: z.string().optional() }))
+      .optional()
+      .meta({
+        description:
+          'Set when the run paused for approval (stop_reason "approval"): the held tool calls, as in the thread state\'s tasks[].interrupts.',
+      }),
   })
   .meta({ id: 'Run' });
 
@@ -156,7 +215,7 @@ export const Assistant = z
     assistant_id: z.string(),
     graph_id: z.string(),
     name: z.string(),
-    description: z.string(),
+    description: z.string().nullable(),
     config: z.record(z.string(), z.unknown()),
     context: z.record(z.string(), z.unknown()),
     metadata: Metadata,
@@ -165,12 +224,6 @@ export const Assistant = z
     updated_at: Timestamp,
   })
   .meta({ id: 'Assistant' });
-
-export const AssistantSearch = z.looseObject({
-  graph_id: z.string().optional(),
-  limit: z.number().int().min(1).optional(),
-  offset: z.number().int().min(0).optional(),
-});
 
 export const FileEntry = z
   .object({

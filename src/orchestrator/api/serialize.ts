@@ -1,6 +1,8 @@
 import { AtolyeError } from '../../errors.js';
 import type { ThreadState } from '../executor.js';
 import type { RunRecord, RunsStore, ThreadRecord, ThreadScope } from '../runs-store.js';
+import type { AssistantRecord } from '../assistants-store.js';
+import { threadStatusOfRuns } from '../thread-status.js';
 import { ASSISTANT_UUID } from './schemas.js';
 
 /** Store records in the run API's shapes (LangGraph Platform's field names). */
@@ -9,7 +11,7 @@ export function toApiRun(run: RunRecord) {
   return {
     run_id: run.runId,
     thread_id: run.threadId,
-    assistant_id: ASSISTANT_UUID,
+    assistant_id: run.control.assistantId ?? ASSISTANT_UUID,
     created_at: run.createdAt,
     updated_at: run.updatedAt,
     status: run.status,
@@ -24,6 +26,8 @@ export function toApiRun(run: RunRecord) {
       output_tokens: run.usage.outputTokens,
       cost_usd: run.usage.costUsd,
     },
+    // What a paused run waits for (the held tool calls): its webhook carries them too.
+    ...(run.interrupts ? { interrupts: run.interrupts } : {}),
   };
 }
 
@@ -32,18 +36,12 @@ export function toApiThread(
   runs: readonly RunRecord[],
   state: ThreadState | undefined,
 ) {
-  const last = runs.at(-1);
-  const busy = runs.some((run) => run.status === 'pending' || run.status === 'running');
-  let status: 'idle' | 'busy' | 'interrupted' | 'error' = 'idle';
-  if (busy) status = 'busy';
-  else if (last?.status === 'error' || last?.status === 'timeout') status = 'error';
-  else if (last?.status === 'interrupted') status = 'interrupted';
   return {
     thread_id: thread.threadId,
     created_at: thread.createdAt,
     updated_at: thread.updatedAt,
     metadata: thread.metadata,
-    status,
+    status: threadStatusOfRuns(runs),
     values: (state?.values as Record<string, unknown> | undefined) ?? null,
   };
 }
@@ -62,7 +60,15 @@ export function toApiState(threadId: string, state: ThreadState | undefined) {
     parent_checkpoint: state?.parentCheckpointId
       ? { thread_id: threadId, checkpoint_ns: '', checkpoint_id: state.parentCheckpointId }
       : null,
-    tasks: [],
+    tasks: (state?.tasks ?? []).map((task) => ({
+      id: task.id,
+      name: task.name,
+      error: null,
+      interrupts: task.interrupts,
+      checkpoint: null,
+      state: null,
+      result: null,
+    })),
   };
 }
 
@@ -93,4 +99,19 @@ export function findRun(
     throw new AtolyeError('RUN_NOT_FOUND', `no run ${runId} on thread ${threadId}`);
   }
   return run;
+}
+
+export function toApiAssistant(assistant: AssistantRecord) {
+  return {
+    assistant_id: assistant.assistantId,
+    graph_id: assistant.graphId,
+    name: assistant.name,
+    description: assistant.description,
+    config: { configurable: assistant.configurable },
+    context: {},
+    metadata: assistant.metadata,
+    version: assistant.version,
+    created_at: assistant.createdAt,
+    updated_at: assistant.updatedAt,
+  };
 }

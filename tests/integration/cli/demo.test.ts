@@ -49,6 +49,14 @@ test('the demo runs the scripted task through the real API and leaves its files'
   expect(readFileSync(path.join(workspaces, thread as string, 'csv2json.py'), 'utf8')).toContain(
     'def convert(lines):',
   );
+  // Its last lines point at what still works once it has stopped: the files on disk, by this
+  // thread's path, and a deployment of one's own.
+  const after = output.stdout().slice(output.stdout().lastIndexOf('files: npx atolye files'));
+  expect(after).toContain('the demo has stopped its host and run API');
+  expect(after).toContain(`\nfiles  ${path.join(workspaces, thread as string)}${path.sep}\n`);
+  expect(after).toMatch(
+    /npm run deploy\n.*npx atolye keys create --name me.*\n.*npx atolye run "TASK"$/,
+  );
   const agentLog = readFileSync(path.join(dir, 'logs', 'agent.log'), 'utf8');
   expect(agentLog).toContain('"msg":"tool run_command"');
 

@@ -16,7 +16,9 @@ beforeAll(async () => {
   const fixtureDir = path.join(root.dir, 'fixture');
   mkdirSync(fixtureDir);
   stepHost = await startStepHost(root.dir, fixtureDir);
-  api = await startTestApi(root.dir, stepHost);
+  api = await startTestApi(root.dir, stepHost, { 'alerts.intervalMs': '0' });
+  // The alerts' first sample: the start of the window the last test's alert is measured over.
+  await api.orchestrator.alerting.tick();
 }, 60_000);
 
 afterAll(async () => {
@@ -72,6 +74,8 @@ test('/ serves the page without a key, with nothing loaded from another origin',
   expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
   const html = await response.text();
   expect(html).toContain('<script type="module" src="/dashboard/main.js"></script>');
+  // The icon is in the page: a browser asks no keyed /favicon.ico, so no 401 on every page.
+  expect(html).toMatch(/<link\s+rel="icon"\s+href="data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+"/);
   expect(html).not.toMatch(/(https?:)?\/\/[a-z0-9]/i);
 
   const sheets = [...html.matchAll(/<link rel="stylesheet" href="([^"]+)"/g)].map(
@@ -189,4 +193,24 @@ test("system: both services' readiness and the host's numbers; no alerts while n
   expect(alerts.status).toBe(200);
   // Nothing failed on this host: the embedded evaluator has nothing firing to list.
   expect(await alerts.json()).toEqual([]);
+});
+
+test('alerts: a firing ratio names its window and counts, the same calls the system numbers count', async () => {
+  await finishedRun('plan-fails for the alert');
+  await api.orchestrator.alerting.tick();
+  const alerts = (await (await get('/dashboard/api/alerts', api.adminKey)).json()) as {
+    name: string;
+    windowMs: number;
+    counts?: { failed: number; total: number };
+  }[];
+  const ratio = alerts.find((alert) => alert.name === 'AtolyeInvocationErrorRatioHigh');
+  const system = (await (await get('/dashboard/api/system', api.adminKey)).json()) as {
+    metrics: { invocations: number; errors: number };
+  };
+  // The window began before the suite's first call, so it holds every call since the host started.
+  expect(ratio).toMatchObject({
+    windowMs: 5 * 60_000,
+    counts: { failed: system.metrics.errors, total: system.metrics.invocations },
+  });
+  expect(system.metrics.errors).toBe(1);
 });

@@ -20,6 +20,8 @@ export interface TestApi {
   stop(): Promise<void>;
 }
 
+let started = 0;
+
 export async function startTestApi(
   root: string,
   stepHost: StepHost,
@@ -39,8 +41,11 @@ export async function startTestApi(
     logging,
     retry: { initialInterval: 50, jitter: false },
   });
-  const { key } = orchestrator.keys.create('tests');
-  const adminKey = orchestrator.keys.create('tests-admin', { admin: true }).key;
+  // A second start on the same data dir (a restart) gets keys of its own names.
+  started += 1;
+  const suffix = started === 1 ? '' : `-${started}`;
+  const { key } = orchestrator.keys.create(`tests${suffix}`);
+  const adminKey = orchestrator.keys.create(`tests-admin${suffix}`, { admin: true }).key;
   return {
     orchestrator,
     config,

@@ -232,16 +232,16 @@ describe('request bodies', () => {
     const cases: [object, RegExp[]][] = [
       [{ assistant_id: 'atolye', input: { task: 42 } }, [/input\.task: /]],
       [
-        { assistant_id: 'atolye', input: { task: 'x' }, multitask_strategy: 'interrupt' },
+        { assistant_id: 'atolye', input: { task: 'x' }, multitask_strategy: 'rollback' },
         [/multitask_strategy: use "reject"/],
       ],
       [{ assistant_id: 'atolye', input: { task: 'x' }, webhook: 'ftp://x' }, [/webhook: /]],
-      [{ assistant_id: 'atolye' }, [/input: /]],
+      [{ assistant_id: 'atolye', input: 'x' }, [/input: /]],
       [{ input: { task: 'x' } }, [/assistant_id: /]],
       // Every bad field at once, not only the first.
       [
-        { assistant_id: 'other', input: { task: '' }, webhook: 'nope' },
-        [/assistant_id: the only assistant/, /input\.task: describe the task/, /webhook: /],
+        { assistant_id: 42, input: { task: '' }, webhook: 'nope' },
+        [/assistant_id: name the assistant/, /input\.task: describe the task/, /webhook: /],
       ],
       [[1, 2, 3], [/invalid json/]],
     ];
@@ -269,13 +269,14 @@ describe('request bodies', () => {
       expect(response.status).toBe(400);
       expect((await errorOf(response)).code).toBe('INVALID_REQUEST');
     }
-    // An unknown field is let through unread, however deep.
+    // An unknown field is refused by name, however deep.
     const thread = await request(api, '/threads', {
       method: 'POST',
       headers: json,
       body: `{"extra":${deep}}`,
     });
-    expect(thread.status).toBe(200);
+    expect(thread.status).toBe(400);
+    expect((await errorOf(thread)).message).toContain('"extra" not supported');
   });
   test('deeply nested metadata under the size limit is a 400, not a 500', async () => {
     const deep = `${'['.repeat(50_000)}${']'.repeat(50_000)}`;

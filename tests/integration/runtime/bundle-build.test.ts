@@ -3,6 +3,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import {
+  approvalKeyFrom,
+  DEFAULT_RISKY_COMMANDS,
+  DEFAULT_RISKY_PATHS,
+  signApproval,
+} from '../../../src/agent/approval/index.js';
 import { projectRoot } from '../../../src/config/paths.js';
 import {
   buildFunctions,
@@ -117,7 +123,17 @@ describe('buildFunctions on the real functions/ folder', () => {
     // The model steps keep their client.
     expect(inputsOf('act').some((i) => i.includes('node_modules/@langchain/openai/'))).toBe(true);
     const tools = manifest.functions.find((fn) => fn.name === 'tools')!;
-    expect(tools).toMatchObject({ secrets: [], settings: ['env', 'workspace.root', 'sandbox'] });
+    expect(tools).toMatchObject({
+      secrets: ['ATOLYE_APPROVAL_KEY'],
+      settings: [
+        'env',
+        'workspace.root',
+        'sandbox',
+        'agent.approval',
+        'agent.riskyCommands',
+        'agent.riskyPaths',
+      ],
+    });
   });
 
   it('starts a tools worker on the settings the host hands it, without any configuration file', async () => {
@@ -134,6 +150,11 @@ describe('buildFunctions on the real functions/ folder', () => {
         fileSizeMb: 1,
         processes: 8,
         outputCapBytes: 1000,
+      },
+      agent: {
+        approval: 'never',
+        riskyCommands: [...DEFAULT_RISKY_COMMANDS],
+        riskyPaths: [...DEFAULT_RISKY_PATHS],
       },
     };
     // The working directory holds no config/ folder: the worker reads only what it was handed.
@@ -179,6 +200,42 @@ describe('buildFunctions on the real functions/ folder', () => {
     const code = await new Promise<number | null>((resolve) => bare.once('exit', resolve));
     expect(code).toBe(78);
     expect(stderr).toContain('no value for the declared setting(s) env, workspace.root, sandbox');
+
+    // Under approval "risky" the worker itself refuses a risky call without the orchestrator's
+    // signed approval, and runs it with one.
+    const key = approvalKeyFrom('bundle-test-secret');
+    const strict = start({
+      ATOLYE_SETTINGS: JSON.stringify({
+        ...settings,
+        agent: { ...settings.agent, approval: 'risky' },
+      }),
+      ATOLYE_APPROVAL_KEY: key,
+    });
+    const replies = collect(strict);
+    await replies.next((m) => m.t === 'ready');
+    const risky = { id: 'c2', name: 'run_command', args: { command: 'rm -rf a.txt' } };
+    const invoke = (id: string, approvals?: Record<string, string>): void => {
+      strict.send({
+        t: 'invoke',
+        id,
+        input: { toolCalls: [risky], ...(approvals ? { approvals } : {}) },
+        meta: { invocationId: `i${id}`, attempt: 1, threadId: 'thread-s' },
+        timeoutMs: 10_000,
+      });
+    };
+    invoke('2', { c2: signApproval(approvalKeyFrom('another secret'), 'thread-s', risky) });
+    expect(await replies.next((m) => m.t === 'result' && m.id === '2')).toMatchObject({
+      ok: true,
+      output: { results: [{ id: 'c2', ok: false, code: 'APPROVAL_MISSING' }] },
+    });
+    expect(existsSync(path.join(workspaceRoot, 'thread-s', 'a.txt'))).toBe(true);
+    invoke('3', { c2: signApproval(key, 'thread-s', risky) });
+    expect(await replies.next((m) => m.t === 'result' && m.id === '3')).toMatchObject({
+      ok: true,
+      output: { results: [{ id: 'c2', ok: true }] },
+    });
+    expect(existsSync(path.join(workspaceRoot, 'thread-s', 'a.txt'))).toBe(false);
+    strict.kill();
   });
 
   it('versions each bundle by the sha256 of its bytes and writes its source map and metafile beside it', () => {

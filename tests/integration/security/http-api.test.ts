@@ -98,7 +98,8 @@ describe('methods', () => {
   test.each<[string, string, string]>([
     ['DELETE', '/threads/{id}/runs', 'GET, HEAD, POST'],
     ['PUT', '/threads/{id}/files/a.txt', 'GET, HEAD'],
-    ['PUT', '/threads/search', 'GET, HEAD, POST'],
+    // Also /threads/{id} for a thread named "search": its methods are allowed too.
+    ['PUT', '/threads/search', 'DELETE, GET, HEAD, PATCH, POST'],
     ['POST', '/healthz', 'GET, HEAD'],
     ['PATCH', '/openapi.json', 'GET, HEAD'],
   ])('%s %s is 405 with Allow: %s', async (method, route, allow) => {

@@ -32,6 +32,8 @@ test('the error ratio fires above 1 % over 5 min, once, and resolves when it fal
   alerts.evaluate(sample(3, [1300, 6]));
   expect(fired.map((alert) => alert.name)).toEqual(['AtolyeInvocationErrorRatioHigh']);
   expect(fired[0]?.summary).toBe('2.5 % of function invocations failed in 5 min (> 1 %)');
+  // The counts the ratio divides, and the window they were counted over, come with it.
+  expect(fired[0]).toMatchObject({ windowMs: 5 * 60_000, counts: { failed: 5, total: 200 } });
   expect(alerts.active()).toHaveLength(1);
 
   // Five minutes of clean traffic later the window no longer holds the failures.

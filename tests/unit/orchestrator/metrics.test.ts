@@ -19,6 +19,8 @@ function runRecord(runId: string, status: RunRecord['status'], seconds: number):
     cancelRequested: false,
     usageOffset: 0,
     startCheckpoint: null,
+    control: {},
+    interrupts: null,
     createdAt: new Date(created).toISOString(),
     updatedAt: new Date(created + seconds * 1000).toISOString(),
   };

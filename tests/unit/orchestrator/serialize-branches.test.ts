@@ -27,6 +27,8 @@ function run(status: RunRecord['status']): RunRecord {
     cancelRequested: false,
     usageOffset: 0,
     startCheckpoint: null,
+    control: {},
+    interrupts: null,
     createdAt: thread.createdAt,
     updatedAt: thread.updatedAt,
   };
@@ -57,6 +59,7 @@ describe('toApiThread status', () => {
       parentCheckpointId: null,
       createdAt: null,
       metadata: {},
+      tasks: [],
     });
     expect(api.values).toEqual({ summary: 's' });
   });
@@ -83,6 +86,7 @@ describe('toApiState', () => {
       parentCheckpointId: 'c1',
       createdAt: '2026-01-03T00:00:00.000Z',
       metadata: { step: 2 },
+      tasks: [{ id: 'task-1', name: 'act', interrupts: [] }],
     });
     expect(state).toMatchObject({
       values: { summary: 'x' },

@@ -18,6 +18,8 @@ import {
 } from '../schemas.js';
 import { findRun, findThread, toApiRun } from '../serialize.js';
 import { webhookPolicyFor } from '../../webhook-policy.js';
+import { runRequest } from '../run-request.js';
+import { findAssistant } from '../assistant-catalog.js';
 
 const ThreadParams = z.object({ thread_id: ThreadId });
 const RunParams = z.object({ thread_id: ThreadId, run_id: z.string().min(1) });
@@ -38,10 +40,24 @@ export async function createRun(
   if (body.webhook) await webhookPolicyFor(deps.config, deps.hostUrl).check(body.webhook);
   if (body.if_not_exists === 'create') deps.store.createThread(threadId, {}, ownerOf(caller));
   findThread(deps.store, threadId, scopeOf(caller));
-  const runId = deps.executor.startRun(threadId, body.input.task, {
+  const assistant = findAssistant(deps, body.assistant_id, scopeOf(caller));
+  const strategy = body.multitask_strategy ?? 'reject';
+  if (strategy === 'interrupt') {
+    // The active runs stop before their next step; this one waits for them, then goes.
+    for (const active of deps.store.activeRunsOf(threadId)) deps.executor.cancel(active.runId);
+  }
+  const state = await deps.executor.threadState(threadId);
+  const { task, control } = runRequest(threadId, body, {
+    state,
+    assistant,
+    configured: deps.config.agent.approval,
+    last: deps.store.runsOf(threadId).at(-1),
+  });
+  const runId = deps.executor.startRun(threadId, task, {
     metadata: body.metadata ?? {},
-    multitaskStrategy: body.multitask_strategy ?? 'reject',
+    multitaskStrategy: strategy === 'interrupt' ? 'enqueue' : strategy,
     webhook: body.webhook ?? null,
+    control,
   });
   return deps.store.get(runId) as RunRecord;
 }
@@ -57,7 +73,7 @@ export function locate(c: Context<ApiEnv>, run: RunRecord): void {
  * What `wait` and `join` answer: the thread's values, or LangGraph's `__error__` on failure. The
  * wait ends early with API_KEY_REVOKED when `caller`'s key is revoked meanwhile.
  */
-async function outcome(
+export async function outcome(
   deps: ApiDeps,
   caller: Caller,
   run: RunRecord,

@@ -65,7 +65,7 @@ export function addStreamRoutes(app: ApiApp, deps: ApiDeps): void {
   );
 }
 
-function modesOf(asked: string | readonly string[]): Set<string> {
+export function modesOf(asked: string | readonly string[]): Set<string> {
   const modes = typeof asked === 'string' ? [asked] : asked;
   const unknown = modes.filter((mode) => !(STREAM_MODES as readonly string[]).includes(mode));
   if (unknown.length > 0) {
@@ -96,7 +96,7 @@ function lastEventId(header: string | undefined): number {
  * key is checked again every KEY_CHECK_MS: once it is revoked the stream sends an `error` event
  * (API_KEY_REVOKED) and ends.
  */
-function streamRun(
+export function streamRun(
   c: Context<ApiEnv>,
   deps: ApiDeps,
   run: RunRecord,

@@ -5,7 +5,11 @@ import { AtolyeError } from '../../../errors.js';
 import { failed, json } from './shapes.js';
 import { ownerOf, scopeOf } from '../access.js';
 import { noteIds, type ApiApp, type ApiDeps } from '../app.js';
-import { Thread, ThreadCreate, ThreadId, ThreadState } from '../schemas.js';
+import { copyThread } from '../../thread-copy.js';
+import { removeThread } from '../../thread-removal.js';
+import { searchThreads } from '../../thread-search.js';
+import { Thread, ThreadId, ThreadState } from '../schemas.js';
+import { ThreadCreate, ThreadPatch, ThreadSearch } from '../schemas-threads.js';
 import { findThread, toApiState, toApiThread } from '../serialize.js';
 
 const ThreadParams = z.object({ thread_id: ThreadId });
@@ -79,30 +83,93 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
 
   app.openapi(
     createRoute({
+      method: 'patch',
+      path: '/threads/{thread_id}',
+      summary: "Merge metadata into the thread's (the keys given replace those of the same name)",
+      request: {
+        params: ThreadParams,
+        body: { ...json(ThreadPatch, 'the changes'), required: true },
+      },
+      responses: {
+        200: json(Thread, 'the thread'),
+        204: { description: 'changed (Prefer: return=minimal)' },
+        400: failed,
+        404: failed,
+      },
+    }),
+    async (c) => {
+      const { thread_id } = c.req.valid('param');
+      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
+      const thread =
+        deps.store.patchThreadMetadata(thread_id, c.req.valid('json').metadata ?? {}) ??
+        findThread(deps.store, thread_id, { all: true }); // removed meanwhile: 404
+      if (/\breturn=minimal\b/.test(c.req.header('prefer') ?? '')) return c.body(null, 204);
+      const state = await deps.executor.threadState(thread_id);
+      return c.json(toApiThread(thread, deps.store.runsOf(thread_id), state), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/threads/{thread_id}',
+      summary:
+        'Delete the thread: its runs and their events, its checkpoints, its workspace and its repository; refused (409) while a run is pending or running',
+      request: { params: ThreadParams },
+      responses: { 204: { description: 'deleted' }, 404: failed, 409: failed },
+    }),
+    async (c) => {
+      const { thread_id } = c.req.valid('param');
+      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
+      await removeThread(deps, thread_id);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/threads/{thread_id}/copy',
+      summary:
+        "Copy the thread into a new one of the caller's: metadata, state and history, workspace files and their baseline (not its runs); refused (409) while a run is pending or running",
+      request: { params: ThreadParams },
+      responses: { 200: json(Thread, 'the new thread'), 404: failed, 409: failed },
+    }),
+    async (c) => {
+      const { thread_id } = c.req.valid('param');
+      const caller = c.get('caller');
+      const source = findThread(deps.store, thread_id, scopeOf(caller));
+      const copy = await copyThread(deps, source, ownerOf(caller));
+      noteIds(c, { threadId: copy.threadId });
+      const state = await deps.executor.threadState(copy.threadId);
+      return c.json(toApiThread(copy, [], state), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
       method: 'post',
       path: '/threads/search',
       summary:
-        "Threads this key may see (its own, its team's; all for an admin key), most recently active first",
-      request: {
-        body: {
-          ...json(
-            z.looseObject({
-              limit: z.number().int().min(1).max(1000).optional(),
-              offset: z.number().int().min(0).optional(),
-            }),
-            'paging',
-          ),
-          required: false,
-        },
-      },
-      responses: { 200: json(z.array(Thread), 'the threads') },
+        "Threads this key may see (its own, its team's; all for an admin key), filtered by metadata, ids and status; most recently active first by default",
+      request: { body: { ...json(ThreadSearch, 'filters and paging'), required: false } },
+      responses: { 200: json(z.array(Thread), 'the threads'), 400: failed },
     }),
     async (c) => {
-      const { limit = 10, offset = 0 } = c.req.valid('json');
-      const threads = deps.store
-        .threads(scopeOf(c.get('caller')), limit, offset)
-        .map((thread) => toApiThread(thread, deps.store.runsOf(thread.threadId), undefined));
-      return c.json(threads, 200);
+      const query = c.req.valid('json');
+      const threads = searchThreads(deps.store, scopeOf(c.get('caller')), {
+        metadata: query.metadata,
+        ids: query.ids,
+        status: query.status,
+        sortBy: query.sort_by,
+        sortOrder: query.sort_order,
+        limit: query.limit ?? 10,
+        offset: query.offset ?? 0,
+      });
+      return c.json(
+        threads.map((thread) => toApiThread(thread, deps.store.runsOf(thread.threadId), undefined)),
+        200,
+      );
     },
   );
 }

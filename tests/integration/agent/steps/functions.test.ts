@@ -132,13 +132,26 @@ describe('the agent step functions', () => {
     }
     expect(steps.plan!.secrets).toEqual(['OPENAI_API_KEY']);
     expect(steps.plan!.settings).toEqual(['model']);
-    expect(steps.tools!.secrets).toEqual([]);
-    expect(steps.tools!.settings).toEqual(['env', 'workspace.root', 'sandbox']);
+    // The approval key (derived by the host), never the model key.
+    expect(steps.tools!.secrets).toEqual(['ATOLYE_APPROVAL_KEY']);
+    expect(steps.tools!.settings).toEqual([
+      'env',
+      'workspace.root',
+      'sandbox',
+      'agent.approval',
+      'agent.riskyCommands',
+      'agent.riskyPaths',
+    ]);
     expect(steps.finalize!.settings).toEqual(['workspace.root']);
     // What a worker is handed: the declared sections, never a secret.
     expect(settings.plan).toEqual({ model: expect.objectContaining({ name: 'mock' }) });
     expect(settings.plan).not.toHaveProperty('model.apiKey');
-    expect(Object.keys(settings.tools as object).sort()).toEqual(['env', 'sandbox', 'workspace']);
+    expect(Object.keys(settings.tools as object).sort()).toEqual([
+      'agent',
+      'env',
+      'sandbox',
+      'workspace',
+    ]);
     expect(steps.act!.limits).toMatchObject({
       timeoutMs: 180_000,
       memoryMb: 512,

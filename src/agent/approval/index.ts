@@ -1,0 +1,3 @@
+export * from './policy.js';
+export * from './signature.js';
+export * from './resume.js';

@@ -1,0 +1,137 @@
+import {
+  isWeaker,
+  unknownEdits,
+  type ApprovalPolicy,
+  type ApprovalRequest,
+} from '../../agent/approval/index.js';
+import { AtolyeError } from '../../errors.js';
+import type { ThreadState } from '../executor.js';
+import { isPaused } from '../run-control.js';
+import type { RunControl, RunRecord } from '../runs-store.js';
+import type { AssistantRecord } from '../assistants-store.js';
+import { BUILT_IN_ASSISTANT } from './assistant-catalog.js';
+import { NODE_NAMES, type RunConfigurable, type RunCreate } from './schemas.js';
+
+/**
+ * What a run request asks of the graph, checked against where its thread stands: a new task, an
+ * answer to a pause for approval (`command.resume`), or going on from a breakpoint (input null).
+ * Every mismatch is a 4xx that says what to send instead.
+ */
+
+export interface RunRequest {
+  /** The run's task: the request's, or the paused thread's for a resume. */
+  task: string;
+  control: RunControl;
+}
+
+export interface RunContext {
+  state: ThreadState | undefined;
+  /** The assistant the run names: a variant's settings come before the run's own. */
+  assistant: AssistantRecord;
+  /** The server's `agent.approval`: a run may ask for more, never less. */
+  configured: ApprovalPolicy;
+  /** The thread's last run: whether it paused, and the policy an answer goes on under. */
+  last: RunRecord | undefined;
+}
+
+export function runRequest(threadId: string, body: RunCreate, context: RunContext): RunRequest {
+  const { state, assistant, configured, last } = context;
+  const previous = last?.control.approval;
+  const settings = {
+    ...(assistant.configurable as RunConfigurable),
+    ...body.config?.configurable,
+  };
+  const resuming = body.command !== undefined || !body.input;
+  const approval = settings.approval ?? (resuming ? previous : undefined);
+  if (approval !== undefined && isWeaker(approval, configured)) {
+    throw new AtolyeError(
+      'RUN_INVALID',
+      `config.configurable.approval "${approval}" is weaker than this server's agent.approval "${configured}"; a run may only ask for more approval`,
+    );
+  }
+  const control: RunControl = {
+    ...(approval === undefined ? {} : { approval }),
+    ...(settings.model === undefined ? {} : { model: settings.model }),
+    ...limitsOf(settings),
+    ...(assistant.configurable === BUILT_IN_ASSISTANT.configurable
+      ? {}
+      : { assistantId: assistant.assistantId }),
+    ...breakpointsOf(body),
+  };
+  const paused = isPaused(last);
+  const held = heldOf(state);
+  const threadTask = typeof state?.values.task === 'string' ? state.values.task : '';
+
+  if (body.command !== undefined) {
+    if (body.input) {
+      throw new AtolyeError('RUN_INVALID', 'send either input or command, not both');
+    }
+    if (!paused) {
+      throw new AtolyeError(
+        'THREAD_NOT_INTERRUPTED',
+        `thread ${threadId} is not paused: there is nothing to resume; send input.task to start a task`,
+      );
+    }
+    const unknown = unknownEdits(held, body.command.resume);
+    if (unknown.length > 0) {
+      throw new AtolyeError(
+        'RUN_INVALID',
+        `command.resume.edits names no held call: ${unknown.join(', ')}; the held calls are ${held.map((call) => call.id).join(', ') || 'none'}`,
+      );
+    }
+    return { task: threadTask, control: { ...control, resume: body.command.resume } };
+  }
+  if (!body.input) {
+    if (!paused) {
+      throw new AtolyeError(
+        'RUN_INVALID',
+        'input.task is required: the thread is not paused, so there is nothing to continue',
+      );
+    }
+    if (held.length > 0) {
+      throw new AtolyeError(
+        'THREAD_INTERRUPTED',
+        `thread ${threadId} waits for approval of ${held.length} tool call(s); answer with command.resume {"approved": true} or {"approved": false, "reason": "…"}`,
+      );
+    }
+    return { task: threadTask, control: { ...control, continue: true } };
+  }
+  if (paused) {
+    throw new AtolyeError(
+      'THREAD_INTERRUPTED',
+      held.length > 0
+        ? `thread ${threadId} waits for approval of ${held.length} tool call(s); answer with command.resume before a new task`
+        : `thread ${threadId} is paused before ${state?.next.join(', ')}; continue it with input null before a new task`,
+    );
+  }
+  return { task: body.input.task, control };
+}
+
+function limitsOf(settings: RunConfigurable): Pick<RunControl, 'limits'> {
+  const limits = {
+    ...(settings.max_iterations === undefined ? {} : { maxIterations: settings.max_iterations }),
+    ...(settings.max_tokens === undefined ? {} : { maxTokens: settings.max_tokens }),
+    ...(settings.max_cost_usd === undefined ? {} : { maxCostUsd: settings.max_cost_usd }),
+  };
+  return Object.keys(limits).length === 0 ? {} : { limits };
+}
+
+function breakpointsOf(body: RunCreate): Pick<RunControl, 'interruptBefore' | 'interruptAfter'> {
+  const nodes = (asked: RunCreate['interrupt_before']): string[] | undefined =>
+    asked === undefined ? undefined : asked === '*' ? [...NODE_NAMES] : [...asked];
+  const before = nodes(body.interrupt_before);
+  const after = nodes(body.interrupt_after);
+  return {
+    ...(before && before.length > 0 ? { interruptBefore: before } : {}),
+    ...(after && after.length > 0 ? { interruptAfter: after } : {}),
+  };
+}
+
+/** The tool calls a paused thread waits to have approved. */
+function heldOf(state: ThreadState | undefined): ApprovalRequest['tool_calls'] {
+  return (state?.tasks ?? []).flatMap((task) =>
+    task.interrupts.flatMap(
+      (interrupt) => (interrupt.value as Partial<ApprovalRequest>).tool_calls ?? [],
+    ),
+  );
+}

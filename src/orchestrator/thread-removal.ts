@@ -1,0 +1,64 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { AtolyeError, errorMessage } from '../errors.js';
+import { gitWorkspace, type GitWorkspace } from '../workspace/git.js';
+import type { Executor } from './executor.js';
+import type { RunsStore } from './runs-store.js';
+
+/**
+ * Removing a thread: its row, runs and run events, its LangGraph checkpoints, its workspace folder
+ * and the bare repository beside it. Used by `DELETE /threads/{id}`, by stateless runs once they
+ * end, and by anything else that retires threads (crons).
+ */
+
+export interface ThreadRemovalDeps {
+  store: RunsStore;
+  executor: Pick<Executor, 'deleteThread'>;
+  /** `workspace.root`, resolved. */
+  workspaceRoot: string;
+}
+
+/**
+ * Removes the thread `threadId`, whoever owns it (the caller checks access). A pending or running
+ * run refuses it (THREAD_BUSY); an unknown id is THREAD_NOT_FOUND. The rows go first, in the same
+ * tick as the busy check, so no run can start on a thread being removed; then the checkpoints
+ * and files. A failure there is THREAD_REMOVAL_INCOMPLETE, naming what is left.
+ */
+export async function removeThread(deps: ThreadRemovalDeps, threadId: string): Promise<void> {
+  const ws = threadFolders(deps.workspaceRoot, threadId);
+  const active = deps.store.activeRunsOf(threadId);
+  if (active.length > 0) {
+    throw new AtolyeError(
+      'THREAD_BUSY',
+      `thread ${threadId} is busy with run ${active[0]?.runId}: cancel it (POST /threads/${threadId}/runs/${active[0]?.runId}/cancel) or wait for it, then delete the thread`,
+    );
+  }
+  if (!deps.store.deleteThread(threadId)) {
+    throw new AtolyeError('THREAD_NOT_FOUND', `no thread ${threadId}`);
+  }
+  const steps: [string, Promise<unknown>][] = [
+    ['its checkpoints', deps.executor.deleteThread(threadId)],
+    [`its workspace ${ws.workTree}`, rm(ws.workTree, { recursive: true, force: true })],
+    [`its repository ${ws.gitDir}`, rm(ws.gitDir, { recursive: true, force: true })],
+  ];
+  const results = await Promise.allSettled(steps.map(([, step]) => step));
+  const failed = results.flatMap((result, index) =>
+    result.status === 'rejected' ? [`${steps[index]?.[0]} (${errorMessage(result.reason)})`] : [],
+  );
+  if (failed.length > 0) {
+    throw new AtolyeError(
+      'THREAD_REMOVAL_INCOMPLETE',
+      `thread ${threadId} is deleted, but removing ${failed.join('; ')} failed: remove what is left by hand`,
+    );
+  }
+}
+
+/** The thread's folders, refused if an id would put them outside `workspaceRoot`. */
+export function threadFolders(workspaceRoot: string, threadId: string): GitWorkspace {
+  const ws = gitWorkspace(workspaceRoot, threadId);
+  const inside = path.dirname(path.resolve(ws.workTree)) === path.resolve(workspaceRoot);
+  if (!inside || threadId.startsWith('.')) {
+    throw new AtolyeError('INVALID_REQUEST', `"${threadId}" is not a thread id`);
+  }
+  return ws;
+}
