@@ -9,6 +9,7 @@ import type { Logging } from '../logging/index.js';
 import type { RunEventSink } from './run-events.js';
 import type { RunInterrupt, RunOptions, RunRecord, RunsStore } from './runs-store.js';
 import type { StepCallRecord } from './step-client.js';
+import type { ThreadTimeline } from './thread-timeline.js';
 
 /** The run executor's options and interface (its implementation is executor.ts). */
 
@@ -56,6 +57,10 @@ export interface ExecutorOptions {
 export interface RunSnapshots {
   runStarted(threadId: string, runId: string): Promise<void>;
   runEnded(threadId: string, runId: string): Promise<void>;
+  /** Records the workspace after a step; the commit goes into the step's checkpoint. */
+  record(threadId: string): Promise<string>;
+  /** Brings the workspace back to what a checkpoint recorded, before a fork runs from it. */
+  restore(threadId: string, commit: string | null): Promise<void>;
 }
 
 /** A thread's latest checkpoint, as `GET /threads/{id}/state` shows it. */
@@ -97,4 +102,6 @@ export interface Executor {
   deleteThread(threadId: string): Promise<void>;
   /** Gives the new thread `to` the checkpoints of the idle thread `from`: its state and history. */
   copyThread(from: string, to: string): Promise<void>;
+  /** The thread's checkpoints: history, one by id, and state updates. */
+  readonly timeline: ThreadTimeline;
 }

@@ -26,11 +26,13 @@ import {
   runInput,
   sumUsage,
   toThreadState,
+  workspaceRecorder,
 } from './run-control.js';
 import { RunsStore, type RunRecord } from './runs-store.js';
 import { mapAgentStatus } from './status.js';
 import { stepClient, type StepCallRecord } from './step-client.js';
 import { declaredRetries, stepFailureLogger } from './step-retries.js';
+import { threadTimeline } from './thread-timeline.js';
 
 /**
  * Runs agent tasks: one LangGraph invocation per run, each step a signed call to the worker host,
@@ -99,6 +101,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     retry: options.retry,
     onStepFailure: stepFailureLogger(agentLog, () => detach.signal.aborted),
     approval: approvalGate(config, options.signingSecret),
+    recordWorkspace: workspaceRecorder(options.snapshots, agentLog),
     isCancelled: (_threadId, runId) =>
       cancelled.has(runId) || store.get(runId)?.cancelRequested === true,
   });
@@ -261,7 +264,12 @@ export function createExecutor(options: ExecutorOptions): Executor {
   async function startingPoint(run: RunRecord, latest: StateSnapshot): Promise<StateSnapshot> {
     const fork = run.control.checkpointId;
     if (fork !== undefined) {
-      return graph.getState({ configurable: { thread_id: run.threadId, checkpoint_id: fork } });
+      const from = await graph.getState({
+        configurable: { thread_id: run.threadId, checkpoint_id: fork },
+      });
+      // LangGraph brings the state back; the files come back from the checkpoint's commit.
+      await options.snapshots?.restore(run.threadId, from.values.workspaceCommit ?? null);
+      return from;
     }
     const before = store.runsOf(run.threadId).filter((other) => other.runId !== run.runId);
     const newTask = run.control.resume === undefined && run.control.continue !== true;
@@ -339,6 +347,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
       enqueue(run, 'fresh');
       return run.runId;
     },
+
+    timeline: threadTimeline(graph),
 
     async threadState(threadId) {
       return toThreadState(await graph.getState({ configurable: { thread_id: threadId } }));

@@ -9,7 +9,8 @@ import type { AgentStateValue, ApprovalGate, StepUsage } from '../agent/graph/in
 import type { AtolyeConfig } from '../config/index.js';
 import { resolveFromRoot } from '../config/paths.js';
 import { gitWorkspace, inBaseline } from '../workspace/git.js';
-import type { ThreadState } from './executor-types.js';
+import type { ChannelLogger } from '../logging/index.js';
+import type { RunSnapshots, ThreadState } from './executor-types.js';
 import type { RunControl, RunInterrupt, RunRecord } from './runs-store.js';
 
 /**
@@ -152,4 +153,22 @@ export function sumUsage(steps: readonly StepUsage[]): StepUsage {
     total.costUsd += step.costUsd;
   }
   return total;
+}
+
+/** Records the workspace after each step; a failure is logged and the step goes on without it. */
+export function workspaceRecorder(
+  snapshots: RunSnapshots | undefined,
+  log: Pick<ChannelLogger, 'warn'>,
+): ((threadId: string) => Promise<string | undefined>) | undefined {
+  if (snapshots === undefined) return undefined;
+  return async (threadId) => {
+    try {
+      return await snapshots.record(threadId);
+    } catch (error) {
+      log.warn('the workspace was not recorded; a fork from this step keeps the files', {
+        err: error,
+      });
+      return undefined;
+    }
+  };
 }

@@ -12,6 +12,8 @@ import {
   diff,
   ensureBaseline,
   formatPatch,
+  recordTimeline,
+  restoreWorkspace,
   GIT_DIRS,
   gitWorkspace,
   resolveRef,
@@ -133,6 +135,21 @@ export class ThreadWorkspaces {
   /** Snapshot at a run's start; the baseline is made here for a thread that has none. */
   async runStarted(threadId: string, runId: string): Promise<void> {
     await snapshot(this.git(threadId), runStartRef(runId), `Before run ${runId}`);
+  }
+
+  /** The workspace as it is now, on the thread's timeline: what a checkpoint records. */
+  async record(threadId: string): Promise<string> {
+    return recordTimeline(this.git(threadId));
+  }
+
+  /**
+   * Brings the workspace back to a commit a checkpoint recorded (a fork); a checkpoint from before
+   * any step recorded one is the baseline's (a thread without one has nothing to bring back).
+   */
+  async restore(threadId: string, commit: string | null): Promise<void> {
+    const ws = this.git(threadId);
+    const target = commit ?? (await baselineOf(ws));
+    if (target !== undefined) await restoreWorkspace(ws, target);
   }
 
   async runEnded(threadId: string, runId: string): Promise<void> {

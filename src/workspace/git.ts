@@ -221,6 +221,52 @@ export async function snapshot(ws: GitWorkspace, ref: string, message: string): 
   return commit;
 }
 
+/** Where the workspace's states at each checkpoint are kept: one chain of commits, all reachable. */
+export const TIMELINE_REF = 'refs/atolye/timeline';
+
+/**
+ * Records the workspace as it is now on the thread's timeline and returns the commit; the last
+ * one again when nothing changed since. A checkpoint keeps this id, so a fork can bring the files
+ * back as they were.
+ */
+export async function recordTimeline(ws: GitWorkspace): Promise<string> {
+  const baseline = await ensureBaseline(ws);
+  const head = await resolveRef(ws, TIMELINE_REF);
+  const tree = await workspaceTree(ws);
+  if (
+    head !== undefined &&
+    (await text(ws, ['rev-parse', `${head}^{tree}`], { workTree: false })) === tree
+  ) {
+    return head;
+  }
+  const commit = await commitTree(ws, tree, 'Checkpoint', head ?? baseline);
+  await updateRef(ws, TIMELINE_REF, commit);
+  return commit;
+}
+
+/**
+ * Makes the workspace hold exactly what `commit` holds: changed files rewritten, files it does not
+ * have removed. Ignored files (a `node_modules`, say) are left as they are, as the commit never
+ * held them.
+ */
+export async function restoreWorkspace(ws: GitWorkspace, commit: string): Promise<void> {
+  // The cached index is brought up to the workspace as it is now, so the two-way merge below
+  // knows every file it may have to remove.
+  await workspaceTree(ws);
+  const cache = path.join(ws.gitDir, 'atolye-index');
+  const index = path.join(ws.gitDir, `atolye-index-${randomUUID()}`);
+  try {
+    await seedIndex(cache, index);
+    await runGit(ws, ['read-tree', '--reset', '-u', commit], {
+      indexFile: index,
+      cwd: ws.workTree,
+    });
+    await rename(index, cache).catch(() => undefined);
+  } finally {
+    await rm(index, { force: true });
+  }
+}
+
 export interface DiffOptions {
   /** Where the diff starts: the baseline by default. */
   from?: string;

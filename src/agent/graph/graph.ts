@@ -90,6 +90,11 @@ export interface AgentGraphOptions {
   onStepFailure?: (failure: StepFailure) => void;
   /** Holds risky tool calls for a person's approval; without it every call runs. */
   approval?: ApprovalGate;
+  /**
+   * Records the thread's workspace after each step (a commit id, kept in the checkpoint), so a
+   * fork from any checkpoint gets its files back; undefined when it could not.
+   */
+  recordWorkspace?: (threadId: string) => Promise<string | undefined>;
 }
 
 /**
@@ -171,7 +176,9 @@ export function buildAgentGraph(options: AgentGraphOptions) {
     const maxAttempts = policy.maxAttempts ?? 1;
     return async (state, config) => {
       try {
-        return await body(state, config);
+        const update = await body(state, config);
+        const commit = await options.recordWorkspace?.(runIdsOf(config).threadId);
+        return commit === undefined ? update : { ...update, workspaceCommit: commit };
       } catch (error) {
         // An interrupt (a pause for approval) is LangGraph's to handle, not a failure.
         if (isGraphBubbleUp(error)) throw error;

@@ -98,6 +98,11 @@ export const AgentState = Annotation.Root({
   workspaceChanges: lastValue<string | null>(() => null),
   summary: lastValue<string | null>(() => null),
   /**
+   * The workspace after the step that wrote this checkpoint, as a commit of the thread's timeline
+   * (null before any, or without a recorder): a fork from the checkpoint brings the files back.
+   */
+  workspaceCommit: lastValue<string | null>(() => null),
+  /**
    * One fingerprint per `tools` step: its calls and their results. `null` empties it: a new run on
    * the thread must not be judged stuck by the calls of an earlier one.
    */

@@ -28,6 +28,7 @@ import { addMetricsRoute } from './routes/metrics.js';
 import { addRunRoutes } from './routes/runs.js';
 import { addStatelessRunRoutes } from './routes/stateless-runs.js';
 import { addStreamRoutes } from './routes/stream.js';
+import { addThreadStateRoutes } from './routes/thread-state.js';
 import { addThreadRoutes } from './routes/threads.js';
 import { addWorkspaceRoutes } from './routes/workspace.js';
 import { ThreadWorkspaces, type CallCheckout } from '../thread-workspace.js';
@@ -213,6 +214,7 @@ const IMPORT_PATH = /^\/threads\/[^/]+\/import$/;
 /** The documented routes; they touch `deps` only when a request comes. */
 export function addApiRoutes(app: ApiApp, deps: ApiRouteDeps): void {
   addThreadRoutes(app, deps);
+  addThreadStateRoutes(app, deps);
   addRunRoutes(app, deps);
   addStreamRoutes(app, deps);
   addFileRoutes(app, deps);
@@ -234,6 +236,7 @@ const STATUS_OF_CODE: Record<string, ContentfulStatusCode> = {
   THREAD_EXISTS: 409,
   THREAD_BUSY: 409,
   THREAD_INTERRUPTED: 409,
+  CHECKPOINT_NOT_FOUND: 404,
   THREAD_NOT_INTERRUPTED: 409,
   ASSISTANT_EXISTS: 409,
   ASSISTANT_BUILT_IN: 409,

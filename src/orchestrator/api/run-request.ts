@@ -32,10 +32,12 @@ export interface RunContext {
   configured: ApprovalPolicy;
   /** The thread's last run: whether it paused, and the policy an answer goes on under. */
   last: RunRecord | undefined;
+  /** The checkpoint a fork runs from (`state` is then that checkpoint's). */
+  fork?: string;
 }
 
 export function runRequest(threadId: string, body: RunCreate, context: RunContext): RunRequest {
-  const { state, assistant, configured, last } = context;
+  const { state, assistant, configured, last, fork } = context;
   const previous = last?.control.approval;
   const settings = {
     ...(assistant.configurable as RunConfigurable),
@@ -57,8 +59,12 @@ export function runRequest(threadId: string, body: RunCreate, context: RunContex
       ? {}
       : { assistantId: assistant.assistantId }),
     ...breakpointsOf(body),
+    ...(fork === undefined ? {} : { checkpointId: fork }),
   };
-  const paused = isPaused(last);
+  // A fork goes on from its checkpoint as it stands; so does a thread a person's update left
+  // with steps to take. Otherwise only a run that paused leaves the thread paused.
+  const updated = state?.metadata.source === 'update';
+  const paused = fork !== undefined || updated ? (state?.next.length ?? 0) > 0 : isPaused(last);
   const held = heldOf(state);
   const threadTask = typeof state?.values.task === 'string' ? state.values.task : '';
 
@@ -96,7 +102,13 @@ export function runRequest(threadId: string, body: RunCreate, context: RunContex
     }
     return { task: threadTask, control: { ...control, continue: true } };
   }
-  if (paused) {
+  if (paused && fork !== undefined && (state?.values.pendingToolCalls?.length ?? 0) > 0) {
+    throw new AtolyeError(
+      'RUN_INVALID',
+      `checkpoint ${fork} is about to run tool calls: fork from it with input null (or command.resume), or from an earlier checkpoint for a new task`,
+    );
+  }
+  if (paused && fork === undefined) {
     throw new AtolyeError(
       'THREAD_INTERRUPTED',
       held.length > 0

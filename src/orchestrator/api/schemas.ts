@@ -141,6 +141,18 @@ export const RunCreate = strictBody({
       description: 'Resume a thread paused for approval (LangGraph `Command`); only `resume`.',
     }),
   config: strictBody({ configurable: RunConfigurable.optional() }).optional(),
+  checkpoint_id: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'Fork: run from this earlier checkpoint; the files come back too.' }),
+  checkpoint: strictBody({
+    checkpoint_id: z.string().min(1),
+    checkpoint_ns: z.literal('', { message: 'this graph has no subgraphs: use ""' }).optional(),
+    thread_id: z.string().optional(),
+  })
+    .optional()
+    .meta({ description: 'The fork point as a checkpoint object (the same as checkpoint_id).' }),
   interrupt_before: Breakpoints.optional(),
   interrupt_after: Breakpoints.optional(),
   metadata: Metadata.optional(),

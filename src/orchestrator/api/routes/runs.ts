@@ -46,12 +46,17 @@ export async function createRun(
     // The active runs stop before their next step; this one waits for them, then goes.
     for (const active of deps.store.activeRunsOf(threadId)) deps.executor.cancel(active.runId);
   }
-  const state = await deps.executor.threadState(threadId);
+  const fork = body.checkpoint_id ?? body.checkpoint?.checkpoint_id;
+  const state =
+    fork === undefined
+      ? await deps.executor.threadState(threadId)
+      : await deps.executor.timeline.stateAt(threadId, fork);
   const { task, control } = runRequest(threadId, body, {
     state,
     assistant,
     configured: deps.config.agent.approval,
     last: deps.store.runsOf(threadId).at(-1),
+    ...(fork === undefined ? {} : { fork }),
   });
   const runId = deps.executor.startRun(threadId, task, {
     metadata: body.metadata ?? {},

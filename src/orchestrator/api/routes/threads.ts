@@ -8,9 +8,9 @@ import { noteIds, type ApiApp, type ApiDeps } from '../app.js';
 import { copyThread } from '../../thread-copy.js';
 import { removeThread } from '../../thread-removal.js';
 import { searchThreads } from '../../thread-search.js';
-import { Thread, ThreadId, ThreadState } from '../schemas.js';
+import { Thread, ThreadId } from '../schemas.js';
 import { ThreadCreate, ThreadPatch, ThreadSearch } from '../schemas-threads.js';
-import { findThread, toApiState, toApiThread } from '../serialize.js';
+import { findThread, toApiThread } from '../serialize.js';
 
 const ThreadParams = z.object({ thread_id: ThreadId });
 
@@ -63,21 +63,6 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
       const thread = findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const state = await deps.executor.threadState(thread_id);
       return c.json(toApiThread(thread, deps.store.runsOf(thread_id), state), 200);
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/threads/{thread_id}/state',
-      summary: "The thread's latest checkpoint",
-      request: { params: ThreadParams },
-      responses: { 200: json(ThreadState, 'the state'), 404: failed },
-    }),
-    async (c) => {
-      const { thread_id } = c.req.valid('param');
-      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
-      return c.json(toApiState(thread_id, await deps.executor.threadState(thread_id)), 200);
     },
   );
 

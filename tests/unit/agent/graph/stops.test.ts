@@ -55,6 +55,7 @@ describe('checkStops', () => {
     feedback: null,
     workspaceChanges: null,
     summary: null,
+    workspaceCommit: null,
     toolFingerprints: [],
     ...overrides,
   });
