@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
 // The dashboard's browser entry point, bundled by esbuild when the orchestrator first serves it.
+import './ui/no-eval.js';
 import { storedIdentity, storedKey, storeKey } from './ui/api.js';
 import { h, route, show } from './ui/dom.js';
 import { renderFiles } from './ui/files.js';

@@ -61,6 +61,8 @@ export interface RunSnapshots {
   record(threadId: string): Promise<string>;
   /** Brings the workspace back to what a checkpoint recorded, before a fork runs from it. */
   restore(threadId: string, commit: string | null): Promise<void>;
+  /** The workspace as a run found it (its start snapshot); undefined for a run that never started. */
+  runStart(threadId: string, runId: string): Promise<string | undefined>;
 }
 
 /** A thread's latest checkpoint, as `GET /threads/{id}/state` shows it. */

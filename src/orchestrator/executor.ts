@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { LangGraphRunnableConfig, StateSnapshot } from '@langchain/langgraph';
+import type { LangGraphRunnableConfig } from '@langchain/langgraph';
 import {
   buildAgentGraph,
   DEFAULT_MAX_ITERATIONS,
@@ -20,7 +20,6 @@ import {
   breakpoints,
   checkpointIdOf,
   controlFields,
-  isPaused,
   pauseOf,
   runConfigOf,
   runInput,
@@ -28,10 +27,12 @@ import {
   toThreadState,
   workspaceRecorder,
 } from './run-control.js';
+import { startingPoint, type StartDeps } from './run-start.js';
 import { RunsStore, type RunRecord } from './runs-store.js';
 import { mapAgentStatus } from './status.js';
 import { stepClient, type StepCallRecord } from './step-client.js';
 import { declaredRetries, stepFailureLogger } from './step-retries.js';
+import { RECORDED_MODES, streamRecorder } from './stream-recorder.js';
 import { threadTimeline } from './thread-timeline.js';
 
 /**
@@ -106,6 +107,13 @@ export function createExecutor(options: ExecutorOptions): Executor {
       cancelled.has(runId) || store.get(runId)?.cancelRequested === true,
   });
 
+  const starts: StartDeps = {
+    graph,
+    checkpointer,
+    store,
+    snapshots: options.snapshots,
+    log: agentLog,
+  };
   const timeouts = new ApprovalTimeouts({
     timeoutMs: config.agent.approvalTimeoutMs,
     store,
@@ -183,7 +191,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         agentLog.info('run resumed from its last checkpoint', { next: snapshot.next });
         await streamRun(run, null, runConfig);
       } else if (!progressed) {
-        const from = await startingPoint(run, snapshot);
+        const from = await startingPoint(starts, run, snapshot);
         offset = (from.values as Partial<AgentStateValue>).usage?.steps.length ?? 0;
         await takeSnapshot('runStarted', run);
         store.markRunning(run.runId, offset, latest);
@@ -257,31 +265,6 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
   }
 
-  /**
-   * The state a starting run builds on: the thread's latest, or the checkpoint it forks from. A
-   * new task on a paused thread is refused: its held calls must be answered first.
-   */
-  async function startingPoint(run: RunRecord, latest: StateSnapshot): Promise<StateSnapshot> {
-    const fork = run.control.checkpointId;
-    if (fork !== undefined) {
-      const from = await graph.getState({
-        configurable: { thread_id: run.threadId, checkpoint_id: fork },
-      });
-      // LangGraph brings the state back; the files come back from the checkpoint's commit.
-      await options.snapshots?.restore(run.threadId, from.values.workspaceCommit ?? null);
-      return from;
-    }
-    const before = store.runsOf(run.threadId).filter((other) => other.runId !== run.runId);
-    const newTask = run.control.resume === undefined && run.control.continue !== true;
-    if (newTask && isPaused(before.at(-1))) {
-      throw new AtolyeError(
-        'THREAD_INTERRUPTED',
-        `thread ${run.threadId} is paused before ${latest.next.join(', ')}; answer it first (command.resume) or continue it (input null)`,
-      );
-    }
-    return latest;
-  }
-
   async function takeSnapshot(moment: keyof RunSnapshots, run: RunRecord): Promise<void> {
     if (!options.snapshots) return;
     try {
@@ -293,7 +276,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
   }
 
-  /** Runs the graph, passing each step's state and update on as the run's events. */
+  /**
+   * Runs the graph, storing what it streams as the run's events: once, in every stream mode of
+   * the API, whatever modes the run's clients ask for (each client's stream is cut from them).
+   */
   async function streamRun(
     run: RunRecord,
     input: ReturnType<typeof runInput>,
@@ -302,11 +288,12 @@ export function createExecutor(options: ExecutorOptions): Executor {
     const stream = await graph.stream(input as Parameters<AgentGraph['stream']>[0], {
       ...runConfig,
       ...(breakpoints(run.control) as object),
-      streamMode: ['values', 'updates'] as const,
+      streamMode: [...RECORDED_MODES],
     });
+    const record = streamRecorder(run, (event, data) => events.append(run.runId, event, data));
     for await (const [mode, chunk] of stream) {
       if (stopping.signal.aborted) break;
-      events.append(run.runId, mode, chunk);
+      record(mode, chunk);
     }
     if (stopping.signal.aborted) throw stopping.signal.reason;
   }

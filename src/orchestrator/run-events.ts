@@ -6,6 +6,8 @@ import { IN_SCOPE, scopeParams, type ThreadScope } from './runs-store.js';
  * Every event of every run, in order, in the orchestrator's store: a client that lost its stream
  * re-attaches with `Last-Event-ID` and reads on from there, even after an orchestrator restart.
  * Live readers are woken by an in-process signal; the table stays the one source of truth.
+ * A run's events are stored once for every stream mode (stream-recorder.ts) and cut per client
+ * (stream-modes.ts).
  */
 
 export interface RunEvent {
@@ -46,6 +48,23 @@ export class RunEvents implements RunEventSink {
       )
       .all({ runId, seq, ...scopeParams(scope) }) as { seq: number; event: string; data: string }[];
     return rows.map((row) => ({ seq: row.seq, event: row.event, data: JSON.parse(row.data) }));
+  }
+
+  /**
+   * The data of the run's latest `event` before position `seq` (undefined when it has none, or
+   * its thread is out of `scope`): what a compact event refers to, for a stream that starts after it.
+   */
+  lastBefore(runId: string, event: string, seq: number, scope: ThreadScope): unknown {
+    const row = this.db
+      .prepare(
+        `SELECT e.data FROM run_events e
+         JOIN runs r ON r.run_id = e.run_id
+         JOIN threads t ON t.thread_id = r.thread_id
+         WHERE e.run_id = @runId AND e.event = @event AND e.seq < @seq AND ${IN_SCOPE}
+         ORDER BY e.seq DESC LIMIT 1`,
+      )
+      .get({ runId, event, seq, ...scopeParams(scope) }) as { data: string } | undefined;
+    return row === undefined ? undefined : JSON.parse(row.data);
   }
 
   /**

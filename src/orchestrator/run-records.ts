@@ -27,8 +27,12 @@ export interface ThreadRecord {
  */
 export type ThreadScope = { readonly all: true } | { readonly owners: readonly string[] };
 
-/** What a second run on a busy thread does: refused, or queued behind the running one. */
-export type MultitaskStrategy = 'reject' | 'enqueue';
+export const MULTITASK_STRATEGIES = ['reject', 'enqueue', 'interrupt', 'rollback'] as const;
+/**
+ * What a run does on a busy thread: refused, queued, or replacing the active runs (they stop; with
+ * "rollback" they are deleted and the thread goes back to where they started).
+ */
+export type MultitaskStrategy = (typeof MULTITASK_STRATEGIES)[number];
 
 export interface RunOptions {
   metadata?: Metadata;
@@ -56,6 +60,12 @@ export interface RunControl {
   limits?: { maxIterations?: number; maxTokens?: number; maxCostUsd?: number };
   /** The assistant variant the run was started with; the built-in one when absent. */
   assistantId?: string;
+  /**
+   * multitask_strategy "rollback": the runs this one replaces. Once they have stopped, they are
+   * deleted and the thread goes back to where the first of them started (`checkpointId`, or no
+   * state at all when the thread had none), its files too.
+   */
+  rollback?: string[];
 }
 
 /** What a run that paused waits for: the interrupts of the paused tasks, as the API shows them. */

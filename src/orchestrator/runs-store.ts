@@ -215,6 +215,11 @@ export class RunsStore {
     })();
   }
 
+  /** Deletes one run and its events (the caller checks it has ended); false when there was none. */
+  deleteRun(runId: string): boolean {
+    return this.db.prepare(`DELETE FROM runs WHERE run_id = ?`).run(runId).changes === 1;
+  }
+
   /** A thread's runs, oldest first. */
   runsOf(threadId: string): RunRecord[] {
     const rows = this.db

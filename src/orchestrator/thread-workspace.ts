@@ -152,6 +152,10 @@ export class ThreadWorkspaces {
     if (target !== undefined) await restoreWorkspace(ws, target);
   }
 
+  runStart(threadId: string, runId: string): Promise<string | undefined> {
+    return resolveRef(this.git(threadId), runStartRef(runId));
+  }
+
   async runEnded(threadId: string, runId: string): Promise<void> {
     const ws = this.git(threadId);
     if ((await resolveRef(ws, runStartRef(runId))) === undefined) return;

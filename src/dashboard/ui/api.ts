@@ -1,4 +1,6 @@
 import { Client } from '@langchain/langgraph-sdk';
+import type { Api } from '../../client/run-api.js';
+import { AtolyeError } from '../../errors.js';
 
 const KEY_ITEM = 'atolye.apiKey';
 const WHO_ITEM = 'atolye.identity';
@@ -84,11 +86,33 @@ export function sdk(): Client {
 }
 
 /**
- * The API's refusal in `error`, whether it came from `request` (an ApiError) or from the SDK
- * (an HTTPError carrying the status and the body's text); undefined for anything else.
+ * The page as a client of the code it shares with the CLI (`src/client/`): that code turns a
+ * failure into an error whose cause is the SDK's, which `messageOf` reads in the page's words.
+ */
+export function clientApi(): Api {
+  return {
+    url: location.origin,
+    key: storedKey() ?? '',
+    client: sdk(),
+    hints: {
+      client: 'dashboard',
+      unreachable: 'check that the orchestrator is running, then reload the page',
+      unauthorized: 'sign out and sign in again with a valid key',
+      seeRuns: () => 'the Runs page lists the runs',
+    },
+  };
+}
+
+/**
+ * The API's refusal in `error`, whether it came from `request` (an ApiError), from the SDK
+ * (an HTTPError carrying the status and the body's text) or from the shared client code (an
+ * error caused by one of those); undefined for anything else.
  */
 export function refusalOf(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
+  if (error instanceof AtolyeError && error.cause !== undefined) {
+    return refusalOf(error.cause);
+  }
   if (!(error instanceof Error) || !('status' in error) || !('text' in error)) return undefined;
   const { status, text } = error as { status: unknown; text: unknown };
   if (typeof status !== 'number' || typeof text !== 'string') return undefined;
@@ -111,6 +135,10 @@ export function refusalOf(error: unknown): ApiError | undefined {
 export function messageOf(error: unknown): string {
   const refusal = refusalOf(error);
   if (!refusal) return error instanceof Error ? error.message : String(error);
+  for (const [pattern, words] of PAGE_PATTERNS) {
+    const match = pattern.exec(refusal.message);
+    if (match) return words(match);
+  }
   return PAGE_WORDS[refusal.code] ?? withoutRoutes(refusal.message);
 }
 
@@ -121,7 +149,20 @@ const PAGE_WORDS: Record<string, string> = {
     'there is no such run on this thread, or it is not one this key may see. The Runs page lists the runs you can open.',
   WORKSPACE_NOT_EMPTY:
     'this thread has files already: code is imported into a new thread only (choose "A new thread").',
+  THREAD_INTERRUPTED:
+    'this thread waits for an answer first (tool calls to approve, or a breakpoint to continue from). Open the thread\'s latest run from the Runs page to answer it, or choose "A new thread".',
+  THREAD_NOT_INTERRUPTED:
+    "this thread no longer waits for an answer: someone else answered it already, or the wait for approval timed out. The thread's newer run shows what happened.",
 };
+
+/** Refusals whose code covers many cases: the message says which, and the page's words follow. */
+const PAGE_PATTERNS: [RegExp, (match: RegExpExecArray) => string][] = [
+  [
+    /approval "(\w+)" is weaker than this server's agent\.approval "(\w+)"/,
+    ([, asked, configured]) =>
+      `this server holds tool calls for approval "${configured}" at least, and a run may ask for more approval, never less than that ("${asked}" is less). Choose "${configured}" or a stricter setting under Approval.`,
+  ],
+];
 
 /** "…; create it with POST /threads", "… (POST /threads)" and "…; see GET /docs" come off. */
 function withoutRoutes(message: string): string {

@@ -36,8 +36,9 @@ export function route(...segments: string[]): string {
   return `#/${segments.map(encodeURIComponent).join('/')}`;
 }
 
-export function statusBadge(status: string): HTMLElement {
-  return h('span', { class: `badge status-${status}`, 'data-status': status }, status);
+/** A run's status; `label` words it where the status alone says too little ("waits for approval"). */
+export function statusBadge(status: string, label = status): HTMLElement {
+  return h('span', { class: `badge status-${status}`, 'data-status': status }, label);
 }
 
 export function errorBox(title: string, message: string): HTMLElement {

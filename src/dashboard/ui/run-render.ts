@@ -12,7 +12,7 @@ import {
   when,
   type Child,
 } from './dom.js';
-import { taskOf } from './runs.js';
+import { statusLabel, taskOf } from './runs.js';
 import { entryDuration, entryNote, entryOk, type TimelineEntry } from './timeline.js';
 import type { ApiImport, ApiRun, WireMessage, WireToolCall } from './types.js';
 
@@ -28,7 +28,7 @@ export function drawHeader(target: HTMLElement, run: ApiRun, imported?: ApiImpor
       'div',
       { class: 'heading' },
       h('h1', { class: 'task-title' }, taskOf(run)),
-      statusBadge(run.status),
+      statusBadge(run.status, statusLabel(run)),
     ),
     h(
       'dl',

@@ -13,10 +13,13 @@ import {
   failureBox,
   type Ended,
 } from './run-render.js';
+import { drawPause } from './pause.js';
 import { addCall, addUpdate, type TimelineEntry } from './timeline.js';
 import type { ApiRun, RunState } from './types.js';
 
 const STEP_LINE = /^step (\S+) (finished|failed)$/;
+/** LangGraph's key for a pause in the stream's values and updates: not a step, not the state. */
+const INTERRUPT = '__interrupt__';
 
 /**
  * One run, live: the SDK's joinStream replays the run's events from the first and follows new
@@ -24,6 +27,8 @@ const STEP_LINE = /^step (\S+) (finished|failed)$/;
  */
 export const renderRun: Page = (view, [threadId = '', runId = '']) => {
   const header = h('section', { class: 'card', id: 'run-header' }, 'Loading the run…');
+  // What a paused run waits for (approval, or a go-on from a breakpoint); hidden otherwise.
+  const pause = h('section', { class: 'card pause', id: 'pause', hidden: true });
   const problem = h('div', { class: 'problem' });
   const plan = h('section', { class: 'card', id: 'plan' });
   const timeline = h('section', { class: 'card', id: 'timeline' });
@@ -62,6 +67,7 @@ export const renderRun: Page = (view, [threadId = '', runId = '']) => {
     show(
       view,
       header,
+      pause,
       problem,
       diff,
       h(
@@ -84,13 +90,17 @@ export const renderRun: Page = (view, [threadId = '', runId = '']) => {
       if (event === 'metadata' && started.status === 'pending') {
         drawHeader(header, { ...started, status: 'running' }, imported);
       } else if (event === 'values') {
+        // A pause arrives as a values event holding only the interrupt: the state is the last one.
+        if (INTERRUPT in (data as object)) continue;
         state = data as RunState;
         drawState();
         if (state.error) show(problem, failureBox(state.error));
       } else if (event === 'updates') {
         // Live durations are the gaps between updates; the agent log's exact ones replace them below.
         const now = performance.now();
-        for (const node of Object.keys(data as object)) addUpdate(entries, node, now - mark);
+        for (const node of Object.keys(data as object)) {
+          if (node !== INTERRUPT) addUpdate(entries, node, now - mark);
+        }
         mark = now;
         drawTimeline(timeline, entries);
       } else if (event === 'error') {
@@ -107,6 +117,11 @@ export const renderRun: Page = (view, [threadId = '', runId = '']) => {
     if (ended.error) show(problem);
     drawState(ended);
     drawTimeline(timeline, entries, ended);
+    drawPause(pause, ended, stop.signal).catch((error: unknown) => {
+      if (stop.signal.aborted) return;
+      pause.hidden = false;
+      show(pause, errorBox('Cannot show what this run waits for:', messageOf(error)));
+    });
     drawRunDiff(diff, threadId, runId).catch((error: unknown) =>
       show(diff, h('h2', {}, 'Changes'), errorBox('Cannot show the changes:', messageOf(error))),
     );

@@ -1,7 +1,8 @@
 import type { Page } from '../main.js';
 import { messageOf, sdk } from './api.js';
+import { plural } from '../../client/approval.js';
 import { errorBox, h, route, shortId, show, statusBadge, when } from './dom.js';
-import { ACTIVE_STATUSES, type ApiRun } from './types.js';
+import { ACTIVE_STATUSES, PAUSE_REASONS, type ApiRun } from './types.js';
 
 const THREADS = 20;
 const RUNS_PER_THREAD = 10;
@@ -10,6 +11,7 @@ const REFRESH_MS = 3_000;
 /** Recent runs of the most recently active threads, newest first; refreshed while any is active. */
 export const renderRuns: Page = (view) => {
   const table = h('div', { class: 'card' }, 'Loading runs…');
+  const waiting = h('section', { class: 'card pause', id: 'waiting', hidden: true });
   show(
     view,
     h(
@@ -18,6 +20,7 @@ export const renderRuns: Page = (view) => {
       h('h1', {}, 'Runs'),
       h('a', { class: 'button', href: route('new') }, 'New task'),
     ),
+    waiting,
     table,
   );
   let timer: number | undefined;
@@ -26,6 +29,24 @@ export const renderRuns: Page = (view) => {
     try {
       const runs = await recentRuns();
       if (stopped) return;
+      const paused = runs.filter(waitsFor);
+      waiting.hidden = paused.length === 0;
+      show(
+        waiting,
+        h('h2', {}, 'Waiting for you'),
+        h(
+          'ul',
+          {},
+          ...paused.map((run) =>
+            h(
+              'li',
+              { 'data-run-id': run.run_id },
+              h('a', { href: route('run', run.thread_id, run.run_id) }, taskOf(run)),
+              ` — ${pauseLabel(run)}`,
+            ),
+          ),
+        ),
+      );
       show(table, runs.length === 0 ? h('p', {}, 'No runs yet.') : runTable(runs));
       if (runs.some((run) => ACTIVE_STATUSES.has(run.status))) {
         timer = window.setTimeout(() => void load(), REFRESH_MS);
@@ -41,18 +62,45 @@ export const renderRuns: Page = (view) => {
   };
 };
 
-async function recentRuns(): Promise<ApiRun[]> {
+/** A run the list shows; `latest` when it is its thread's newest (only that one can wait). */
+type ListedRun = ApiRun & { latest: boolean };
+
+async function recentRuns(): Promise<ListedRun[]> {
   const client = sdk();
   const threads = await client.threads.search({ limit: THREADS });
-  const lists = await Promise.all(
+  const lists = (await Promise.all(
     threads.map((thread) => client.runs.list(thread.thread_id, { limit: RUNS_PER_THREAD })),
-  );
-  return (lists.flat() as unknown as ApiRun[]).sort((a, b) =>
-    b.created_at.localeCompare(a.created_at),
-  );
+  )) as unknown as ApiRun[][];
+  // Each thread's list is newest first.
+  return lists
+    .flatMap((list) => list.map((run, index) => ({ ...run, latest: index === 0 })))
+    .sort((a, b) => b.created_at.localeCompare(a.created_at));
 }
 
-function runTable(runs: ApiRun[]): HTMLElement {
+/** Whether the run holds its thread until a person answers (approves, rejects, continues). */
+function waitsFor(run: ListedRun): boolean {
+  return run.latest && run.status === 'interrupted' && PAUSE_REASONS.has(run.stop_reason ?? '');
+}
+
+/** The status in words: a paused run waits for a person, or was answered and went on. */
+export function statusLabel(run: ApiRun & { latest?: boolean }): string {
+  if (run.status !== 'interrupted' || !PAUSE_REASONS.has(run.stop_reason ?? '')) return run.status;
+  if (run.latest === false) return 'paused, answered';
+  if (run.latest === undefined) return 'paused';
+  return run.stop_reason === 'approval' ? 'waits for approval' : 'paused';
+}
+
+/** "2 tool calls to approve or reject", or "paused at a breakpoint". */
+function pauseLabel(run: ApiRun): string {
+  if (run.stop_reason !== 'approval') return 'paused at a breakpoint: continue it on its run page';
+  const calls = (run.interrupts ?? []).flatMap((interrupt) => {
+    const value = interrupt.value as { tool_calls?: unknown } | null;
+    return Array.isArray(value?.tool_calls) ? value.tool_calls : [];
+  });
+  return `${plural(calls.length, 'tool call')} to approve or reject`;
+}
+
+function runTable(runs: ListedRun[]): HTMLElement {
   return h(
     'table',
     { class: 'runs' },
@@ -76,7 +124,7 @@ function runTable(runs: ApiRun[]): HTMLElement {
         h(
           'tr',
           { 'data-run-id': run.run_id },
-          h('td', {}, statusBadge(run.status)),
+          h('td', {}, statusBadge(run.status, statusLabel(run))),
           h(
             'td',
             { class: 'task' },

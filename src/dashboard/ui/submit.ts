@@ -7,9 +7,20 @@ import {
   rememberImport,
   type CodeSource,
 } from './code-import.js';
+import { APPROVAL_POLICIES, isWeaker, type ApprovalPolicy } from '../../agent/approval/policy.js';
 import { errorBox, h, route, shortId, show } from './dom.js';
+import { waitSpan } from './held-call.js';
+import { approvalSettings } from './pause.js';
 
 const NEW_THREAD = '';
+/** The approval choice before the server's policy is known: the run asks for nothing of its own. */
+const SERVER_POLICY = '';
+
+const POLICY_WORDS: Record<ApprovalPolicy, string> = {
+  never: 'Never: tool calls run without asking',
+  risky: "Risky calls: commands and paths matching the server's risk rules wait for you",
+  always: 'Always: every tool call waits for you',
+};
 
 /** A step of starting a run that failed, with what to say about it. */
 class StartFailure extends Error {
@@ -73,6 +84,12 @@ export const renderSubmit: Page = (view, _args, query) => {
     archiveField,
     gitField,
   );
+  const approval = h(
+    'select',
+    { id: 'approval' },
+    h('option', { value: SERVER_POLICY }, "The server's setting"),
+  );
+  const approvalNote = h('p', { class: 'muted', id: 'approval-note' });
   const progress = h('p', { class: 'muted', id: 'submit-progress', role: 'status' });
   const problem = h('div', { class: 'problem' });
   const submit = h('button', { type: 'submit' }, 'Start run');
@@ -122,6 +139,9 @@ export const renderSubmit: Page = (view, _args, query) => {
       .create(threadId, 'atolye', {
         input: { task: task.value.trim() },
         multitaskStrategy: 'enqueue',
+        ...(approval.value === SERVER_POLICY
+          ? {}
+          : { config: { configurable: { approval: approval.value } } }),
       })
       .catch((error: unknown) => {
         throw new StartFailure('The run was not started:', error);
@@ -172,6 +192,9 @@ export const renderSubmit: Page = (view, _args, query) => {
     h('label', { for: 'thread' }, 'Thread'),
     thread,
     sourceField,
+    h('label', { for: 'approval' }, 'Approval'),
+    approval,
+    approvalNote,
     submit,
     progress,
     problem,
@@ -180,6 +203,34 @@ export const renderSubmit: Page = (view, _args, query) => {
   sync();
 
   let stopped = false;
+  approvalSettings()
+    .then(({ policy, timeoutMs }) => {
+      if (stopped) return;
+      // A run may ask for more approval than the server's, never less: weaker ones are not offered.
+      const choices = APPROVAL_POLICIES.filter(
+        (choice) => !isWeaker(choice, policy as ApprovalPolicy),
+      );
+      show(
+        approval,
+        ...choices.map((choice) =>
+          h('option', { value: choice, selected: choice === policy }, POLICY_WORDS[choice]),
+        ),
+      );
+      const wait =
+        timeoutMs > 0
+          ? ` A held call nobody answers is rejected after ${waitSpan(timeoutMs)}.`
+          : '';
+      show(
+        approvalNote,
+        choices.length === 1
+          ? `This server holds every tool call for approval ("${policy}").${wait}`
+          : `This server's setting is "${policy}"; a run may ask for more approval, not less.${wait}`,
+      );
+    })
+    .catch((error: unknown) => {
+      if (!stopped)
+        show(approvalNote, `The server's approval setting applies (${messageOf(error)}).`);
+    });
   sdk()
     .threads.search({ limit: 50 })
     .then((threads) => {

@@ -20,3 +20,10 @@ export interface WireToolCall {
 }
 
 export const ACTIVE_STATUSES = new Set(['pending', 'running']);
+
+/**
+ * Why a paused run stopped: the orchestrator's PAUSE_REASONS (run-control.ts), which the page
+ * cannot import (that module brings LangGraph, git and the file system). A cancelled run waits
+ * for nothing.
+ */
+export const PAUSE_REASONS = new Set(['approval', 'interrupt_before', 'interrupt_after']);

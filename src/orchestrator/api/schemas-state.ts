@@ -14,6 +14,11 @@ export const CheckpointRef = strictBody({
   checkpoint_id: CheckpointId,
   checkpoint_ns: z.literal('', { message: 'this graph has no subgraphs: use ""' }).optional(),
   thread_id: z.string().optional(),
+  checkpoint_map: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .optional()
+    .meta({ description: 'Subgraph checkpoints: there are none.' }),
 });
 
 export const HistoryQuery = strictBody({

@@ -2,7 +2,9 @@ import * as z from 'zod';
 import { ApprovalAnswer } from '../../agent/approval/resume.js';
 import { APPROVAL_POLICIES } from '../../config/approval.js';
 import { nestsDeeperThan } from '../../json-depth.js';
+import { MULTITASK_STRATEGIES } from '../run-records.js';
 import { RUN_STATUSES } from '../status.js';
+import { isStreamMode, refusalOf, STREAM_MODES } from '../stream-modes.js';
 
 /**
  * The run API's request and response bodies, following LangGraph Platform's resources and field
@@ -71,8 +73,12 @@ export const ThreadState = z
   })
   .meta({ id: 'ThreadState' });
 
-export const STREAM_MODES = ['values', 'updates', 'custom'] as const;
-const StreamMode = z.enum(STREAM_MODES);
+export { STREAM_MODES };
+const StreamModeName = z.string().meta({ enum: [...STREAM_MODES] });
+// Refined by hand rather than z.enum: the union around it would only say "Invalid input".
+const StreamMode = StreamModeName.refine(isStreamMode, {
+  error: (issue) => refusalOf([String(issue.input)]),
+});
 
 /** The graph's nodes, as `interrupt_before` / `interrupt_after` name them ("*" is all of them). */
 export const NODE_NAMES = ['plan', 'act', 'tools', 'review', 'finalize'] as const;
@@ -157,8 +163,8 @@ export const RunCreate = strictBody({
   interrupt_after: Breakpoints.optional(),
   metadata: Metadata.optional(),
   multitask_strategy: z
-    .enum(['reject', 'enqueue', 'interrupt'], {
-      message: 'use "reject" (the default), "enqueue" or "interrupt"',
+    .enum(MULTITASK_STRATEGIES, {
+      message: 'use "reject" (the default), "enqueue", "interrupt" or "rollback"',
     })
     .optional(),
   webhook: z.url({ protocol: /^https?$/, message: 'use an http(s) URL' }).optional(),
@@ -182,7 +188,7 @@ export const Run = z
     updated_at: Timestamp,
     status: z.enum(RUN_STATUSES),
     metadata: Metadata,
-    multitask_strategy: z.enum(['reject', 'enqueue', 'interrupt']),
+    multitask_strategy: z.enum(MULTITASK_STRATEGIES),
     kwargs: z.object({ input: z.object({ task: z.string() }), webhook: z.string().nullable() }),
     stop_reason: z.string().nullable().meta({
       description:
@@ -214,8 +220,14 @@ export const CancelQuery = z.object({
   action: z.enum(['interrupt'], { message: 'only action "interrupt" is supported' }).optional(),
 });
 
+/** Checked by the route, which names every refused mode in one message. */
 export const StreamQuery = z.object({
-  stream_mode: z.union([StreamMode, z.array(StreamMode)]).optional(),
+  stream_mode: z
+    .union([StreamModeName, z.array(StreamModeName)])
+    .optional()
+    .meta({
+      description: 'Repeat it for several modes; values, updates and custom when left out.',
+    }),
 });
 
 export const RunValues = z

@@ -181,7 +181,7 @@ test.each([
   [{ context: { user: 'me' } }, /context: per-run context is not supported.*leave it out/],
   [{ stream_mode: 'values' }, /stream_mode: a cron's runs run in the background/],
   [{ config: { recursion_limit: 5 } }, /config: field "recursion_limit" not supported/],
-  [{ multitask_strategy: 'rollback' }, /multitask_strategy: use "reject"/],
+  [{ multitask_strategy: 'sometimes' }, /multitask_strategy: use "reject"/],
   [{ on_run_completed: 'archive' }, /on_run_completed: use "keep" \(the default\) or "delete"/],
   [{ timezone: 'Europe/Istanbul' }, /timezone: schedules are read in UTC only/],
   [{ end_time: '2020-01-01T00:00:00Z' }, /end_time 2020-01-01T00:00:00Z has passed/],

@@ -232,7 +232,7 @@ describe('request bodies', () => {
     const cases: [object, RegExp[]][] = [
       [{ assistant_id: 'atolye', input: { task: 42 } }, [/input\.task: /]],
       [
-        { assistant_id: 'atolye', input: { task: 'x' }, multitask_strategy: 'rollback' },
+        { assistant_id: 'atolye', input: { task: 'x' }, multitask_strategy: 'sometimes' },
         [/multitask_strategy: use "reject"/],
       ],
       [{ assistant_id: 'atolye', input: { task: 'x' }, webhook: 'ftp://x' }, [/webhook: /]],

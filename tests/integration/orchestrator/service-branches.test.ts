@@ -206,13 +206,15 @@ describe('stream routes on a run whose steps fail', () => {
   it('refuses an unknown stream_mode, naming the supported ones', async () => {
     const bad = await api(
       'GET',
-      `/threads/t-stream/runs/${runId}/stream?stream_mode=values&stream_mode=debug&stream_mode=tasks`,
+      `/threads/t-stream/runs/${runId}/stream?stream_mode=values&stream_mode=events&stream_mode=tools`,
     );
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.text)).toMatchObject({
       error: {
         code: 'RUN_INVALID',
-        message: 'stream_mode debug, tasks is not supported; use values, updates, custom',
+        message: expect.stringMatching(
+          /^stream_mode events, tools are not supported \(.+\); the supported modes are values, updates, messages, messages-tuple, debug, checkpoints, tasks, custom$/,
+        ),
       },
     });
   });

@@ -59,6 +59,12 @@ export function addDashboardRoutes(app: ApiApp, deps: ApiDeps): void {
     return c.json({ name, team, admin });
   });
 
+  // The New task form offers only what a run may ask for: this policy or a stricter one.
+  app.get('/dashboard/api/approval', (c) => {
+    const { approval, approvalTimeoutMs } = deps.config.agent;
+    return c.json({ policy: approval, timeoutMs: approvalTimeoutMs });
+  });
+
   app.get('/dashboard/api/system', async (c) => {
     requireAdmin(c.get('caller'), "the host's health and metrics");
     const ready = await app.request('/readyz');

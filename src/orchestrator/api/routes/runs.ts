@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import * as z from 'zod';
 import { AtolyeError } from '../../../errors.js';
+import type { ThreadState } from '../../executor.js';
 import type { RunRecord } from '../../runs-store.js';
 import { failed, json } from './shapes.js';
 import { ownerOf, scopeOf, type Caller } from '../access.js';
@@ -42,29 +43,51 @@ export async function createRun(
   findThread(deps.store, threadId, scopeOf(caller));
   const assistant = findAssistant(deps, body.assistant_id, scopeOf(caller));
   const strategy = body.multitask_strategy ?? 'reject';
-  if (strategy === 'interrupt') {
-    // The active runs stop before their next step; this one waits for them, then goes.
-    for (const active of deps.store.activeRunsOf(threadId)) deps.executor.cancel(active.runId);
+  // "interrupt" and "rollback" replace the active runs: they stop before their next step, and
+  // this run waits for them; "rollback" then deletes them and starts where the first one did.
+  const replaced =
+    strategy === 'interrupt' || strategy === 'rollback' ? deps.store.activeRunsOf(threadId) : [];
+  const rollback = strategy === 'rollback' && replaced.length > 0;
+  const asked = body.checkpoint_id ?? body.checkpoint?.checkpoint_id;
+  if (rollback && asked !== undefined) {
+    throw new AtolyeError(
+      'RUN_INVALID',
+      'multitask_strategy "rollback" goes back to where the active run started: leave checkpoint_id out, or use "interrupt"',
+    );
   }
-  const fork = body.checkpoint_id ?? body.checkpoint?.checkpoint_id;
+  const latest = await deps.executor.threadState(threadId);
+  const fork = rollback ? rollbackPoint(replaced[0] as RunRecord, latest) : asked;
   const state =
-    fork === undefined
-      ? await deps.executor.threadState(threadId)
+    fork === undefined || fork === null
+      ? rollback
+        ? undefined
+        : latest
       : await deps.executor.timeline.stateAt(threadId, fork);
+  const runs = deps.store.runsOf(threadId);
   const { task, control } = runRequest(threadId, body, {
     state,
     assistant,
     configured: deps.config.agent.approval,
-    last: deps.store.runsOf(threadId).at(-1),
-    ...(fork === undefined ? {} : { fork }),
+    last: runs.filter((run) => !replaced.some((other) => other.runId === run.runId)).at(-1),
+    ...(typeof fork === 'string' ? { fork } : {}),
   });
+  for (const active of replaced) deps.executor.cancel(active.runId);
   const runId = deps.executor.startRun(threadId, task, {
     metadata: body.metadata ?? {},
-    multitaskStrategy: strategy === 'interrupt' ? 'enqueue' : strategy,
+    multitaskStrategy: strategy,
     webhook: body.webhook ?? null,
-    control,
+    control: rollback ? { ...control, rollback: replaced.map((run) => run.runId) } : control,
   });
   return deps.store.get(runId) as RunRecord;
+}
+
+/**
+ * Where a rollback goes back to: the checkpoint the first replaced run started from (the latest
+ * one when it has not started yet); null when there was none, an empty thread.
+ */
+function rollbackPoint(first: RunRecord, latest: ThreadState | undefined): string | null {
+  if (first.status === 'running') return first.startCheckpoint;
+  return latest?.checkpointId ?? null;
 }
 
 /** Where a client finds the run again: the SDK reads these to re-attach a dropped stream. */
@@ -197,6 +220,29 @@ export function addRunRoutes(app: ApiApp, deps: ApiDeps): void {
       const caller = c.get('caller');
       const run = findRun(deps.store, thread_id, run_id, scopeOf(caller));
       return c.json(await outcome(deps, caller, run), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/threads/{thread_id}/runs/{run_id}',
+      summary:
+        "Delete an ended run's record and its stream (its work stays in the thread's state); 409 while it is pending or running",
+      request: { params: RunParams },
+      responses: { 204: { description: 'deleted' }, 404: failed, 409: failed },
+    }),
+    (c) => {
+      const { thread_id, run_id } = c.req.valid('param');
+      const run = findRun(deps.store, thread_id, run_id, scopeOf(c.get('caller')));
+      if (run.status === 'pending' || run.status === 'running') {
+        throw new AtolyeError(
+          'RUN_ACTIVE',
+          `run ${run_id} is ${run.status}; cancel it first (POST …/runs/${run_id}/cancel), then delete it`,
+        );
+      }
+      deps.store.deleteRun(run.runId);
+      return c.body(null, 204);
     },
   );
 

@@ -8,21 +8,35 @@ import { FINISHED_STATUSES } from '../../status.js';
 import { scopeOf, type Caller } from '../access.js';
 import type { ApiApp, ApiDeps, ApiEnv } from '../app.js';
 import { KEY_CHECK_MS, keyRevokedError } from '../key-watch.js';
-import { RunCreate, STREAM_MODES, ThreadId } from '../schemas.js';
+import {
+  DEFAULT_JOIN_MODES,
+  refusalOf,
+  StreamRenderer,
+  type StreamMode,
+  type StreamPart,
+} from '../../stream-modes.js';
+import { RunCreate, StreamQuery, ThreadId } from '../schemas.js';
 import { findRun } from '../serialize.js';
 import { failed } from './shapes.js';
 import { createRun, locate } from './runs.js';
 
 /** A comment line this often keeps proxies from closing a quiet stream and lets clients notice a dead one. */
 const HEARTBEAT_MS = 15_000;
-/** Events every stream carries, whatever modes it asked for. */
-const ALWAYS = new Set(['metadata', 'error', 'end']);
 
 const sse = {
   content: { 'text/event-stream': { schema: z.string() } },
   description:
-    'Server-sent events: `metadata` first, then `values` / `updates` / `custom`, `error` on failure and `end` last; each event has an `id` for Last-Event-ID.',
+    'Server-sent events: `metadata` first, then the events of the modes asked for (`values`, `updates`, `messages/metadata` + `messages/complete` for messages, `messages` for messages-tuple, `debug`, `checkpoints`, `tasks`, `custom`), `error` on failure and `end` last; each event has an `id` for Last-Event-ID.',
 };
+
+/**
+ * Where a stream starts: after the stored event `seq`, or within it after its server-sent event
+ * `part` (a stored event can send several: a message in `messages` mode sends two).
+ */
+export interface StreamCursor {
+  seq: number;
+  part?: number;
+}
 
 export function addStreamRoutes(app: ApiApp, deps: ApiDeps): void {
   app.openapi(
@@ -51,7 +65,7 @@ export function addStreamRoutes(app: ApiApp, deps: ApiDeps): void {
       summary: "Re-attach to a run's stream; resumes after the Last-Event-ID header",
       request: {
         params: z.object({ thread_id: ThreadId, run_id: z.string().min(1) }),
-        query: z.object({ stream_mode: z.union([z.string(), z.array(z.string())]).optional() }),
+        query: StreamQuery,
       },
       responses: { 200: sse, 400: failed, 404: failed },
     }),
@@ -59,50 +73,47 @@ export function addStreamRoutes(app: ApiApp, deps: ApiDeps): void {
       const { thread_id, run_id } = c.req.valid('param');
       const run = findRun(deps.store, thread_id, run_id, scopeOf(c.get('caller')));
       const asked = c.req.queries('stream_mode');
-      const modes = modesOf(asked && asked.length > 0 ? asked : [...STREAM_MODES]);
+      const modes = modesOf(asked && asked.length > 0 ? asked : DEFAULT_JOIN_MODES);
       return streamRun(c, deps, run, modes, lastEventId(c.req.header('last-event-id')));
     },
   );
 }
 
-export function modesOf(asked: string | readonly string[]): Set<string> {
+export function modesOf(asked: string | readonly string[]): Set<StreamMode> {
   const modes = typeof asked === 'string' ? [asked] : asked;
-  const unknown = modes.filter((mode) => !(STREAM_MODES as readonly string[]).includes(mode));
-  if (unknown.length > 0) {
-    throw new AtolyeError(
-      'RUN_INVALID',
-      `stream_mode ${unknown.join(', ')} is not supported; use ${STREAM_MODES.join(', ')}`,
-    );
-  }
-  return new Set(modes);
+  const refusal = refusalOf(modes);
+  if (refusal !== undefined) throw new AtolyeError('RUN_INVALID', `stream_mode ${refusal}`);
+  return new Set(modes as StreamMode[]);
 }
 
-function lastEventId(header: string | undefined): number {
-  if (header === undefined || header === '') return 0;
-  const seq = Number(header);
+/** An event id this API sent: `<seq>`, or `<seq>:<part>` for one of several from one stored event. */
+function lastEventId(header: string | undefined): StreamCursor {
+  if (header === undefined || header === '') return { seq: 0 };
   // LangGraph clients send -1 to mean "from the start".
-  if (seq === -1) return 0;
-  if (!Number.isInteger(seq) || seq < 0) {
+  if (header === '-1') return { seq: 0 };
+  const match = /^(\d+)(?::(\d+))?$/.exec(header);
+  if (!match) {
     throw new AtolyeError(
       'RUN_INVALID',
       `Last-Event-ID "${header}" is not an event id of this API`,
     );
   }
-  return seq;
+  return { seq: Number(match[1]), ...(match[2] === undefined ? {} : { part: Number(match[2]) }) };
 }
 
 /**
- * Sends the run's events after `after` from the store, then each new one as it is written. The
- * key is checked again every KEY_CHECK_MS: once it is revoked the stream sends an `error` event
- * (API_KEY_REVOKED) and ends.
+ * Sends the run's events after `from` from the store, then each new one as it is written, as the
+ * server-sent events of `modes`. The key is checked again every KEY_CHECK_MS: once it is revoked
+ * the stream sends an `error` event (API_KEY_REVOKED) and ends.
  */
 export function streamRun(
   c: Context<ApiEnv>,
   deps: ApiDeps,
   run: RunRecord,
-  modes: Set<string>,
-  after: number,
+  modes: Set<StreamMode>,
+  from: StreamCursor | number,
 ): Response {
+  const start = typeof from === 'number' ? { seq: from } : from;
   locate(c, run);
   const query = [...modes].map((mode) => `stream_mode=${mode}`).join('&');
   c.header('Location', `${c.res.headers.get('Content-Location') ?? ''}/stream?${query}`);
@@ -112,7 +123,11 @@ export function streamRun(
   return streamSSE(c, async (stream) => {
     const gone = new AbortController();
     stream.onAbort(() => gone.abort());
-    let seq = after;
+    const renderer = new StreamRenderer(modes, (event, before) =>
+      deps.events.lastBefore(run.runId, event, before, scope),
+    );
+    // A cut inside a stored event reads that event again and skips the parts already sent.
+    let seq = start.part === undefined ? start.seq : start.seq - 1;
     let keyCheckedAt = Date.now();
     let wroteAt = Date.now();
     while (!gone.signal.aborted) {
@@ -128,13 +143,17 @@ export function streamRun(
       const batch = deps.events.after(run.runId, seq, scope);
       for (const event of batch) {
         seq = event.seq;
-        if (!ALWAYS.has(event.event) && !modes.has(event.event)) continue;
-        await stream.writeSSE({
-          id: String(event.seq),
-          event: event.event,
-          data: JSON.stringify(event.data),
-        });
-        wroteAt = Date.now();
+        const parts = renderer.render(event);
+        const sent = event.seq === start.seq ? (start.part ?? -1) : -1;
+        for (let part = sent + 1; part < parts.length; part += 1) {
+          const { event: name, data } = parts[part] as StreamPart;
+          await stream.writeSSE({
+            id: parts.length === 1 ? String(event.seq) : `${event.seq}:${part}`,
+            event: name,
+            data: JSON.stringify(data),
+          });
+          wroteAt = Date.now();
+        }
         if (event.event === 'end') return;
       }
       if (batch.length > 0) continue;
