@@ -121,7 +121,7 @@ export const AssistantSearch = strictBody({
   select: z.array(z.enum(ASSISTANT_FIELDS)).min(1).optional(),
 }).meta({ id: 'AssistantSearch' });
 
-export const AssistantDeleteQuery = z.object({
+export const AssistantDeleteQuery = strictBody({
   delete_threads: z
     .enum(['false', 'true'], { error: 'use true or false' })
     .optional()
@@ -131,7 +131,7 @@ export const AssistantDeleteQuery = z.object({
     }),
 });
 
-export const AssistantGraphQuery = z.object({
+export const AssistantGraphQuery = strictBody({
   xray: z
     .string()
     .regex(/^(true|false|\d+)$/, { message: 'use true, false or a depth' })

@@ -209,19 +209,30 @@ export const Run = z
 
 export const RunList = z.array(Run);
 
-export const RunListQuery = z.object({
+export const RunListQuery = strictBody({
   limit: z.coerce.number().int().min(1).max(1000).default(10),
   offset: z.coerce.number().int().min(0).default(0),
   status: z.enum(RUN_STATUSES).optional(),
 });
 
-export const CancelQuery = z.object({
+export const CancelQuery = strictBody({
   wait: z.enum(['0', '1', 'true', 'false']).optional(),
-  action: z.enum(['interrupt'], { message: 'only action "interrupt" is supported' }).optional(),
+  action: z
+    .enum(['interrupt'], {
+      message:
+        'only action "interrupt" is supported (a cancelled run keeps its work; "rollback" is a multitask_strategy of the next run)',
+    })
+    .optional(),
 });
 
 /** Checked by the route, which names every refused mode in one message. */
-export const StreamQuery = z.object({
+export const StreamQuery = strictBody({
+  cancel_on_disconnect: z
+    .enum(['0', 'false'], {
+      message:
+        'a run never stops because its client left: send 0 or leave it out, and cancel the run with POST …/cancel',
+    })
+    .optional(),
   stream_mode: z
     .union([StreamModeName, z.array(StreamModeName)])
     .optional()

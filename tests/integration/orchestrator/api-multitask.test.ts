@@ -122,3 +122,29 @@ test('runs.delete removes an ended run; an active one is refused', async () => {
   expect(await client.runs.list(thread.thread_id)).toEqual([]);
   await expect(client.runs.get(thread.thread_id, active.run_id)).rejects.toThrow(/404/);
 });
+
+test('query fields are checked as body fields are: an unknown one is a 400 naming it', async () => {
+  const thread = await client.threads.create();
+  const run = await client.runs.create(thread.thread_id, 'atolye', { input: { task: 'quick' } });
+  // The SDK sends cancel_on_disconnect=0 on every re-attach: it is taken.
+  const events = [];
+  for await (const part of client.runs.joinStream(thread.thread_id, run.run_id)) events.push(part);
+  expect(events.at(-1)?.event).not.toBe('error');
+
+  const get = async (query: string) => {
+    const response = await fetch(
+      `${api.url}/threads/${thread.thread_id}/runs${query.startsWith('?') ? '' : '/'}${query}`,
+      { headers: { 'x-api-key': api.key } },
+    );
+    return {
+      status: response.status,
+      body: (await response.json()) as { error: { message: string } },
+    };
+  };
+  const list = await get('?limit=5&sort=asc');
+  expect(list.status).toBe(400);
+  expect(list.body.error.message).toMatch(/field "sort" not supported/);
+  const stream = await get(`${run.run_id}/stream?cancel_on_disconnect=1`);
+  expect(stream.status).toBe(400);
+  expect(stream.body.error.message).toMatch(/a run never stops because its client left/);
+});

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { AtolyeError } from '../../../errors.js';
 import { scopeOf } from '../access.js';
 import type { ApiApp, ApiDeps } from '../app.js';
-import { ThreadId, ThreadState } from '../schemas.js';
+import { strictBody, ThreadId, ThreadState } from '../schemas.js';
 import {
   checkpointOf,
   HistoryQuery,
@@ -20,7 +20,7 @@ import { failed, json } from './shapes.js';
  */
 
 const ThreadParams = z.object({ thread_id: ThreadId });
-const StateQuery = z.strictObject({ subgraphs: z.enum(['true', 'false']).optional() });
+const StateQuery = strictBody({ subgraphs: z.enum(['true', 'false']).optional() });
 
 export function addThreadStateRoutes(app: ApiApp, deps: ApiDeps): void {
   app.openapi(

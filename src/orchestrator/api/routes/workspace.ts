@@ -4,7 +4,7 @@ import { AtolyeError } from '../../../errors.js';
 import { scopeOf } from '../access.js';
 import { noteIds, type ApiApp, type ApiRouteDeps } from '../app.js';
 import { ImportResult } from '../../../workspace/import-result.js';
-import { ThreadId } from '../schemas.js';
+import { strictBody, ThreadId } from '../schemas.js';
 import { findThread } from '../serialize.js';
 import { failed, json } from './shapes.js';
 
@@ -48,7 +48,7 @@ const PushResult = z
   .object({ branch: z.string(), commit: z.string(), url: z.string() })
   .meta({ id: 'PushResult' });
 
-const DiffQuery = z.strictObject({
+const DiffQuery = strictBody({
   run_id: z.string().uuid().optional().describe("only this run's changes"),
 });
 
