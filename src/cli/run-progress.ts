@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { StepUsage, ToolCall } from '../agent/graph/steps.js';
 import type { Run } from '../orchestrator/api/schemas.js';
 import type { RunFollower, StreamPart } from '../client/follow-run.js';
+import { describeFailure, stepName } from '../client/step-failure.js';
 import { oneLine } from '../client/text.js';
 import type { Output } from './output.js';
 
@@ -136,36 +137,6 @@ export class RunProgress implements RunFollower {
 }
 
 const INTERRUPT_KEY = '__interrupt__';
-
-/**
- * LangGraph names the node that handles a step's failure `__error_handler__<step>`: an internal
- * name the person following the run never needs to see.
- */
-const ERROR_HANDLER_PREFIX = '__error_handler__';
-
-function stepName(node: string): string {
-  return node.startsWith(ERROR_HANDLER_PREFIX) ? node.slice(ERROR_HANDLER_PREFIX.length) : node;
-}
-
-/**
- * A failed step as a person reads it: "plan failed after 3 attempts: CODE: why". The run's error
- * message reads "step plan failed: why (after 3 attempts)"; the step comes from it when the
- * caller does not know which one failed.
- */
-export function describeFailure(error: { code: string; message: string }, step?: string): string {
-  let message = error.message;
-  let failed = step === undefined ? undefined : stepName(step);
-  const prefix = /^step (\S+) failed: /.exec(message);
-  if (prefix) {
-    failed ??= stepName(prefix[1] ?? '');
-    message = message.slice(prefix[0].length);
-  }
-  const attempts = / \(after (\d+) attempts\)$/.exec(message);
-  if (attempts) message = message.slice(0, attempts.index);
-  const head = failed === undefined ? 'failed' : `${failed} failed`;
-  const after = attempts ? ` after ${attempts[1]} attempts` : '';
-  return `${head}${after}: ${error.code}: ${oneLine(message, 300)}`;
-}
 
 /** A one-line spinner on stderr while waiting for the next event; only for a terminal. */
 export class Spinner {

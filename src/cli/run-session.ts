@@ -16,7 +16,8 @@ import { call, parseReply, type Api } from './api-client.js';
 import { askApproval, type PromptStreams } from './approval-prompt.js';
 import type { CliContext } from './context.js';
 import { processOutput } from './output.js';
-import { describeEnd, describeFailure, RunProgress, Spinner } from './run-progress.js';
+import { describeFailure } from '../client/step-failure.js';
+import { describeEnd, RunProgress, Spinner } from './run-progress.js';
 
 /**
  * The runs one command starts on a thread: each is followed to its end, and when one pauses for

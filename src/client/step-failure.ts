@@ -1,9 +1,6 @@
 import { oneLine } from './text.js';
 
-/**
- * A failed step in a person's words, for every client that shows a run (the dashboard; the CLI
- * words it the same way in `src/cli/run-progress.ts`).
- */
+/** A failed step in a person's words, for every client that shows a run (CLI, dashboard). */
 
 /**
  * LangGraph names the node that handles a step's failure `__error_handler__<step>`: an internal

@@ -1,32 +1,16 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { Client } from '@langchain/langgraph-sdk';
-import { tempDir } from '../../helpers/tmp.js';
-import { startTestApi, type TestApi } from './api-helpers.js';
-import { callsOf, startStepHost, stepsOf, type StepHost } from './helpers.js';
+import type { Client } from '@langchain/langgraph-sdk';
+import { useTestApi, type TestApi } from './api-helpers.js';
+import { callsOf, stepsOf } from './helpers.js';
 
 // Approval and breakpoints through the official SDK, unchanged: a run under approval "always"
 // pauses before each tools step with the proposed calls; an answer resumes it on a new run.
 
-let root: ReturnType<typeof tempDir>;
 let fixtureDir: string;
-let stepHost: StepHost;
 let api: TestApi;
 let client: Client;
 
-beforeAll(async () => {
-  root = tempDir('atolye-api-approval-');
-  fixtureDir = path.join(root.dir, 'fixture');
-  mkdirSync(fixtureDir);
-  stepHost = await startStepHost(root.dir, fixtureDir);
-  api = await startTestApi(root.dir, stepHost);
-  client = new Client({ apiUrl: api.url, apiKey: api.key });
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  await stepHost?.stop();
-  root?.cleanup();
+useTestApi('atolye-api-approval-', (started) => {
+  ({ api, client, fixtureDir } = started);
 });
 
 const always = { configurable: { approval: 'always' } };

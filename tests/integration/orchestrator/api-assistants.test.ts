@@ -1,11 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@langchain/langgraph-sdk';
-import { tempDir } from '../../helpers/tmp.js';
+import type { tempDir } from '../../helpers/tmp.js';
 import { assistantConfigurable } from '../../../src/orchestrator/api/assistant-catalog.js';
 import { RunsStore } from '../../../src/orchestrator/runs-store.js';
-import { startTestApi, type TestApi } from './api-helpers.js';
-import { startStepHost, type StepHost } from './helpers.js';
+import { useTestApi, type TestApi } from './api-helpers.js';
 
 // Assistants through the official SDK: the built-in one, its graph and schemas, and variants
 // with their own run settings, stored in the orchestrator's SQLite file and owned as threads are.
@@ -13,27 +11,15 @@ import { startStepHost, type StepHost } from './helpers.js';
 const BUILT_IN_UUID = 'fe096781-5601-53d2-b2f6-0d3403f7e9ca';
 
 let root: ReturnType<typeof tempDir>;
-let stepHost: StepHost;
 let api: TestApi;
 let client: Client;
 let other: Client;
 let otherKey: string;
 
-beforeAll(async () => {
-  root = tempDir('atolye-api-assistants-');
-  const fixtureDir = path.join(root.dir, 'fixture');
-  mkdirSync(fixtureDir);
-  stepHost = await startStepHost(root.dir, fixtureDir);
-  api = await startTestApi(root.dir, stepHost);
-  client = new Client({ apiUrl: api.url, apiKey: api.key });
+useTestApi('atolye-api-assistants-', (started) => {
+  ({ api, client, root } = started);
   otherKey = api.orchestrator.keys.create('someone-else').key;
   other = new Client({ apiUrl: api.url, apiKey: otherKey });
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  await stepHost?.stop();
-  root?.cleanup();
 });
 
 /** What the API answered: an error, or (read as such) a record or a list. */

@@ -1,12 +1,12 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, type Run } from '@langchain/langgraph-sdk';
 import { createLogging } from '../../../src/logging/index.js';
 import { startOrchestrator } from '../../../src/orchestrator/service.js';
-import { tempDir } from '../../helpers/tmp.js';
+import type { tempDir } from '../../helpers/tmp.js';
 import { eventually } from '../deploy/helpers.js';
-import { startTestApi, type TestApi } from './api-helpers.js';
-import { startStepHost, type StepHost } from './helpers.js';
+import { startTestApi, useTestApi, type TestApi } from './api-helpers.js';
+import { type StepHost } from './helpers.js';
 
 // Crons through the official SDK's `client.crons`, against the real orchestrator in front of a
 // real worker host with scripted steps. Schedules have seconds ("*/1 * * * * *"), so a test waits
@@ -17,19 +17,8 @@ let stepHost: StepHost;
 let api: TestApi;
 let client: Client;
 
-beforeAll(async () => {
-  root = tempDir('atolye-api-crons-');
-  const fixtureDir = path.join(root.dir, 'fixture');
-  mkdirSync(fixtureDir);
-  stepHost = await startStepHost(root.dir, fixtureDir);
-  api = await startTestApi(root.dir, stepHost);
-  client = new Client({ apiUrl: api.url, apiKey: api.key });
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  await stepHost?.stop();
-  root?.cleanup();
+useTestApi('atolye-api-crons-', (started) => {
+  ({ api, client, stepHost, root } = started);
 });
 
 type CronRun = Run & { metadata: { cron_id?: string } };

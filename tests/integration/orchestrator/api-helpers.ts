@@ -4,7 +4,9 @@ import type { AtolyeConfig } from '../../../src/config/index.js';
 import { createLogging, type Logging } from '../../../src/logging/index.js';
 import { startOrchestrator, type RunningOrchestrator } from '../../../src/orchestrator/service.js';
 import { hostConfig } from '../deploy/helpers.js';
-import type { StepHost } from './helpers.js';
+import { Client } from '@langchain/langgraph-sdk';
+import { tempDir } from '../../helpers/tmp.js';
+import { startStepHost, type StepHost } from './helpers.js';
 
 /** An orchestrator on an ephemeral port in front of `stepHost`, with its own data and logs. */
 export interface TestApi {
@@ -59,4 +61,42 @@ export async function startTestApi(
       await logging.close();
     },
   };
+}
+
+/** What useTestApi started for a test file. */
+export interface StartedApi {
+  root: ReturnType<typeof tempDir>;
+  /** Where the scripted steps journal their calls (stepsOf, callsOf). */
+  fixtureDir: string;
+  stepHost: StepHost;
+  api: TestApi;
+  /** The official SDK's client, with the user key. */
+  client: Client;
+}
+
+/**
+ * A worker host with the scripted steps and an orchestrator in front of it, started before the
+ * file's tests and stopped after them; `onStart` takes what was started (and may add to it).
+ */
+export function useTestApi(
+  prefix: string,
+  onStart: (started: StartedApi) => void | Promise<void>,
+  overrides: Record<string, string> = {},
+): void {
+  let started: Partial<StartedApi> = {};
+  beforeAll(async () => {
+    const root = tempDir(prefix);
+    const fixtureDir = path.join(root.dir, 'fixture');
+    mkdirSync(fixtureDir);
+    started = { root, fixtureDir };
+    const stepHost = (started.stepHost = await startStepHost(root.dir, fixtureDir));
+    const api = (started.api = await startTestApi(root.dir, stepHost, overrides));
+    const client = new Client({ apiUrl: api.url, apiKey: api.key });
+    await onStart({ root, fixtureDir, stepHost, api, client });
+  }, 60_000);
+  afterAll(async () => {
+    await started.api?.stop();
+    await started.stepHost?.stop();
+    started.root?.cleanup();
+  });
 }

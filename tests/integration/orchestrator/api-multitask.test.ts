@@ -1,33 +1,19 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client } from '@langchain/langgraph-sdk';
-import { tempDir } from '../../helpers/tmp.js';
-import { startTestApi, type TestApi } from './api-helpers.js';
-import { startStepHost, stepsOf, type StepHost } from './helpers.js';
+import type { Client } from '@langchain/langgraph-sdk';
+import { useTestApi, type TestApi } from './api-helpers.js';
+import { stepsOf } from './helpers.js';
 
 // multitask_strategy "interrupt" and "rollback" through the SDK: a new run replaces the active
 // one; with rollback the replaced run is gone and the thread (files included) is back to where it
 // started. A task containing "block" waits in its first act long enough to be replaced.
 
-let root: ReturnType<typeof tempDir>;
 let fixtureDir: string;
-let stepHost: StepHost;
 let api: TestApi;
 let client: Client;
 
-beforeAll(async () => {
-  root = tempDir('atolye-api-multitask-');
-  fixtureDir = path.join(root.dir, 'fixture');
-  mkdirSync(fixtureDir);
-  stepHost = await startStepHost(root.dir, fixtureDir);
-  api = await startTestApi(root.dir, stepHost);
-  client = new Client({ apiUrl: api.url, apiKey: api.key });
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  await stepHost?.stop();
-  root?.cleanup();
+useTestApi('atolye-api-multitask-', (started) => {
+  ({ api, client, fixtureDir } = started);
 });
 
 async function running(threadId: string, runId: string): Promise<void> {

@@ -1,32 +1,17 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Client } from '@langchain/langgraph-sdk';
-import { tempDir } from '../../helpers/tmp.js';
-import { startTestApi, type TestApi } from './api-helpers.js';
-import { startStepHost, type StepHost } from './helpers.js';
+import type { Client } from '@langchain/langgraph-sdk';
+import { useTestApi, type TestApi } from './api-helpers.js';
 
 // Runs without a thread (`client.runs.create(null, …)`, `wait`, `stream`) through the official
 // SDK: each gets a temporary thread that is removed once the run has ended and been answered,
 // unless on_completion is "keep".
 
-let root: ReturnType<typeof tempDir>;
-let stepHost: StepHost;
 let api: TestApi;
 let client: Client;
 
-beforeAll(async () => {
-  root = tempDir('atolye-api-stateless-');
-  const fixtureDir = path.join(root.dir, 'fixture');
-  mkdirSync(fixtureDir);
-  stepHost = await startStepHost(root.dir, fixtureDir);
-  api = await startTestApi(root.dir, stepHost);
-  client = new Client({ apiUrl: api.url, apiKey: api.key });
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  await stepHost?.stop();
-  root?.cleanup();
+useTestApi('atolye-api-stateless-', (started) => {
+  ({ api, client } = started);
 });
 
 async function status(route: string): Promise<number> {

@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Client, type StreamMode } from '@langchain/langgraph-sdk';
+import type { Client } from '@langchain/langgraph-sdk';
+import { type StreamMode } from '@langchain/langgraph-sdk';
 import Database from 'better-sqlite3';
-import { tempDir } from '../../helpers/tmp.js';
-import { startTestApi, type TestApi } from './api-helpers.js';
-import { startStepHost, type StepHost } from './helpers.js';
+import type { tempDir } from '../../helpers/tmp.js';
+import { useTestApi, type TestApi } from './api-helpers.js';
 
 // The stream modes through the official SDK, against the real orchestrator in front of a real
 // worker host running the scripted steps: plan, act (write_file), tools, act (done), review,
@@ -30,23 +29,11 @@ const ALL_MODES: StreamMode[] = [
 const SUPPORTED = 'values, updates, messages, messages-tuple, debug, checkpoints, tasks, custom';
 
 let root: ReturnType<typeof tempDir>;
-let stepHost: StepHost;
 let api: TestApi;
 let client: Client;
 
-beforeAll(async () => {
-  root = tempDir('atolye-api-stream-modes-');
-  const fixtureDir = path.join(root.dir, 'fixture');
-  mkdirSync(fixtureDir);
-  stepHost = await startStepHost(root.dir, fixtureDir);
-  api = await startTestApi(root.dir, stepHost);
-  client = new Client({ apiUrl: api.url, apiKey: api.key });
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  await stepHost?.stop();
-  root?.cleanup();
+useTestApi('atolye-api-stream-modes-', (started) => {
+  ({ api, client, root } = started);
 });
 
 /** The parts of a stream, all of them or the first `count` (leaving drops the connection). */

@@ -1,36 +1,23 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client } from '@langchain/langgraph-sdk';
+import type { Client } from '@langchain/langgraph-sdk';
 import Database from 'better-sqlite3';
-import { tempDir } from '../../helpers/tmp.js';
-import { startTestApi, type TestApi } from './api-helpers.js';
-import { startStepHost, type StepHost } from './helpers.js';
+import type { tempDir } from '../../helpers/tmp.js';
+import { useTestApi, type TestApi } from './api-helpers.js';
 
 // Thread update, delete, copy and search through the official SDK, against the real orchestrator
 // in front of a real worker host running scripted steps; what is removed or copied is checked
 // on disk and in the stores themselves.
 
 let root: ReturnType<typeof tempDir>;
-let stepHost: StepHost;
 let api: TestApi;
 let client: Client;
 /** A second user: another key's threads are 404 to it. */
 let otherKey: string;
 
-beforeAll(async () => {
-  root = tempDir('atolye-api-threads-');
-  const fixtureDir = path.join(root.dir, 'fixture');
-  mkdirSync(fixtureDir);
-  stepHost = await startStepHost(root.dir, fixtureDir);
-  api = await startTestApi(root.dir, stepHost);
-  client = new Client({ apiUrl: api.url, apiKey: api.key });
+useTestApi('atolye-api-threads-', (started) => {
+  ({ api, client, root } = started);
   otherKey = api.orchestrator.keys.create('someone-else').key;
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  await stepHost?.stop();
-  root?.cleanup();
 });
 
 /** What the API answered: an error, or (read as such) a record or a list. */

@@ -1,32 +1,18 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client } from '@langchain/langgraph-sdk';
-import { tempDir } from '../../helpers/tmp.js';
-import { startTestApi, type TestApi } from './api-helpers.js';
-import { startStepHost, stepsOf, type StepHost } from './helpers.js';
+import type { Client } from '@langchain/langgraph-sdk';
+import { useTestApi, type TestApi } from './api-helpers.js';
+import { stepsOf } from './helpers.js';
 
 // History, checkpoints, state updates and forks through the official SDK — and the files: a fork
 // from a checkpoint brings the workspace back to what it held then.
 
-let root: ReturnType<typeof tempDir>;
 let fixtureDir: string;
-let stepHost: StepHost;
 let api: TestApi;
 let client: Client;
 
-beforeAll(async () => {
-  root = tempDir('atolye-api-time-travel-');
-  fixtureDir = path.join(root.dir, 'fixture');
-  mkdirSync(fixtureDir);
-  stepHost = await startStepHost(root.dir, fixtureDir);
-  api = await startTestApi(root.dir, stepHost);
-  client = new Client({ apiUrl: api.url, apiKey: api.key });
-}, 60_000);
-
-afterAll(async () => {
-  await api?.stop();
-  await stepHost?.stop();
-  root?.cleanup();
+useTestApi('atolye-api-time-travel-', (started) => {
+  ({ api, client, fixtureDir } = started);
 });
 
 const workspace = (threadId: string) => path.join(api.workspaceRoot, threadId);

@@ -1,6 +1,6 @@
+import { describeFailure } from '../../../src/client/step-failure.js';
 import {
   describeEnd,
-  describeFailure,
   formatDuration,
   oneLine,
   RunProgress,
