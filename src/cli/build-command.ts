@@ -40,6 +40,7 @@ export function registerBuildCommand(program: Command, cli: CliContext): void {
       const only = flags.only?.flatMap((name) => name.split(',')).filter((name) => name.length > 0);
       const { budgetWarnings, buildFunctions } = await import('../runtime/bundle/index.js');
       const { OPENAPI_FILE, openApiJson } = await import('../orchestrator/api/openapi.js');
+      const { ERROR_CODES_FILE, errorCodesMarkdown } = await import('../error-codes/markdown.js');
       await registerTypeScript();
       const manifest = await buildFunctions({
         outDir,
@@ -50,6 +51,7 @@ export function registerBuildCommand(program: Command, cli: CliContext): void {
       const openApiFile = resolveFromRoot(OPENAPI_FILE);
       mkdirSync(path.dirname(openApiFile), { recursive: true });
       writeFileSync(openApiFile, openApiJson());
+      writeFileSync(resolveFromRoot(ERROR_CODES_FILE), errorCodesMarkdown());
       const elapsed = performance.now() - started;
 
       cli.output.out(sizeTable(manifest));

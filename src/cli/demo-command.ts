@@ -6,7 +6,6 @@ import { resolveFromRoot } from '../config/paths.js';
 import { AtolyeError, errorMessage } from '../errors.js';
 import type { AtolyeConfig } from '../config/index.js';
 import type { CliContext } from './context.js';
-import { main } from './main.js';
 import { registerTypeScript } from './typescript.js';
 
 const SCRIPT = fileURLToPath(new URL('./demo/csv-to-json.script.json', import.meta.url));
@@ -40,6 +39,7 @@ export function registerDemoCommand(program: Command, cli: CliContext): void {
       const { adminCall, deployLocal } = await import('../deploy/local/deploy.js');
       const { ApiKeyStore, apiKeysFile } = await import('../store/api-keys.js');
       const { loadScript, startMockLlm } = await import('./mock-llm/index.js');
+      const { runTask } = await import('./run-actions.js');
       await registerTypeScript();
       const { config } = loadConfig({ overrides: sets });
       const { ensureSystemPackages, runtimePackages } = await import('./system-check.js');
@@ -49,14 +49,17 @@ export function registerDemoCommand(program: Command, cli: CliContext): void {
       });
       const model = await startMockLlm({ script: await loadScript(SCRIPT), port: 0 });
       // The host daemon this deploy starts hands these to the model-calling functions only.
-      process.env.OPENAI_BASE_URL = model.url;
-      process.env.OPENAI_API_KEY = 'demo-key-not-used-by-the-mock';
-      process.env.ATOLYE_MODEL = 'mock';
+      const hostEnv = {
+        ...process.env,
+        OPENAI_BASE_URL: model.url,
+        OPENAI_API_KEY: 'demo-key-not-used-by-the-mock',
+        ATOLYE_MODEL: 'mock',
+      };
       let hostUrl: string | undefined;
       let hostPid: number | undefined;
       // Chosen here so that the demo can say where the thread's files are once it has stopped.
       const threadId = randomUUID();
-      let code: number;
+      let failure: unknown;
       let stopped = true;
       try {
         cli.output.err(
@@ -66,6 +69,7 @@ export function registerDemoCommand(program: Command, cli: CliContext): void {
           typecheck: options.typecheck,
           outDir: path.join(dir, 'dist'),
           hostArgs: Object.entries(sets).flatMap(([key, value]) => ['--set', `${key}=${value}`]),
+          hostEnv,
           progress: (line) => cli.output.err(`… ${line}`),
         });
         hostUrl = report.host.url;
@@ -74,17 +78,15 @@ export function registerDemoCommand(program: Command, cli: CliContext): void {
         const { key } = keys.create(`demo-${Date.now()}`);
         keys.close();
         cli.output.out(`run API ${report.api?.url ?? '(not running)'}; task: ${DEMO_TASK}\n`);
-        const runArgs = [
-          ...Object.entries({ ...sets, 'api.url': report.api?.url ?? '', 'api.key': key }).flatMap(
-            ([name, value]) => ['--set', `${name}=${value}`],
-          ),
-          'run',
-          '--thread',
-          threadId,
-          '--create',
-          DEMO_TASK,
-        ];
-        code = await main(runArgs, cli.output);
+        // The task runs as `atolye run --thread ID --create TASK` would, against this deploy's API.
+        const client: CliContext = {
+          output: cli.output,
+          overrides: () => ({ ...sets, 'api.url': report.api?.url ?? '', 'api.key': key }),
+        };
+        failure = await runTask(client, DEMO_TASK, { thread: threadId, create: true }).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
       } finally {
         if (hostUrl !== undefined && hostPid !== undefined) {
           try {
@@ -100,8 +102,12 @@ export function registerDemoCommand(program: Command, cli: CliContext): void {
         await model.close();
       }
       cli.output.out(afterDemo(config, threadId, stopped));
-      if (code !== 0) {
-        throw new AtolyeError('DEMO_FAILED', 'the demo task did not succeed; see the lines above');
+      if (failure !== undefined) {
+        throw new AtolyeError(
+          'DEMO_FAILED',
+          `the demo task did not succeed: ${errorMessage(failure)}`,
+          { cause: failure },
+        );
       }
     });
 }

@@ -5,7 +5,7 @@ import { loadConfig } from '../config/index.js';
 import type { Api } from './api-client.js';
 import { size } from './byte-size.js';
 import type { CliContext } from './context.js';
-import { importArchive, importRepository, type ImportReply } from './workspace-api.js';
+import { importArchive, importRepository, type ImportReply } from '../client/workspace-api.js';
 
 /**
  * `atolye run --dir | --repo`: a new thread that starts from the user's code — a local folder

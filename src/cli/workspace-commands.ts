@@ -14,7 +14,7 @@ export function registerWorkspaceCommands(program: Command, cli: CliContext): vo
     .option('--run <id>', "only this run's changes")
     .action(async (threadId: string, options: { run?: string }) => {
       const { connect } = await import('./api-client.js');
-      const { fetchDiff } = await import('./workspace-api.js');
+      const { fetchDiff } = await import('../client/workspace-api.js');
       const api = await connect(cli);
       const diff = await fetchDiff(api, threadId, options.run);
       if (diff.trim() === '') {
@@ -36,7 +36,7 @@ export function registerWorkspaceCommands(program: Command, cli: CliContext): vo
     .action(async (threadId: string, options: { dir?: string }) => {
       const folder = path.resolve(options.dir ?? process.cwd());
       const { connect } = await import('./api-client.js');
-      const { fetchPatch } = await import('./workspace-api.js');
+      const { fetchPatch } = await import('../client/workspace-api.js');
       const { applyPatch } = await import('../client/apply.js');
       const api = await connect(cli);
       const { changes } = await applyPatch(folder, await fetchPatch(api, threadId));

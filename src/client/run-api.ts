@@ -1,6 +1,6 @@
 import type { Client } from '@langchain/langgraph-sdk';
 import * as z from 'zod';
-import { AtolyeError, errorMessage } from '../errors.js';
+import { AtolyeError, errorMessage, relayedCode } from '../errors.js';
 import { oneLine } from './text.js';
 
 /**
@@ -75,7 +75,9 @@ export function apiFailure(api: Pick<Api, 'url' | 'hints'>, error: unknown): Ato
   }
   const message = body?.error.message ?? `HTTP ${status}: ${oneLine(String(text ?? ''), 200)}`;
   const hint = status === 401 ? `; ${api.hints.unauthorized}` : '';
-  return new AtolyeError(body?.error.code ?? `HTTP_${status}`, `${message}${hint}`, {
+  // The API's own code, or, for an answer without its error body (a proxy's page), API_HTTP_ERROR.
+  const code = body === undefined ? 'API_HTTP_ERROR' : relayedCode(body.error.code);
+  return new AtolyeError(code, `${message}${hint}`, {
     retryable: status === 429 || status >= 500,
     cause: error,
   });

@@ -6,7 +6,7 @@ import * as esbuild from 'esbuild';
 import { AtolyeError, errorMessage } from '../errors.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ENTRY = path.join(HERE, 'main.ts');
+const ENTRY = path.join(HERE, 'ui', 'main.ts');
 const STATIC_DIR = path.join(HERE, 'static');
 
 export interface Asset {

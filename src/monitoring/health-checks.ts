@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { findExecutable, locateBwrap } from '../agent/sandbox/locate.js';
-import { BASE_ENV } from '../agent/sandbox/types.js';
 import type { AtolyeConfig } from '../config/index.js';
 import { resolveFromRoot } from '../config/paths.js';
 import { errorMessage } from '../errors.js';
@@ -96,31 +94,6 @@ export async function freeDiskCheck(
   }
 }
 
-/** bwrap and prlimit are there when commands must run isolated; mode none is worth a warning. */
-export function sandboxCheck(config: {
-  sandbox: Pick<AtolyeConfig['sandbox'], 'mode'>;
-}): HealthCheck {
-  if (config.sandbox.mode === 'none') {
-    return {
-      status: 'warn',
-      output: 'sandbox.mode is "none": commands run without isolation (development and tests only)',
-    };
-  }
-  try {
-    locateBwrap();
-  } catch (error) {
-    return { status: 'fail', output: errorMessage(error) };
-  }
-  if (findExecutable('prlimit', BASE_ENV.PATH) === undefined) {
-    return {
-      status: 'fail',
-      output:
-        'prlimit was not found in /usr/bin or /bin (Debian/Ubuntu: apt-get install util-linux)',
-    };
-  }
-  return { status: 'pass' };
-}
-
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
 /**
@@ -184,8 +157,11 @@ export function sentryCheck(
 }
 
 export interface ServiceChecksOptions {
-  /** Check the sandbox tools (where the tools step runs). */
-  sandbox?: boolean;
+  /**
+   * The service's own checks by `component:measurement`, run beside the shared ones (the worker
+   * host passes the sandbox's: monitoring knows nothing of what it checks).
+   */
+  own?: Record<string, () => HealthCheck>;
   /** Probe the model endpoint (where the model-calling steps run). */
   model?: boolean;
   disk?: DiskThresholds;
@@ -218,11 +194,12 @@ export function serviceChecks(
       freeDiskCheck(dataDir, options.disk),
       options.model ? model() : undefined,
     ]);
+    const own = Object.entries(options.own ?? {}).map(([name, check]) => [name, check()]);
     return {
       'configuration:valid': configurationCheck(config),
       'logs:writable': logs,
       'disk:free': disk,
-      ...(options.sandbox ? { 'sandbox:available': sandboxCheck(config) } : {}),
+      ...Object.fromEntries(own),
       ...(options.model ? { 'model:configured': modelKeyCheck(config.model) } : {}),
       ...(modelCheck ? { 'model:reachable': modelCheck } : {}),
       'sentry:configured': sentryCheck(config),

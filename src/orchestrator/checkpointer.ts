@@ -5,7 +5,7 @@ import { BaseCheckpointSaver, type CheckpointTuple } from '@langchain/langgraph'
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import pg from 'pg';
-import { AtolyeError, errorMessage } from '../errors.js';
+import { AtolyeError, errorCodeOf, errorMessage } from '../errors.js';
 import { log } from '../logging/index.js';
 
 /**
@@ -140,7 +140,7 @@ function describePostgresUrl(url: string): PostgresTarget {
 }
 
 function unavailable(target: PostgresTarget, error: unknown): AtolyeError {
-  const code = String((error as { code?: unknown }).code ?? '');
+  const code = errorCodeOf(error);
   const detail = scrub(errorMessage(error), target.secrets);
   let fix: string;
   if (code === 'ECONNREFUSED') {

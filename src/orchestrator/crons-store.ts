@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { openDatabase, type SqliteDatabase } from '../store/sqlite.js';
-import type { CronRunPayload } from './api/schemas-crons.js';
+import type { CronRunPayload, CronSortKey } from './api/schemas-crons.js';
 import { metadataCondition } from './metadata-filter.js';
 import { scopeParams, type Metadata, type ThreadScope } from './runs-store.js';
 
@@ -53,15 +53,6 @@ export type CronChanges = Partial<
     'schedule' | 'endTime' | 'enabled' | 'onRunCompleted' | 'payload' | 'metadata' | 'nextRunDate'
   >
 >;
-
-export const CRON_SORT_KEYS = [
-  'cron_id',
-  'thread_id',
-  'created_at',
-  'updated_at',
-  'next_run_date',
-] as const;
-export type CronSortKey = (typeof CRON_SORT_KEYS)[number];
 
 export interface CronFilter {
   threadId?: string;
@@ -178,7 +169,8 @@ export class CronsStore {
     page: { limit: number; offset: number } = { limit: -1, offset: 0 },
   ): CronRecord[] {
     const where = this.where(filter, scope);
-    // Both interpolated names come from the fixed lists above, never from a request's text.
+    // The column is one of CRON_SORT_KEYS (schemas-crons.ts, which the request was checked
+    // against), the order one of two words: nothing interpolated comes from a request's text.
     const order = `c.${sort.by} ${sort.order === 'asc' ? 'ASC' : 'DESC'}, c.cron_id`;
     const rows = this.db
       .prepare(

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AtolyeError, errorMessage } from '../errors.js';
+import { AtolyeError, errorCodeOf, errorMessage } from '../errors.js';
 import { withLogContext } from '../logging/index.js';
 import type { ChannelLogger } from '../logging/record.js';
 import { ownerOf, scopeOf, type Caller } from './api/access.js';
@@ -240,11 +240,10 @@ export class CronScheduler {
           );
         }
       } catch (error) {
-        const code = (error as { code?: unknown }).code;
         logger.warn(`cron ${cron.cronId} started no run: ${errorMessage(error)}`, {
           ...fields,
           threadId,
-          code: typeof code === 'string' ? code : undefined,
+          code: errorCodeOf(error),
         });
       }
     });

@@ -9,7 +9,6 @@ import type { Logging } from '../logging/index.js';
 import type { RunEventSink } from './run-events.js';
 import type { RunInterrupt, RunOptions, RunRecord, RunsStore } from './runs-store.js';
 import type { StepCallRecord } from './step-client.js';
-import type { ThreadTimeline } from './thread-timeline.js';
 
 /** The run executor's options and interface (its implementation is executor.ts). */
 
@@ -106,4 +105,25 @@ export interface Executor {
   copyThread(from: string, to: string): Promise<void>;
   /** The thread's checkpoints: history, one by id, and state updates. */
   readonly timeline: ThreadTimeline;
+}
+
+/** A thread's checkpoints, as the timeline reads them (thread-timeline.ts implements it). */
+export interface HistoryQuery {
+  limit: number;
+  /** Only checkpoints older than this one. */
+  before?: string;
+  /** Checkpoints whose metadata has these values (LangGraph's filter, exact per key). */
+  metadata?: Record<string, unknown>;
+}
+
+export interface ThreadTimeline {
+  history(threadId: string, query: HistoryQuery): Promise<ThreadState[]>;
+  /** The checkpoint; CHECKPOINT_NOT_FOUND when the thread has none of that id. */
+  stateAt(threadId: string, checkpointId: string): Promise<ThreadState>;
+  /** Writes `values` as a new checkpoint (from `checkpointId`, or the latest); its id. */
+  update(
+    threadId: string,
+    values: Record<string, unknown>,
+    options: { asNode?: string; checkpointId?: string },
+  ): Promise<string>;
 }

@@ -8,7 +8,8 @@ import {
   type AgentStateValue,
   type CallStep,
 } from '../agent/graph/index.js';
-import { AtolyeError, errorMessage } from '../errors.js';
+import type { ErrorCode } from '../error-codes/index.js';
+import { AtolyeError, errorCodeOf, errorMessage } from '../errors.js';
 import { currentLogContext, log, withLogContext } from '../logging/index.js';
 import { createInvoker } from '../runtime/invoke.js';
 import { ApprovalTimeouts } from './approval-timeout.js';
@@ -231,7 +232,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
         stopReason,
         error:
           status === 'running'
-            ? { code: 'RUN_INCOMPLETE', message: 'the graph ended without a terminal status' }
+            ? {
+                code: 'RUN_INCOMPLETE' satisfies ErrorCode,
+                message: 'the graph ended without a terminal status',
+              }
             : final.error,
         summary: final.summary,
         usage,
@@ -252,11 +256,11 @@ export function createExecutor(options: ExecutorOptions): Executor {
         status: timedOut ? 'timeout' : 'error',
         error: timedOut
           ? {
-              code: 'RUN_TIMEOUT',
+              code: 'RUN_TIMEOUT' satisfies ErrorCode,
               message: `the run did not finish within ${limits.runTimeoutMs} ms (limits.runTimeoutMs)`,
             }
           : {
-              code: (error as { code?: unknown }).code?.toString() ?? 'RUN_FAILED',
+              code: errorCodeOf(error) ?? ('RUN_FAILED' satisfies ErrorCode),
               message: errorMessage(error),
             },
       });

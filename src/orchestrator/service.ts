@@ -4,13 +4,14 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AtolyeConfig } from '../config/index.js';
 import { resolveFromRoot } from '../config/paths.js';
 import { resolveRelease } from '../config/release.js';
-import { AtolyeError, errorMessage } from '../errors.js';
+import { AtolyeError, errorCodeOf, errorMessage } from '../errors.js';
 import { initLogging, type Logging } from '../logging/index.js';
 import type { LogRecord } from '../logging/record.js';
 import { serviceChecks } from '../monitoring/health-checks.js';
 import { flushSentry, initSentry } from '../monitoring/index.js';
 import { ApiKeyStore, apiKeysFile } from '../store/api-keys.js';
-import { createApiApp, type ApiApp, type ApiDeps } from './api/app.js';
+import { createApiApp } from './api/app.js';
+import type { ApiApp, ApiDeps } from './api/types.js';
 import { createRun } from './api/routes/runs.js';
 import type { HealthCheck } from './api/routes/health.js';
 import { toApiRun } from './api/serialize.js';
@@ -248,8 +249,8 @@ function checkoutCaller(config: AtolyeConfig, hostUrl: string): CallCheckout {
     } catch (error) {
       // The function's own refusals (GIT_*, WORKSPACE_NOT_EMPTY) pass as they are; the host's
       // (not deployed, unreachable, overloaded) say the clone could not be tried.
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && /^(GIT_|WORKSPACE_|NOTHING_TO_PUSH)/.test(code)) throw error;
+      const code = errorCodeOf(error);
+      if (code !== undefined && /^(GIT_|WORKSPACE_|NOTHING_TO_PUSH)/.test(code)) throw error;
       throw new AtolyeError(
         'GIT_UNAVAILABLE',
         code === 'FUNCTION_NOT_FOUND'

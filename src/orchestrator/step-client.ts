@@ -1,4 +1,4 @@
-import { errorCodeOf, ToolsInput, ToolsOutput, type CallStep } from '../agent/graph/index.js';
+import { stepErrorCode, ToolsInput, ToolsOutput, type CallStep } from '../agent/graph/index.js';
 import type { Invoke } from '../runtime/invoke.js';
 
 /** One finished step call, for the `agent` log line and metrics. */
@@ -78,7 +78,7 @@ export function stepClient(options: StepClientOptions): CallStep {
         durationMs: Math.round(performance.now() - started),
         attempt: call.attempt,
         ok: false,
-        code: errorCodeOf(error),
+        code: stepErrorCode(error),
       });
       throw error;
     }

@@ -1,32 +1,12 @@
 import type { AgentGraph } from '../agent/graph/index.js';
 import { AtolyeError } from '../errors.js';
-import type { ThreadState } from './executor-types.js';
+import type { ThreadState, ThreadTimeline } from './executor-types.js';
 import { checkpointIdOf, toThreadState } from './run-control.js';
 
 /**
  * A thread's past: its checkpoints newest first, one of them by id, and a state update (a person's
  * edit, attributed to a node). Forks are runs started from a checkpoint (RunControl.checkpointId).
  */
-
-export interface HistoryQuery {
-  limit: number;
-  /** Only checkpoints older than this one. */
-  before?: string;
-  /** Checkpoints whose metadata has these values (LangGraph's filter, exact per key). */
-  metadata?: Record<string, unknown>;
-}
-
-export interface ThreadTimeline {
-  history(threadId: string, query: HistoryQuery): Promise<ThreadState[]>;
-  /** The checkpoint; CHECKPOINT_NOT_FOUND when the thread has none of that id. */
-  stateAt(threadId: string, checkpointId: string): Promise<ThreadState>;
-  /** Writes `values` as a new checkpoint (from `checkpointId`, or the latest); its id. */
-  update(
-    threadId: string,
-    values: Record<string, unknown>,
-    options: { asNode?: string; checkpointId?: string },
-  ): Promise<string>;
-}
 
 export function threadTimeline(graph: AgentGraph): ThreadTimeline {
   const at = (threadId: string, checkpointId?: string) => ({

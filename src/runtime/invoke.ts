@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
-import { AtolyeError } from '../errors.js';
+import type { ErrorCode } from '../error-codes/index.js';
+import { AtolyeError, relayedCode, type RelayedCode } from '../errors.js';
 import { FUNCTION_NAME, type InvocationMeta } from './contract.js';
 import {
   isErrorLike,
@@ -107,7 +108,8 @@ export class InvokeError extends AtolyeError {
 /** What went wrong in the call, before it becomes an InvokeError. */
 
 export interface InvokeFailure {
-  code: string;
+  /** The client's own INVOKE_* code, or the one the host's reply carried. */
+  code: ErrorCode | RelayedCode;
   message: string;
   retryable: boolean;
   status?: number;
@@ -284,7 +286,7 @@ function readReply(
   return {
     ok: false,
     failure: {
-      code,
+      code: relayedCode(code),
       message: `function ${name} failed: ${message}`,
       retryable: isRetryableReply(status, retryable),
       status,

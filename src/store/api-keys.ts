@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import * as z from 'zod';
-import { AtolyeError } from '../errors.js';
+import { AtolyeError, errorCodeOf } from '../errors.js';
 import type { SqliteDatabase } from './sqlite.js';
 import { openDatabase } from './sqlite.js';
 
@@ -182,7 +182,7 @@ export class ApiKeyStore {
       );
       return { id: Number(result.lastInsertRowid), name, team, admin, prefix, key };
     } catch (error) {
-      if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+      if (errorCodeOf(error) === 'SQLITE_CONSTRAINT_UNIQUE') {
         throw new AtolyeError(
           'KEY_EXISTS',
           `an API key named "${name}" already exists; revoke it first or choose another name`,

@@ -6,13 +6,21 @@ import {
   tooLarge,
   UNSUPPORTED_FIX,
 } from './archive-errors.js';
-import type { ArchiveLimits } from './archive.js';
 
 /**
  * What an imported archive may hold, independent of its format: every entry is checked here, in
  * archive order, before anything is written, and checked again as it is written. The readers
  * (`archive-tar.ts`, `archive-zip.ts`) only translate their format into `RawEntry`s.
  */
+
+export interface ArchiveLimits {
+  /** Most entries (files, folders and links, each archive entry counted). */
+  maxFiles: number;
+  /** Most bytes of file content. */
+  maxBytes: number;
+  /** Highest unpacked-to-archive size ratio; judged once more than 1 MiB has been unpacked. */
+  maxRatio: number;
+}
 
 export type EntryKind = 'file' | 'directory' | 'symlink' | 'hardlink';
 

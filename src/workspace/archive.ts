@@ -20,6 +20,7 @@ import { AtolyeError } from '../errors.js';
 import { corrupt, importFailed, notEmpty, unknownFormat } from './archive-errors.js';
 import {
   ImportPlan,
+  type ArchiveLimits,
   type PlannedEntry,
   type ReadOptions,
   type VisitEntry,
@@ -33,14 +34,7 @@ import { readZip } from './archive-zip.js';
  * runs the two passes and puts the result in place.
  */
 
-export interface ArchiveLimits {
-  /** Most entries (files, folders and links, each archive entry counted). */
-  maxFiles: number;
-  /** Most bytes of file content. */
-  maxBytes: number;
-  /** Highest unpacked-to-archive size ratio; judged once more than 1 MiB has been unpacked. */
-  maxRatio: number;
-}
+export type { ArchiveLimits };
 
 export type ArchiveFormat = 'tar.gz' | 'tar' | 'zip';
 

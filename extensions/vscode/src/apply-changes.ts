@@ -2,7 +2,7 @@ import { chmod, stat } from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { gitBlobId } from '../../../src/client/git-blob.js';
 import type { Api } from '../../../src/client/run-api.js';
-import { fetchFile } from '../../../src/cli/workspace-api.js';
+import { fetchFile } from '../../../src/client/workspace-api.js';
 import { AtolyeError } from '../../../src/errors.js';
 import { loadChanges, type FileChange } from './changes.js';
 import { localFile, uriOf } from './local-files.js';

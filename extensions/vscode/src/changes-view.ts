@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { Api } from '../../../src/client/run-api.js';
-import { fetchFile } from '../../../src/cli/workspace-api.js';
+import { fetchFile } from '../../../src/client/workspace-api.js';
 import { loadChanges, type FileChange, type ThreadChanges } from './changes.js';
 import type { Folders } from './folders.js';
 import { uriOf } from './local-files.js';

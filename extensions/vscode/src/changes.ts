@@ -2,7 +2,7 @@ import type * as vscode from 'vscode';
 import { gitBlobId, isNoBlob } from '../../../src/client/git-blob.js';
 import type { Api } from '../../../src/client/run-api.js';
 import { parseUnifiedDiff, type DiffFile } from '../../../src/client/unified-diff.js';
-import { fetchFile, fetchPatch } from '../../../src/cli/workspace-api.js';
+import { fetchFile, fetchPatch } from '../../../src/client/workspace-api.js';
 import { AtolyeError } from '../../../src/errors.js';
 import { localFile, type LocalFile } from './local-files.js';
 

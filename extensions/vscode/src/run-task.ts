@@ -5,7 +5,7 @@ import { followRun } from '../../../src/client/follow-run.js';
 import { apiFailure, call, parseReply, type Api } from '../../../src/client/run-api.js';
 import { size } from '../../../src/cli/byte-size.js';
 import { describeEnd } from '../../../src/cli/run-progress.js';
-import { importArchive } from '../../../src/cli/workspace-api.js';
+import { importArchive } from '../../../src/client/workspace-api.js';
 import { AtolyeError } from '../../../src/errors.js';
 import { Run } from '../../../src/orchestrator/api/schemas.js';
 import { onRunPaused } from './approval.js';

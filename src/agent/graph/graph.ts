@@ -1,12 +1,11 @@
 import type { BaseCheckpointSaver, LangGraphRunnableConfig } from '@langchain/langgraph';
 import { END, isGraphBubbleUp, START, StateGraph } from '@langchain/langgraph';
-import { AtolyeError, errorMessage } from '../../errors.js';
+import { AtolyeError, errorMessage, isRetryable } from '../../errors.js';
 import { gateCalls, mergeRejected, type ApprovalGate } from './approval-gate.js';
 import {
-  errorCodeOf,
-  isRetryableError,
   LANGGRAPH_JITTER_MS,
   retryDelayMs,
+  stepErrorCode,
   stepRetryPolicy,
   UNDECLARED_RETRIES,
   type StepBackoff,
@@ -183,13 +182,13 @@ export function buildAgentGraph(options: AgentGraphOptions) {
         // An interrupt (a pause for approval) is LangGraph's to handle, not a failure.
         if (isGraphBubbleUp(error)) throw error;
         const attempt = attemptOf(config);
-        const retryable = isRetryableError(error);
+        const retryable = isRetryable(error);
         const retrying = retryable && attempt < maxAttempts && config.signal?.aborted !== true;
         options.onStepFailure?.({
           step: name,
           attempt,
           maxAttempts,
-          code: errorCodeOf(error),
+          code: stepErrorCode(error),
           message: errorMessage(error),
           retryable,
           retrying,

@@ -8,10 +8,9 @@ export type {
 } from './graph.js';
 export {
   DEFAULT_STEP_BACKOFF,
-  errorCodeOf,
-  isRetryableError,
   LANGGRAPH_JITTER_MS,
   retryDelayMs,
+  stepErrorCode,
   stepRetryPolicy,
   toRunError,
   UNDECLARED_RETRIES,

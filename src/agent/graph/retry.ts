@@ -1,5 +1,6 @@
 import type { RetryPolicy } from '@langchain/langgraph';
-import { AtolyeError, errorMessage } from '../../errors.js';
+import type { ErrorCode } from '../../error-codes/index.js';
+import { AtolyeError, errorCodeOf, errorMessage, isRetryable } from '../../errors.js';
 import type { RunError, StepName } from './steps.js';
 
 /**
@@ -33,15 +34,6 @@ export const UNDECLARED_RETRIES = 0;
 /** Each step function's declared `limits.retries`; a step left out gets UNDECLARED_RETRIES. */
 export type StepRetries = Partial<Record<StepName, number>>;
 
-/** Read by shape: errors may come from another realm or a bundle with its own class copies. */
-export function isRetryableError(error: unknown): boolean {
-  return (
-    error !== null &&
-    typeof error === 'object' &&
-    (error as { retryable?: unknown }).retryable === true
-  );
-}
-
 /** The policy of a step whose function declares `retries`: that many retries, then the error. */
 export function stepRetryPolicy(retries: number, backoff: StepBackoff = {}): RetryPolicy {
   if (!Number.isInteger(retries) || retries < 0) {
@@ -56,7 +48,7 @@ export function stepRetryPolicy(retries: number, backoff: StepBackoff = {}): Ret
     maxAttempts: retries + 1,
     // The graph logs each attempt itself, on the `agent` channel, not on the console.
     logWarning: false,
-    retryOn: isRetryableError,
+    retryOn: isRetryable,
   };
 }
 
@@ -71,17 +63,12 @@ export function retryDelayMs(policy: RetryPolicy, attempt: number): number {
   return Math.min(max, initial * factor ** (attempt - 1));
 }
 
-/** The stable code of a failure: its own `code`, or STEP_FAILED. */
-export function errorCodeOf(error: unknown): string {
-  return error !== null &&
-    typeof error === 'object' &&
-    typeof (error as { code?: unknown }).code === 'string' &&
-    (error as { code: string }).code !== ''
-    ? (error as { code: string }).code
-    : 'STEP_FAILED';
+/** The stable code of a step's failure: its own `code`, or STEP_FAILED. */
+export function stepErrorCode(error: unknown): string {
+  return errorCodeOf(error) ?? ('STEP_FAILED' satisfies ErrorCode);
 }
 
 /** The `{ code, message }` the run state keeps for a failed step. */
 export function toRunError(step: string, error: unknown): RunError {
-  return { code: errorCodeOf(error), message: `step ${step} failed: ${errorMessage(error)}` };
+  return { code: stepErrorCode(error), message: `step ${step} failed: ${errorMessage(error)}` };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ErrorCode } from '../../error-codes/index.js';
 import type { AgentStateValue } from './state.js';
 import type { RunError, RunStatus, ToolCall, ToolResult } from './steps.js';
 
@@ -22,7 +23,7 @@ export const STUCK_ALTERNATIONS = 2;
 
 export interface Stop {
   status: Exclude<RunStatus, 'running' | 'success' | 'error'>;
-  error: RunError;
+  error: RunError & { code: ErrorCode };
 }
 
 /** Checked before each `act`: the first limit that is reached ends the run. */

@@ -1,4 +1,5 @@
-import { AtolyeError, errorMessage } from '../../errors.js';
+import type { ErrorCode } from '../../error-codes/index.js';
+import { AtolyeError, errorMessage, isAtolyeError } from '../../errors.js';
 import { serverRefusesRetry } from './retry.js';
 
 const UNREACHABLE_CODES = new Set([
@@ -35,7 +36,7 @@ export function classifyModelError(error: unknown): AtolyeError {
   const text = chain.map((shape) => errorMessage(shape)).join(' | ');
   // `x-should-retry: false` is the server saying another try cannot help, whatever the status.
   const refused = serverRefusesRetry(error);
-  const make = (code: string, message: string, retryable = false): AtolyeError =>
+  const make = (code: ErrorCode, message: string, retryable = false): AtolyeError =>
     new AtolyeError(code, `${message} (${detail})`, {
       retryable: retryable && !refused,
       cause: error,
@@ -94,16 +95,6 @@ export function classifyModelError(error: unknown): AtolyeError {
     'MODEL_ERROR',
     typeof status === 'number' ? `The model server answered ${status}` : 'The model call failed',
     retryable,
-  );
-}
-
-function isAtolyeError(error: unknown): error is AtolyeError {
-  const shape = error as ErrorShape | null;
-  return (
-    shape !== null &&
-    typeof shape === 'object' &&
-    shape.name === 'AtolyeError' &&
-    typeof shape.code === 'string'
   );
 }
 

@@ -5,6 +5,7 @@ import {
   ToolMessage,
   type BaseMessage,
 } from '@langchain/core/messages';
+import { errorCodeOf, errorMessage, isRetryable } from '../../errors.js';
 import type { Condensation, CondensedHistory, StepUsage } from '../graph/steps.js';
 import { invokeModel } from '../model/index.js';
 import { CONDENSE_SYSTEM_PROMPT, condenseRequest } from '../prompts.js';
@@ -147,9 +148,9 @@ async function summarize(
       ? { summary, usage }
       : { summary: '', problem: 'the model answered with an empty summary', usage };
   } catch (error) {
-    const { code, retryable, message } = error as { code?: unknown; retryable?: unknown } & Error;
-    if (typeof code !== 'string' || !DIGEST_ON.has(code) || retryable === true) throw error;
-    return { summary: '', problem: `${code}: ${message}` };
+    const code = errorCodeOf(error);
+    if (code === undefined || !DIGEST_ON.has(code) || isRetryable(error)) throw error;
+    return { summary: '', problem: `${code}: ${errorMessage(error)}` };
   }
 }
 

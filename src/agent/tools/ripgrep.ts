@@ -156,7 +156,7 @@ function runRipgrep(args: readonly string[], options: RecordOptions): Promise<Ri
 function asError(error: unknown): Error {
   return error instanceof Error
     ? error
-    : new AtolyeError('search_failed', `reading rg's output failed: ${errorMessage(error)}`);
+    : new AtolyeError('SEARCH_FAILED', `reading rg's output failed: ${errorMessage(error)}`);
 }
 
 /** rg prints paths under the search root `.` as `./name`; the model sees workspace-relative ones. */
@@ -248,7 +248,7 @@ export function rgMatches(
     const message = RgMessage.safeParse(JSON.parse(record.toString('utf8')));
     if (!message.success) {
       throw new AtolyeError(
-        'search_failed',
+        'SEARCH_FAILED',
         `rg printed a message the search does not understand: ${message.error.message}`,
       );
     }

@@ -126,7 +126,7 @@ async function exists(p: string): Promise<boolean> {
 export async function resolveInside(root: string, userPath: string): Promise<PathResolution> {
   if (!path.isAbsolute(root)) {
     throw new AtolyeError(
-      'workspace_not_absolute',
+      'WORKSPACE_NOT_ABSOLUTE',
       `Workspace root must be absolute, got ${root}.`,
     );
   }

@@ -1,7 +1,6 @@
-import type { Page } from '../main.js';
 import { getJson, messageOf, refusalOf, request } from './api.js';
 import { errorBox, h, idText, route, saveBlob, show } from './dom.js';
-import type { ApiFileTree } from './types.js';
+import type { ApiFileTree, Page } from './types.js';
 
 /** Larger files are shown cut: the viewer is for reading, the archive for taking. */
 const VIEW_BYTES = 512 * 1024;

@@ -1,6 +1,6 @@
-import type { Page } from '../main.js';
 import { getJson, messageOf, storedIdentity } from './api.js';
 import { errorBox, h, idText, show, when } from './dom.js';
+import type { Page } from './types.js';
 
 const CHANNELS = ['system', 'agent', 'user_interactions', 'errors'];
 const SHOWN_FIELDS = new Set(['ts', 'level', 'channel', 'msg', 'service', 'env', 'release']);

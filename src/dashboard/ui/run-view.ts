@@ -1,4 +1,3 @@
-import type { Page } from '../main.js';
 import { getJson, messageOf, sdk } from './api.js';
 import { rememberedImport } from './code-import.js';
 import { drawDiffPending, drawRunDiff } from './diff-view.js';
@@ -15,7 +14,7 @@ import {
 } from './run-render.js';
 import { drawPause } from './pause.js';
 import { addCall, addUpdate, type TimelineEntry } from './timeline.js';
-import type { ApiRun, RunState } from './types.js';
+import type { ApiRun, Page, RunState } from './types.js';
 
 const STEP_LINE = /^step (\S+) (finished|failed)$/;
 /** LangGraph's key for a pause in the stream's values and updates: not a step, not the state. */

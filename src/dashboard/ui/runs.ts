@@ -1,8 +1,7 @@
-import type { Page } from '../main.js';
 import { messageOf, sdk } from './api.js';
 import { plural } from '../../client/approval.js';
 import { errorBox, h, route, shortId, show, statusBadge, when } from './dom.js';
-import { ACTIVE_STATUSES, PAUSE_REASONS, type ApiRun } from './types.js';
+import { ACTIVE_STATUSES, PAUSE_REASONS, type ApiRun, type Page } from './types.js';
 
 const THREADS = 20;
 const RUNS_PER_THREAD = 10;

@@ -1,4 +1,3 @@
-import type { Page } from '../main.js';
 import { messageOf, sdk } from './api.js';
 import {
   archiveType,
@@ -11,6 +10,7 @@ import { APPROVAL_POLICIES, isWeaker, type ApprovalPolicy } from '../../agent/ap
 import { errorBox, h, route, shortId, show } from './dom.js';
 import { waitSpan } from './held-call.js';
 import { approvalSettings } from './pause.js';
+import type { Page } from './types.js';
 
 const NEW_THREAD = '';
 /** The approval choice before the server's policy is known: the run asks for nothing of its own. */

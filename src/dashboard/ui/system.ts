@@ -1,9 +1,9 @@
-import type { Page } from '../main.js';
 import type { ActiveAlert } from '../../monitoring/alerts.js';
 import type { HostMetrics } from '../host-metrics.js';
 import { getJson, messageOf } from './api.js';
 import { sparkline } from './chart.js';
 import { errorBox, h, show, statusBadge, when } from './dom.js';
+import type { Page } from './types.js';
 
 const SAMPLE_MS = 5_000;
 const KEEP_SAMPLES = 60;

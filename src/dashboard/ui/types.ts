@@ -19,6 +19,13 @@ export interface WireToolCall {
   args?: unknown;
 }
 
+/** A page draws itself into `view` and may return what stops its streams and timers. */
+export type Page = (
+  view: HTMLElement,
+  args: string[],
+  query: URLSearchParams,
+) => (() => void) | void;
+
 export const ACTIVE_STATUSES = new Set(['pending', 'running']);
 
 /**

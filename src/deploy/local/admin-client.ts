@@ -1,5 +1,5 @@
 import type { AtolyeConfig } from '../../config/index.js';
-import { AtolyeError } from '../../errors.js';
+import { AtolyeError, relayedCode } from '../../errors.js';
 import type { PoolStats } from '../../runtime/host/index.js';
 
 /** The host's admin API as the CLI and the deploy call it: the admin token, errors as AtolyeErrors. */
@@ -55,7 +55,7 @@ export async function adminCall<T>(
   if (!response.ok) {
     const error = (parsed as { error?: { code?: string; message?: string } }).error;
     throw new AtolyeError(
-      error?.code ?? 'HOST_ERROR',
+      error?.code === undefined ? 'HOST_ERROR' : relayedCode(error.code),
       error?.message ?? `the worker host answered ${response.status}`,
     );
   }

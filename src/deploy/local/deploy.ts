@@ -20,6 +20,8 @@ export interface DeployOptions {
   outDir?: string;
   /** CLI arguments for a host this deploy starts (the caller's --set overrides). */
   hostArgs?: string[];
+  /** The environment of a host this deploy starts; this process's by default. */
+  hostEnv?: NodeJS.ProcessEnv;
   /** Progress lines for the person waiting. */
   progress?: (line: string) => void;
 }
@@ -55,7 +57,7 @@ export async function deployLocal(
   const hostStartedAt = Date.now();
   if (!host) {
     progress('starting the worker host');
-    host = await startHostDaemon(config, { args: options.hostArgs });
+    host = await startHostDaemon(config, { args: options.hostArgs, env: options.hostEnv });
   }
   progress(`deploying ${manifest.functions.length} function(s) to ${host.url}`);
   const result = await adminCall<DeployResult>(config, host.url, 'POST', '/admin/deployments', {

@@ -1,4 +1,5 @@
 import { APPROVAL_KEY_ENV, approvalKeyFrom } from '../../agent/approval/signature.js';
+import { sandboxCheck } from '../../agent/sandbox/index.js';
 import path from 'node:path';
 import {
   configEnvironment,
@@ -99,7 +100,10 @@ export async function startHost(
       logDir: resolveFromRoot(config.logging.dir),
     }),
     // The host runs the tools step (the sandbox) and the model-calling steps (the model).
-    readiness: serviceChecks(config, { sandbox: true, model: true }),
+    readiness: serviceChecks(config, {
+      own: { 'sandbox:available': () => sandboxCheck(config) },
+      model: true,
+    }),
   });
   let services: ServiceSupervisor[] = [];
   const startedAt = new Date();

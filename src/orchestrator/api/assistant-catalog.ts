@@ -2,7 +2,7 @@ import { AtolyeError } from '../../errors.js';
 import { assistantsOf, type AssistantRecord } from '../assistants-store.js';
 import type { ThreadScope } from '../runs-store.js';
 import { scopeOf, type Caller } from './access.js';
-import type { ApiDeps } from './app.js';
+import type { ApiDeps } from './types.js';
 import { ASSISTANT_ID, ASSISTANT_UUID } from './schemas.js';
 
 /**

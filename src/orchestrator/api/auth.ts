@@ -1,21 +1,9 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { ChannelLogger } from '../../logging/index.js';
-import type { ApiKeyIdentity } from '../../store/api-keys.js';
-import type { ApiEnv } from './app.js';
-import { errorResponse } from './app.js';
-
-/** What the API needs of the key store. */
-export interface KeyVerifier {
-  /** Who a presented key belongs to, if it is a live key. */
-  verify(key: string): ApiKeyIdentity | undefined;
-  /** Whether the key is still live; read fresh each time, so a revocation counts at once. */
-  isLive(id: number): boolean;
-  /** Names of the keys that have belonged to `team`. */
-  teamMembers(team: string): string[];
-}
+import { errorResponse } from './respond.js';
+import type { ApiEnv, KeyVerifier } from './types.js';
 
 export interface AuthLimits {
   /** Requests one key may make a minute (`api.rateLimitPerMinute`). */
@@ -46,14 +34,13 @@ export function requireApiKey(
 
   async function refuse(
     c: Context<ApiEnv>,
-    status: ContentfulStatusCode,
-    code: string,
+    code: 'API_KEY_MISSING' | 'API_KEY_INVALID',
     message: string,
   ): Promise<Response> {
     const address = clientAddress(c);
     try {
       await failures.consume(address);
-      return errorResponse(c, status, code, message);
+      return errorResponse(c, code, message);
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
       const seconds = retryAfter(error);
@@ -72,10 +59,8 @@ export function requireApiKey(
       c.header('Retry-After', String(seconds));
       return errorResponse(
         c,
-        429,
         'AUTH_RATE_LIMITED',
         `more than ${failuresPerMinute} failed authentications this minute from ${address} (api.authFailuresPerMinute); retry in ${seconds} s with a valid key`,
-        true,
       );
     }
   }
@@ -85,14 +70,13 @@ export function requireApiKey(
     if (presented === undefined) {
       return refuse(
         c,
-        401,
         'API_KEY_MISSING',
         'send an API key as "Authorization: Bearer KEY" or "x-api-key: KEY" (create one with `atolye keys create --name NAME`)',
       );
     }
     const key = keys.verify(presented);
     if (!key) {
-      return refuse(c, 401, 'API_KEY_INVALID', 'the API key is unknown or revoked');
+      return refuse(c, 'API_KEY_INVALID', 'the API key is unknown or revoked');
     }
     c.set('keyName', key.name);
     c.set('caller', key);
@@ -104,10 +88,8 @@ export function requireApiKey(
       c.header('Retry-After', String(seconds));
       return errorResponse(
         c,
-        429,
         'RATE_LIMITED',
         `key "${key.name}" made more than ${perMinute} requests this minute (api.rateLimitPerMinute); retry in ${seconds} s`,
-        true,
       );
     }
     return next();

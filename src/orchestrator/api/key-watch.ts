@@ -1,6 +1,6 @@
 import { AtolyeError } from '../../errors.js';
 import type { Caller } from './access.js';
-import type { KeyVerifier } from './auth.js';
+import type { KeyVerifier } from './types.js';
 
 /**
  * A request that stays open (a stream, a wait for a run's end) was authorised when it began; its

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { AtolyeError } from '../../errors.js';
-import { addApiRoutes, type ApiApp, type ApiEnv, type ApiRouteDeps } from './app.js';
+import { addApiRoutes } from './app.js';
+import type { ApiApp, ApiEnv, ApiRouteDeps } from './types.js';
 import { addDocsRoutes, OPENAPI_DOCUMENT } from './routes/docs.js';
 
 /** Where `atolye build` writes the document; a test fails when the committed copy is stale. */

@@ -38,13 +38,22 @@ export interface RunContext {
 
 export function runRequest(threadId: string, body: RunCreate, context: RunContext): RunRequest {
   const { state, assistant, configured, last, fork } = context;
-  const previous = last?.control.approval;
-  const settings = {
+  // An answer or a go-on continues the paused run: its policy, model and limits carry over
+  // unless this request sets them again.
+  const resuming = body.command !== undefined || !body.input;
+  const carried = resuming && last ? settingsOf(last.control) : {};
+  const builtIn = assistant.configurable === BUILT_IN_ASSISTANT.configurable;
+  const settings: RunConfigurable = {
+    ...carried,
     ...(assistant.configurable as RunConfigurable),
     ...body.config?.configurable,
   };
-  const resuming = body.command !== undefined || !body.input;
-  const approval = settings.approval ?? (resuming ? previous : undefined);
+  const assistantId = builtIn
+    ? resuming
+      ? last?.control.assistantId
+      : undefined
+    : assistant.assistantId;
+  const approval = settings.approval;
   if (approval !== undefined && isWeaker(approval, configured)) {
     throw new AtolyeError(
       'RUN_INVALID',
@@ -55,9 +64,7 @@ export function runRequest(threadId: string, body: RunCreate, context: RunContex
     ...(approval === undefined ? {} : { approval }),
     ...(settings.model === undefined ? {} : { model: settings.model }),
     ...limitsOf(settings),
-    ...(assistant.configurable === BUILT_IN_ASSISTANT.configurable
-      ? {}
-      : { assistantId: assistant.assistantId }),
+    ...(assistantId === undefined ? {} : { assistantId }),
     ...breakpointsOf(body),
     ...(fork === undefined ? {} : { checkpointId: fork }),
   };
@@ -117,6 +124,18 @@ export function runRequest(threadId: string, body: RunCreate, context: RunContex
     );
   }
   return { task: body.input.task, control };
+}
+
+/** A run's settings as `config.configurable` names them. */
+function settingsOf(control: RunControl): RunConfigurable {
+  const { approval, model, limits = {} } = control;
+  return {
+    ...(approval === undefined ? {} : { approval }),
+    ...(model === undefined ? {} : { model }),
+    ...(limits.maxIterations === undefined ? {} : { max_iterations: limits.maxIterations }),
+    ...(limits.maxTokens === undefined ? {} : { max_tokens: limits.maxTokens }),
+    ...(limits.maxCostUsd === undefined ? {} : { max_cost_usd: limits.maxCostUsd }),
+  };
 }
 
 function limitsOf(settings: RunConfigurable): Pick<RunControl, 'limits'> {

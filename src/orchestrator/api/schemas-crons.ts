@@ -1,6 +1,5 @@
 import * as z from 'zod';
 import { scheduleProblem } from '../cron-schedule.js';
-import { CRON_SORT_KEYS } from '../crons-store.js';
 import { RunCreate, ThreadId } from './schemas.js';
 
 /**
@@ -136,6 +135,16 @@ export const CRON_FIELDS = [
   'enabled',
   'on_run_completed',
 ] as const;
+
+/** What crons sort by besides `assistant_id`: each is a column of the crons table (crons-store.ts). */
+export const CRON_SORT_KEYS = [
+  'cron_id',
+  'thread_id',
+  'created_at',
+  'updated_at',
+  'next_run_date',
+] as const;
+export type CronSortKey = (typeof CRON_SORT_KEYS)[number];
 
 const CronFilters = {
   assistant_id: z.string().optional(),

@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { settingProblems } from '../../config/settings.js';
-import { errorMessage } from '../../errors.js';
+import { errorCodeOf, errorMessage } from '../../errors.js';
 import { isFunctionDefinition, type FunctionDefinition } from '../contract.js';
 import type { FunctionSource } from './discover.js';
 
@@ -20,9 +20,7 @@ export async function loadDeclaration(source: FunctionSource): Promise<LoadedDec
     module = (await import(pathToFileURL(source.entry).href)) as { default?: unknown };
   } catch (error) {
     // Duck-typed: the function may have loaded its own copy of the contract module.
-    if (error instanceof Error && (error as { code?: unknown }).code === 'FUNCTION_INVALID') {
-      return fail(error.message);
-    }
+    if (errorCodeOf(error) === 'FUNCTION_INVALID') return fail(errorMessage(error));
     return fail(`cannot be loaded: ${errorMessage(error)}`);
   }
   if (!('default' in module) || module.default === undefined) {

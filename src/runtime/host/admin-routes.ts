@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
-import { AtolyeError, errorMessage } from '../../errors.js';
+import { errorMessage } from '../../errors.js';
 import type { Deployer } from './deployer.js';
 import type { Gateway } from './gateway.js';
 import { HttpError, headerValue } from './http.js';
@@ -34,7 +34,6 @@ export function addAdminRoutes(gateway: Gateway, options: AdminOptions): void {
     const { manifest, distDir } = body;
     if (typeof distDir !== 'string' || distDir === '' || manifest === undefined) {
       throw new HttpError(
-        400,
         'DEPLOY_REQUEST_INVALID',
         'body must be { "manifest": {...}, "distDir": "<folder of manifest.json>" }',
       );
@@ -42,17 +41,18 @@ export function addAdminRoutes(gateway: Gateway, options: AdminOptions): void {
     // A relative folder would resolve against the host's working directory, not the caller's.
     if (!path.isAbsolute(distDir)) {
       throw new HttpError(
-        400,
         'DEPLOY_REQUEST_INVALID',
         `distDir must be an absolute path, got "${distDir}"`,
       );
     }
-    ctx.json(200, await deployErrors(() => options.deployer.deploy(manifest, distDir)));
+    // A deploy's refusals (a bad manifest 400, failed health checks 409, a host shutting down
+    // 503) are answered by the gateway with their codes' statuses.
+    ctx.json(200, await options.deployer.deploy(manifest, distDir));
   });
 
   gateway.route('POST', '/admin/rollback', async (req, _res, ctx) => {
     guard(req);
-    ctx.json(200, await deployErrors(() => options.deployer.rollback()));
+    ctx.json(200, await options.deployer.rollback());
   });
 
   gateway.route('GET', '/admin/deployments', (req, _res, ctx) => {
@@ -93,7 +93,6 @@ function authorize(req: IncomingMessage, adminToken: string): void {
   const given = /^bearer +(.+)$/i.exec(headerValue(req, 'authorization') ?? '')?.[1] ?? '';
   if (!adminToken) {
     throw new HttpError(
-      503,
       'ADMIN_DISABLED',
       'the admin API is off: set security.adminToken (ATOLYE_ADMIN_TOKEN)',
     );
@@ -102,7 +101,6 @@ function authorize(req: IncomingMessage, adminToken: string): void {
   const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
   if (!given || !timingSafeEqual(digest(given), digest(adminToken))) {
     throw new HttpError(
-      401,
       'ADMIN_UNAUTHORIZED',
       'missing or wrong admin token: send Authorization: Bearer <security.adminToken>',
     );
@@ -115,28 +113,7 @@ function parseJson(body: Buffer): Record<string, unknown> {
     if (value !== null && typeof value === 'object' && !Array.isArray(value))
       return value as Record<string, unknown>;
   } catch (error) {
-    throw new HttpError(
-      400,
-      'BODY_INVALID_JSON',
-      `request body is not JSON: ${errorMessage(error)}`,
-    );
+    throw new HttpError('BODY_INVALID_JSON', `request body is not JSON: ${errorMessage(error)}`);
   }
-  throw new HttpError(400, 'BODY_INVALID_JSON', 'request body must be a JSON object');
-}
-
-/**
- * Deploy problems are the caller's to fix (400), a conflict with the host's state (409: a failed
- * health check, nothing to roll back to) or a host shutting down (503); never a 500.
- */
-async function deployErrors<T>(task: () => Promise<T>): Promise<T> {
-  try {
-    return await task();
-  } catch (error) {
-    if (!(error instanceof AtolyeError)) throw error;
-    if (error.code === 'HOST_CLOSING')
-      throw new HttpError(503, error.code, error.message, { retryable: true });
-    const status =
-      error.code === 'DEPLOY_FAILED' || error.code === 'ROLLBACK_UNAVAILABLE' ? 409 : 400;
-    throw new HttpError(status, error.code, error.message);
-  }
+  throw new HttpError('BODY_INVALID_JSON', 'request body must be a JSON object');
 }

@@ -39,7 +39,6 @@ export function parseCallBody(body: Buffer): CallBody {
   // overflow the host's stack there. Only `input` is forwarded; meta holds flat strings.
   if (nestsDeeperThan(record.input, MAX_JSON_DEPTH)) {
     throw new HttpError(
-      400,
       'INPUT_TOO_DEEP',
       `input nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects, the host's limit; send flatter data`,
     );
@@ -78,5 +77,5 @@ function parseMeta(value: unknown, problems: string[]): CallMeta {
 }
 
 function invalid(problems: string[]): HttpError {
-  return new HttpError(400, 'REQUEST_INVALID', `invalid call: ${problems.join('; ')}`);
+  return new HttpError('REQUEST_INVALID', `invalid call: ${problems.join('; ')}`);
 }

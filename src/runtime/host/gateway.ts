@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { errorMessage } from '../../errors.js';
+import { isErrorCode, statusOfCode } from '../../error-codes/index.js';
+import { errorMessage, isAtolyeError } from '../../errors.js';
 import type { AtolyeConfig } from '../../config/schema.js';
 import { healthz, readyz, type HostReadiness } from './health.js';
 import { HttpError, JSON_TYPE, errorBody, givenRequestId, readBody, send } from './http.js';
@@ -170,17 +171,21 @@ export function createGateway(options: GatewayOptions): Gateway {
           }),
       });
     }
-    throw new HttpError(404, 'ROUTE_NOT_FOUND', `no route for ${req.method} ${path}`);
+    throw new HttpError('ROUTE_NOT_FOUND', `no route for ${req.method} ${path}`);
   }
 
+  /**
+   * Answers an error with its code's status from the catalogue; anything else (an error without
+   * a catalogue code) is a 500 INTERNAL_ERROR. A refusal is an info line, a 500 an error line.
+   */
   function fail(res: ServerResponse, error: unknown, requestId: string, path: string): void {
-    const known = error instanceof HttpError;
-    const status = known ? error.status : 500;
-    const code = known ? error.code : 'INTERNAL_ERROR';
-    const message = known
-      ? error.message
-      : `the host failed to handle ${path}: ${errorMessage(error)}`;
-    if (known) {
+    const known = isAtolyeError(error) && isErrorCode(error.code) ? error : undefined;
+    const status = known ? statusOfCode(known.code) : 500;
+    const code = known?.code ?? 'INTERNAL_ERROR';
+    const message = known?.message ?? `the host failed to handle ${path}: ${errorMessage(error)}`;
+    if (status === 500) {
+      logger.system.error(message, { requestId, err: error });
+    } else {
       metrics.reject(code);
       logger.system.info(`refused ${path}: ${status} ${code}`, {
         requestId,
@@ -188,15 +193,13 @@ export function createGateway(options: GatewayOptions): Gateway {
         code,
         reason: message,
       });
-    } else {
-      logger.system.error(message, { requestId, err: error });
     }
     const headers: Record<string, string> = {
       'content-type': JSON_TYPE,
       'x-request-id': requestId,
-      ...(known ? error.headers : {}),
+      ...(error instanceof HttpError ? error.headers : {}),
     };
-    send(res, status, errorBody(code, message, known ? error.retryable : false), headers);
+    send(res, status, errorBody(code, message, known?.retryable ?? false), headers);
     if (headers.connection === 'close') res.once('finish', () => res.socket?.destroy());
   }
 

@@ -1,21 +1,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ERROR_CODES, type ErrorCode, type ErrorStatus } from '../../error-codes/index.js';
 import { AtolyeError } from '../../errors.js';
 import { acceptedRequestId } from '../../logging/request-id.js';
 
-/** An error that is answered with its own HTTP status and the wire error body. */
+/**
+ * A refusal of the gateway's, answered with its code's status from the catalogue and the wire
+ * error body, plus headers of its own (`Allow`, `Retry-After`, `Connection: close`).
+ */
 export class HttpError extends AtolyeError {
+  readonly status: ErrorStatus;
+  readonly headers: Record<string, string>;
+
   constructor(
-    readonly status: number,
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { retryable?: boolean; headers?: Record<string, string> } = {},
   ) {
     super(code, message, { retryable: options.retryable });
     this.name = 'HttpError';
+    this.status = ERROR_CODES[code].status;
     this.headers = options.headers ?? {};
   }
-
-  readonly headers: Record<string, string>;
 }
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -28,7 +33,7 @@ export function errorBody(code: string, message: string, retryable: boolean): st
 /** Reads a request body up to `limitBytes`; a longer one is a 413 before it is buffered whole. */
 export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
   const tooLarge = (): HttpError =>
-    new HttpError(413, 'BODY_TOO_LARGE', `request body exceeds the limit of ${limitBytes} bytes`, {
+    new HttpError('BODY_TOO_LARGE', `request body exceeds the limit of ${limitBytes} bytes`, {
       headers: { connection: 'close' },
     });
   const declared = Number(req.headers['content-length']);
@@ -53,9 +58,7 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Buff
       resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size)),
     );
     req.once('error', (error) =>
-      reject(
-        new HttpError(400, 'BODY_UNREADABLE', `request body could not be read: ${error.message}`),
-      ),
+      reject(new HttpError('BODY_UNREADABLE', `request body could not be read: ${error.message}`)),
     );
   });
 }

@@ -31,7 +31,6 @@ export class IdempotencyKeyReused extends HttpError {
     running: boolean,
   ) {
     super(
-      422,
       'IDEMPOTENCY_KEY_REUSED',
       `idempotency-key ${JSON.stringify(key)} was already used for a different call` +
         `${running ? ' that is still running' : ''} (another function, input, thread, run or ` +

@@ -46,7 +46,6 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
     if (accepted.ok) return;
     if (accepted.reason === 'replayed') {
       throw new HttpError(
-        401,
         'SIGNATURE_REPLAYED',
         'this signed request was already accepted once: sign every request anew, a retry too ' +
           '(a fresh x-atolye-timestamp), and repeat a call under its idempotency-key',
@@ -54,7 +53,6 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
     }
     const seconds = Math.max(1, Math.ceil(accepted.retryAfterMs / 1000));
     throw new HttpError(
-      503,
       'REPLAY_GUARD_FULL',
       `too many signed calls in the last 5 minutes: the host remembers each one to refuse ` +
         `replays and takes new ones as the oldest expire, in ${seconds} s`,
@@ -92,7 +90,7 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
     requestId: string,
   ): Promise<void> {
     if (req.method !== 'POST') {
-      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${path} only takes POST`, {
+      throw new HttpError('METHOD_NOT_ALLOWED', `${path} only takes POST`, {
         headers: { allow: 'POST' },
       });
     }
@@ -104,19 +102,17 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
       headerValue(req, TIMESTAMP_HEADER),
       headerValue(req, SIGNATURE_HEADER),
     );
-    if (!verdict.ok) throw new HttpError(401, 'SIGNATURE_INVALID', verdict.reason);
+    if (!verdict.ok) throw new HttpError('SIGNATURE_INVALID', verdict.reason);
     const { signature, timestampMs } = verdict;
     const pool = registry.get(name);
     if (!pool)
       throw new HttpError(
-        404,
         'FUNCTION_NOT_FOUND',
         `no function named "${name}" is deployed on this host`,
       );
     const key = headerValue(req, 'idempotency-key');
     if (key !== undefined && (key.length === 0 || key.length > MAX_KEY_CHARS)) {
       throw new HttpError(
-        400,
         'REQUEST_INVALID',
         `idempotency-key: must be 1 to ${MAX_KEY_CHARS} characters`,
       );

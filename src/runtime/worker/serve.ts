@@ -6,6 +6,8 @@ import {
   type HandlerLog,
   type InvocationMeta,
 } from '../contract.js';
+import { ERROR_CODES, type ErrorCode } from '../../error-codes/index.js';
+import { errorCodeOf, errorMessage, isRetryable } from '../../errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../json-depth.js';
 import type { HostMessage, LogLevel, WireError, WorkerMessage } from '../protocol.js';
 import { SETTINGS_ENV, WORKER_ENV } from '../protocol.js';
@@ -172,12 +174,7 @@ function unsendable(message: WorkerMessage, error: unknown): WorkerMessage | und
       t: 'result',
       id: message.id,
       ok: false,
-      status: 500,
-      error: {
-        code: 'OUTPUT_UNSERIALISABLE',
-        message: `the output cannot be sent as JSON: ${reason}`,
-        retryable: false,
-      },
+      ...workerFailure('OUTPUT_UNSERIALISABLE', `the output cannot be sent as JSON: ${reason}`),
       durationMs: message.durationMs,
     };
   }
@@ -192,23 +189,23 @@ async function runInvocation(
   sendLog: (message: WorkerMessage) => void,
 ): Promise<void> {
   const started = performance.now();
-  const fail = (status: number, error: WireError): void =>
+  const fail = (failure: { status: number; error: WireError }): void =>
     send({
       t: 'result',
       id: message.id,
       ok: false,
-      status,
-      error,
+      ...failure,
       durationMs: performance.now() - started,
     });
 
   const input = definition.input.safeParse(message.input);
   if (!input.success) {
-    fail(400, {
-      code: 'INPUT_INVALID',
-      message: `invalid input for ${definition.name}: ${describeIssues(input.error).join('; ')}`,
-      retryable: false,
-    });
+    fail(
+      workerFailure(
+        'INPUT_INVALID',
+        `invalid input for ${definition.name}: ${describeIssues(input.error).join('; ')}`,
+      ),
+    );
     return;
   }
   const deadline = started + message.timeoutMs;
@@ -241,21 +238,23 @@ async function runInvocation(
     const raw = await definition.handle(input.data, ctx);
     const output = definition.output.safeParse(raw);
     if (!output.success) {
-      fail(500, {
-        code: 'OUTPUT_INVALID',
-        message: `${definition.name} returned output that breaks its schema: ${describeIssues(output.error).join('; ')}`,
-        retryable: false,
-      });
+      fail(
+        workerFailure(
+          'OUTPUT_INVALID',
+          `${definition.name} returned output that breaks its schema: ${describeIssues(output.error).join('; ')}`,
+        ),
+      );
       return;
     }
     // Bounded like the input at the gateway: serialising a deeper value (for the channel, then
     // for the host's reply) can overflow the stack.
     if (nestsDeeperThan(output.data, MAX_JSON_DEPTH)) {
-      fail(500, {
-        code: 'OUTPUT_TOO_DEEP',
-        message: `${definition.name} returned output nested deeper than ${MAX_JSON_DEPTH} levels of arrays and objects, the host's limit`,
-        retryable: false,
-      });
+      fail(
+        workerFailure(
+          'OUTPUT_TOO_DEEP',
+          `${definition.name} returned output nested deeper than ${MAX_JSON_DEPTH} levels of arrays and objects, the host's limit`,
+        ),
+      );
       return;
     }
     send({
@@ -274,7 +273,8 @@ async function runInvocation(
       { err: serialiseError(error) },
       message.meta,
     );
-    fail(500, wire);
+    // The function failed: a 500 whatever its code, which may be its own (outside the catalogue).
+    fail({ status: 500, error: wire });
   } finally {
     finished = true;
     clearTimeout(timer);
@@ -299,25 +299,19 @@ function forwardLog(
   send({ t: 'log', record: { level, msg, fields, invocationId: meta?.invocationId } });
 }
 
+/** A failure of the worker's own, with its code's status and `retryable` from the catalogue. */
+function workerFailure(code: ErrorCode, message: string): { status: number; error: WireError } {
+  const { status, retryable } = ERROR_CODES[code];
+  return { status, error: { code, message, retryable } };
+}
+
+/** What a handler threw, as the wire error: its own code and `retryable`, or HANDLER_ERROR. */
 function toWireError(error: unknown): WireError {
-  if (
-    error !== null &&
-    typeof error === 'object' &&
-    'code' in error &&
-    typeof error.code === 'string'
-  ) {
-    const retryable = 'retryable' in error && error.retryable === true;
-    return {
-      code: error.code,
-      message: String((error as { message?: unknown }).message),
-      retryable,
-    };
+  const code = errorCodeOf(error);
+  if (code !== undefined) {
+    return { code, message: errorMessage(error), retryable: isRetryable(error) };
   }
-  return {
-    code: 'HANDLER_ERROR',
-    message: error instanceof Error ? error.message : String(error),
-    retryable: false,
-  };
+  return { code: 'HANDLER_ERROR', message: errorMessage(error), retryable: false };
 }
 
 function serialiseError(error: unknown): Record<string, unknown> {

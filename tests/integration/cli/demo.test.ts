@@ -7,13 +7,10 @@ import { tempDir } from '../../helpers/tmp.js';
 // `npm run demo` end to end: scripted model, real bundles, daemon host, orchestrator service,
 // run API, bubblewrap sandbox. It leaves the files behind and nothing running.
 
-const MODEL_VARIABLES = [
-  'OPENAI_BASE_URL',
-  'OPENAI_API_KEY',
-  'ATOLYE_MODEL',
-  'ATOLYE_ENV',
-] as const;
-const saved = Object.fromEntries(MODEL_VARIABLES.map((name) => [name, process.env[name]]));
+const MODEL_VARIABLES = ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'ATOLYE_MODEL'] as const;
+const modelVariables = (): Record<string, string | undefined> =>
+  Object.fromEntries(MODEL_VARIABLES.map((name) => [name, process.env[name]]));
+const savedEnv = process.env.ATOLYE_ENV;
 let work: ReturnType<typeof tempDir>;
 
 beforeAll(() => {
@@ -24,17 +21,18 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  for (const name of MODEL_VARIABLES) {
-    if (saved[name] === undefined) delete process.env[name];
-    else process.env[name] = saved[name];
-  }
+  if (savedEnv === undefined) delete process.env.ATOLYE_ENV;
+  else process.env.ATOLYE_ENV = savedEnv;
   work.cleanup();
 });
 
 test('the demo runs the scripted task through the real API and leaves its files', async () => {
   const dir = path.join(work.dir, 'demo');
   const output = captureOutput();
+  const before = modelVariables();
   const code = await main(['demo', '--dir', dir, '--no-typecheck'], output);
+  // The mock model's address and key went to the host the demo started, not into this process.
+  expect(modelVariables()).toEqual(before);
   expect(output.stderr()).not.toContain('atolye:');
   expect(code).toBe(0);
   expect(output.stderr()).toContain('the model replies are scripted');

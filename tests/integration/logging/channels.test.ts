@@ -28,7 +28,7 @@ test('each channel writes its own file; error lines of any channel are copied in
   logging.log('agent').warn('agent slow');
   logging.log('user_interactions').info('user asked');
   logging.log('agent').error('agent failed', {
-    err: new AtolyeError('MODEL_DOWN', 'model unreachable', { retryable: true }),
+    err: new AtolyeError('MODEL_UNREACHABLE', 'model unreachable', { retryable: true }),
   });
   logging.log('errors').error('direct error');
   logging.log('system').debug('below the configured level');
@@ -47,7 +47,12 @@ test('each channel writes its own file; error lines of any channel are copied in
     service: 'host',
     env: 'testing',
     release: 'r9',
-    err: { name: 'AtolyeError', message: 'model unreachable', code: 'MODEL_DOWN', retryable: true },
+    err: {
+      name: 'AtolyeError',
+      message: 'model unreachable',
+      code: 'MODEL_UNREACHABLE',
+      retryable: true,
+    },
   });
   expect(Object.keys(copy as LogRecord).slice(0, 7)).toEqual([
     'ts',

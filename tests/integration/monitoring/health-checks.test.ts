@@ -7,10 +7,10 @@ import {
   logDirectoryCheck,
   modelEndpointCheck,
   modelKeyCheck,
-  sandboxCheck,
   sentryCheck,
   serviceChecks,
 } from '../../../src/monitoring/health-checks.js';
+import { sandboxCheck } from '../../../src/agent/sandbox/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { hostConfig, startTestHost, type TestHost } from '../deploy/helpers.js';
 import { startTestApi, type TestApi } from '../orchestrator/api-helpers.js';
@@ -174,7 +174,10 @@ test('serviceChecks keys every check by component:measurement', async () => {
     'disk:free',
     'sentry:configured',
   ]);
-  const host = await serviceChecks(config, { sandbox: true, model: true })();
+  const host = await serviceChecks(config, {
+    own: { 'sandbox:available': () => sandboxCheck(config) },
+    model: true,
+  })();
   expect(Object.keys(host)).toEqual([
     'configuration:valid',
     'logs:writable',

@@ -158,3 +158,26 @@ test('a cancelled or timed-out run leaves nothing paused: a new task starts over
     }).task,
   ).toBe('again');
 });
+
+test('an answer goes on with the paused run’s assistant, model and limits unless it sets them', () => {
+  const paused = {
+    ...last('approval', 'always'),
+    control: { approval: 'always', model: 'm1', limits: { maxIterations: 4 }, assistantId: 'v1' },
+  } as RunRecord;
+  const context = { ...base, state: state(['tools'], [held]), last: paused };
+  expect(
+    runRequest('t', body({ command: { resume: { approved: true } } }), context).control,
+  ).toEqual({
+    approval: 'always',
+    model: 'm1',
+    limits: { maxIterations: 4 },
+    assistantId: 'v1',
+    resume: { approved: true },
+  });
+  const changed = runRequest(
+    't',
+    body({ command: { resume: { approved: true } }, config: { configurable: { model: 'm2' } } }),
+    context,
+  );
+  expect(changed.control.model).toBe('m2');
+});

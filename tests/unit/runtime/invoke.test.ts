@@ -116,7 +116,7 @@ describe('invoke with a fetch that throws something odd', () => {
 describe('InvokeError', () => {
   it('is an AtolyeError whose JSON form is the wire error shape', () => {
     const error = new InvokeError('plan', {
-      code: 'X',
+      code: 'QUEUE_FULL',
       message: 'function plan failed: boom',
       retryable: true,
       status: 429,
@@ -125,7 +125,11 @@ describe('InvokeError', () => {
     expect(error).toBeInstanceOf(AtolyeError);
     expect(error.name).toBe('InvokeError');
     expect(error.message).toBe('function plan failed: boom');
-    expect(error.toJSON()).toEqual({ code: 'X', message: error.message, retryable: true });
+    expect(error.toJSON()).toEqual({
+      code: 'QUEUE_FULL',
+      message: error.message,
+      retryable: true,
+    });
     expect(error).toMatchObject({ status: 429, retryAfterMs: 2_000, functionName: 'plan' });
   });
 });

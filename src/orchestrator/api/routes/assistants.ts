@@ -4,7 +4,7 @@ import * as z from 'zod';
 import { AtolyeError } from '../../../errors.js';
 import { assistantsOf, type AssistantRecord } from '../../assistants-store.js';
 import { ownerOf, scopeOf, type Caller } from '../access.js';
-import type { ApiApp, ApiDeps } from '../app.js';
+import type { ApiApp, ApiDeps } from '../types.js';
 import { agentGraphJson, agentSchemas } from '../assistant-graph.js';
 import {
   assertChangeable,

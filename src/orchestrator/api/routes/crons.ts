@@ -3,7 +3,8 @@ import * as z from 'zod';
 import type { CronFilter, CronRecord } from '../../crons-store.js';
 import { webhookPolicyFor } from '../../webhook-policy.js';
 import { scopeOf } from '../access.js';
-import { noteIds, type ApiApp, type ApiDeps } from '../app.js';
+import { noteIds } from '../respond.js';
+import type { ApiApp, ApiDeps } from '../types.js';
 import { ASSISTANT_ID, ASSISTANT_UUID, ThreadId } from '../schemas.js';
 import {
   Cron,

@@ -11,7 +11,8 @@ import {
 import { errorMessage } from '../../../errors.js';
 import { CHANNELS } from '../../../logging/record.js';
 import { ownLogLines, requireAdmin, scopeOf } from '../access.js';
-import { errorResponse, type ApiApp, type ApiDeps } from '../app.js';
+import { errorResponse } from '../respond.js';
+import type { ApiApp, ApiDeps } from '../types.js';
 
 const HOST_TIMEOUT_MS = 2_000;
 
@@ -91,7 +92,6 @@ export function addDashboardRoutes(app: ApiApp, deps: ApiDeps): void {
     if (!channel.success) {
       return errorResponse(
         c,
-        400,
         'INVALID_REQUEST',
         `no log channel "${c.req.param('channel')}": ${channel.error.issues[0]?.message ?? ''}`,
       );
@@ -101,7 +101,7 @@ export function addDashboardRoutes(app: ApiApp, deps: ApiDeps): void {
       const problems = query.error.issues.map(
         (issue) => `${issue.path.join('.')}: ${issue.message}`,
       );
-      return errorResponse(c, 400, 'INVALID_REQUEST', `invalid query: ${problems.join('; ')}`);
+      return errorResponse(c, 'INVALID_REQUEST', `invalid query: ${problems.join('; ')}`);
     }
     const caller = c.get('caller');
     const scope = scopeOf(caller);

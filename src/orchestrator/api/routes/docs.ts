@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { ApiApp } from '../app.js';
+import type { ApiApp } from '../types.js';
 
 /** Files of the reference page, served from the installed package: no CDN. */
 const SWAGGER_DIR = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist'));

@@ -5,7 +5,8 @@ import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { archiveWorkspace, listWorkspace, openWorkspaceFile } from '../../files.js';
 import { scopeOf, type Caller } from '../access.js';
-import { errorResponse, type ApiApp, type ApiDeps } from '../app.js';
+import { errorResponse } from '../respond.js';
+import type { ApiApp, ApiDeps } from '../types.js';
 import { FileTree, ThreadId } from '../schemas.js';
 import { findThread } from '../serialize.js';
 import { failed } from './shapes.js';
@@ -53,7 +54,7 @@ export function addFileRoutes(app: ApiApp, deps: ApiDeps): void {
   app.get('/threads/:thread_id/files/:path{[\\s\\S]+}', async (c) => {
     const threadId = c.req.param('thread_id');
     if (!ThreadId.safeParse(threadId).success) {
-      return errorResponse(c, 400, 'INVALID_REQUEST', `"${threadId}" is not a thread id`);
+      return errorResponse(c, 'INVALID_REQUEST', `"${threadId}" is not a thread id`);
     }
     const dir = await workspaceOf(threadId, c.get('caller'));
     const file = await openWorkspaceFile(dir, c.req.param('path'));

@@ -1,10 +1,7 @@
-import { worstStatus, type HealthChecks } from '../../../monitoring/health-checks.js';
-import type { ApiApp } from '../app.js';
+import { worstStatus } from '../../../monitoring/health-checks.js';
+import type { ApiApp, ReadinessChecks } from '../types.js';
 
 export type { CheckStatus, HealthCheck } from '../../../monitoring/health-checks.js';
-
-/** Named checks (`component:measurement`) that make up readiness. */
-export type ReadinessChecks = () => Promise<HealthChecks>;
 
 const HEALTH_JSON = 'application/health+json';
 

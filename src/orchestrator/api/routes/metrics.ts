@@ -1,4 +1,4 @@
-import type { ApiApp, ApiDeps } from '../app.js';
+import type { ApiApp, ApiDeps } from '../types.js';
 
 /**
  * `GET /metrics` in the Prometheus text format. Open like the probes unless api.protectMetrics,

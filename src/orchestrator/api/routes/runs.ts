@@ -6,7 +6,8 @@ import type { ThreadState } from '../../executor.js';
 import type { RunRecord } from '../../runs-store.js';
 import { failed, json } from './shapes.js';
 import { ownerOf, scopeOf, type Caller } from '../access.js';
-import { noteIds, type ApiApp, type ApiDeps, type ApiEnv } from '../app.js';
+import { noteIds } from '../respond.js';
+import type { ApiApp, ApiDeps, ApiEnv } from '../types.js';
 import { whileKeyLive } from '../key-watch.js';
 import {
   CancelQuery,

@@ -6,7 +6,7 @@ import { log } from '../../../logging/index.js';
 import type { RunRecord } from '../../runs-store.js';
 import { removeThread } from '../../thread-removal.js';
 import { ownerOf, type Caller } from '../access.js';
-import type { ApiApp, ApiDeps } from '../app.js';
+import type { ApiApp, ApiDeps } from '../types.js';
 import { Run, RunValues } from '../schemas.js';
 import { StatelessRunCreate } from '../schemas-threads.js';
 import { toApiRun } from '../serialize.js';

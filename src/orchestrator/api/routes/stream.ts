@@ -6,7 +6,7 @@ import { AtolyeError } from '../../../errors.js';
 import type { RunRecord } from '../../runs-store.js';
 import { FINISHED_STATUSES } from '../../status.js';
 import { scopeOf, type Caller } from '../access.js';
-import type { ApiApp, ApiDeps, ApiEnv } from '../app.js';
+import type { ApiApp, ApiDeps, ApiEnv } from '../types.js';
 import { KEY_CHECK_MS, keyRevokedError } from '../key-watch.js';
 import {
   DEFAULT_JOIN_MODES,

@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
 import { AtolyeError } from '../../../errors.js';
 import { scopeOf } from '../access.js';
-import type { ApiApp, ApiDeps } from '../app.js';
+import type { ApiApp, ApiDeps } from '../types.js';
 import { strictBody, ThreadId, ThreadState } from '../schemas.js';
 import {
   checkpointOf,

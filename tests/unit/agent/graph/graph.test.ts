@@ -4,6 +4,7 @@ import {
   idempotencyKeyFor,
   type StepFailure,
 } from '../../../../src/agent/graph/graph.js';
+import { relayedCode } from '../../../../src/errors.js';
 import { InvokeError } from '../../../../src/runtime/invoke.js';
 import {
   echoTools,
@@ -367,7 +368,7 @@ describe('agent graph step failures', () => {
       act: [toolCallReply('call-1', 'write_file', { path: 'a', content: 'b' })],
       tools: [
         new InvokeError('tools', {
-          code: 'WORKSPACE_MISSING',
+          code: relayedCode('WORKSPACE_MISSING'),
           message: 'function tools failed: no workspace',
           retryable: false,
         }),

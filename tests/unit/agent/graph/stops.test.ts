@@ -1,13 +1,8 @@
 import { addUsage, unionOf, type AgentStateValue } from '../../../../src/agent/graph/state.js';
 import { checkStops, toolFingerprint } from '../../../../src/agent/graph/stops.js';
-import {
-  isRetryableError,
-  retryDelayMs,
-  stepRetryPolicy,
-  toRunError,
-} from '../../../../src/agent/graph/retry.js';
+import { retryDelayMs, stepRetryPolicy, toRunError } from '../../../../src/agent/graph/retry.js';
 import { StoredMessageJson } from '../../../../src/agent/graph/steps.js';
-import { AtolyeError } from '../../../../src/errors.js';
+import { AtolyeError, isRetryable } from '../../../../src/errors.js';
 
 const ok = (content: string) => [{ id: 'x', name: 'read_file', ok: true, content }];
 
@@ -123,10 +118,12 @@ describe('step retry policy', () => {
   it('retries only errors that say they are retryable', () => {
     const policy = stepRetryPolicy(4);
     expect(policy.maxAttempts).toBe(5);
-    expect(policy.retryOn?.(new AtolyeError('X', 'x', { retryable: true }))).toBe(true);
-    expect(policy.retryOn?.(new AtolyeError('X', 'x'))).toBe(false);
-    expect(isRetryableError({ retryable: 'yes' })).toBe(false);
-    expect(isRetryableError(null)).toBe(false);
+    expect(policy.retryOn?.(new AtolyeError('MODEL_BAD_REPLY', 'x', { retryable: true }))).toBe(
+      true,
+    );
+    expect(policy.retryOn?.(new AtolyeError('MODEL_BAD_REPLY', 'x'))).toBe(false);
+    expect(isRetryable({ retryable: 'yes' })).toBe(false);
+    expect(isRetryable(null)).toBe(false);
     expect(toRunError('act', 'text')).toEqual({
       code: 'STEP_FAILED',
       message: 'step act failed: text',

@@ -56,7 +56,7 @@ describe('resolveLexically', () => {
 
   it('refuses a workspace root that is not absolute, as a programming error', async () => {
     await expect(resolveInside('relative/root', 'a.txt')).rejects.toMatchObject({
-      code: 'workspace_not_absolute',
+      code: 'WORKSPACE_NOT_ABSOLUTE',
     });
   });
 });

@@ -1,4 +1,4 @@
-import { apiFailure, parseReply, type Api } from '../client/run-api.js';
+import { apiFailure, parseReply, type Api } from './run-api.js';
 import { ImportResult as ImportReply } from '../workspace/import-result.js';
 
 /**

@@ -1,23 +1,15 @@
-/// <reference lib="dom" />
-/// <reference lib="dom.iterable" />
 // The dashboard's browser entry point, bundled by esbuild when the orchestrator first serves it.
-import './ui/no-eval.js';
-import { storedIdentity, storedKey, storeKey } from './ui/api.js';
-import { h, route, show } from './ui/dom.js';
-import { renderFiles } from './ui/files.js';
-import { renderLogs } from './ui/logs.js';
-import { renderRun } from './ui/run-view.js';
-import { renderRuns } from './ui/runs.js';
-import { renderSignIn } from './ui/sign-in.js';
-import { renderSubmit } from './ui/submit.js';
-import { renderSystem } from './ui/system.js';
-
-/** A page draws itself into `view` and may return what stops its streams and timers. */
-export type Page = (
-  view: HTMLElement,
-  args: string[],
-  query: URLSearchParams,
-) => (() => void) | void;
+import './no-eval.js';
+import { storedIdentity, storedKey, storeKey } from './api.js';
+import { h, route, show } from './dom.js';
+import { renderFiles } from './files.js';
+import { renderLogs } from './logs.js';
+import { renderRun } from './run-view.js';
+import { renderRuns } from './runs.js';
+import { renderSignIn } from './sign-in.js';
+import { renderSubmit } from './submit.js';
+import { renderSystem } from './system.js';
+import type { Page } from './types.js';
 
 const PAGES: Record<string, Page> = {
   runs: renderRuns,

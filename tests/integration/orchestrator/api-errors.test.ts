@@ -1,0 +1,143 @@
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { Hono } from 'hono';
+import { validator } from 'hono/validator';
+import { loadConfig } from '../../../src/config/index.js';
+import { ERROR_CODES, isErrorCode } from '../../../src/error-codes/index.js';
+import { AtolyeError, relayedCode } from '../../../src/errors.js';
+import { createLogging, setErrorReporter, type Logging } from '../../../src/logging/index.js';
+import { answerError } from '../../../src/orchestrator/api/error-handler.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+/**
+ * The run API's error handler over a real socket, with real logging and the error reporter Sentry
+ * plugs into: every code of the catalogue thrown in a route is answered with its status, and only
+ * a 5xx is reported.
+ */
+
+interface ErrorBody {
+  error: { code: string; message: string; retryable: boolean };
+}
+
+const tmp = tempDir('atolye-api-errors-');
+const logDir = path.join(tmp.dir, 'logs');
+const reported: { msg: string; code: unknown }[] = [];
+let logging: Logging;
+let server: ServerType;
+let url: string;
+
+beforeAll(async () => {
+  setErrorReporter((record, error) => {
+    reported.push({ msg: record.msg, code: (error as { code?: unknown } | undefined)?.code });
+    return undefined;
+  });
+  const config = loadConfig({ env: 'testing', overrides: { 'logging.dir': logDir } }).config;
+  logging = createLogging(config, { service: 'orchestrator' });
+  const app = new Hono();
+  app.get('/throw/:code', (c) => {
+    const code = c.req.param('code');
+    if (!isErrorCode(code)) throw new Error(`not a code: ${code}`);
+    throw new AtolyeError(code, `thrown as ${code}`);
+  });
+  app.get('/retryable', () => {
+    throw new AtolyeError('STORE_UNAVAILABLE', 'the store restarts', { retryable: true });
+  });
+  app.get('/relayed', () => {
+    throw new AtolyeError(relayedCode('PLAN_REFUSED'), 'a function refused');
+  });
+  app.get('/plain', () => {
+    throw new Error('a bug');
+  });
+  // The validator the OpenAPI routes use: a body that is not JSON is its HTTPException.
+  app.post(
+    '/json',
+    validator('json', (value) => value),
+    (c) => c.json(c.req.valid('json')),
+  );
+  app.onError(answerError(logging.log('user_interactions')));
+  server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await once(server, 'listening');
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  setErrorReporter(undefined);
+  await new Promise((resolve) => server.close(resolve));
+  await logging.close();
+  tmp.cleanup();
+});
+
+beforeEach(() => {
+  reported.length = 0;
+});
+
+async function get(route: string): Promise<{ status: number; body: ErrorBody }> {
+  const response = await fetch(`${url}${route}`);
+  return { status: response.status, body: (await response.json()) as ErrorBody };
+}
+
+test('an AtolyeError of every code is answered with its catalogue status; only 5xx are reported', async () => {
+  for (const [code, entry] of Object.entries(ERROR_CODES)) {
+    const { status, body } = await get(`/throw/${code}`);
+    expect({ code, status }).toEqual({ code, status: entry.status });
+    expect(body.error).toEqual({ code, message: `thrown as ${code}`, retryable: entry.retryable });
+  }
+  const serverFaults = Object.entries(ERROR_CODES)
+    .filter(([, entry]) => entry.status >= 500)
+    .map(([code]) => code);
+  expect(reported.map((record) => record.code)).toEqual(serverFaults);
+  expect(reported.every((record) => /^request failed: thrown as /.test(record.msg))).toBe(true);
+});
+
+test('a throw that knows better keeps its own retryable', async () => {
+  const { status, body } = await get('/retryable');
+  expect(status).toBe(503);
+  expect(body.error).toEqual({
+    code: 'STORE_UNAVAILABLE',
+    message: 'the store restarts',
+    retryable: true,
+  });
+});
+
+test('an error without a catalogue code is a 500 INTERNAL, reported with its stack', async () => {
+  for (const [route, message, code] of [
+    ['/plain', 'a bug', undefined],
+    ['/relayed', 'a function refused', 'PLAN_REFUSED'],
+  ] as const) {
+    const { status, body } = await get(route);
+    expect(status).toBe(500);
+    expect(body.error).toEqual({
+      code: 'INTERNAL',
+      message: `the request failed: ${message}`,
+      retryable: true,
+    });
+    expect(reported.at(-1)).toEqual({ msg: `request failed: ${message}`, code });
+  }
+  expect(reported).toHaveLength(2);
+});
+
+test("Hono's own refusal of a body that is not JSON is a 400 BAD_REQUEST, not reported", async () => {
+  const response = await fetch(`${url}/json`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{not json',
+  });
+  expect(response.status).toBe(400);
+  expect(((await response.json()) as ErrorBody).error.code).toBe('BAD_REQUEST');
+  expect(reported).toEqual([]);
+});
+
+test('the errors channel holds the reported lines and no refusal', async () => {
+  await logging.close();
+  const lines = readFileSync(path.join(logDir, 'errors.log'), 'utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line) as { msg: string; err?: { code?: string } });
+  const codes = new Set(lines.map((line) => line.err?.code).filter((code) => code !== undefined));
+  for (const [code, entry] of Object.entries(ERROR_CODES)) {
+    expect({ code, inErrors: codes.has(code) }).toEqual({ code, inErrors: entry.status >= 500 });
+  }
+});
