@@ -36,6 +36,7 @@ const OPEN_PATHS = new Set([
   '/dashboard/main.js',
   '/dashboard/base.css',
   '/dashboard/views.css',
+  '/favicon.ico',
 ]);
 
 /**
@@ -115,6 +116,8 @@ export function createApiApp(options: ApiDeps): ApiApp {
   addApiRoutes(app, deps);
   addDocsRoutes(app);
   addDashboardRoutes(app, deps);
+  // Browsers ask for it on every page (the API reference too): nothing, rather than a 401.
+  app.get('/favicon.ico', (c) => c.body(null, 204));
 
   const methodsOn = allowedMethods(app);
   app.notFound((c) => {

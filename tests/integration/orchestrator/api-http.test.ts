@@ -188,6 +188,11 @@ describe('access', () => {
       expect(await response.json()).toMatchObject({ status: 'pass' });
     }
   });
+
+  test('/favicon.ico, which browsers ask for on every page, is no 401', async () => {
+    const response = await request(api, '/favicon.ico', { key: null });
+    expect(response.status).toBe(204);
+  });
 });
 
 describe('request bodies', () => {
