@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { main } from '../../../src/cli/main.js';
 import { RunsStore, runsFile } from '../../../src/orchestrator/runs-store.js';
 import { ApiKeyStore, apiKeysFile, type ApiKeyIdentity } from '../../../src/store/api-keys.js';
-import { captureOutput } from '../../helpers/output.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { runCli, type CliResult } from './cli-helpers.js';
 
 // `atolye keys …` in this process against a real SQLite file in a temporary data directory.
 
@@ -23,13 +22,7 @@ afterEach(() => {
   work.cleanup();
 });
 
-async function atolye(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = captureOutput();
-  const code = await main(args, output);
-  return { code, stdout: output.stdout(), stderr: output.stderr() };
-}
+const atolye = (...args: string[]): Promise<CliResult> => runCli(args);
 
 function verify(key: string): ApiKeyIdentity | undefined {
   const store = new ApiKeyStore(apiKeysFile(dataDir));

@@ -15,6 +15,7 @@ import { captureOutput } from '../../helpers/output.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { startTestApi, type TestApi } from '../orchestrator/api-helpers.js';
 import { startStepHost, stepsOf, type StepHost } from '../orchestrator/helpers.js';
+import { cliAgainst, threadOf, type CliResult } from './cli-helpers.js';
 
 // `atolye run --approval`, `approve` and `reject` in this process against a real orchestrator in
 // front of a real worker host running the scripted steps: act proposes write_file notes.txt on
@@ -50,22 +51,7 @@ afterAll(async () => {
   }
 });
 
-async function atolye(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = captureOutput();
-  const code = await main(
-    ['--set', `api.url=${api.url}`, '--set', `api.key=${api.key}`, ...args],
-    output,
-  );
-  return { code, stdout: output.stdout(), stderr: output.stderr() };
-}
-
-function threadOf(stdout: string): string {
-  const match = /^thread (\S+)$/m.exec(stdout);
-  if (!match?.[1]) throw new Error(`no thread line in:\n${stdout}`);
-  return match[1];
-}
+const atolye = (...args: string[]): Promise<CliResult> => cliAgainst(api.url, api.key, args);
 
 function runIdsOf(stdout: string): string[] {
   return [...stdout.matchAll(/^run (\S+)$/gm)].map((match) => match[1] ?? '');

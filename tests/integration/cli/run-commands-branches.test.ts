@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { main } from '../../../src/cli/main.js';
-import { captureOutput } from '../../helpers/output.js';
 import { tempDir } from '../../helpers/tmp.js';
 import {
   json,
@@ -12,6 +10,7 @@ import {
   type CannedApi,
   type CannedHandler,
 } from './canned-api.js';
+import { cliAgainst, type CliResult } from './cli-helpers.js';
 
 // `atolye run | runs | files` against a loopback server that answers what each test needs: error
 // statuses with JSON and non-JSON bodies, dropped event streams, odd workspaces.
@@ -39,16 +38,8 @@ afterAll(async () => {
 
 beforeEach(() => api.requests.splice(0));
 
-async function atolye(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = captureOutput();
-  const code = await main(
-    ['--set', `api.url=${api.url}/`, '--set', 'api.key=test-key', ...args],
-    output,
-  );
-  return { code, stdout: output.stdout(), stderr: output.stderr() };
-}
+const atolye = (...args: string[]): Promise<CliResult> =>
+  cliAgainst(`${api.url}/`, 'test-key', args);
 
 const apiError = (code: string, message: string) => ({ error: { code, message } });
 

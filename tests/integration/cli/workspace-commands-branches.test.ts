@@ -2,11 +2,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { list } from 'tar';
 import { colourDiff } from '../../../src/cli/diff-colours.js';
-import { main } from '../../../src/cli/main.js';
-import { captureOutput } from '../../helpers/output.js';
 import { tempDir, writeFiles } from '../../helpers/tmp.js';
 import { fingerprint } from '../client/folder-fixtures.js';
 import { json, startCannedApi, text, type CannedApi } from './canned-api.js';
+import { cliAgainst, type CliResult } from './cli-helpers.js';
 
 // `atolye run --dir | --repo`, `diff` and `apply` against a loopback server that answers what
 // each test needs: the exact requests sent, refusals, replies the CLI must not trust.
@@ -29,16 +28,7 @@ afterAll(async () => {
 
 beforeEach(() => api.requests.splice(0));
 
-async function atolye(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = captureOutput();
-  const code = await main(
-    ['--set', `api.url=${api.url}`, '--set', 'api.key=test-key', ...args],
-    output,
-  );
-  return { code, stdout: output.stdout(), stderr: output.stderr() };
-}
+const atolye = (...args: string[]): Promise<CliResult> => cliAgainst(api.url, 'test-key', args);
 
 const apiError = (code: string, message: string) => ({ error: { code, message } });
 

@@ -12,6 +12,7 @@ import { tempDir, writeFiles } from '../../helpers/tmp.js';
 import { commitAll, fingerprint, runGit, treeContent } from '../client/folder-fixtures.js';
 import { build, deployOk, hostConfig } from '../deploy/helpers.js';
 import { startTestApi, type TestApi } from '../orchestrator/api-helpers.js';
+import { cliAgainst, threadOf, type CliResult } from './cli-helpers.js';
 
 // `atolye run --dir | --repo`, `atolye diff` and `atolye apply` against a real orchestrator in
 // front of a real worker host running the scripted steps and the real `checkout` function; the
@@ -95,22 +96,7 @@ afterAll(async () => {
   root?.cleanup();
 });
 
-async function atolye(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = captureOutput();
-  const code = await main(
-    ['--set', `api.url=${api.url}`, '--set', `api.key=${api.key}`, ...args],
-    output,
-  );
-  return { code, stdout: output.stdout(), stderr: output.stderr() };
-}
-
-function threadOf(stdout: string): string {
-  const match = /^thread (\S+)$/m.exec(stdout);
-  if (!match?.[1]) throw new Error(`no thread line in:\n${stdout}`);
-  return match[1];
-}
+const atolye = (...args: string[]): Promise<CliResult> => cliAgainst(api.url, api.key, args);
 
 function copyOfProject(): string {
   count += 1;
