@@ -1,7 +1,13 @@
 import { Client } from '@langchain/langgraph-sdk';
 import type { Page } from 'playwright-core';
 import { callsOf, stepsOf } from '../integration/orchestrator/helpers.js';
-import { capture, signedIn, startDashboardE2E, type DashboardE2E } from './dashboard-browser.js';
+import {
+  capture,
+  signedIn,
+  startDashboardE2E,
+  type DashboardE2E,
+  idsOf,
+} from './dashboard-browser.js';
 
 // Human approval in the dashboard, in Debian's Chromium against a real orchestrator (approval
 // "risky" configured) in front of the scripted step functions. A run under approval "always"
@@ -33,11 +39,6 @@ afterAll(async () => {
 afterEach(() => {
   expect(e2e.takeProblems()).toEqual([]);
 });
-
-function idsOf(url: string): { threadId: string; runId: string } {
-  const [, threadId = '', runId = ''] = /#\/run\/([^/]+)\/([^/?]+)/.exec(url) ?? [];
-  return { threadId: decodeURIComponent(threadId), runId: decodeURIComponent(runId) };
-}
 
 /** Opens `hash` in a tab (drawn afresh, even where the tab is already) and waits for `ready`. */
 async function open(page: Page, hash: string, ready: string): Promise<void> {

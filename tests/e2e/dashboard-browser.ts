@@ -145,3 +145,9 @@ export async function idsShown(
       })),
   );
 }
+
+/** The thread and run ids of a run page's address (`#/run/<thread>/<run>`). */
+export function idsOf(url: string): { threadId: string; runId: string } {
+  const [, threadId = '', runId = ''] = /#\/run\/([^/]+)\/([^/?]+)/.exec(url) ?? [];
+  return { threadId: decodeURIComponent(threadId), runId: decodeURIComponent(runId) };
+}

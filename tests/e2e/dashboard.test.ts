@@ -8,6 +8,7 @@ import {
   signedIn,
   startDashboardE2E,
   type DashboardE2E,
+  idsOf,
 } from './dashboard-browser.js';
 
 // The dashboard in Debian's Chromium, headless, against a real orchestrator in front of a real
@@ -43,11 +44,6 @@ afterAll(async () => {
 afterEach(() => {
   expect(e2e.takeProblems()).toEqual([]);
 });
-
-function idsOf(url: string): { threadId: string; runId: string } {
-  const [, threadId = '', runId = ''] = /#\/run\/([^/]+)\/([^/?]+)/.exec(url) ?? [];
-  return { threadId: decodeURIComponent(threadId), runId: decodeURIComponent(runId) };
-}
 
 async function submitTask(task: string): Promise<{ threadId: string; runId: string }> {
   await desktop.click('nav >> text=New task');
