@@ -32,6 +32,8 @@ const TARGETS = {
   'api schemas': '^src/orchestrator/api/schemas[^/]*\\.ts$',
   'approval policy': '^src/agent/approval/policy\\.ts$',
   'runtime contract': '^src/runtime/contract\\.ts$',
+  // The thread id rule and workspace confinement: what the steps and tools share with the API.
+  'thread folders': '^src/workspace/(thread-id|confine)\\.ts$',
   // The CLI's wording of a run, which the extension's output channel shows too.
   'cli run wording': '^src/cli/(run-progress|byte-size)\\.ts$',
   'vscode packager': '^extensions/vscode/package-extension\\.ts$',
@@ -52,7 +54,7 @@ const ALLOWED = {
   workspace: { may: ['net'] },
   monitoring: { may: ['logging', 'config'] },
   runtime: { may: ['monitoring', 'logging', 'config'] },
-  agent: { may: ['runtime', 'monitoring', 'config'] },
+  agent: { may: ['runtime', 'monitoring', 'config', 'thread folders'] },
   ops: { may: ['workspace', 'config'] },
   client: { may: ['api schemas', 'workspace', 'config'], types: ['agent'] },
   'dashboard/ui': { may: ['client', 'approval policy'], types: ['any src'] },

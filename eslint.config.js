@@ -39,6 +39,18 @@ export default tseslint.config(
     },
   },
   {
+    // The stores are asynchronous: a promise dropped on the floor is a lost write or an unhandled
+    // rejection instead of an answer, and an async check passed where a boolean is expected always
+    // passes.
+    files: ['src/**/*.ts'],
+    ignores: ['src/dashboard/ui/**'],
+    languageOptions: { parserOptions: { projectService: true } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+    },
+  },
+  {
     files: ['tests/**', 'bin/**', 'src/cli/**'],
     rules: { 'no-console': 'off' },
   },

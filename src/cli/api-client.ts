@@ -32,7 +32,7 @@ export const CLI_HINTS: ApiHints = {
  * `npm run deploy` started, else `api.port` on loopback. Answers only once the API does.
  */
 export async function connect(cli: CliContext): Promise<Api> {
-  const { config } = loadConfig({ overrides: cli.overrides() });
+  const { config } = loadConfig({ environ: cli.env, overrides: cli.overrides() });
   const url = (
     config.api.url ||
     readOrchestratorState(config)?.url ||

@@ -19,6 +19,7 @@ export function registerConfigCommands(program: Command, cli: CliContext): void 
       // and list them; `config validate` is the command that fails on them.
       const loaded = loadConfig({
         env: options.env,
+        environ: cli.env,
         overrides: cli.overrides(),
         checkProductionSecrets: false,
       });

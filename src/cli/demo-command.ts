@@ -41,16 +41,16 @@ export function registerDemoCommand(program: Command, cli: CliContext): void {
       const { loadScript, startMockLlm } = await import('./mock-llm/index.js');
       const { runTask } = await import('./run-actions.js');
       await registerTypeScript();
-      const { config } = loadConfig({ overrides: sets });
+      const { config } = loadConfig({ environ: cli.env, overrides: sets });
       const { ensureSystemPackages, runtimePackages } = await import('./system-check.js');
       // python3: the scripted task's checks run its tests.
       ensureSystemPackages('the demo', runtimePackages(config.sandbox.mode, ['python3']), {
-        env: process.env,
+        env: cli.env,
       });
       const model = await startMockLlm({ script: await loadScript(SCRIPT), port: 0 });
       // The host daemon this deploy starts hands these to the model-calling functions only.
       const hostEnv = {
-        ...process.env,
+        ...cli.env,
         OPENAI_BASE_URL: model.url,
         OPENAI_API_KEY: 'demo-key-not-used-by-the-mock',
         ATOLYE_MODEL: 'mock',
@@ -74,13 +74,14 @@ export function registerDemoCommand(program: Command, cli: CliContext): void {
         });
         hostUrl = report.host.url;
         hostPid = report.host.pid;
-        const keys = new ApiKeyStore(apiKeysFile(config.storage.dataDir));
-        const { key } = keys.create(`demo-${Date.now()}`);
-        keys.close();
+        const keys = ApiKeyStore.inFile(apiKeysFile(config.storage.dataDir));
+        const { key } = await keys.create(`demo-${Date.now()}`);
+        await keys.close();
         cli.output.out(`run API ${report.api?.url ?? '(not running)'}; task: ${DEMO_TASK}\n`);
         // The task runs as `atolye run --thread ID --create TASK` would, against this deploy's API.
         const client: CliContext = {
           output: cli.output,
+          env: cli.env,
           overrides: () => ({ ...sets, 'api.url': report.api?.url ?? '', 'api.key': key }),
         };
         failure = await runTask(client, DEMO_TASK, { thread: threadId, create: true }).then(

@@ -5,7 +5,6 @@ import { AtolyeError } from '../errors.js';
 import type { HostStatus } from '../deploy/local/admin-client.js';
 import type { DeployResult } from '../runtime/host/deployer.js';
 import { loadCliConfig, type CliContext } from './context.js';
-import { describeReadiness, modelKeyAdvice, readinessOf } from './readiness.js';
 import { table } from './table.js';
 import { registerTypeScript } from './typescript.js';
 
@@ -45,7 +44,9 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       const host = await startHost(config, {
         port: options.port,
         services: (hostUrl, logger) =>
-          options.orchestrator ? [orchestratorService(hostUrl, cli.overrides(), logger)] : [],
+          options.orchestrator
+            ? [orchestratorService(hostUrl, cli.overrides(), logger, cli.env)]
+            : [],
       });
       const stop = (): void => void host.close();
       process.once('SIGTERM', stop);
@@ -85,7 +86,7 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       const config = await loadCliConfig(cli, options.env);
       const { ensureSystemPackages, runtimePackages } = await import('./system-check.js');
       ensureSystemPackages('the local deploy', runtimePackages(config.sandbox.mode), {
-        env: process.env,
+        env: cli.env,
       });
       const { deployLocal } = await import('../deploy/local/deploy.js');
       await registerTypeScript();
@@ -96,8 +97,10 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
           '--set',
           `${key}=${value}`,
         ]),
+        hostEnv: cli.env,
         progress: (line) => cli.output.err(`… ${line}`),
       });
+      const { modelKeyAdvice, readinessOf } = await import('./readiness.js');
       const hostReady = await readinessOf(report.host.url);
       cli.output.out(
         describeDeploy(report.host.url, report.result, report.status, report.startedHost),
@@ -148,6 +151,8 @@ export function registerHostCommands(program: Command, cli: CliContext): void {
       }
       const { hostStatus } = await import('../deploy/local/admin-client.js');
       const { readOrchestratorState } = await import('../deploy/local/orchestrator-state.js');
+      // Loaded on use, with the readiness schema (zod): `atolye --help` should not pay for it.
+      const { describeReadiness, modelKeyAdvice, readinessOf } = await import('./readiness.js');
       const api = readOrchestratorState(config);
       const [status, hostReady, apiReady] = await Promise.all([
         hostStatus(config, host.url),

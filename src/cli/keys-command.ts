@@ -105,8 +105,8 @@ export function registerKeysCommands(program: Command, cli: CliContext): void {
     )
     .argument('<name>', 'name of the live key that takes them')
     .action(async (name: string) => {
-      const key = await withKeys(cli, (store) =>
-        store.list().find((info) => info.name === name && info.revokedAt === null),
+      const key = await withKeys(cli, async (store) =>
+        (await store.list()).find((info) => info.name === name && info.revokedAt === null),
       );
       if (!key) {
         throw new AtolyeError(
@@ -122,34 +122,41 @@ export function registerKeysCommands(program: Command, cli: CliContext): void {
     });
 }
 
-async function dataDirOf(cli: CliContext): Promise<string> {
+/**
+ * Uses the API keys where the orchestrators keep them: the SQLite file in the data directory, or
+ * the Postgres database of `storage.url`.
+ */
+async function withKeys<T>(cli: CliContext, use: (store: ApiKeyStore) => Promise<T>): Promise<T> {
   const config = await loadCliConfig(cli);
-  return resolveFromRoot(config.storage.dataDir);
-}
-
-async function withKeys<T>(cli: CliContext, use: (store: ApiKeyStore) => T): Promise<T> {
-  const { ApiKeyStore, apiKeysFile } = await import('../store/api-keys.js');
-  const store = new ApiKeyStore(apiKeysFile(await dataDirOf(cli)));
+  const { openStorage } = await import('../store/storage.js');
+  const { API_KEY_MIGRATIONS, ApiKeyStore, apiKeysFile } = await import('../store/api-keys.js');
+  const storage = openStorage({ url: config.storage.url });
   try {
-    return use(store);
+    const file = apiKeysFile(resolveFromRoot(config.storage.dataDir));
+    return await use(new ApiKeyStore(await storage.open('api-keys', file, API_KEY_MIGRATIONS)));
   } finally {
-    store.close();
+    await storage.close();
   }
 }
 
 /** Uses the orchestrator's threads store; undefined when the orchestrator has never made one. */
-async function withRuns<T>(cli: CliContext, use: (store: RunsStore) => T): Promise<T | undefined> {
+async function withRuns<T>(
+  cli: CliContext,
+  use: (store: RunsStore) => Promise<T>,
+): Promise<T | undefined> {
+  const config = await loadCliConfig(cli);
+  const { openStorage } = await import('../store/storage.js');
+  const { MIGRATIONS } = await import('../orchestrator/run-records.js');
   const { RunsStore, runsFile } = await import('../orchestrator/runs-store.js');
-  const file = runsFile(await dataDirOf(cli));
-  if (!existsSync(file)) return undefined;
-  const store = new RunsStore(file);
+  const file = runsFile(resolveFromRoot(config.storage.dataDir));
+  if (config.storage.url === '' && !existsSync(file)) return undefined;
+  const storage = openStorage({ url: config.storage.url });
   try {
-    return use(store);
+    return await use(new RunsStore(await storage.open('runs', file, MIGRATIONS)));
   } finally {
-    store.close();
+    await storage.close();
   }
 }
-
 function keyRow(key: ApiKeyInfo): string[] {
   return [
     key.name,

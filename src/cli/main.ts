@@ -13,11 +13,20 @@ import { registerWorkspaceCommands } from './workspace-commands.js';
 import type { CliContext } from './context.js';
 import { processOutput, type Output } from './output.js';
 
+/** Where a command line prints, and the environment it reads. */
+export interface CliIo {
+  /** The process's stdout and stderr by default. */
+  output?: Output;
+  /** The process's environment by default: a test passes its own instead of changing it. */
+  env?: NodeJS.ProcessEnv;
+}
+
 /**
  * Runs the `atolye` command line and resolves to its exit status. It never calls process.exit,
  * so tests drive it in-process and a long-running command keeps its process alive by itself.
  */
-export async function main(argv: string[], output: Output = processOutput): Promise<number> {
+export async function main(argv: string[], io: CliIo = {}): Promise<number> {
+  const output = io.output ?? processOutput;
   const program = new Command('atolye')
     .description('Atölye Şefi — a self-hostable AI coding agent delivered as serverless functions')
     .addOption(
@@ -31,6 +40,7 @@ export async function main(argv: string[], output: Output = processOutput): Prom
 
   const cli: CliContext = {
     output,
+    env: io.env ?? process.env,
     overrides: () => program.opts<{ set: Record<string, string> }>().set,
   };
   registerConfigCommands(program, cli);

@@ -34,7 +34,7 @@ export function registerOpsCommands(program: Command, cli: CliContext): void {
       warnPostgres(cli, config.storage.url, 'back up its checkpoints with pg_dump');
       const result = await createBackup({
         config,
-        layout: opsLayout(config),
+        layout: opsLayout(config, cli.env),
         out: options.out,
         logDays: options.logDays,
         toolVersion: resolveRelease(config),
@@ -63,7 +63,7 @@ export function registerOpsCommands(program: Command, cli: CliContext): void {
     .action(async (file: string, options: { force?: boolean }) => {
       const config = await loadCliConfig(cli);
       const { opsLayout, restoreBackup } = await import('../ops/index.js');
-      const layout = opsLayout(config);
+      const layout = opsLayout(config, cli.env);
       const result = await restoreBackup({ file, layout, force: options.force });
       cli.output.out(
         [
@@ -97,7 +97,7 @@ export function registerOpsCommands(program: Command, cli: CliContext): void {
       const { opsLayout, runMaintenance } = await import('../ops/index.js');
       warnPostgres(cli, config.storage.url, 'its checkpoints are not pruned here');
       const report = runMaintenance({
-        layout: opsLayout(config),
+        layout: opsLayout(config, cli.env),
         olderThanDays: options.olderThan,
         apply: options.apply,
       });

@@ -19,9 +19,11 @@ export function registerOrchestratorCommand(program: Command, cli: CliContext): 
         await import('../deploy/local/orchestrator-state.js');
       const { startOrchestrator } = await import('../orchestrator/service.js');
       // Under the worker host, the host writes the channel files; the records go to it on stdout.
-      const forward = process.env.ATOLYE_LOG_FORWARD === 'stdout';
+      const forward = cli.env.ATOLYE_LOG_FORWARD === 'stdout';
       const orchestrator = await startOrchestrator(config, {
         port: options.port,
+        // The worker host that runs this orchestrator as its service says where it serves.
+        hostUrl: cli.env.ATOLYE_HOST_URL,
         forwardLogs: forward
           ? (record) => void process.stdout.write(`${JSON.stringify(record)}\n`)
           : undefined,

@@ -1,31 +1,37 @@
 import { errorMessage } from '../errors.js';
+import { parseReadiness, type ReadinessDocument } from '../monitoring/readiness.js';
 
 /**
  * A service's readiness as `atolye deploy` and `status` show it: the checks of its /readyz, one
  * line each, and in plain words what a person must do about the ones that stop every run.
  */
 
-/** A service's /readyz body (application/health+json), or a failed check when it did not answer. */
-export interface Readiness {
-  status: string;
-  checks: Record<
-    string,
-    { status: string; output?: string; observedValue?: number; observedUnit?: string }[]
-  >;
-}
-
-export async function readinessOf(url: string): Promise<Readiness> {
+/**
+ * A service's /readyz body; when it did not answer, or answered something that is not a
+ * readiness document, a document with one failed check that says so.
+ */
+export async function readinessOf(url: string): Promise<ReadinessDocument> {
+  const source = `${url}/readyz`;
+  let body: string;
   try {
-    const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) });
-    return (await response.json()) as Readiness;
+    const response = await fetch(source, { signal: AbortSignal.timeout(5_000) });
+    body = await response.text();
   } catch (error) {
-    const output = `${url}/readyz did not answer: ${errorMessage(error)}`;
-    return { status: 'fail', checks: { 'readyz:answered': [{ status: 'fail', output }] } };
+    return failedCheck('readyz:answered', `${source} did not answer: ${errorMessage(error)}`);
+  }
+  try {
+    return parseReadiness(body, source);
+  } catch (error) {
+    return failedCheck('readyz:readable', errorMessage(error));
   }
 }
 
+function failedCheck(name: string, output: string): ReadinessDocument {
+  return { status: 'fail', checks: { [name]: [{ status: 'fail', output }] } };
+}
+
 /** One line per check: its status, its name, and what it saw. */
-export function describeReadiness(service: string, readiness: Readiness): string {
+export function describeReadiness(service: string, readiness: ReadinessDocument): string {
   const rows = Object.entries(readiness.checks).map(([name, [check]]) => {
     const observed =
       check?.observedValue === undefined
@@ -46,7 +52,7 @@ export function describeReadiness(service: string, readiness: Readiness): string
  * When the host has no model key (its `model:configured` check warns), how to give it one: the
  * host reads the key when it starts, so a deploy to the running host would not pick it up.
  */
-export function modelKeyAdvice(host: Readiness): string | undefined {
+export function modelKeyAdvice(host: ReadinessDocument): string | undefined {
   const check = host.checks['model:configured']?.[0];
   if (check === undefined || check.status === 'pass') return undefined;
   return [

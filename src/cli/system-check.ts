@@ -97,7 +97,7 @@ export function runtimePackages(
 }
 
 export interface EnsureOptions {
-  /** Read for PATH, CI and ATOLYE_SKIP_SYSTEM_CHECK. */
+  /** Read for PATH, CI and ATOLYE_SKIP_SYSTEM_CHECK; apt-get runs with it. */
   env: NodeJS.ProcessEnv;
   /** Under which absolute paths are looked for; `/` but in tests. */
   root?: string;
@@ -124,7 +124,7 @@ export function ensureSystemPackages(
   if (missing.length === 0) return;
   const isRoot = options.isRoot ?? process.getuid?.() === 0;
   if (isRoot && isSet(env.CI)) {
-    (options.install ?? aptGetInstall)(missing);
+    (options.install ?? ((packages) => aptGetInstall(packages, env)))(missing);
     const still = missing.filter((name) => !PROOFS[name].present(where));
     if (still.length === 0) return;
     throw missingError(`apt-get ran, but ${purpose} still lacks`, still, isRoot);
@@ -148,9 +148,9 @@ function isSet(value: string | undefined): boolean {
   return value !== undefined && !['', '0', 'false'].includes(value.toLowerCase());
 }
 
-function aptGetInstall(packages: DebianPackage[]): void {
+function aptGetInstall(packages: DebianPackage[], environ: NodeJS.ProcessEnv): void {
   process.stderr.write(`installing ${packages.join(' ')} (CI is set and this is root)\n`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const env = { ...environ, DEBIAN_FRONTEND: 'noninteractive' };
   const steps = [
     ['update', '-qq'],
     ['install', '-y', '-qq', '--no-install-recommends', ...packages],

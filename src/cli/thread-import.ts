@@ -82,7 +82,7 @@ export async function packSource(
   source: WorkspaceSource,
 ): Promise<FolderArchive | undefined> {
   if (source.kind !== 'folder') return undefined;
-  const { config } = loadConfig({ overrides: cli.overrides() });
+  const { config } = loadConfig({ environ: cli.env, overrides: cli.overrides() });
   // Loaded on use: tar and the .gitignore matcher would slow down every other command's start.
   const { packFolder } = await import('../client/folder-archive.js');
   return packFolder(source.folder, {

@@ -60,5 +60,5 @@ function describeChange(change: FileChange): string {
 
 /** Colour only for a person at a terminal, and never when NO_COLOR is set (no-color.org). */
 function colourWanted(cli: CliContext): boolean {
-  return cli.output === processOutput && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  return cli.output === processOutput && process.stdout.isTTY === true && !cli.env.NO_COLOR;
 }

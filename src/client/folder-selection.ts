@@ -3,6 +3,7 @@ import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/prom
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { AtolyeError } from '../errors.js';
+import { isInside } from '../workspace/confine.js';
 
 /**
  * Which entries of a local folder are sent to a thread: what git would track, less secrets.
@@ -206,11 +207,6 @@ function unreadableRoot(folder: string, error: unknown): AtolyeError {
   return new AtolyeError('FOLDER_UNREADABLE', `cannot read the folder ${folder} (${code})`, {
     cause: error,
   });
-}
-
-export function isInside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 export function byCodeUnit(a: string, b: string): number {

@@ -3,7 +3,7 @@ import { runSchema } from './schema-run.js';
 import { workspaceSchema } from './schema-workspace.js';
 import type { AtolyeConfig, ModelPrice } from './types.js';
 import { ENVIRONMENTS, LOG_LEVELS } from './types.js';
-import { assertPositiveInt } from './formats.js';
+import { assertAtLeast, assertHostUrls, assertPositiveInt } from './formats.js';
 
 // The types live in types.ts; they are re-exported here, where the rest of the code looks.
 export * from './types.js';
@@ -142,6 +142,26 @@ export const schema: convict.Schema<AtolyeConfig> = {
       format: 'port',
       default: 8787,
       env: 'ATOLYE_HOST_PORT',
+    },
+    url: {
+      doc: 'Where the orchestrator reaches the worker hosts: one base URL, or several separated by commas (calls are spread over those that answer /readyz); empty means http://<host.bind>:<host.port>.',
+      format: (value: unknown) => assertHostUrls(value),
+      default: '',
+      env: 'ATOLYE_HOST_URL',
+    },
+  },
+  orchestrator: {
+    leaseMs: {
+      doc: 'How long a run stays with the orchestrator executing it without a heartbeat: once it lapses (that process was killed, its machine lost), another orchestrator on the same storage takes the run over from its last checkpoint.',
+      format: (value: unknown) => assertAtLeast(value, 1000),
+      default: 15_000,
+      env: 'ATOLYE_LEASE_MS',
+    },
+    pollMs: {
+      doc: 'How often an orchestrator looks in the store for runs to take (queued, or left by another orchestrator) and for events another orchestrator wrote to a stream it serves.',
+      format: (value: unknown) => assertAtLeast(value, 10),
+      default: 1_000,
+      env: 'ATOLYE_POLL_MS',
     },
   },
   ...runSchema,

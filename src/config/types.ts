@@ -36,6 +36,7 @@ export interface AtolyeConfig {
   host: {
     bind: string;
     port: number;
+    url: string;
   };
   api: {
     bind: string;
@@ -66,6 +67,10 @@ export interface AtolyeConfig {
     approvalTimeoutMs: number;
     riskyCommands: string[];
     riskyPaths: string[];
+  };
+  orchestrator: {
+    leaseMs: number;
+    pollMs: number;
   };
   storage: {
     dataDir: string;

@@ -11,7 +11,7 @@ export interface TailOptions {
   /** Only lines of this run (the `runId` field every line under a run carries). */
   runId?: string;
   /** Only lines this says yes to; they alone count towards `limit`. */
-  accept?: (record: Record<string, unknown>) => boolean;
+  accept?: (record: Record<string, unknown>) => boolean | Promise<boolean>;
 }
 
 /**
@@ -53,7 +53,7 @@ export async function tailChannel(
         if (
           record &&
           (options.runId === undefined || record.runId === options.runId) &&
-          (options.accept === undefined || options.accept(record))
+          (options.accept === undefined || (await options.accept(record)))
         ) {
           found.push(record);
         }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { projectRoot } from '../config/index.js';
 import { AtolyeError } from '../errors.js';
 import { MANIFEST_FILE, readManifest, type Manifest } from '../runtime/bundle/index.js';
-import { renderDocker } from './docker/index.js';
+import { dockerNextSteps, renderDocker } from './docker/index.js';
 import { renderKubernetes } from './kubernetes/index.js';
 import { renderModal } from './modal/index.js';
 
@@ -29,6 +29,11 @@ export interface GeneratedTarget {
   manifestVersion: string;
   /** Written files relative to outDir, in name order. */
   files: string[];
+  /**
+   * What to run next, with this machine's paths (the artefacts themselves hold none); empty when
+   * the written README says it all.
+   */
+  nextSteps: string[];
 }
 
 export function isDeployTarget(value: string): value is DeployTarget {
@@ -52,7 +57,7 @@ export function renderTarget(
 ): Record<string, string> {
   switch (target) {
     case 'docker':
-      return renderDocker(manifest, options);
+      return renderDocker(manifest);
     case 'kubernetes':
       return renderKubernetes(manifest, { namespace: options.namespace });
     case 'modal':
@@ -97,5 +102,6 @@ export async function generateTarget(
     await rm(file, { force: true });
     await writeFile(file, files[name] ?? '', { mode: name.endsWith('.mjs') ? 0o755 : 0o644 });
   }
-  return { target: parsed, outDir, manifestVersion: manifest.version, files: names };
+  const nextSteps = parsed === 'docker' ? dockerNextSteps(root, outDir, manifest.version) : [];
+  return { target: parsed, outDir, manifestVersion: manifest.version, files: names, nextSteps };
 }

@@ -132,6 +132,8 @@ export const ERROR_MEANINGS: { readonly [code in ErrorCode]: string } = {
   RUN_CANCELLED: 'the run was cancelled',
   RUN_INCOMPLETE: 'the agent graph ended without a terminal status',
   RUN_FAILED: 'the run failed with an error that has no code of its own; the message says what',
+  RUN_LEASE_LOST:
+    'this orchestrator missed its heartbeat and another one took the run over: it goes on there, from its last checkpoint',
   MAX_ITERATIONS: 'the agent stopped at limits.maxIterations; raise the limit or split the task',
   TOKEN_BUDGET_EXCEEDED: 'the run used more tokens than limits.maxTokens',
   COST_BUDGET_EXCEEDED: 'the run cost more than limits.maxCostUsd',
@@ -191,6 +193,8 @@ export const ERROR_MEANINGS: { readonly [code in ErrorCode]: string } = {
   HOST_UNRESPONSIVE: 'a worker host is running but does not answer /healthz',
   HOST_RESTARTING: "the worker host's supervisor is restarting it after a crash",
   HOST_BAD_REPLY: 'the worker host answered something that is not JSON',
+  READINESS_INVALID:
+    'a /readyz answered something that is not a readiness document (application/health+json): is an atolye service at that URL?',
   HOST_ERROR: 'the worker host refused an admin request without a code of its own',
   HOST_START_FAILED: 'the worker host exited or did not answer while starting',
   HOST_CRASH_LOOP: 'the supervised worker host kept crashing and was given up',

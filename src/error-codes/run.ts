@@ -10,6 +10,7 @@ export const RUN_ERRORS = {
   RUN_CANCELLED: { status: 409, retryable: false },
   RUN_INCOMPLETE: { status: 500, retryable: false },
   RUN_FAILED: { status: 500, retryable: false },
+  RUN_LEASE_LOST: { status: 409, retryable: true },
   MAX_ITERATIONS: { status: 422, retryable: false },
   TOKEN_BUDGET_EXCEEDED: { status: 422, retryable: false },
   COST_BUDGET_EXCEEDED: { status: 422, retryable: false },

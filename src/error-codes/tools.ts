@@ -36,6 +36,7 @@ export const TOOL_ERRORS = {
   HOST_UNRESPONSIVE: { status: 503, retryable: true },
   HOST_RESTARTING: { status: 503, retryable: true },
   HOST_BAD_REPLY: { status: 502, retryable: false },
+  READINESS_INVALID: { status: 502, retryable: false },
   HOST_ERROR: { status: 502, retryable: false },
   HOST_START_FAILED: { status: 500, retryable: false },
   HOST_CRASH_LOOP: { status: 500, retryable: false },

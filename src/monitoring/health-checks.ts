@@ -5,44 +5,31 @@ import path from 'node:path';
 import type { AtolyeConfig } from '../config/index.js';
 import { resolveFromRoot } from '../config/paths.js';
 import { errorMessage } from '../errors.js';
+import type { ReadinessCheck, ReadinessChecks, ReadinessProbe } from './readiness.js';
 
 /**
- * Readiness checks both services share, in the health+json format (draft-inadarei-api-health-check):
- * each names one `component:measurement` and says pass, warn or fail. A `fail` means the service
- * cannot do its work (readiness 503); a `warn` is worth a look but leaves it ready.
+ * Readiness checks both services share: each names one `component:measurement` and says pass,
+ * warn or fail (readiness.ts is the document /readyz renders them into). A `fail` means the
+ * service cannot do its work (readiness 503); a `warn` is worth a look but leaves it ready.
  */
 
-export type CheckStatus = 'pass' | 'warn' | 'fail';
-
-export interface HealthCheck {
-  status: CheckStatus;
-  output?: string;
-  observedValue?: number;
-  observedUnit?: string;
-}
-
-/** Checks by `component:measurement`. */
-export type HealthChecks = Record<string, HealthCheck>;
+/**
+ * @deprecated Use ReadinessCheck (readiness.ts): runtime/host's HealthCheck is a worker's ping,
+ * not this. Kept until its last importers move.
+ */
+export type HealthCheck = ReadinessCheck;
+/** @deprecated Use ReadinessChecks (readiness.ts). */
+export type HealthChecks = ReadinessChecks;
 
 const MIB = 1024 * 1024;
 
-/** The worst of the statuses: any fail fails, else any warn warns. */
-export function worstStatus(statuses: Iterable<CheckStatus>): CheckStatus {
-  let worst: CheckStatus = 'pass';
-  for (const status of statuses) {
-    if (status === 'fail') return 'fail';
-    if (status === 'warn') worst = 'warn';
-  }
-  return worst;
-}
-
 /** The configuration was loaded and validated, or the process would not have started. */
-export function configurationCheck(config: Pick<AtolyeConfig, 'env'>): HealthCheck {
+export function configurationCheck(config: Pick<AtolyeConfig, 'env'>): ReadinessCheck {
   return { status: 'pass', output: `the ${config.env} configuration is loaded and valid` };
 }
 
 /** Writes and deletes a probe file: log lines that cannot be written are lost silently. */
-export async function logDirectoryCheck(dir: string): Promise<HealthCheck> {
+export async function logDirectoryCheck(dir: string): Promise<ReadinessCheck> {
   const probe = path.join(dir, `.health-${randomUUID()}`);
   try {
     await writeFile(probe, '');
@@ -75,7 +62,7 @@ export const DEFAULT_DISK_THRESHOLDS: DiskThresholds = {
 export async function freeDiskCheck(
   dir: string,
   thresholds: DiskThresholds = DEFAULT_DISK_THRESHOLDS,
-): Promise<HealthCheck> {
+): Promise<ReadinessCheck> {
   let target = dir;
   while (!existsSync(target) && path.dirname(target) !== target) target = path.dirname(target);
   try {
@@ -104,7 +91,7 @@ export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 export async function modelEndpointCheck(
   model: Pick<AtolyeConfig['model'], 'baseUrl' | 'apiKey'>,
   timeoutMs = 2_000,
-): Promise<HealthCheck> {
+): Promise<ReadinessCheck> {
   if (model.apiKey === '' && model.baseUrl === '') {
     return {
       status: 'pass',
@@ -138,7 +125,7 @@ export async function modelEndpointCheck(
  * Without a model key every run fails at its first model step (MODEL_KEY_MISSING), even against a
  * local server that ignores keys: a warning, so readiness says so while the service stays up.
  */
-export function modelKeyCheck(model: Pick<AtolyeConfig['model'], 'apiKey'>): HealthCheck {
+export function modelKeyCheck(model: Pick<AtolyeConfig['model'], 'apiKey'>): ReadinessCheck {
   if (model.apiKey !== '') return { status: 'pass' };
   return {
     status: 'warn',
@@ -150,7 +137,7 @@ export function modelKeyCheck(model: Pick<AtolyeConfig['model'], 'apiKey'>): Hea
 /** A DSN sends errors to Sentry; without one only production warns, elsewhere it is the norm. */
 export function sentryCheck(
   config: Pick<AtolyeConfig, 'env'> & { sentry: Pick<AtolyeConfig['sentry'], 'dsn'> },
-): HealthCheck {
+): ReadinessCheck {
   if (config.sentry.dsn !== '') return { status: 'pass' };
   const output = 'no sentry.dsn (SENTRY_DSN): errors are only logged, not reported';
   return config.env === 'production' ? { status: 'warn', output } : { status: 'pass', output };
@@ -161,7 +148,7 @@ export interface ServiceChecksOptions {
    * The service's own checks by `component:measurement`, run beside the shared ones (the worker
    * host passes the sandbox's: monitoring knows nothing of what it checks).
    */
-  own?: Record<string, () => HealthCheck>;
+  own?: Record<string, () => ReadinessCheck>;
   /** Probe the model endpoint (where the model-calling steps run). */
   model?: boolean;
   disk?: DiskThresholds;
@@ -174,12 +161,12 @@ export interface ServiceChecksOptions {
 export function serviceChecks(
   config: AtolyeConfig,
   options: ServiceChecksOptions = {},
-): () => Promise<HealthChecks> {
+): ReadinessProbe {
   const logDir = resolveFromRoot(config.logging.dir);
   const dataDir = resolveFromRoot(config.storage.dataDir);
   const modelCacheMs = options.modelCacheMs ?? 30_000;
-  let cached: { at: number; check: Promise<HealthCheck> } | undefined;
-  const model = (): Promise<HealthCheck> => {
+  let cached: { at: number; check: Promise<ReadinessCheck> } | undefined;
+  const model = (): Promise<ReadinessCheck> => {
     if (cached === undefined || performance.now() - cached.at > modelCacheMs) {
       cached = {
         at: performance.now(),

@@ -1,6 +1,7 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { resolveFromRoot, type AtolyeConfig } from '../config/index.js';
+import { isThreadId } from '../workspace/thread-id.js';
 
 /** Where the operational data of one installation lives, every path absolute. */
 export interface OpsLayout {
@@ -44,7 +45,10 @@ export function listDir(dir: string): string[] {
   }
 }
 
-/** A thread id used as a folder name must stay one plain path segment. */
+/**
+ * Whether a name under `workspace.root` can be a thread's folder: it is a thread id, so one plain
+ * path segment (`.`, `..`, `.atolye-git` and names with a separator are not).
+ */
 export function isPlainSegment(name: string): boolean {
-  return name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
+  return isThreadId(name);
 }

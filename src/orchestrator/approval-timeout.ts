@@ -43,15 +43,19 @@ export class ApprovalTimeouts {
     const timer = setTimeout(() => {
       this.timers.delete(run.runId);
       if (Date.now() < due) this.arm(run, due);
-      else this.expire(run);
+      else {
+        this.expire(run).catch((error: unknown) => {
+          this.options.log.warn('the timed-out approval could not be answered', { err: error });
+        });
+      }
     }, delay);
     timer.unref();
     this.timers.set(run.runId, timer);
   }
 
-  private expire(run: RunRecord): void {
+  private async expire(run: RunRecord): Promise<void> {
     // Answered already, or anything else ran on the thread since: nothing waits any more.
-    if (this.options.store.runsOf(run.threadId).at(-1)?.runId !== run.runId) return;
+    if ((await this.options.store.runsOf(run.threadId)).at(-1)?.runId !== run.runId) return;
     const reason = `no approval within ${this.options.timeoutMs} ms (agent.approvalTimeoutMs)`;
     this.options.log.info(`approval timed out; the held calls are rejected`, {
       threadId: run.threadId,
@@ -63,7 +67,7 @@ export class ApprovalTimeouts {
     delete settings.continue;
     delete settings.checkpointId;
     try {
-      const answer = this.options.store.createRun(randomUUID(), run.threadId, run.task, {
+      const answer = await this.options.store.createRun(randomUUID(), run.threadId, run.task, {
         metadata: { approval_timeout: true },
         webhook: run.webhook,
         control: { ...settings, resume: { approved: false, reason } },

@@ -1,17 +1,12 @@
-import { metadataCondition } from './metadata-filter.js';
-import {
-  IN_SCOPE,
-  scopeParams,
-  type Metadata,
-  type RunsStore,
-  type ThreadScope,
-} from './runs-store.js';
-import type { SqliteDatabase } from '../store/sqlite.js';
+import { sql, type Database } from '../store/database.js';
+import { forUpdate, type Metadata, type RunsStore, type ThreadScope } from './runs-store.js';
+import { inScope, metadataMatches } from './sql-filters.js';
 
 /**
  * Assistant variants: the agent's graph with some of its run settings fixed (`configurable`),
- * kept in the orchestrator's store. The built-in assistant is not stored; api/assistants.ts adds
- * it. A variant belongs to its creator's key or team, as a thread does (see api/access.ts).
+ * kept in the orchestrator's store (its table is one of the runs store's migrations). The
+ * built-in assistant is not stored; api/assistant-catalog.ts adds it. A variant belongs to its
+ * creator's key or team, as a thread does (see api/access.ts).
  */
 
 export interface AssistantRecord {
@@ -46,24 +41,6 @@ export interface AssistantQuery {
   metadata?: Metadata;
 }
 
-/**
- * The table keeps out of the runs store's numbered migrations (user_version of the same file):
- * it is created when missing, and a later change to it adds its own guarded step here.
- */
-const SCHEMA = `CREATE TABLE IF NOT EXISTS assistants (
-  assistant_id TEXT PRIMARY KEY,
-  graph_id TEXT NOT NULL,
-  name TEXT NOT NULL,
-  description TEXT,
-  configurable TEXT NOT NULL DEFAULT '{}',
-  metadata TEXT NOT NULL DEFAULT '{}',
-  owner TEXT,
-  version INTEGER NOT NULL DEFAULT 1,
-  created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS assistants_owner ON assistants (owner, created_at);`;
-
 interface Row {
   assistant_id: string;
   graph_id: string;
@@ -78,104 +55,97 @@ interface Row {
 }
 
 export class AssistantsStore {
-  constructor(private readonly db: SqliteDatabase) {
-    db.exec(SCHEMA);
-  }
+  constructor(readonly database: Database) {}
 
   /** Stores a new variant; undefined when the id is taken already (by anyone). */
-  create(assistant: NewAssistant): AssistantRecord | undefined {
+  async create(assistant: NewAssistant): Promise<AssistantRecord | undefined> {
     const now = new Date().toISOString();
-    const result = this.db
-      .prepare(
-        `INSERT INTO assistants (assistant_id, graph_id, name, description, configurable,
-                                 metadata, owner, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (assistant_id) DO NOTHING`,
-      )
-      .run(
-        assistant.assistantId,
-        assistant.graphId,
-        assistant.name,
-        assistant.description,
-        JSON.stringify(assistant.configurable),
-        JSON.stringify(assistant.metadata),
-        assistant.owner,
-        now,
-        now,
-      );
-    return result.changes === 1 ? this.get(assistant.assistantId, { all: true }) : undefined;
+    const changed = await this.database.run(
+      sql`INSERT INTO assistants (assistant_id, graph_id, name, description, configurable,
+                                  metadata, owner, created_at, updated_at)
+          VALUES (${assistant.assistantId}, ${assistant.graphId}, ${assistant.name},
+                  ${assistant.description}, ${JSON.stringify(assistant.configurable)},
+                  ${JSON.stringify(assistant.metadata)}, ${assistant.owner}, ${now}, ${now})
+          ON CONFLICT (assistant_id) DO NOTHING`,
+    );
+    return changed === 1 ? this.get(assistant.assistantId, { all: true }) : undefined;
   }
 
   /** The variant, if it exists and is in `scope`. */
-  get(assistantId: string, scope: ThreadScope): AssistantRecord | undefined {
-    const row = this.db
-      .prepare(`SELECT * FROM assistants t WHERE t.assistant_id = @assistantId AND ${IN_SCOPE}`)
-      .get({ assistantId, ...scopeParams(scope) }) as Row | undefined;
-    return row && toRecord(row);
+  get(assistantId: string, scope: ThreadScope): Promise<AssistantRecord | undefined> {
+    return readOne(this.database, assistantId, scope);
   }
 
   /** The variants in `scope` that match, oldest first. */
-  search(scope: ThreadScope, query: AssistantQuery): AssistantRecord[] {
-    const metadata = metadataCondition('t.metadata', query.metadata);
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM assistants t
-         WHERE ${IN_SCOPE}
-           AND (@graphId IS NULL OR t.graph_id = @graphId)
-           AND (@name IS NULL OR instr(lower(t.name), lower(@name)) > 0)
-           AND ${metadata.sql}
-         ORDER BY t.created_at, t.assistant_id`,
-      )
-      .all({
-        ...scopeParams(scope),
-        ...metadata.params,
-        graphId: query.graphId ?? null,
-        name: query.name ?? null,
-      }) as Row[];
+  async search(scope: ThreadScope, query: AssistantQuery): Promise<AssistantRecord[]> {
+    const conditions = [
+      inScope('a', scope),
+      metadataMatches(this.database.kind, 'a.metadata', query.metadata),
+    ];
+    if (query.graphId !== undefined) conditions.push(sql`a.graph_id = ${query.graphId}`);
+    if (query.name !== undefined) conditions.push(nameContains(this.database, query.name));
+    const rows = await this.database.all<Row>(
+      sql`SELECT * FROM assistants a WHERE ${sql.join(conditions, sql` AND `)}
+          ORDER BY a.created_at, a.assistant_id`,
+    );
     return rows.map(toRecord);
   }
 
   /** Applies `changes` as a new version; undefined for an unknown id. */
-  update(assistantId: string, changes: AssistantChanges): AssistantRecord | undefined {
-    return this.db.transaction(() => {
-      const current = this.get(assistantId, { all: true });
+  update(assistantId: string, changes: AssistantChanges): Promise<AssistantRecord | undefined> {
+    return this.database.transaction(async (tx) => {
+      const current = await readOne(tx, assistantId, { all: true }, forUpdate(tx));
       if (!current) return undefined;
-      this.db
-        .prepare(
-          `UPDATE assistants SET name = ?, description = ?, configurable = ?, metadata = ?,
-             version = version + 1, updated_at = ?
-           WHERE assistant_id = ?`,
-        )
-        .run(
-          changes.name ?? current.name,
-          changes.description === undefined ? current.description : changes.description,
-          JSON.stringify(changes.configurable ?? current.configurable),
-          JSON.stringify({ ...current.metadata, ...changes.metadata }),
-          new Date().toISOString(),
-          assistantId,
-        );
-      return this.get(assistantId, { all: true });
-    })();
+      await tx.run(
+        sql`UPDATE assistants SET name = ${changes.name ?? current.name},
+              description = ${changes.description === undefined ? current.description : changes.description},
+              configurable = ${JSON.stringify(changes.configurable ?? current.configurable)},
+              metadata = ${JSON.stringify({ ...current.metadata, ...changes.metadata })},
+              version = version + 1, updated_at = ${new Date().toISOString()}
+            WHERE assistant_id = ${assistantId}`,
+      );
+      return readOne(tx, assistantId, { all: true });
+    });
   }
 
-  delete(assistantId: string): boolean {
+  async delete(assistantId: string): Promise<boolean> {
     return (
-      this.db.prepare(`DELETE FROM assistants WHERE assistant_id = ?`).run(assistantId).changes ===
+      (await this.database.run(sql`DELETE FROM assistants WHERE assistant_id = ${assistantId}`)) ===
       1
     );
   }
 }
 
-const stores = new WeakMap<SqliteDatabase, AssistantsStore>();
+const stores = new WeakMap<Database, AssistantsStore>();
 
-/** The assistants kept in the runs store's database (its table made on first use). */
+/** The assistants kept in the runs store's database. */
 export function assistantsOf(store: RunsStore): AssistantsStore {
-  let assistants = stores.get(store.db);
+  let assistants = stores.get(store.database);
   if (!assistants) {
-    assistants = new AssistantsStore(store.db);
-    stores.set(store.db, assistants);
+    assistants = new AssistantsStore(store.database);
+    stores.set(store.database, assistants);
   }
   return assistants;
+}
+
+async function readOne(
+  database: Database,
+  assistantId: string,
+  scope: ThreadScope,
+  lock = sql.raw(''),
+): Promise<AssistantRecord | undefined> {
+  const row = await database.first<Row>(
+    sql`SELECT * FROM assistants a WHERE a.assistant_id = ${assistantId} AND ${inScope('a', scope)}
+        ${lock}`,
+  );
+  return row && toRecord(row);
+}
+
+/** `part` occurs in the name, ignoring case. */
+function nameContains(database: Database, part: string) {
+  return database.kind === 'postgres'
+    ? sql`position(lower(${part}::text) in lower(a.name)) > 0`
+    : sql`instr(lower(a.name), lower(${part})) > 0`;
 }
 
 function toRecord(row: Row): AssistantRecord {

@@ -1,13 +1,14 @@
 import path from 'node:path';
-import { openDatabase, type SqliteDatabase } from '../store/sqlite.js';
+import { openSqlite, sql, type Database, type Migrations } from '../store/database.js';
 import type { CronRunPayload, CronSortKey } from './api/schemas-crons.js';
-import { metadataCondition } from './metadata-filter.js';
-import { scopeParams, type Metadata, type ThreadScope } from './runs-store.js';
+import type { Metadata, ThreadScope } from './runs-store.js';
+import { inScope, metadataMatches } from './sql-filters.js';
 
 /**
- * Crons: runs the orchestrator starts on a schedule. A file of their own beside the runs' store,
- * so neither store's migrations wait on the other's; a cron names its thread by id only, and the
- * scheduler finds out at a firing when that thread is gone.
+ * Crons: runs the orchestrator starts on a schedule. A store of their own beside the runs' store
+ * (on SQLite a file of their own, on Postgres tables under their own schema version), so neither
+ * store's migrations wait on the other's; a cron names its thread by id only, and the scheduler
+ * finds out at a firing when that thread is gone.
  */
 
 export function cronsFile(dataDir: string): string {
@@ -57,12 +58,11 @@ export type CronChanges = Partial<
 export interface CronFilter {
   threadId?: string;
   enabled?: boolean;
-  /** Each key with an equal value (metadata-filter.ts, as the thread search has it). */
+  /** Each key with an equal value (sql-filters.ts, as the thread search has it). */
   metadata?: Record<string, unknown>;
 }
 
-const MIGRATIONS = [
-  `CREATE TABLE crons (
+const TABLE = `CREATE TABLE crons (
      cron_id TEXT PRIMARY KEY,
      thread_id TEXT,
      owner TEXT NOT NULL,
@@ -81,11 +81,13 @@ const MIGRATIONS = [
      updated_at TEXT NOT NULL
    );
    CREATE INDEX crons_due ON crons (next_run_date) WHERE next_run_date IS NOT NULL;
-   CREATE INDEX crons_owner ON crons (owner, created_at);`,
-];
+   CREATE INDEX crons_owner ON crons (owner, created_at);`;
 
-/** The row aliased `c` is in the scope of scopeParams()' `@all` and `@owners`. */
-const IN_SCOPE = `(@all = 1 OR c.owner IN (SELECT value FROM json_each(@owners)))`;
+/**
+ * The crons table, the same on both: `enabled` is an INTEGER (0 or 1) on Postgres too, so its
+ * rows read alike. Postgres starts at the shape the SQLite steps reach.
+ */
+export const CRON_MIGRATIONS: Migrations = { sqlite: [TABLE], postgres: [TABLE] };
 
 /** Record fields an update may set, and their columns. */
 const COLUMNS: Record<keyof CronChanges, string> = {
@@ -118,151 +120,130 @@ interface Row {
 }
 
 export class CronsStore {
-  readonly db: SqliteDatabase;
+  constructor(readonly database: Database) {}
 
-  constructor(file: string) {
-    this.db = openDatabase(file, MIGRATIONS);
+  /** The store in a SQLite file (one machine), its schema brought up to date. */
+  static inFile(file: string): CronsStore {
+    return new CronsStore(openSqlite(file, CRON_MIGRATIONS));
   }
 
-  insert(cron: NewCron): CronRecord {
+  async insert(cron: NewCron): Promise<CronRecord> {
     const now = new Date().toISOString();
-    this.db
-      .prepare(
-        `INSERT INTO crons (cron_id, thread_id, owner, key_id, key_name, key_team, schedule,
-           end_time, enabled, on_run_completed, payload, metadata, next_run_date, created_at,
-           updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        cron.cronId,
-        cron.threadId,
-        cron.owner,
-        cron.key.id,
-        cron.key.name,
-        cron.key.team,
-        cron.schedule,
-        cron.endTime,
-        cron.enabled ? 1 : 0,
-        cron.onRunCompleted,
-        JSON.stringify(cron.payload),
-        JSON.stringify(cron.metadata),
-        cron.nextRunDate,
-        now,
-        now,
-      );
-    return this.get(cron.cronId, { all: true }) as CronRecord;
+    await this.database.run(
+      sql`INSERT INTO crons (cron_id, thread_id, owner, key_id, key_name, key_team, schedule,
+            end_time, enabled, on_run_completed, payload, metadata, next_run_date, created_at,
+            updated_at)
+          VALUES (${cron.cronId}, ${cron.threadId}, ${cron.owner}, ${cron.key.id},
+                  ${cron.key.name}, ${cron.key.team}, ${cron.schedule}, ${cron.endTime},
+                  ${cron.enabled ? 1 : 0}, ${cron.onRunCompleted}, ${JSON.stringify(cron.payload)},
+                  ${JSON.stringify(cron.metadata)}, ${cron.nextRunDate}, ${now}, ${now})`,
+    );
+    return (await this.get(cron.cronId, { all: true })) as CronRecord;
   }
 
   /** The cron, if it exists and is in `scope`. */
-  get(cronId: string, scope: ThreadScope): CronRecord | undefined {
-    const row = this.db
-      .prepare(`SELECT * FROM crons c WHERE c.cron_id = @cronId AND ${IN_SCOPE}`)
-      .get({ cronId, ...scopeParams(scope) }) as Row | undefined;
+  async get(cronId: string, scope: ThreadScope): Promise<CronRecord | undefined> {
+    const row = await this.database.first<Row>(
+      sql`SELECT * FROM crons c WHERE c.cron_id = ${cronId} AND ${inScope('c', scope)}`,
+    );
     return row && toRecord(row);
   }
 
-  /** The crons in `scope` that pass `filter`, sorted, a page of them. */
-  find(
+  /** The crons in `scope` that pass `filter`, sorted, a page of them (a negative limit: all). */
+  async find(
     filter: CronFilter,
     scope: ThreadScope,
     sort: { by: CronSortKey; order: 'asc' | 'desc' } = { by: 'created_at', order: 'desc' },
     page: { limit: number; offset: number } = { limit: -1, offset: 0 },
-  ): CronRecord[] {
-    const where = this.where(filter, scope);
+  ): Promise<CronRecord[]> {
     // The column is one of CRON_SORT_KEYS (schemas-crons.ts, which the request was checked
     // against), the order one of two words: nothing interpolated comes from a request's text.
-    const order = `c.${sort.by} ${sort.order === 'asc' ? 'ASC' : 'DESC'}, c.cron_id`;
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM crons c WHERE ${where.sql} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
-      )
-      .all({ ...where.params, ...page }) as Row[];
+    // NULLs sort as SQLite has them (before every value) on Postgres too.
+    const order = sort.order === 'asc' ? sql.raw('ASC NULLS FIRST') : sql.raw('DESC NULLS LAST');
+    const limit =
+      page.limit >= 0
+        ? sql`${page.limit}`
+        : sql.raw(this.database.kind === 'postgres' ? 'ALL' : '-1');
+    const rows = await this.database.all<Row>(
+      sql`SELECT * FROM crons c WHERE ${this.where(filter, scope)}
+          ORDER BY ${sql.ref(`c.${sort.by}`)} ${order}, c.cron_id
+          LIMIT ${limit} OFFSET ${page.offset}`,
+    );
     return rows.map(toRecord);
   }
 
   /** How many crons in `scope` pass `filter`. */
-  count(filter: CronFilter, scope: ThreadScope): number {
-    const where = this.where(filter, scope);
-    const row = this.db
-      .prepare(`SELECT COUNT(*) AS count FROM crons c WHERE ${where.sql}`)
-      .get(where.params) as { count: number };
-    return row.count;
-  }
-
-  private where(
-    filter: CronFilter,
-    scope: ThreadScope,
-  ): { sql: string; params: Record<string, unknown> } {
-    const metadata = metadataCondition('c.metadata', filter.metadata);
-    return {
-      sql: `${IN_SCOPE}
-        AND (@threadId IS NULL OR c.thread_id = @threadId)
-        AND (@enabled IS NULL OR c.enabled = @enabled)
-        AND ${metadata.sql}`,
-      params: {
-        ...scopeParams(scope),
-        ...metadata.params,
-        threadId: filter.threadId ?? null,
-        enabled: filter.enabled === undefined ? null : filter.enabled ? 1 : 0,
-      },
-    };
-  }
-
-  update(cronId: string, changes: CronChanges): CronRecord | undefined {
-    const entries = (Object.keys(changes) as (keyof CronChanges)[]).filter(
-      (key) => changes[key] !== undefined,
+  async count(filter: CronFilter, scope: ThreadScope): Promise<number> {
+    // pg gives a bigint COUNT as a string: an INTEGER it gives as a number.
+    const row = await this.database.first<{ count: number }>(
+      sql`SELECT CAST(COUNT(*) AS INTEGER) AS count FROM crons c
+          WHERE ${this.where(filter, scope)}`,
     );
-    const values = entries.map((key) => {
-      const value = changes[key];
-      if (key === 'metadata' || key === 'payload') return JSON.stringify(value);
-      if (key === 'enabled') return value ? 1 : 0;
-      return value;
-    });
-    const sets = entries.map((key) => `${COLUMNS[key]} = ?`);
-    this.db
-      .prepare(`UPDATE crons SET ${[...sets, 'updated_at = ?'].join(', ')} WHERE cron_id = ?`)
-      .run(...values, new Date().toISOString(), cronId);
+    return Number(row?.count ?? 0);
+  }
+
+  private where(filter: CronFilter, scope: ThreadScope) {
+    const conditions = [
+      inScope('c', scope),
+      metadataMatches(this.database.kind, 'c.metadata', filter.metadata),
+    ];
+    if (filter.threadId !== undefined) conditions.push(sql`c.thread_id = ${filter.threadId}`);
+    if (filter.enabled !== undefined) conditions.push(sql`c.enabled = ${filter.enabled ? 1 : 0}`);
+    return sql.join(conditions, sql` AND `);
+  }
+
+  async update(cronId: string, changes: CronChanges): Promise<CronRecord | undefined> {
+    const sets = (Object.keys(changes) as (keyof CronChanges)[])
+      .filter((key) => changes[key] !== undefined)
+      .map((key) => sql`${sql.ref(COLUMNS[key])} = ${columnValue(key, changes[key])}`);
+    sets.push(sql`updated_at = ${new Date().toISOString()}`);
+    await this.database.run(sql`UPDATE crons SET ${sql.join(sets)} WHERE cron_id = ${cronId}`);
     return this.get(cronId, { all: true });
   }
 
-  delete(cronId: string): boolean {
-    return this.db.prepare(`DELETE FROM crons WHERE cron_id = ?`).run(cronId).changes === 1;
+  async delete(cronId: string): Promise<boolean> {
+    return (await this.database.run(sql`DELETE FROM crons WHERE cron_id = ${cronId}`)) === 1;
   }
 
   /** Crons due at `now` (ISO 8601, UTC), the most overdue first. */
-  due(now: string): CronRecord[] {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM crons WHERE next_run_date IS NOT NULL AND next_run_date <= ?
-         ORDER BY next_run_date, cron_id`,
-      )
-      .all(now) as Row[];
+  async due(now: string): Promise<CronRecord[]> {
+    const rows = await this.database.all<Row>(
+      sql`SELECT * FROM crons WHERE next_run_date IS NOT NULL AND next_run_date <= ${now}
+          ORDER BY next_run_date, cron_id`,
+    );
     return rows.map(toRecord);
   }
 
   /** When the next cron is due, if any is. */
-  earliestNextRun(): string | null {
-    const row = this.db.prepare(`SELECT MIN(next_run_date) AS next FROM crons`).get() as {
-      next: string | null;
-    };
-    return row.next;
+  async earliestNextRun(): Promise<string | null> {
+    const row = await this.database.first<{ next: string | null }>(
+      sql`SELECT MIN(next_run_date) AS next FROM crons`,
+    );
+    return row?.next ?? null;
   }
 
   /** When the cron fires next (null: no more, or disabled). */
-  setNextRun(cronId: string, nextRunDate: string | null): void {
-    this.db
-      .prepare(`UPDATE crons SET next_run_date = ? WHERE cron_id = ?`)
-      .run(nextRunDate, cronId);
+  async setNextRun(cronId: string, nextRunDate: string | null): Promise<void> {
+    await this.database.run(
+      sql`UPDATE crons SET next_run_date = ${nextRunDate} WHERE cron_id = ${cronId}`,
+    );
   }
 
   /** The run the cron's latest firing started. */
-  setLastRun(cronId: string, runId: string): void {
-    this.db.prepare(`UPDATE crons SET last_run_id = ? WHERE cron_id = ?`).run(runId, cronId);
+  async setLastRun(cronId: string, runId: string): Promise<void> {
+    await this.database.run(sql`UPDATE crons SET last_run_id = ${runId} WHERE cron_id = ${cronId}`);
   }
 
-  close(): void {
-    this.db.close();
+  close(): Promise<void> {
+    return this.database.close();
   }
+}
+
+/** A record field as its column holds it. */
+function columnValue(key: keyof CronChanges, value: CronChanges[keyof CronChanges]): unknown {
+  if (key === 'metadata' || key === 'payload') return JSON.stringify(value);
+  if (key === 'enabled') return value ? 1 : 0;
+  return value;
 }
 
 function toRecord(row: Row): CronRecord {

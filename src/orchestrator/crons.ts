@@ -51,6 +51,10 @@ export class CronScheduler {
   /** Whether the timer runs (start() to stop()); tick() alone serves tests with their clock. */
   private running = false;
   private stopped = false;
+  /** Counts wake() calls: only the latest one's timer is set. */
+  private wakes = 0;
+  /** The wake() calls still reading when the next cron is due. */
+  private readonly waking = new Set<Promise<void>>();
 
   constructor(options: CronSchedulerOptions) {
     this.options = options;
@@ -59,11 +63,11 @@ export class CronScheduler {
   }
 
   /** Creates a cron owned by `caller`'s owner, on `threadId` or (null) on a new thread each time. */
-  create(caller: Caller, threadId: string | null, body: NewCronBody): CronRecord {
+  async create(caller: Caller, threadId: string | null, body: NewCronBody): Promise<CronRecord> {
     const key = { id: caller.id, name: caller.name, team: caller.team };
     if (threadId !== null) {
-      const thread = findThread(this.options.runs, threadId, scopeOf(caller));
-      if (!this.options.runs.thread(threadId, scopeOf(firingCaller(key)))) {
+      const thread = await findThread(this.options.runs, threadId, scopeOf(caller));
+      if (!(await this.options.runs.thread(threadId, scopeOf(firingCaller(key))))) {
         throw new AtolyeError(
           'INVALID_REQUEST',
           `thread ${threadId} belongs to ${thread.owner ?? 'no one'}, and a cron runs as the key that creates it, without admin rights: create it with a key of ${thread.owner ?? 'the thread'}`,
@@ -72,7 +76,7 @@ export class CronScheduler {
     }
     const endTime = this.endTime(body.end_time);
     const enabled = body.enabled ?? true;
-    const cron = this.store.insert({
+    const cron = await this.store.insert({
       cronId: randomUUID(),
       threadId,
       owner: ownerOf(caller),
@@ -96,8 +100,8 @@ export class CronScheduler {
   }
 
   /** Changes the cron `cronId` in `scope`; fields left out stay as they were. */
-  update(cronId: string, scope: ThreadScope, body: CronUpdate): CronRecord {
-    const cron = this.find(cronId, scope);
+  async update(cronId: string, scope: ThreadScope, body: CronUpdate): Promise<CronRecord> {
+    const cron = await this.find(cronId, scope);
     if (body.on_run_completed !== undefined && cron.threadId !== null) {
       throw new AtolyeError(
         'INVALID_REQUEST',
@@ -116,19 +120,19 @@ export class CronScheduler {
       metadata: body.metadata,
       nextRunDate: this.nextRunDate(schedule, enabled, endTime),
     };
-    const updated = this.store.update(cronId, changes) as CronRecord;
+    const updated = (await this.store.update(cronId, changes)) as CronRecord;
     this.wake();
     return updated;
   }
 
-  delete(cronId: string, scope: ThreadScope): void {
-    this.store.delete(this.find(cronId, scope).cronId);
+  async delete(cronId: string, scope: ThreadScope): Promise<void> {
+    await this.store.delete((await this.find(cronId, scope)).cronId);
     this.wake();
   }
 
   /** The cron `cronId` if `scope` may see it; CRON_NOT_FOUND otherwise (the same either way). */
-  find(cronId: string, scope: ThreadScope): CronRecord {
-    const cron = this.store.get(cronId, scope);
+  async find(cronId: string, scope: ThreadScope): Promise<CronRecord> {
+    const cron = await this.store.get(cronId, scope);
     if (!cron) {
       throw new AtolyeError(
         'CRON_NOT_FOUND',
@@ -149,19 +153,20 @@ export class CronScheduler {
     this.running = false;
     this.stopped = true;
     clearTimeout(this.timer);
+    await Promise.all(this.waking);
     await this.ticking;
   }
 
   /** Fires every cron due now, one after another. */
   async tick(): Promise<void> {
     const now = this.now().toISOString();
-    for (const { cronId } of this.store.due(now)) {
+    for (const { cronId } of await this.store.due(now)) {
       // Read again: an earlier firing's await let a request change or delete it.
-      const cron = this.store.get(cronId, { all: true });
+      const cron = await this.store.get(cronId, { all: true });
       if (this.stopped) return;
       if (!cron || cron.nextRunDate === null || cron.nextRunDate > now) continue;
       // Moved on before the firing: a firing that fails is not tried again at once, in a loop.
-      this.store.setNextRun(
+      await this.store.setNextRun(
         cron.cronId,
         this.nextRunDate(cron.schedule, cron.enabled, cron.endTime),
       );
@@ -172,9 +177,23 @@ export class CronScheduler {
   /** Sets the timer for the next due cron; after a tick, the tick's end does it. */
   private wake(): void {
     if (!this.running || this.ticking) return;
-    clearTimeout(this.timer);
+    const waking = this.setTimer(++this.wakes).finally(() => this.waking.delete(waking));
+    this.waking.add(waking);
+  }
+
+  private async setTimer(wake: number): Promise<void> {
     const maxSleep = this.options.maxSleepMs ?? 60_000;
-    const next = this.store.earliestNextRun();
+    let next: string | null = null;
+    try {
+      next = await this.store.earliestNextRun();
+    } catch (error) {
+      // The store is unreachable for now: look again after the longest sleep.
+      const message = `crons: cannot read when the next cron is due: ${errorMessage(error)}`;
+      this.options.logger.error(message, { err: error });
+    }
+    // A later wake (a cron changed meanwhile), a tick or stop() came first: theirs stands.
+    if (wake !== this.wakes || !this.running || this.ticking) return;
+    clearTimeout(this.timer);
     const wait = next === null ? maxSleep : Date.parse(next) - this.now().getTime();
     this.timer = setTimeout(
       () => {
@@ -198,7 +217,7 @@ export class CronScheduler {
   private async fire(cron: CronRecord): Promise<void> {
     const { logger, runs } = this.options;
     const fields = { cronId: cron.cronId, threadId: cron.threadId ?? undefined };
-    const previous = cron.lastRunId === null ? undefined : runs.get(cron.lastRunId);
+    const previous = cron.lastRunId === null ? undefined : await runs.get(cron.lastRunId);
     if (previous && (previous.status === 'pending' || previous.status === 'running')) {
       logger.warn(
         `cron ${cron.cronId} skipped this firing: its previous run ${previous.runId} is still ${previous.status}`,
@@ -207,8 +226,8 @@ export class CronScheduler {
       return;
     }
     if (previous && cron.onRunCompleted === 'delete') await this.removeThreadOf(cron, previous);
-    if (cron.threadId !== null && !runs.thread(cron.threadId, { all: true })) {
-      this.store.delete(cron.cronId);
+    if (cron.threadId !== null && !(await runs.thread(cron.threadId, { all: true }))) {
+      await this.store.delete(cron.cronId);
       logger.warn(
         `cron ${cron.cronId} deleted: its thread ${cron.threadId} no longer exists`,
         fields,
@@ -225,7 +244,7 @@ export class CronScheduler {
           // A cron without a thread makes one per firing, owned as the cron is.
           if_not_exists: cron.threadId === null ? 'create' : undefined,
         });
-        this.store.setLastRun(cron.cronId, run.runId);
+        await this.store.setLastRun(cron.cronId, run.runId);
         logger.info(`cron ${cron.cronId} started run ${run.runId} on thread ${threadId}`, {
           ...fields,
           threadId,
@@ -252,7 +271,7 @@ export class CronScheduler {
   /** Removes the thread of `run`, a run of `cron` that has ended; a failure is a line. */
   private async removeThreadOf(cron: CronRecord, run: RunRecord): Promise<void> {
     try {
-      if (!this.options.runs.thread(run.threadId, { all: true })) return;
+      if (!(await this.options.runs.thread(run.threadId, { all: true }))) return;
       await this.options.removeThread(run.threadId);
       this.options.logger.info(`cron ${cron.cronId} removed thread ${run.threadId} of its run`, {
         cronId: cron.cronId,

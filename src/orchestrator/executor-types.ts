@@ -87,16 +87,16 @@ export interface Executor {
    * Queues a run of `task` on `threadId` and returns its id at once; runs of one thread go one
    * after another. With `multitaskStrategy: 'reject'` a busy thread refuses it (THREAD_BUSY).
    */
-  startRun(threadId: string, task: string, options?: RunOptions): string;
+  startRun(threadId: string, task: string, options?: RunOptions): Promise<string>;
   /** The thread's latest checkpoint; undefined for a thread without one. */
   threadState(threadId: string): Promise<ThreadState | undefined>;
   /** The run once it has ended (or, after close(), as it was left). */
   waitFor(runId: string): Promise<RunRecord>;
   /** A pending run ends `interrupted` at once; a running one before its next `act`. */
-  cancel(runId: string): boolean;
+  cancel(runId: string): Promise<boolean>;
   /** Resumes every run left `running` from its checkpoint and queues every `pending` one. */
   resumeUnfinished(): Promise<number>;
-  getRun(runId: string): RunRecord | undefined;
+  getRun(runId: string): Promise<RunRecord | undefined>;
   /** Stops without finishing runs: they stay `running`, for resumeUnfinished() to take up. */
   close(): Promise<void>;
   /** Deletes the thread's checkpoints (its state and history); the caller checks it is idle. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
+import os from 'node:os';
 import type { LangGraphRunnableConfig } from '@langchain/langgraph';
 import {
   buildAgentGraph,
@@ -10,8 +10,8 @@ import {
 } from '../agent/graph/index.js';
 import type { ErrorCode } from '../error-codes/index.js';
 import { AtolyeError, errorCodeOf, errorMessage } from '../errors.js';
-import { currentLogContext, log, withLogContext } from '../logging/index.js';
-import { createInvoker } from '../runtime/invoke.js';
+import { log, withLogContext } from '../logging/index.js';
+import { createHostPool, hostUrls } from '../runtime/host-pool.js';
 import { ApprovalTimeouts } from './approval-timeout.js';
 import { copyThreadCheckpoints } from './checkpoint-copy.js';
 import { DeferredCheckpointSaver } from './checkpointer.js';
@@ -28,12 +28,14 @@ import {
   toThreadState,
   workspaceRecorder,
 } from './run-control.js';
+import { RunDispatcher } from './run-dispatch.js';
+import { RunLeases } from './run-leases.js';
 import { startingPoint, type StartDeps } from './run-start.js';
-import { RunsStore, type RunRecord } from './runs-store.js';
+import { RunsStore, runsFile, type RunRecord } from './runs-store.js';
 import { mapAgentStatus } from './status.js';
-import { stepClient, type StepCallRecord } from './step-client.js';
-import { declaredRetries, stepFailureLogger } from './step-retries.js';
-import { RECORDED_MODES, streamRecorder } from './stream-recorder.js';
+import { stepClient } from './step-client.js';
+import { declaredRetries, stepCallLogger, stepFailureLogger } from './step-retries.js';
+import { RECORDED_MODES, recordStream } from './stream-recorder.js';
 import { threadTimeline } from './thread-timeline.js';
 
 /**
@@ -58,8 +60,8 @@ type Start = 'fresh' | 'resume';
 export function createExecutor(options: ExecutorOptions): Executor {
   const { config, limits = {} } = options;
   const ownStore = options.store === undefined;
-  const store = options.store ?? new RunsStore(path.join(options.dataDir, 'orchestrator.sqlite'));
-  const events = options.events ?? { append: () => undefined };
+  const store = options.store ?? RunsStore.inFile(runsFile(options.dataDir));
+  const events = options.events ?? { append: () => Promise.resolve() };
   const checkpointer = new DeferredCheckpointSaver({
     url: config.storage.url,
     dataDir: options.dataDir,
@@ -74,22 +76,29 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const detach = new AbortController();
   const never = new Promise<never>(() => undefined);
 
+  const hosts = createHostPool({
+    baseUrls: hostUrls(options.hostUrl),
+    secret: options.signingSecret,
+  });
   const client = stepClient({
-    invoke: createInvoker({ baseUrl: options.hostUrl, secret: options.signingSecret }),
+    invoke: hosts.invoke,
     timeoutMs:
       limits.stepTimeoutMs ?? 2 * Math.max(config.model.timeoutMs, config.sandbox.timeoutMs),
     signal: detach.signal,
-    onCall: logStep,
+    onCall: stepCallLogger(agentLog, options.onStep, () => detach.signal.aborted),
   });
-  // A step that returns after close() must not reach the graph, or its result (or the abort
-  // error) would be checkpointed as the step's outcome instead of being run again on resume.
+  // A step that returns after close() (or after its run went to another orchestrator) must not
+  // reach the graph, or its result (or the abort error) would be checkpointed as the step's
+  // outcome instead of being run again on resume.
+  const leftHere = (runId: string): boolean =>
+    stopping.signal.aborted || dispatcher.stopOf(runId)?.aborted === true;
   const callStep: CallStep = async (name, input, call) => {
     try {
       const output = await client(name, input, call);
-      if (stopping.signal.aborted) return await never;
+      if (leftHere(call.runId)) return await never;
       return output;
     } catch (error) {
-      if (stopping.signal.aborted) return await never;
+      if (leftHere(call.runId)) return await never;
       throw error;
     }
   };
@@ -104,8 +113,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
     onStepFailure: stepFailureLogger(agentLog, () => detach.signal.aborted),
     approval: approvalGate(config, options.signingSecret),
     recordWorkspace: workspaceRecorder(options.snapshots, agentLog),
-    isCancelled: (_threadId, runId) =>
-      cancelled.has(runId) || store.get(runId)?.cancelRequested === true,
+    isCancelled: async (_threadId, runId) =>
+      cancelled.has(runId) || (await store.get(runId))?.cancelRequested === true,
   });
 
   const starts: StartDeps = {
@@ -119,56 +128,47 @@ export function createExecutor(options: ExecutorOptions): Executor {
     timeoutMs: config.agent.approvalTimeoutMs,
     store,
     log: agentLog,
-    start: (run) => enqueue(run, 'fresh'),
+    start: () => dispatcher.kick(),
   });
 
-  const runs = new Map<string, Promise<RunRecord>>();
-  const tails = new Map<string, Promise<unknown>>();
+  const dispatcher = new RunDispatcher({
+    leases: new RunLeases(
+      store.database,
+      `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      config.orchestrator.leaseMs,
+    ),
+    store,
+    pollMs: config.orchestrator.pollMs,
+    execute: (runId, leaseLost) => execute(runId, leaseLost),
+    log: systemLog,
+  });
   let closed = false;
 
-  function logStep(record: StepCallRecord): void {
-    // A call dropped by close() belongs to no run any more; its resumed twin is logged instead.
-    if (detach.signal.aborted) return;
-    options.onStep?.(record, currentLogContext().runId);
-    const { step, ok, toolCalls = [], ...fields } = record;
-    withLogContext({ step }, () => {
-      if (ok) agentLog.info(`step ${step} finished`, fields);
-      else agentLog.warn(`step ${step} failed`, fields);
-      // A failed call is an observation for the model, not a failure of the run: info either way.
-      for (const { tool, ...call } of toolCalls) agentLog.info(`tool ${tool}`, { tool, ...call });
-    });
-  }
-
-  function enqueue(run: RunRecord, start: Start): void {
-    const previous = tails.get(run.threadId) ?? Promise.resolve();
-    const done = previous.then(() => execute(run.runId, start));
-    tails.set(run.threadId, done);
-    runs.set(run.runId, done);
-    void done.finally(() => {
-      if (tails.get(run.threadId) === done) tails.delete(run.threadId);
-    });
-  }
-
-  async function execute(runId: string, start: Start): Promise<RunRecord> {
-    const run = store.get(runId) as RunRecord;
+  /** A run this orchestrator has taken: started afresh, or resumed when it was running already. */
+  async function execute(runId: string, leaseLost: AbortSignal): Promise<RunRecord> {
+    const run = (await store.get(runId)) as RunRecord;
     if (stopping.signal.aborted) return run;
     if (run.status !== 'pending' && run.status !== 'running') return run;
     if (run.cancelRequested) {
       return finish(runId, { status: 'interrupted', stopReason: 'cancelled' });
     }
-    return withLogContext({ threadId: run.threadId, runId }, () => drive(run, start));
+    const start: Start = run.status === 'running' ? 'resume' : 'fresh';
+    return withLogContext({ threadId: run.threadId, runId }, () => drive(run, start, leaseLost));
   }
 
-  async function drive(run: RunRecord, start: Start): Promise<RunRecord> {
+  async function drive(run: RunRecord, start: Start, leaseLost: AbortSignal): Promise<RunRecord> {
     // LangGraph adds an abort listener to the signal it is given and never removes it. One signal
     // per run, linked to `stopping` only while the run lasts, keeps runs from piling them up there.
     const runStop = new AbortController();
     const forward = (): void => runStop.abort(stopping.signal.reason);
     stopping.signal.addEventListener('abort', forward, { once: true });
+    const lost = (): void => runStop.abort(leaseLost.reason);
+    leaseLost.addEventListener('abort', lost, { once: true });
     try {
       return await driveRun(run, start, runStop.signal);
     } finally {
       stopping.signal.removeEventListener('abort', forward);
+      leaseLost.removeEventListener('abort', lost);
     }
   }
 
@@ -195,8 +195,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
         const from = await startingPoint(starts, run, snapshot);
         offset = (from.values as Partial<AgentStateValue>).usage?.steps.length ?? 0;
         await takeSnapshot('runStarted', run);
-        store.markRunning(run.runId, offset, latest);
-        events.append(run.runId, 'metadata', { run_id: run.runId, thread_id: run.threadId });
+        await store.markRunning(run.runId, offset, latest);
+        await events.append(run.runId, 'metadata', { run_id: run.runId, thread_id: run.threadId });
         agentLog.info('run started', { task: run.task, ...controlFields(run.control) });
         const fork = run.control.checkpointId;
         await streamRun(
@@ -214,7 +214,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       const pause = pauseOf(after, run.control);
       if (pause) {
         await takeSnapshot('runEnded', run);
-        const record = finish(run.runId, {
+        const record = await finish(run.runId, {
           status: 'interrupted',
           stopReason: pause.reason,
           interrupts: pause.interrupts,
@@ -227,7 +227,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
       }
       const { status, stopReason } = mapAgentStatus(final.status);
       await takeSnapshot('runEnded', run);
-      const record = finish(run.runId, {
+      const record = await finish(run.runId, {
         status: status === 'running' ? 'error' : status,
         stopReason,
         error:
@@ -246,13 +246,17 @@ export function createExecutor(options: ExecutorOptions): Executor {
       });
       return record;
     } catch (error) {
-      if (stopping.signal.aborted) {
-        agentLog.info('run left running: the orchestrator is stopping');
-        return store.get(run.runId) as RunRecord;
+      if (stop.aborted) {
+        agentLog.info(
+          stopping.signal.aborted
+            ? 'run left running: the orchestrator is stopping'
+            : 'run left to the orchestrator that took it over',
+        );
+        return (await store.get(run.runId)) as RunRecord;
       }
       const timedOut = deadline?.aborted === true;
       await takeSnapshot('runEnded', run);
-      const record = finish(run.runId, {
+      const record = await finish(run.runId, {
         status: timedOut ? 'timeout' : 'error',
         error: timedOut
           ? {
@@ -294,24 +298,23 @@ export function createExecutor(options: ExecutorOptions): Executor {
       ...(breakpoints(run.control) as object),
       streamMode: [...RECORDED_MODES],
     });
-    const record = streamRecorder(run, (event, data) => events.append(run.runId, event, data));
-    for await (const [mode, chunk] of stream) {
-      if (stopping.signal.aborted) break;
-      record(mode, chunk);
-    }
-    if (stopping.signal.aborted) throw stopping.signal.reason;
+    const append = (event: string, data: unknown) => events.append(run.runId, event, data);
+    await recordStream(stream, run, append, runConfig.signal as AbortSignal);
   }
 
   /** Records how a run ended and closes its event stream. */
-  function finish(runId: string, outcome: Parameters<RunsStore['finish']>[1]): RunRecord {
-    const record = store.finish(runId, outcome);
+  async function finish(
+    runId: string,
+    outcome: Parameters<RunsStore['finish']>[1],
+  ): Promise<RunRecord> {
+    const record = await store.finish(runId, outcome);
     if (record.status === 'error' || record.status === 'timeout') {
-      events.append(runId, 'error', {
+      await events.append(runId, 'error', {
         error: record.error?.code ?? record.status,
         message: record.error?.message ?? record.status,
       });
     }
-    events.append(runId, 'end', null);
+    await events.append(runId, 'end', null);
     timeouts.watch(record);
     options.onRunEnd?.(record);
     return record;
@@ -322,20 +325,15 @@ export function createExecutor(options: ExecutorOptions): Executor {
   }
 
   return {
-    startRun(threadId, task, runOptions = {}) {
+    async startRun(threadId, task, runOptions = {}) {
       assertOpen();
       if (threadId === '' || task.trim() === '') {
         throw new AtolyeError('RUN_INVALID', 'a run needs a thread id and a non-empty task');
       }
-      const active = store.activeRunsOf(threadId);
-      if (active.length > 0 && runOptions.multitaskStrategy === 'reject') {
-        throw new AtolyeError(
-          'THREAD_BUSY',
-          `thread ${threadId} is busy with run ${active[0]?.runId}; wait for it, cancel it, or send multitask_strategy "enqueue"`,
-        );
-      }
-      const run = store.createRun(randomUUID(), threadId, task, runOptions);
-      enqueue(run, 'fresh');
+      const run = await store.createRun(randomUUID(), threadId, task, runOptions, {
+        idle: runOptions.multitaskStrategy === 'reject',
+      });
+      dispatcher.kick();
       return run.runId;
     },
 
@@ -346,28 +344,25 @@ export function createExecutor(options: ExecutorOptions): Executor {
     },
 
     async waitFor(runId) {
-      const pending = runs.get(runId);
-      if (pending) return pending;
-      const run = closed ? undefined : store.get(runId);
-      if (!run) throw new AtolyeError('RUN_NOT_FOUND', `no run ${runId} in this executor`);
-      return run;
+      if (closed) throw new AtolyeError('RUN_NOT_FOUND', `no run ${runId} in this executor`);
+      return dispatcher.waitFor(runId);
     },
 
-    cancel(runId) {
+    async cancel(runId) {
       assertOpen();
-      const run = store.get(runId);
+      const run = await store.get(runId);
       if (!run || (run.status !== 'pending' && run.status !== 'running')) return false;
       cancelled.add(runId);
-      store.requestCancel(runId);
+      await store.requestCancel(runId);
       return true;
     },
 
     async resumeUnfinished() {
       assertOpen();
-      const unfinished = store.unfinished().filter((run) => !runs.has(run.runId));
-      for (const run of unfinished) enqueue(run, run.status === 'running' ? 'resume' : 'fresh');
-      for (const paused of store.awaitingApproval()) timeouts.watch(paused);
-      return unfinished.length;
+      // One orchestrator per SQLite file: what it left running is its own to take up at once.
+      if (store.database.kind === 'sqlite') await dispatcher.releaseEvery();
+      for (const paused of await store.awaitingApproval()) timeouts.watch(paused);
+      return dispatcher.sweep();
     },
 
     getRun(runId) {
@@ -379,9 +374,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
       closed = true;
       timeouts.close();
       stopping.abort(new AtolyeError('EXECUTOR_CLOSED', 'the run executor is closing'));
-      await Promise.allSettled([...runs.values()]);
+      await dispatcher.close();
       detach.abort();
-      if (ownStore) store.close();
+      hosts.close();
+      if (ownStore) await store.close();
       await checkpointer.close();
     },
 

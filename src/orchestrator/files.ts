@@ -6,6 +6,7 @@ import { create as createTar } from 'tar';
 import { resolveInside } from '../agent/tools/workspace.js';
 import { contentTypeOf } from './content-type.js';
 import { AtolyeError } from '../errors.js';
+import { isInside } from '../workspace/confine.js';
 import { NoHardLinks } from '../workspace/tar-links.js';
 
 /** One entry of a workspace listing; `path` is relative to the workspace root, POSIX style. */
@@ -250,11 +251,6 @@ async function workspaceRoot(root: string): Promise<string> {
     throw new AtolyeError('WORKSPACE_NOT_FOUND', 'the workspace is not a directory');
   }
   return real;
-}
-
-function isInside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 function byCodeUnit(a: string, b: string): number {

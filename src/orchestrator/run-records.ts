@@ -1,6 +1,8 @@
 import type { StepUsage } from '../agent/graph/index.js';
 import type { ApprovalPolicy } from '../config/approval.js';
+import type { Migrations } from '../store/database.js';
 import type { RunStatus } from './status.js';
+import type { ThreadStatus } from './thread-status.js';
 
 /**
  * Threads and runs as records, and as the runs store's SQL: its migrations, and its rows turned
@@ -17,6 +19,8 @@ export interface ThreadRecord {
    * from before ownership existed, which only admin keys see.
    */
   owner: string | null;
+  /** From its runs (thread-status.ts). */
+  status: ThreadStatus;
   createdAt: string;
   updatedAt: string;
 }
@@ -109,7 +113,7 @@ export interface RunOutcome {
   usage?: StepUsage;
 }
 
-export const MIGRATIONS = [
+const SQLITE = [
   `CREATE TABLE threads (
      thread_id TEXT PRIMARY KEY,
      created_at TEXT NOT NULL,
@@ -155,7 +159,87 @@ export const MIGRATIONS = [
   // checkpoint), and what a run that paused waits for.
   `ALTER TABLE runs ADD COLUMN control TEXT NOT NULL DEFAULT '{}';
    ALTER TABLE runs ADD COLUMN interrupts TEXT;`,
+  // Assistant variants (assistants-store.ts); the table was made on first use before this step.
+  `CREATE TABLE IF NOT EXISTS assistants (
+     assistant_id TEXT PRIMARY KEY,
+     graph_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     description TEXT,
+     configurable TEXT NOT NULL DEFAULT '{}',
+     metadata TEXT NOT NULL DEFAULT '{}',
+     owner TEXT,
+     version INTEGER NOT NULL DEFAULT 1,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE INDEX IF NOT EXISTS assistants_owner ON assistants (owner, created_at);`,
+  // Which orchestrator executes the run, until when (ms since the epoch, the database's clock).
+  `ALTER TABLE runs ADD COLUMN lease_owner TEXT;
+   ALTER TABLE runs ADD COLUMN lease_until INTEGER;`,
 ];
+
+/** Postgres starts at the shape the SQLite steps reach. */
+const POSTGRES = [
+  `CREATE TABLE threads (
+     thread_id TEXT PRIMARY KEY,
+     metadata TEXT NOT NULL DEFAULT '{}',
+     owner TEXT,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE INDEX threads_owner ON threads (owner, updated_at);
+   CREATE TABLE runs (
+     run_id TEXT PRIMARY KEY,
+     thread_id TEXT NOT NULL REFERENCES threads (thread_id),
+     seq INTEGER NOT NULL,
+     task TEXT NOT NULL,
+     status TEXT NOT NULL CHECK (status IN
+       ('pending', 'running', 'success', 'error', 'timeout', 'interrupted')),
+     stop_reason TEXT,
+     error_code TEXT,
+     error_message TEXT,
+     summary TEXT,
+     input_tokens INTEGER NOT NULL DEFAULT 0,
+     output_tokens INTEGER NOT NULL DEFAULT 0,
+     cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0,
+     cancel_requested INTEGER NOT NULL DEFAULT 0,
+     usage_offset INTEGER NOT NULL DEFAULT 0,
+     start_checkpoint TEXT,
+     metadata TEXT NOT NULL DEFAULT '{}',
+     multitask_strategy TEXT NOT NULL DEFAULT 'reject',
+     webhook TEXT,
+     control TEXT NOT NULL DEFAULT '{}',
+     interrupts TEXT,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE INDEX runs_thread ON runs (thread_id, seq);
+   CREATE INDEX runs_status ON runs (status);
+   CREATE TABLE run_events (
+     run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+     seq INTEGER NOT NULL,
+     event TEXT NOT NULL,
+     data TEXT NOT NULL,
+     PRIMARY KEY (run_id, seq)
+   );
+   CREATE TABLE assistants (
+     assistant_id TEXT PRIMARY KEY,
+     graph_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     description TEXT,
+     configurable TEXT NOT NULL DEFAULT '{}',
+     metadata TEXT NOT NULL DEFAULT '{}',
+     owner TEXT,
+     version INTEGER NOT NULL DEFAULT 1,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL
+   );
+   CREATE INDEX assistants_owner ON assistants (owner, created_at);`,
+  `ALTER TABLE runs ADD COLUMN lease_owner TEXT, ADD COLUMN lease_until BIGINT;`,
+];
+
+/** Threads, runs, their events and assistant variants: one database (orchestrator.sqlite). */
+export const MIGRATIONS: Migrations = { sqlite: SQLITE, postgres: POSTGRES };
 
 export interface Row {
   run_id: string;
@@ -185,6 +269,7 @@ export interface ThreadRow {
   thread_id: string;
   metadata: string;
   owner: string | null;
+  status: ThreadStatus;
   created_at: string;
   updated_at: string;
 }
@@ -222,6 +307,7 @@ export function toThread(row: ThreadRow): ThreadRecord {
     threadId: row.thread_id,
     metadata: JSON.parse(row.metadata) as Metadata,
     owner: row.owner,
+    status: row.status,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -41,7 +41,7 @@ export async function startingPoint(
     await snapshots?.restore(run.threadId, from.values.workspaceCommit ?? null);
     return from;
   }
-  const before = store.runsOf(run.threadId).filter((other) => other.runId !== run.runId);
+  const before = (await store.runsOf(run.threadId)).filter((other) => other.runId !== run.runId);
   const newTask = run.control.resume === undefined && run.control.continue !== true;
   if (newTask && isPaused(before.at(-1))) {
     throw new AtolyeError(
@@ -64,7 +64,7 @@ async function rollBack(
   const { graph, checkpointer, store, snapshots, log } = deps;
   // The files as the first replaced run found them; none to bring back if it never started.
   const start = await snapshots?.runStart(run.threadId, replaced[0] ?? '');
-  for (const runId of replaced) store.deleteRun(runId);
+  for (const runId of replaced) await store.deleteRun(runId);
   if (start !== undefined) await snapshots?.restore(run.threadId, start);
   const target = run.control.checkpointId;
   if (target === undefined) {

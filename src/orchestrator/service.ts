@@ -1,5 +1,4 @@
 import type { Server, ServerOptions } from 'node:http';
-import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import type { AtolyeConfig } from '../config/index.js';
 import { resolveFromRoot } from '../config/paths.js';
@@ -9,23 +8,27 @@ import { initLogging, type Logging } from '../logging/index.js';
 import type { LogRecord } from '../logging/record.js';
 import { serviceChecks } from '../monitoring/health-checks.js';
 import { flushSentry, initSentry } from '../monitoring/index.js';
-import { ApiKeyStore, apiKeysFile } from '../store/api-keys.js';
+import { API_KEY_MIGRATIONS, ApiKeyStore, apiKeysFile } from '../store/api-keys.js';
+import { sql } from '../store/database.js';
+import { openStorage } from '../store/storage.js';
 import { createApiApp } from './api/app.js';
 import type { ApiApp, ApiDeps } from './api/types.js';
-import { createRun } from './api/routes/runs.js';
+import { createRun } from './api/run-service.js';
 import type { HealthCheck } from './api/routes/health.js';
 import { toApiRun } from './api/serialize.js';
 import { CronScheduler } from './crons.js';
-import { CronsStore, cronsFile } from './crons-store.js';
+import { CRON_MIGRATIONS, CronsStore, cronsFile } from './crons-store.js';
 import { createExecutor, type Executor, type ExecutorOptions } from './executor.js';
 import { startAlerting, type Alerting } from './alerting.js';
 import { OrchestratorMetrics } from './metrics.js';
 import { RunEvents } from './run-events.js';
-import { RunsStore } from './runs-store.js';
+import { MIGRATIONS } from './run-records.js';
+import { RunsStore, runsFile } from './runs-store.js';
 import { removeThread } from './thread-removal.js';
 import { ThreadWorkspaces, type CallCheckout } from './thread-workspace.js';
 import { deliverWebhook } from './webhook.js';
 import { webhookPolicyFor } from './webhook-policy.js';
+import { hostUrls } from '../runtime/host-pool.js';
 import { limitServer, serverOptions } from '../runtime/server-timeouts.js';
 import { createInvoker } from '../runtime/invoke.js';
 import type { CheckoutOutput } from '../workspace/remote.js';
@@ -33,7 +36,7 @@ import type { CheckoutOutput } from '../workspace/remote.js';
 export interface OrchestratorOptions {
   /** Overrides api.port (0 = any free port). */
   port?: number;
-  /** Where the worker host serves the step functions; from ATOLYE_HOST_URL or host.* otherwise. */
+  /** Where the worker hosts serve the step functions (one URL or several, comma-separated); host.url otherwise. */
   hostUrl?: string;
   /** Logging to use instead of initialising the process's own (tests share one). */
   logging?: Logging;
@@ -71,15 +74,31 @@ export async function startOrchestrator(
   if (!options.logging) initSentry(config, { service: 'orchestrator' });
   const system = logging.log('system');
   const dataDir = resolveFromRoot(config.storage.dataDir);
-  const hostUrl =
-    options.hostUrl ??
-    process.env.ATOLYE_HOST_URL ??
-    `http://${config.host.bind}:${config.host.port}`;
+  // Every host takes step calls (the executor spreads them); the first also answers for the
+  // hosts as a whole in readiness, alerts and the dashboard.
+  const hostList =
+    options.hostUrl ?? (config.host.url || `http://${config.host.bind}:${config.host.port}`);
+  const hostUrl = hostUrls(hostList)[0] ?? hostList;
   const webhooks = webhookPolicyFor(config, hostUrl);
 
-  const store = new RunsStore(path.join(dataDir, 'orchestrator.sqlite'));
-  const events = new RunEvents(store.db);
-  const keys = new ApiKeyStore(apiKeysFile(dataDir));
+  const storage = openStorage({
+    url: config.storage.url,
+    onIdleError: (message) => system.warn(message),
+  });
+  let store: RunsStore;
+  let cronsStore: CronsStore;
+  let keys: ApiKeyStore;
+  try {
+    store = new RunsStore(await storage.open('runs', runsFile(dataDir), MIGRATIONS));
+    cronsStore = new CronsStore(await storage.open('crons', cronsFile(dataDir), CRON_MIGRATIONS));
+    keys = new ApiKeyStore(
+      await storage.open('api-keys', apiKeysFile(dataDir), API_KEY_MIGRATIONS),
+    );
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  const events = new RunEvents(store.database, config.orchestrator.pollMs);
   const metrics = new OrchestratorMetrics();
   const workspaces = new ThreadWorkspaces({
     config,
@@ -90,14 +109,14 @@ export async function startOrchestrator(
   const executor = createExecutor({
     config,
     snapshots: workspaces,
-    hostUrl,
+    hostUrl: hostList,
     signingSecret: config.security.signingSecret,
     dataDir,
     store,
     // The runs' state updates carry the commands each step ran: the sandbox durations.
     events: {
-      append: (runId, event, data) => {
-        events.append(runId, event, data);
+      append: async (runId, event, data) => {
+        await events.append(runId, event, data);
         if (event === 'updates') metrics.observeUpdate(data);
       },
     },
@@ -131,7 +150,7 @@ export async function startOrchestrator(
   const sharedChecks = serviceChecks(config);
   // A firing starts its run as a request does, through the API's createRun.
   const crons = new CronScheduler({
-    crons: new CronsStore(cronsFile(dataDir)),
+    crons: cronsStore,
     runs: store,
     startRun: (caller, threadId, body) => createRun(apiDeps, caller, threadId, body),
     waitFor: (runId) => executor.waitFor(runId),
@@ -153,7 +172,7 @@ export async function startOrchestrator(
     alerts: () => alerting.active(),
     readiness: async () => ({
       ...(await sharedChecks()),
-      'store:responsive': storeCheck(store),
+      'store:responsive': await storeCheck(store),
       'host:reachable': await hostCheck(hostUrl),
     }),
   };
@@ -166,9 +185,7 @@ export async function startOrchestrator(
   } catch (error) {
     alerting.stop();
     await executor.close();
-    crons.store.close();
-    store.close();
-    keys.close();
+    await storage.close();
     throw new AtolyeError(
       'API_LISTEN_FAILED',
       `the orchestrator cannot listen on ${config.api.bind}:${port}: ${errorMessage(error)} (set api.port or ATOLYE_API_PORT; 0 picks a free port)`,
@@ -194,9 +211,7 @@ export async function startOrchestrator(
       });
       alerting.stop();
       await executor.close();
-      crons.store.close();
-      store.close();
-      keys.close();
+      await storage.close();
       system.info('orchestrator stopped');
       await flushSentry();
       if (!options.logging) await logging.close();
@@ -223,9 +238,9 @@ function listen(
   });
 }
 
-function storeCheck(store: RunsStore): HealthCheck {
+async function storeCheck(store: RunsStore): Promise<HealthCheck> {
   try {
-    store.db.prepare('SELECT 1').get();
+    await store.database.first(sql`SELECT 1`);
     return { status: 'pass' };
   } catch (error) {
     return { status: 'fail', output: errorMessage(error) };

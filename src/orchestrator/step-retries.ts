@@ -2,13 +2,36 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { STEP_NAMES, type StepFailure, type StepRetries } from '../agent/graph/index.js';
 import { resolveFromRoot } from '../config/paths.js';
-import { withLogContext, type ChannelLogger } from '../logging/index.js';
+import { currentLogContext, withLogContext, type ChannelLogger } from '../logging/index.js';
+import type { StepCallRecord } from './step-client.js';
 import { MANIFEST_FILE, parseManifest } from '../runtime/bundle/manifest.js';
 
 /**
  * One `agent` line per failed attempt of a step: which, why, and what the step retry policy does
  * next. Nothing once `stopped()` (the executor is closing).
  */
+/**
+ * Logs each step call on the `agent` channel (and tells `onStep`), unless `dropped()`: a call
+ * dropped by close() belongs to no run any more; its resumed twin is logged instead.
+ */
+export function stepCallLogger(
+  agentLog: ChannelLogger,
+  onStep: ((record: StepCallRecord, runId: string | undefined) => void) | undefined,
+  dropped: () => boolean,
+): (record: StepCallRecord) => void {
+  return (record) => {
+    if (dropped()) return;
+    onStep?.(record, currentLogContext().runId);
+    const { step, ok, toolCalls = [], ...fields } = record;
+    withLogContext({ step }, () => {
+      if (ok) agentLog.info(`step ${step} finished`, fields);
+      else agentLog.warn(`step ${step} failed`, fields);
+      // A failed call is an observation for the model, not a failure of the run: info either way.
+      for (const { tool, ...call } of toolCalls) agentLog.info(`tool ${tool}`, { tool, ...call });
+    });
+  };
+}
+
 export function stepFailureLogger(
   agentLog: ChannelLogger,
   stopped: () => boolean,

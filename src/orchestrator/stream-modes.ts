@@ -84,10 +84,10 @@ export class StreamRenderer {
   constructor(
     private readonly modes: ReadonlySet<string>,
     /** The data of the run's latest event named `event` before position `seq`. */
-    private readonly earlier: (event: 'values' | 'updates', seq: number) => unknown,
+    private readonly earlier: (event: 'values' | 'updates', seq: number) => Promise<unknown>,
   ) {}
 
-  render(stored: RunEvent): StreamPart[] {
+  async render(stored: RunEvent): Promise<StreamPart[]> {
     const { event, data } = stored;
     if (event === 'values' || event === 'updates') this.latest.set(event, data);
     if (event === 'debug') return this.debug(stored);
@@ -95,14 +95,14 @@ export class StreamRenderer {
     return ALWAYS.has(event) || this.modes.has(event) ? [{ event, data }] : [];
   }
 
-  private debug(stored: RunEvent): StreamPart[] {
+  private async debug(stored: RunEvent): Promise<StreamPart[]> {
     const { omitted, ...chunk } = stored.data as StoredDebug;
     const mode = chunk.type === 'checkpoint' ? 'checkpoints' : 'tasks';
     const [asMode, asDebug] = [this.modes.has(mode), this.modes.has('debug')];
     if (!asMode && !asDebug) return [];
     let payload = chunk.payload;
     if (omitted !== undefined) {
-      const state = this.restore(omitted, stored.seq, String(payload.name));
+      const state = await this.restore(omitted, stored.seq, String(payload.name));
       payload = { ...payload, [STATE_FIELD[chunk.type]]: state };
     }
     if (chunk.type === 'checkpoint') payload = checkpointPayload(payload);
@@ -112,8 +112,8 @@ export class StreamRenderer {
     ];
   }
 
-  private restore(from: 'values' | 'updates', seq: number, task: string): unknown {
-    if (!this.latest.has(from)) this.latest.set(from, this.earlier(from, seq));
+  private async restore(from: 'values' | 'updates', seq: number, task: string): Promise<unknown> {
+    if (!this.latest.has(from)) this.latest.set(from, await this.earlier(from, seq));
     const data = this.latest.get(from);
     return from === 'values' ? data : (data as Record<string, unknown> | undefined)?.[task];
   }

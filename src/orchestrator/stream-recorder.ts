@@ -29,6 +29,26 @@ type Json = Record<string, unknown>;
 const isRecord = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * Stores what one graph stream of a run yields until it ends or `stop` aborts (then throws its
+ * reason). Appends go in order without holding the graph up; it returns once all are written.
+ */
+export async function recordStream(
+  stream: AsyncIterable<[string, unknown]>,
+  ids: { threadId: string; runId: string },
+  append: (event: string, data: unknown) => Promise<void>,
+  stop: AbortSignal,
+): Promise<void> {
+  const appends: Promise<void>[] = [];
+  const record = streamRecorder(ids, (event, data) => appends.push(append(event, data)));
+  for await (const [mode, chunk] of stream) {
+    if (stop.aborted) break;
+    record(mode, chunk);
+  }
+  await Promise.all(appends);
+  if (stop.aborted) throw stop.reason;
+}
+
 /** A recorder for one graph stream of a run: call it with each `[mode, chunk]` LangGraph yields. */
 export function streamRecorder(
   ids: { threadId: string; runId: string },

@@ -21,7 +21,7 @@ export async function copyThread(
   source: ThreadRecord,
   owner: string | null,
 ): Promise<ThreadRecord> {
-  const active = deps.store.activeRunsOf(source.threadId);
+  const active = await deps.store.activeRunsOf(source.threadId);
   if (active.length > 0) {
     // A copy taken mid-run would pair one step's checkpoint with another step's files.
     throw new AtolyeError(
@@ -32,7 +32,7 @@ export async function copyThread(
   const from = threadFolders(deps.workspaceRoot, source.threadId);
   const threadId = randomUUID();
   const to = threadFolders(deps.workspaceRoot, threadId);
-  deps.store.createThread(threadId, source.metadata, owner);
+  await deps.store.createThread(threadId, source.metadata, owner);
   try {
     await deps.executor.copyThread(source.threadId, threadId);
     for (const [src, dest] of [
@@ -47,7 +47,7 @@ export async function copyThread(
     await removeThread(deps, threadId).catch(() => undefined); // the copy failure is the one to report
     throw error;
   }
-  return deps.store.thread(threadId, { all: true }) as ThreadRecord;
+  return (await deps.store.thread(threadId, { all: true })) as ThreadRecord;
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { AtolyeError, errorMessage } from '../errors.js';
 import { gitWorkspace, type GitWorkspace } from '../workspace/git.js';
+import { assertThreadId } from '../workspace/thread-id.js';
 import type { Executor } from './executor.js';
 import type { RunsStore } from './runs-store.js';
 
@@ -21,21 +21,19 @@ export interface ThreadRemovalDeps {
 /**
  * Removes the thread `threadId`, whoever owns it (the caller checks access). A pending or running
  * run refuses it (THREAD_BUSY); an unknown id is THREAD_NOT_FOUND. The rows go first, in the same
- * tick as the busy check, so no run can start on a thread being removed; then the checkpoints
+ * tick as the busy check, so no run can start on a thread being removed (one transaction, runs-store.ts deleteIdleThread); then the checkpoints
  * and files. A failure there is THREAD_REMOVAL_INCOMPLETE, naming what is left.
  */
 export async function removeThread(deps: ThreadRemovalDeps, threadId: string): Promise<void> {
   const ws = threadFolders(deps.workspaceRoot, threadId);
-  const active = deps.store.activeRunsOf(threadId);
-  if (active.length > 0) {
+  const removed = await deps.store.deleteIdleThread(threadId);
+  if (removed !== true && removed !== false) {
     throw new AtolyeError(
       'THREAD_BUSY',
-      `thread ${threadId} is busy with run ${active[0]?.runId}: cancel it (POST /threads/${threadId}/runs/${active[0]?.runId}/cancel) or wait for it, then delete the thread`,
+      `thread ${threadId} is busy with run ${removed.runId}: cancel it (POST /threads/${threadId}/runs/${removed.runId}/cancel) or wait for it, then delete the thread`,
     );
   }
-  if (!deps.store.deleteThread(threadId)) {
-    throw new AtolyeError('THREAD_NOT_FOUND', `no thread ${threadId}`);
-  }
+  if (!removed) throw new AtolyeError('THREAD_NOT_FOUND', `no thread ${threadId}`);
   const steps: [string, Promise<unknown>][] = [
     ['its checkpoints', deps.executor.deleteThread(threadId)],
     [`its workspace ${ws.workTree}`, rm(ws.workTree, { recursive: true, force: true })],
@@ -53,12 +51,8 @@ export async function removeThread(deps: ThreadRemovalDeps, threadId: string): P
   }
 }
 
-/** The thread's folders, refused if an id would put them outside `workspaceRoot`. */
+/** The thread's folders; an id that is not a thread id (it could lead elsewhere) is refused. */
 export function threadFolders(workspaceRoot: string, threadId: string): GitWorkspace {
-  const ws = gitWorkspace(workspaceRoot, threadId);
-  const inside = path.dirname(path.resolve(ws.workTree)) === path.resolve(workspaceRoot);
-  if (!inside || threadId.startsWith('.')) {
-    throw new AtolyeError('INVALID_REQUEST', `"${threadId}" is not a thread id`);
-  }
-  return ws;
+  assertThreadId(threadId);
+  return gitWorkspace(workspaceRoot, threadId);
 }

@@ -1,7 +1,6 @@
-import { metadataCondition } from './metadata-filter.js';
+import { inList, sql } from '../store/database.js';
 import {
-  IN_SCOPE,
-  scopeParams,
+  THREAD_COLUMNS,
   toThread,
   type Metadata,
   type RunsStore,
@@ -9,14 +8,12 @@ import {
   type ThreadRow,
   type ThreadScope,
 } from './runs-store.js';
-import type { RunStatus } from './status.js';
-import { threadStatus, type ThreadStatus } from './thread-status.js';
+import { inScope, metadataMatches } from './sql-filters.js';
+import type { ThreadStatus } from './thread-status.js';
 
 /**
  * `POST /threads/search`: the threads of a scope filtered by metadata, ids and status, sorted and
- * paged. Everything but the status is done in SQL; a thread's status comes from its runs, so a
- * search that filters or sorts by it reads every match's two facts (busy, last run) in SQL and
- * pages in memory.
+ * paged: one query, everything in SQL (a thread's status is computed there, thread-status.ts).
  */
 
 export type ThreadSortKey = 'thread_id' | 'status' | 'created_at' | 'updated_at';
@@ -33,60 +30,27 @@ export interface ThreadQuery {
   offset: number;
 }
 
-const COLUMN: Record<Exclude<ThreadSortKey, 'status'>, string> = {
-  thread_id: 't.thread_id',
-  created_at: 't.created_at',
-  updated_at: 't.updated_at',
-};
-
-interface SearchRow extends ThreadRow {
-  busy: number;
-  last_run: RunStatus | null;
-}
-
-export function searchThreads(
+export async function searchThreads(
   store: RunsStore,
   scope: ThreadScope,
   query: ThreadQuery,
-): ThreadRecord[] {
-  const order = query.sortOrder === 'asc' ? 'ASC' : 'DESC';
-  const byStatus = query.sortBy === 'status';
-  const inMemory = byStatus || query.status !== undefined;
-  const sortKey =
-    query.sortBy === undefined || query.sortBy === 'status' ? 'updated_at' : query.sortBy;
-  const column = COLUMN[sortKey];
-  const metadata = metadataCondition('t.metadata', query.metadata);
-  const rows = store.db
-    .prepare(
-      `SELECT t.*,
-         EXISTS (SELECT 1 FROM runs r
-                 WHERE r.thread_id = t.thread_id AND r.status IN ('pending', 'running')) AS busy,
-         (SELECT r.status FROM runs r WHERE r.thread_id = t.thread_id
-          ORDER BY r.seq DESC LIMIT 1) AS last_run
-       FROM threads t
-       WHERE ${IN_SCOPE}
-         AND (@ids IS NULL OR t.thread_id IN (SELECT value FROM json_each(@ids)))
-         AND ${metadata.sql}
-       ORDER BY ${column} ${order}, t.thread_id ${order}
-       ${inMemory ? '' : 'LIMIT @limit OFFSET @offset'}`,
-    )
-    .all({
-      ...scopeParams(scope),
-      ...metadata.params,
-      ids: query.ids ? JSON.stringify(query.ids) : null,
-      ...(inMemory ? {} : { limit: query.limit, offset: query.offset }),
-    }) as SearchRow[];
-  if (!inMemory) return rows.map(toThread);
-
-  let found = rows.map((row) => ({
-    thread: toThread(row),
-    status: threadStatus(row.busy === 1, row.last_run),
-  }));
-  if (query.status !== undefined) found = found.filter((entry) => entry.status === query.status);
-  if (byStatus) {
-    // Stable: threads of one status keep the SQL order (most recently active first).
-    const sign = order === 'ASC' ? 1 : -1;
-    found.sort((a, b) => sign * a.status.localeCompare(b.status));
-  }
-  return found.slice(query.offset, query.offset + query.limit).map((entry) => entry.thread);
+): Promise<ThreadRecord[]> {
+  const order = sql.raw(query.sortOrder === 'asc' ? 'ASC' : 'DESC');
+  // Threads of one status keep the order of their last activity.
+  const sortBy =
+    query.sortBy === 'status'
+      ? sql`s.status ${order}, s.updated_at ${order}`
+      : sql`${sql.ref(`s.${query.sortBy ?? 'updated_at'}`)} ${order}`;
+  const rows = await store.database.all<ThreadRow>(
+    sql`SELECT * FROM (
+          SELECT ${THREAD_COLUMNS} FROM threads t
+          WHERE ${inScope('t', scope)}
+            AND ${query.ids ? inList(sql.ref('t.thread_id'), query.ids) : sql`1 = 1`}
+            AND ${metadataMatches(store.database.kind, 't.metadata', query.metadata)}
+        ) s
+        WHERE ${query.status === undefined ? sql`1 = 1` : sql`s.status = ${query.status}`}
+        ORDER BY ${sortBy}, s.thread_id ${order}
+        LIMIT ${query.limit} OFFSET ${query.offset}`,
+  );
+  return rows.map(toThread);
 }

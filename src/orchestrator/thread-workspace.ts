@@ -23,6 +23,7 @@ import {
 } from '../workspace/git.js';
 import type { ImportResult } from '../workspace/import-result.js';
 import type { CheckoutInput, CheckoutOutput } from '../workspace/remote.js';
+import { assertThreadId } from '../workspace/thread-id.js';
 import type { RunsStore } from './runs-store.js';
 
 /**
@@ -52,7 +53,9 @@ export class ThreadWorkspaces {
 
   constructor(private readonly options: ThreadWorkspacesOptions) {}
 
+  /** The thread's folders; an id that is not a thread id (it could lead elsewhere) is refused. */
   git(threadId: string): GitWorkspace {
+    assertThreadId(threadId);
     return gitWorkspace(this.options.root, threadId);
   }
 
@@ -128,7 +131,7 @@ export class ThreadWorkspaces {
     if (!checkout) {
       throw new AtolyeError('GIT_UNAVAILABLE', 'this orchestrator has no worker host to push with');
     }
-    this.assertIdle(threadId);
+    await this.assertIdle(threadId);
     return checkout(threadId, { op: 'push', branch, message });
   }
 
@@ -167,7 +170,7 @@ export class ThreadWorkspaces {
     if (runId === undefined) {
       return { from: (await baselineOf(ws)) ?? (await ensureBaseline(ws)) };
     }
-    const run = this.options.store.get(runId);
+    const run = await this.options.store.get(runId);
     if (!run || run.threadId !== threadId) {
       throw new AtolyeError('RUN_NOT_FOUND', `no run ${runId} on thread ${threadId}`);
     }
@@ -182,8 +185,8 @@ export class ThreadWorkspaces {
     return to ? { from, to } : { from };
   }
 
-  private assertIdle(threadId: string): void {
-    const active = this.options.store.activeRunsOf(threadId);
+  private async assertIdle(threadId: string): Promise<void> {
+    const active = await this.options.store.activeRunsOf(threadId);
     if (active.length > 0 || this.importing.has(threadId)) {
       throw new AtolyeError(
         'THREAD_BUSY',
@@ -195,7 +198,7 @@ export class ThreadWorkspaces {
   }
 
   private async exclusive<T>(threadId: string, work: (ws: GitWorkspace) => Promise<T>): Promise<T> {
-    this.assertIdle(threadId);
+    await this.assertIdle(threadId);
     // Marked before the first await, so a second import of the same thread is refused at once.
     this.importing.add(threadId);
     try {

@@ -1,10 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
 import * as z from 'zod';
 import { AtolyeError, errorCodeOf } from '../errors.js';
-import type { SqliteDatabase } from './sqlite.js';
-import { openDatabase } from './sqlite.js';
+import { openSqlite, sql, type Database, type Migrations } from './database.js';
 
 /** A key's name: what a person calls it in `atolye keys …` and what logs and rate limits show. */
 export const ApiKeyName = z
@@ -70,7 +68,7 @@ const KEY_TAG = 'atk_';
 const KEY_PATTERN = /^atk_[A-Za-z0-9_-]{43}$/; // 32 random bytes in unpadded base64url
 const PREFIX_LENGTH = KEY_TAG.length + 8;
 
-const MIGRATIONS = [
+const SQLITE = [
   `CREATE TABLE api_keys (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
      name TEXT NOT NULL,
@@ -87,6 +85,24 @@ const MIGRATIONS = [
   `ALTER TABLE api_keys ADD COLUMN team TEXT;
    ALTER TABLE api_keys ADD COLUMN admin INTEGER NOT NULL DEFAULT 0;`,
 ];
+
+const POSTGRES = [
+  `CREATE TABLE api_keys (
+     id SERIAL PRIMARY KEY,
+     name TEXT NOT NULL,
+     team TEXT,
+     admin INTEGER NOT NULL DEFAULT 0,
+     prefix TEXT NOT NULL,
+     hash BYTEA NOT NULL,
+     created_at TEXT NOT NULL,
+     last_used_at TEXT,
+     revoked_at TEXT
+   );
+   CREATE UNIQUE INDEX api_keys_active_name ON api_keys (name) WHERE revoked_at IS NULL;
+   CREATE INDEX api_keys_prefix ON api_keys (prefix);`,
+];
+
+export const API_KEY_MIGRATIONS: Migrations = { sqlite: SQLITE, postgres: POSTGRES };
 
 interface Row {
   id: number;
@@ -108,49 +124,30 @@ interface Candidate {
   last_used_at: string | null;
 }
 
-/** API keys for the public run API, hashed at rest (SHA-256); only a short prefix is kept readable. */
+/**
+ * API keys for the public run API, hashed at rest (SHA-256); only a short prefix is kept readable.
+ * Every read goes to the store (no cache), so a key revoked through any orchestrator, or by
+ * `atolye keys revoke`, stops everywhere at its next check.
+ */
 export class ApiKeyStore {
-  private readonly db: SqliteDatabase;
   private readonly touchIntervalMs: number;
   private readonly now: () => Date;
-  private readonly statements: {
-    insert: Database.Statement<[string, string | null, number, string, Buffer, string]>;
-    candidates: Database.Statement<[string], Candidate>;
-    live: Database.Statement<[number], { id: number }>;
-    members: Database.Statement<[string], { name: string }>;
-    touch: Database.Statement<[string, number]>;
-    list: Database.Statement<[], Row>;
-    revoke: Database.Statement<[string, string]>;
-  };
 
-  constructor(file: string, options: ApiKeyStoreOptions = {}) {
-    this.db = openDatabase(file, MIGRATIONS);
+  constructor(
+    private readonly database: Database,
+    options: ApiKeyStoreOptions = {},
+  ) {
     this.touchIntervalMs = options.touchIntervalMs ?? 60_000;
     this.now = options.now ?? (() => new Date());
-    this.statements = {
-      insert: this.db.prepare(
-        `INSERT INTO api_keys (name, team, admin, prefix, hash, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-      ),
-      candidates: this.db.prepare(
-        `SELECT id, name, team, admin, hash, last_used_at FROM api_keys
-         WHERE prefix = ? AND revoked_at IS NULL`,
-      ),
-      live: this.db.prepare(`SELECT id FROM api_keys WHERE id = ? AND revoked_at IS NULL`),
-      members: this.db.prepare(`SELECT DISTINCT name FROM api_keys WHERE team = ? ORDER BY name`),
-      touch: this.db.prepare(`UPDATE api_keys SET last_used_at = ? WHERE id = ?`),
-      list: this.db.prepare(
-        `SELECT id, name, team, admin, prefix, created_at, last_used_at, revoked_at
-         FROM api_keys ORDER BY id`,
-      ),
-      revoke: this.db.prepare(
-        `UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL`,
-      ),
-    };
+  }
+
+  /** The store in a SQLite file (one machine), its schema brought up to date. */
+  static inFile(file: string, options: ApiKeyStoreOptions = {}): ApiKeyStore {
+    return new ApiKeyStore(openSqlite(file, API_KEY_MIGRATIONS), options);
   }
 
   /** Issues a new key named `name` and returns it in plaintext, the only time it is available. */
-  create(name: string, options: CreateKeyOptions = {}): CreatedApiKey {
+  async create(name: string, options: CreateKeyOptions = {}): Promise<CreatedApiKey> {
     const parsed = ApiKeyName.safeParse(name);
     if (!parsed.success) {
       throw new AtolyeError(
@@ -172,17 +169,16 @@ export class ApiKeyStore {
     const key = KEY_TAG + randomBytes(32).toString('base64url');
     const prefix = key.slice(0, PREFIX_LENGTH);
     try {
-      const result = this.statements.insert.run(
-        name,
-        team,
-        admin ? 1 : 0,
-        prefix,
-        hashKey(key),
-        this.now().toISOString(),
+      const row = await this.database.first<{ id: number }>(
+        sql`INSERT INTO api_keys (name, team, admin, prefix, hash, created_at)
+            VALUES (${name}, ${team}, ${admin ? 1 : 0}, ${prefix}, ${hashKey(key)},
+                    ${this.now().toISOString()})
+            RETURNING id`,
       );
-      return { id: Number(result.lastInsertRowid), name, team, admin, prefix, key };
+      return { id: Number(row?.id), name, team, admin, prefix, key };
     } catch (error) {
-      if (errorCodeOf(error) === 'SQLITE_CONSTRAINT_UNIQUE') {
+      // SQLite's and Postgres's words for a unique index refusing the row.
+      if (['SQLITE_CONSTRAINT_UNIQUE', '23505'].includes(String(errorCodeOf(error)))) {
         throw new AtolyeError(
           'KEY_EXISTS',
           `an API key named "${name}" already exists; revoke it first or choose another name`,
@@ -194,33 +190,43 @@ export class ApiKeyStore {
   }
 
   /** The key's owner when `key` is a live key, otherwise undefined (never throws on bad input). */
-  verify(key: string): ApiKeyIdentity | undefined {
+  async verify(key: string): Promise<ApiKeyIdentity | undefined> {
     if (typeof key !== 'string' || !KEY_PATTERN.test(key)) return undefined;
     const hash = hashKey(key);
     // The prefix narrows the search; the hash comparison, in constant time, decides.
-    const candidates = this.statements.candidates.all(key.slice(0, PREFIX_LENGTH));
-    const match = candidates.find((row) => timingSafeEqual(row.hash, hash));
+    const candidates = await this.database.all<Candidate>(
+      sql`SELECT id, name, team, admin, hash, last_used_at FROM api_keys
+          WHERE prefix = ${key.slice(0, PREFIX_LENGTH)} AND revoked_at IS NULL`,
+    );
+    const match = candidates.find((row) => timingSafeEqual(Buffer.from(row.hash), hash));
     if (!match) return undefined;
-    this.touch(match);
+    await this.touch(match);
     return { id: match.id, name: match.name, team: match.team, admin: match.admin === 1 };
   }
 
-  /**
-   * Whether the key `id` is still live. Read from the file on every call (no cache), so a key
-   * revoked by `atolye keys revoke` in another process stops here at its next check.
-   */
-  isLive(id: number): boolean {
-    return this.statements.live.get(id) !== undefined;
+  /** Whether the key `id` is still live. */
+  async isLive(id: number): Promise<boolean> {
+    const row = await this.database.first(
+      sql`SELECT id FROM api_keys WHERE id = ${id} AND revoked_at IS NULL`,
+    );
+    return row !== undefined;
   }
 
   /** The names of the keys, live or revoked, that have belonged to `team`. */
-  teamMembers(team: string): string[] {
-    return this.statements.members.all(team).map((row) => row.name);
+  async teamMembers(team: string): Promise<string[]> {
+    const rows = await this.database.all<{ name: string }>(
+      sql`SELECT DISTINCT name FROM api_keys WHERE team = ${team} ORDER BY name`,
+    );
+    return rows.map((row) => row.name);
   }
 
   /** Every key ever issued, revoked ones included, oldest first; never the keys themselves. */
-  list(): ApiKeyInfo[] {
-    return this.statements.list.all().map((row) => ({
+  async list(): Promise<ApiKeyInfo[]> {
+    const rows = await this.database.all<Row>(
+      sql`SELECT id, name, team, admin, prefix, created_at, last_used_at, revoked_at
+          FROM api_keys ORDER BY id`,
+    );
+    return rows.map((row) => ({
       id: row.id,
       name: row.name,
       team: row.team,
@@ -233,21 +239,27 @@ export class ApiKeyStore {
   }
 
   /** Revokes the live key named `name`; false when there is none. */
-  revoke(name: string): boolean {
-    return this.statements.revoke.run(this.now().toISOString(), name).changes > 0;
+  async revoke(name: string): Promise<boolean> {
+    const changed = await this.database.run(
+      sql`UPDATE api_keys SET revoked_at = ${this.now().toISOString()}
+          WHERE name = ${name} AND revoked_at IS NULL`,
+    );
+    return changed > 0;
   }
 
-  close(): void {
-    this.db.close();
+  close(): Promise<void> {
+    return this.database.close();
   }
 
   /** Writes last_used_at only when it is stale, so verifying a busy key is mostly a read. */
-  private touch(row: Candidate): void {
+  private async touch(row: Candidate): Promise<void> {
     const now = this.now();
     const last =
       row.last_used_at === null ? Number.NEGATIVE_INFINITY : Date.parse(row.last_used_at);
     if (now.getTime() - last >= this.touchIntervalMs) {
-      this.statements.touch.run(now.toISOString(), row.id);
+      await this.database.run(
+        sql`UPDATE api_keys SET last_used_at = ${now.toISOString()} WHERE id = ${row.id}`,
+      );
     }
   }
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { crc32, gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { capture, signedIn, startDashboardE2E, type DashboardE2E } from './dashboard-browser.js';
+import { eventually } from '../helpers/eventually.js';
 
 // The user's code in and the run's changes out, in Debian's Chromium against a real orchestrator
 // and worker host: a folder archive built here starts a thread, the run's diff is drawn file by
@@ -123,11 +124,11 @@ async function submitArchive(task: string, name: string, archive: Buffer) {
 
 /** Waits for the run's start snapshot (its diff answers from then on), then edits the workspace. */
 async function changeWorkspaceDuringRun(threadId: string, runId: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while ((await apiGet(`/threads/${threadId}/diff?run_id=${runId}`)).status !== 200) {
-    if (Date.now() > deadline) throw new Error(`run ${runId} took no start snapshot in 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await eventually(
+    `the start snapshot of run ${runId}`,
+    async () => (await apiGet(`/threads/${threadId}/diff?run_id=${runId}`)).status === 200,
+    { intervalMs: 50 },
+  );
   const ws = path.join(api.workspaceRoot, threadId);
   writeFileSync(
     path.join(ws, 'app.py'),

@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +11,9 @@ import { startMockLlm, type MockLlm } from '../../src/cli/mock-llm/index.js';
 import { startHost, type RunningHost } from '../../src/deploy/local/host.js';
 import { createLogging, type Logging } from '../../src/logging/index.js';
 import { startOrchestrator, type RunningOrchestrator } from '../../src/orchestrator/service.js';
+import { eventually, giveUp } from '../helpers/eventually.js';
 import { freePort } from '../helpers/free-port.js';
+import { startProcess, type WatchedProcess } from '../helpers/processes.js';
 import { tempDir, writeFiles } from '../helpers/tmp.js';
 import { build, deployOk, hostConfig } from '../integration/deploy/helpers.js';
 import { scriptNamed } from '../integration/e2e-agent/harness.js';
@@ -49,8 +51,7 @@ let host: RunningHost;
 let hostLogging: Logging;
 let orchestrator: RunningOrchestrator;
 let orchestratorLogging: Logging;
-let codeServer: ChildProcess | undefined;
-let codeServerLog = '';
+let codeServer: WatchedProcess | undefined;
 let browser: Browser;
 let page: Page;
 let project: string;
@@ -134,7 +135,7 @@ beforeAll(async () => {
   );
 
   const port = await freePort();
-  codeServer = spawn(
+  codeServer = startProcess(
     CODE_SERVER,
     [
       ...dirs,
@@ -148,11 +149,17 @@ beforeAll(async () => {
       '--disable-getting-started-override',
       project,
     ],
-    { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+    { env, detached: true },
   );
-  codeServer.stdout?.on('data', (chunk: Buffer) => (codeServerLog += chunk.toString()));
-  codeServer.stderr?.on('data', (chunk: Buffer) => (codeServerLog += chunk.toString()));
-  await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+  const running = codeServer;
+  await eventually(
+    'code-server to answer /healthz',
+    async () => {
+      if (running.child.exitCode !== null) giveUp(`it exited:\n${running.output()}`);
+      return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
 
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -176,11 +183,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (codeServer?.pid !== undefined && codeServer.exitCode === null) {
-    // code-server runs VS Code's server and extension host as its children: end the group.
-    process.kill(-codeServer.pid, 'SIGTERM');
-    await new Promise((resolve) => codeServer?.once('exit', resolve));
-  }
+  // code-server runs VS Code's server and extension host as its children: end the group.
+  await codeServer?.stop({ group: true });
   await orchestrator?.close();
   await orchestratorLogging?.close();
   await host?.close();
@@ -213,19 +217,6 @@ async function slowProxy(target: URL, ms: number): Promise<Server> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
-}
-
-async function waitForHttp(url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`code-server did not start:\n${codeServerLog}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
 }
 
 /** Runs a command from the palette (F1) by its title, as a person types it. */

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chownSync,
@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from './free-port.js';
+import { startProcess, type WatchedProcess } from './processes.js';
 
 /**
  * A throwaway PostgreSQL cluster for one test file: initdb in a temp dir, the server on a free
@@ -56,7 +57,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   const asOwner = owner ? { uid: owner.uid, gid: owner.gid } : {};
   const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C' };
 
-  let server: ChildProcess | undefined;
+  let server: WatchedProcess | undefined;
   try {
     const init = spawnSync(
       path.join(bin, 'initdb'),
@@ -79,8 +80,7 @@ export async function startPostgres(): Promise<TestPostgres> {
       );
     }
     const port = await freePort();
-    const output: string[] = [];
-    server = spawn(
+    server = startProcess(
       path.join(bin, 'postgres'),
       [
         '-D',
@@ -103,9 +103,13 @@ export async function startPostgres(): Promise<TestPostgres> {
         '-c',
         'shared_buffers=16MB',
       ],
-      { ...asOwner, env, cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+      { ...asOwner, env, cwd: root },
     );
-    await waitReady(server, output);
+    await server.waitFor(
+      /database system is ready to accept connections/,
+      'the test Postgres server to accept connections',
+      { timeoutMs: READY_TIMEOUT_MS },
+    );
     const running = server;
     const base = `postgres://${USER}:${password}@127.0.0.1:${port}`;
 
@@ -179,36 +183,7 @@ function serverOwner(): { uid: number; gid: number } | undefined {
   throw new Error('running as root, but neither a `postgres` nor a `nobody` user exists');
 }
 
-function waitReady(server: ChildProcess, output: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => fail(`not ready within ${READY_TIMEOUT_MS} ms`),
-      READY_TIMEOUT_MS,
-    );
-    const onData = (chunk: Buffer): void => {
-      output.push(chunk.toString());
-      if (output.join('').includes('database system is ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    function fail(reason: string): void {
-      clearTimeout(timer);
-      reject(new Error(`the test Postgres server ${reason}:\n${output.join('')}`));
-    }
-    server.stdout?.on('data', onData);
-    server.stderr?.on('data', onData);
-    server.once('error', (error) => fail(`could not start: ${error.message}`));
-    server.once('exit', (code, signal) => fail(`exited early (${code ?? signal})`));
-  });
-}
-
 /** Fast shutdown (SIGINT), then SIGKILL if it lingers. */
-async function stopServer(server: ChildProcess): Promise<void> {
-  if (server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-  server.kill('SIGINT');
-  const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+function stopServer(server: WatchedProcess): Promise<void> {
+  return server.stop({ signal: 'SIGINT' });
 }

@@ -1,8 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { eventually, giveUp } from './eventually.js';
 import { freePort } from './free-port.js';
+import { startProcess, type WatchedProcess } from './processes.js';
 
 /** The monitoring binaries the tests run, and the Debian package that installs each. */
 const PACKAGE_OF = {
@@ -107,8 +109,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<TestP
 
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const output: string[] = [];
-  const server = spawn(
+  const server = startProcess(
     binary,
     [
       `--config.file=${configFile}`,
@@ -116,20 +117,19 @@ export async function startPrometheus(options: PrometheusOptions): Promise<TestP
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
     ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: dir },
   );
-  server.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  server.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      await stopServer(server);
+      // SIGTERM: Prometheus shuts down cleanly on it.
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     })());
 
   try {
-    await waitReady(server, url, output);
+    await waitReady(server, url);
   } catch (error) {
     await stop();
     throw error;
@@ -153,36 +153,22 @@ export async function startPrometheus(options: PrometheusOptions): Promise<TestP
           `/api/v1/query?query=${encodeURIComponent(expr)}`,
         )
       ).result,
-    log: () => output.join(''),
+    log: () => server.output(),
     stop,
   };
 }
 
 /** Polls /-/ready until Prometheus has loaded its config and rules. */
-async function waitReady(server: ChildProcess, url: string, output: string[]): Promise<void> {
-  let exited: string | undefined;
-  server.once('exit', (code, signal) => (exited = String(code ?? signal)));
-  server.once('error', (error) => (exited = error.message));
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (exited !== undefined)
-      throw new Error(`Prometheus exited early (${exited}):\n${output.join('')}`);
-    try {
-      if ((await fetch(`${url}/-/ready`)).ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`Prometheus not ready within ${READY_TIMEOUT_MS} ms:\n${output.join('')}`);
-}
-
-/** SIGTERM (Prometheus shuts down cleanly on it), then SIGKILL if it lingers. */
-async function stopServer(server: ChildProcess): Promise<void> {
-  if (server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-  server.kill('SIGTERM');
-  const timer = setTimeout(() => server.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
+async function waitReady(server: WatchedProcess, url: string): Promise<void> {
+  await eventually(
+    'Prometheus to be ready',
+    async () => {
+      const end = server.child.exitCode ?? server.child.signalCode;
+      if (end !== null) giveUp(`it exited early (${end})`);
+      return (await fetch(`${url}/-/ready`)).ok;
+    },
+    { timeoutMs: READY_TIMEOUT_MS, intervalMs: 100 },
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}; its output:\n${server.output()}`);
+  });
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { projectRoot } from '../../src/config/paths.js';
-import { exited, withTimeout, type BenchContext } from './harness.js';
+import { withTimeout, type BenchContext } from './harness.js';
+import { exitOf } from '../helpers/processes.js';
 
 /**
  * The CLI as a user runs it: `node bin/atolye.js …` in a process of its own. Benchmarks talk to
@@ -35,7 +36,7 @@ export async function runNode(
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   try {
-    await withTimeout(exited(child), maxMs, `node ${args.join(' ')} did not exit`);
+    await withTimeout(exitOf(child), maxMs, `node ${args.join(' ')} did not exit`);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;

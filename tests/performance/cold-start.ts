@@ -5,7 +5,6 @@ import { FunctionPool, hostLogger, type HostLogger } from '../../src/runtime/hos
 import { baselinePlus, type Figure } from './figures.js';
 import {
   benchConfig,
-  exited,
   STAMP,
   stepKind,
   withTimeout,
@@ -15,6 +14,7 @@ import {
   type Benchmark,
 } from './harness.js';
 import { summarize, type Summary } from './stats.js';
+import { exitOf } from '../helpers/processes.js';
 
 /** DESIGN.md: tools-class functions ≤ the bare ESM fork + 30 ms, model steps ≤ it + 80 ms. */
 const OVER_BASELINE_MS = { 'tools-class': 30, 'model step': 80 } as const;
@@ -140,7 +140,7 @@ function capturingStartMs(inner: HostLogger, into: number[]): HostLogger {
 async function timeNodeExit(ctx: BenchContext): Promise<number> {
   const started = performance.now();
   const child = ctx.spawn(process.execPath, ['-e', '0'], { stdio: 'ignore', env: {} });
-  await withTimeout(exited(child), SAMPLE_MAX_MS, '`node -e 0` did not exit');
+  await withTimeout(exitOf(child), SAMPLE_MAX_MS, '`node -e 0` did not exit');
   return performance.now() - started;
 }
 
@@ -158,6 +158,6 @@ async function timeFirstMessage(ctx: BenchContext, file: string): Promise<number
   );
   const elapsed = performance.now() - started;
   child.kill();
-  await exited(child);
+  await exitOf(child);
   return elapsed;
 }

@@ -234,12 +234,6 @@ export async function startHostFixture(
   };
 }
 
-/** Resolves when `child` exits (at once if it already has). */
-export function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
 /** Rejects after `ms` with `message`, so no wait in a benchmark can hang the run. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -280,9 +274,6 @@ export async function procCpuMs(pid: number): Promise<number | undefined> {
 }
 /** USER_HZ: 100 on every Linux this runs on. */
 const CLOCK_TICKS = 100;
-
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One benchmark: run() measures and returns its figures (each with a baseline from the same run). */
 export interface Benchmark {

@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { exited, withTimeout, type BenchContext } from './harness.js';
+import { withTimeout, type BenchContext } from './harness.js';
+import { exitOf } from '../helpers/processes.js';
 
 export interface HttpTarget {
   port: number;
@@ -94,7 +95,7 @@ export async function startBarePrototype(ctx: BenchContext): Promise<HttpTarget>
     pids: child.pid === undefined ? [] : [child.pid],
     async close() {
       child.kill();
-      await exited(child);
+      await exitOf(child);
       await closeServer(server);
     },
   };

@@ -3,9 +3,7 @@ import path from 'node:path';
 import { FunctionPool, silentLogger } from '../../src/runtime/host/index.js';
 import {
   benchConfig,
-  exited,
   procRss,
-  sleep,
   stepKind,
   withTimeout,
   WORKER_EXEC_ARGV,
@@ -15,6 +13,8 @@ import {
 } from './harness.js';
 import { atMost, type Figure } from './figures.js';
 import { summarize } from './stats.js';
+import { sleep } from '../helpers/eventually.js';
+import { exitOf } from '../helpers/processes.js';
 
 const WARM_CALLS = 200;
 /** DESIGN.md: a model step's idle worker ≤ 70 MB. */
@@ -111,6 +111,6 @@ async function idleChildRss(ctx: BenchContext): Promise<number> {
     return readings.length > 0 ? summarize(readings).p50 : Number.NaN;
   } finally {
     child.kill();
-    await exited(child);
+    await exitOf(child);
   }
 }

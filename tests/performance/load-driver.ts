@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { projectRoot } from '../../src/config/paths.js';
-import { exited, withTimeout, type BenchContext } from './harness.js';
+import { withTimeout, type BenchContext } from './harness.js';
 import type { LoadCommand, LoadResult } from './load-client.js';
+import { exitOf } from '../helpers/processes.js';
 
 export interface LoadClient {
   /** Runs one command in the client process and resolves with its result. */
@@ -43,7 +44,7 @@ export async function startLoadClient(ctx: BenchContext): Promise<LoadClient> {
     drive,
     async stop() {
       if (child.connected) child.disconnect();
-      await withTimeout(exited(child), 5_000, 'the load client did not exit').catch(() =>
+      await withTimeout(exitOf(child), 5_000, 'the load client did not exit').catch(() =>
         child.kill('SIGKILL'),
       );
     },

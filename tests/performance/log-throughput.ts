@@ -4,15 +4,9 @@ import { gunzipSync } from 'node:zlib';
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
 import { createLogging, withLogContext, CHANNELS } from '../../src/logging/index.js';
-import {
-  benchConfig,
-  sleep,
-  STAMP,
-  withTimeout,
-  type BenchContext,
-  type Benchmark,
-} from './harness.js';
+import { benchConfig, STAMP, withTimeout, type BenchContext, type Benchmark } from './harness.js';
 import { atLeast, type Figure } from './figures.js';
+import { sleep } from '../helpers/eventually.js';
 
 const LINES = 200_000;
 /** Lines per turn of the event loop, so file writes make progress while lines are made, as in a server. */

@@ -68,7 +68,7 @@ export const orchestratorOverhead: Benchmark = {
       const callsMs: number[] = [];
       for (let i = 0; i < warmupRuns + RUNS; i += 1) {
         const started = performance.now();
-        const runId = executor.startRun(`bench-${i}`, 'write notes');
+        const runId = await executor.startRun(`bench-${i}`, 'write notes');
         const run = await executor.waitFor(runId);
         const elapsed = performance.now() - started;
         if (run.status !== 'success') throw new Error(`run ${i} ended ${run.status}`);

@@ -11,8 +11,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ATOLYE_BIN, runNode } from './cli.js';
-import { createHarness, exited, withTimeout, WORKER_EXEC_ARGV } from './harness.js';
+import { createHarness, withTimeout, WORKER_EXEC_ARGV } from './harness.js';
 import { summarizeProfile, type CpuProfile } from './profile-summary.js';
+import { exitOf } from '../helpers/processes.js';
 
 async function main(args: string[]): Promise<void> {
   const [kind, ...rest] = args;
@@ -37,7 +38,7 @@ async function main(args: string[]): Promise<void> {
       console.log(`${rest[0]}: fork → ready ${(performance.now() - started).toFixed(0)} ms`);
       // A disconnected worker exits on its own, and so writes its profile.
       child.disconnect();
-      await withTimeout(exited(child), 10_000, 'the worker did not exit');
+      await withTimeout(exitOf(child), 10_000, 'the worker did not exit');
     } else if (kind === 'cli') {
       const command = rest[0] === '--' ? rest.slice(1) : rest;
       const run = await runNode(harness, [...flags, ATOLYE_BIN, ...command], process.env);

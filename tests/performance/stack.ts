@@ -3,7 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../src/config/paths.js';
 import { runCli, setFlags, ATOLYE_BIN } from './cli.js';
-import { exited, sleep, withTimeout, type BenchContext } from './harness.js';
+import { eventually, giveUp } from '../helpers/eventually.js';
+import { stopProcess, watchProcess } from '../helpers/processes.js';
+import type { BenchContext } from './harness.js';
 import { startSlowModel, type SlowModel } from './model-latency.js';
 
 /** The one-file task every end-to-end run performs, and the script the mock model replays for it. */
@@ -56,7 +58,8 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-const START_MAX_MS = 90_000;
+/** How long the stack may take to come up, asked every quarter second. */
+const STARTING = { timeoutMs: 90_000, intervalMs: 250 };
 
 export function sharedStack(ctx: BenchContext): Promise<Stack> {
   return ctx.shared('the worker host and run API', () => startStack(ctx));
@@ -104,17 +107,18 @@ async function startStack(ctx: BenchContext): Promise<Stack> {
     host.stderr?.on('data', (chunk: Buffer) => (hostStderr = (hostStderr + chunk).slice(-4_000)));
     closers.push(async () => {
       // SIGTERM: the host stops its orchestrator and drains its workers, as on a user's Ctrl-C.
-      host.kill('SIGTERM');
-      await withTimeout(exited(host), 30_000, 'the host did not stop').catch(() =>
-        host.kill('SIGKILL'),
-      );
+      await stopProcess(host, { graceMs: 30_000 });
     });
     const status = (): Promise<HostStatusJson | undefined> => statusJson(ctx, env, sets);
-    const running = await until(async () => {
-      if (host.exitCode !== null) throw new Error(`atolye host exited: ${hostStderr}`);
-      const now = await status();
-      return now?.running && now.url ? now : undefined;
-    }, 'the worker host to answer');
+    const running = await eventually(
+      'the worker host to answer',
+      async () => {
+        if (host.exitCode !== null) giveUp(`atolye host exited: ${hostStderr}`);
+        const now = await status();
+        return now?.running && now.url ? now : undefined;
+      },
+      STARTING,
+    );
     const hostUrl = running.url as string;
     const dist = await ctx.dist();
     const deployed = await fetch(`${hostUrl}/admin/deployments`, {
@@ -125,12 +129,16 @@ async function startStack(ctx: BenchContext): Promise<Stack> {
     });
     if (!deployed.ok)
       throw new Error(`deploy answered ${deployed.status}: ${await deployed.text()}`);
-    const ready = await until(async () => {
-      const now = await status();
-      // "warn" is ready too (production without a Sentry DSN warns).
-      const readiness = now?.readiness?.orchestrator?.status;
-      return now?.apiUrl && (readiness === 'pass' || readiness === 'warn') ? now : undefined;
-    }, 'the run API to be ready');
+    const ready = await eventually(
+      'the run API to be ready',
+      async () => {
+        const now = await status();
+        // "warn" is ready too (production without a Sentry DSN warns).
+        const readiness = now?.readiness?.orchestrator?.status;
+        return now?.apiUrl && (readiness === 'pass' || readiness === 'warn') ? now : undefined;
+      },
+      STARTING,
+    );
     for (const service of ready.services ?? []) if (service.pid) ctx.adopt(service.pid);
     const created = await runCli(
       ctx,
@@ -178,16 +186,6 @@ async function statusJson(
   }
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  const deadline = performance.now() + START_MAX_MS;
-  while (performance.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await sleep(250);
-  }
-  throw new Error(`gave up waiting for ${what} after ${START_MAX_MS / 1000} s`);
-}
-
 /** `atolye mock-llm --script FILE --port 0`: it prints its base URL on stdout once it listens. */
 async function startMockProcess(
   ctx: BenchContext,
@@ -198,21 +196,8 @@ async function startMockProcess(
     [ATOLYE_BIN, 'mock-llm', '--script', scriptFile, '--port', '0'],
     { cwd: projectRoot(), env: process.env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const url = await withTimeout(
-    new Promise<string>((resolve, reject) => {
-      let stdout = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString('utf8');
-        const match = /(http:\/\/\S+\/v1)/.exec(stdout);
-        if (match) resolve(match[1] as string);
-      });
-      child.once('exit', () => reject(new Error(`atolye mock-llm exited: ${stderr}`)));
-    }),
-    30_000,
-    'atolye mock-llm did not print its URL',
-  );
+  const watched = watchProcess(child);
+  const [url] = await watched.waitFor(/http:\/\/\S+\/v1/, 'atolye mock-llm to print its URL');
   const origin = new URL(url).origin;
   return {
     url,
@@ -220,11 +205,6 @@ async function startMockProcess(
       const answer = await fetch(`${origin}/__mock/reset`, { method: 'POST' });
       if (!answer.ok) throw new Error(`mock reset answered ${answer.status}`);
     },
-    async close() {
-      child.kill('SIGTERM');
-      await withTimeout(exited(child), 10_000, 'atolye mock-llm did not stop').catch(() =>
-        child.kill('SIGKILL'),
-      );
-    },
+    close: () => watched.stop(),
   };
 }

@@ -1,6 +1,7 @@
 import { lstat, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { AtolyeError } from '../../errors.js';
+import { isInside } from '../../workspace/confine.js';
 
 /** Why a path was refused; stable codes the agent state and tests can branch on. */
 export type PathRefusalCode =
@@ -99,11 +100,6 @@ export function resolveLexically(userPath: string): LexicalResult {
     if (!again.ok) return { ...again, reason: `${again.reason} (after percent-decoding)` };
   }
   return literal;
-}
-
-function isInside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel === '' || (!rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel));
 }
 
 async function exists(p: string): Promise<boolean> {

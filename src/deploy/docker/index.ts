@@ -1,32 +1,23 @@
-import path from 'node:path';
 import type { Manifest } from '../../runtime/bundle/index.js';
 import { renderCompose, renderEnvExample } from './compose.js';
 import { renderDockerfile, renderDockerignore } from './dockerfile.js';
 import { entrypointScript } from './entrypoint.js';
+import { renderDockerReadme } from './readme.js';
 
-export interface DockerOptions {
-  /** The project root: the image's build context. */
-  root: string;
-  /** Where the files go; paths inside them are relative to the root, so the bytes only depend on where this is. */
-  outDir: string;
-}
+export { dockerNextSteps } from './readme.js';
 
-/** The docker target: file name (relative to outDir) → content. */
-export function renderDocker(manifest: Manifest, options: DockerOptions): Record<string, string> {
-  const fromRoot = toPosix(path.relative(options.root, options.outDir)) || '.';
-  const toRoot = toPosix(path.relative(options.outDir, options.root)) || '.';
+/**
+ * The docker target: file name (relative to the output folder) → content. Nothing in the files
+ * names the folder they are written to or the project root: the build context is given on the
+ * `docker build` command line, so the same manifest gives the same bytes in any folder.
+ */
+export function renderDocker(manifest: Manifest): Record<string, string> {
   return {
-    Dockerfile: renderDockerfile(manifest, `${fromRoot}/docker-entrypoint.mjs`),
+    Dockerfile: renderDockerfile(manifest),
     'Dockerfile.dockerignore': renderDockerignore(),
-    'docker-compose.yml': renderCompose(manifest, {
-      context: toRoot,
-      dockerfile: `${fromRoot}/Dockerfile`,
-    }),
+    'docker-compose.yml': renderCompose(manifest),
     'docker-entrypoint.mjs': entrypointScript(),
     '.env.example': renderEnvExample(manifest),
+    'README.md': renderDockerReadme(manifest),
   };
-}
-
-function toPosix(relative: string): string {
-  return relative.split(path.sep).join('/');
 }

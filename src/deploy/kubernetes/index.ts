@@ -3,7 +3,13 @@ import { imageRef, IMAGE, ORCHESTRATOR_SECRETS } from '../docker/runtime-env.js'
 import { secretKeys } from './env.js';
 import { gatewayObjects, GATEWAY } from './gateway.js';
 import { functionServiceName, knativeService } from './knative.js';
-import { ORCHESTRATOR, orchestratorDeployment, orchestratorService } from './orchestrator.js';
+import {
+  ORCHESTRATOR,
+  ORCHESTRATOR_REPLICAS,
+  orchestratorDeployment,
+  orchestratorDisruptionBudget,
+  orchestratorService,
+} from './orchestrator.js';
 import { POSTGRES, postgresObjects, volumeClaims } from './storage.js';
 import { toYaml, toYamlDocuments, type YamlValue } from './yaml.js';
 
@@ -32,6 +38,7 @@ export function renderKubernetes(
     'gateway.yaml': yaml(gatewayObjects(manifest.functions, namespace, manifest.version)),
     'orchestrator.yaml': yaml([
       orchestratorDeployment(image, `http://${GATEWAY}.${namespace}.svc.cluster.local`),
+      orchestratorDisruptionBudget(),
       orchestratorService(),
     ]),
   };
@@ -70,15 +77,23 @@ function readme(manifest: Manifest, namespace: string): string {
 
 # Atölye Şefi on Kubernetes + Knative Serving
 
-Push the image (\`deploy/docker/Dockerfile\`) as \`${IMAGE.name}:${manifest.version}\` to a registry the
-cluster pulls from (or change the image with a kustomize \`images:\` entry), create the Secrets,
-then \`kubectl apply -k .\`.
+Build the image with the docker target's Dockerfile (\`npm run deploy -- --target docker\`), the
+project root as build context, and push it as \`${IMAGE.name}:${manifest.version}\` to a registry the
+cluster pulls from (or change the image with a kustomize \`images:\` entry):
+
+\`\`\`sh
+docker build -f <docker target folder>/Dockerfile -t <registry>/${IMAGE.name}:${manifest.version} <project root>
+\`\`\`
+
+Then create the Secrets and \`kubectl apply -k .\`.
 
 ${functions}
 
-The orchestrator (\`${ORCHESTRATOR}\`) calls \`http://${GATEWAY}/fn/<name>\`; the gateway forwards each path
-to its function's cluster-local Knative address. Checkpoints go to \`${POSTGRES}\` (or any Postgres
-whose URL is \`ATOLYE_STORAGE_URL\` in \`atolye-core\`: then drop postgres.yaml).
+The orchestrator (\`${ORCHESTRATOR}\`, ${ORCHESTRATOR_REPLICAS} replicas; its PodDisruptionBudget keeps one
+through node drains) calls \`http://${GATEWAY}/fn/<name>\`; the gateway forwards each path to its
+function's cluster-local Knative address. Every orchestrator store is in \`${POSTGRES}\` (or any
+Postgres whose URL is \`ATOLYE_STORAGE_URL\` in \`atolye-core\`: then drop postgres.yaml); an init
+container runs \`atolye migrate\` before each orchestrator starts.
 
 ## Secrets (referenced, never generated)
 

@@ -1,33 +1,31 @@
 import { labels } from './env.js';
 import { WORKSPACES_CLAIM } from './knative.js';
-import { ORCHESTRATOR_DATA_CLAIM } from './orchestrator.js';
 import type { YamlValue } from './yaml.js';
 
 export const POSTGRES = 'atolye-postgres';
 export const POSTGRES_IMAGE = 'postgres:16-bookworm';
 
 /**
- * The workspaces claim is ReadWriteMany: every function pod and the orchestrator mount the same
+ * The workspaces claim is ReadWriteMany: every function pod and both orchestrators mount the same
  * workspaces, on whichever node they run. It needs a storage class that offers RWX (NFS, CephFS,
- * EFS, Azure Files, Filestore); set `storageClassName` through a kustomize patch.
+ * EFS, Azure Files, Filestore); set `storageClassName` through a kustomize patch. The
+ * orchestrators need no volume of their own: their stores are in Postgres.
  */
 export function volumeClaims(): YamlValue[] {
-  const claim = (name: string, mode: string, size: string): YamlValue => ({
-    apiVersion: 'v1',
-    kind: 'PersistentVolumeClaim',
-    metadata: { name, labels: labels('storage') },
-    spec: { accessModes: [mode], resources: { requests: { storage: size } } },
-  });
   return [
-    claim(WORKSPACES_CLAIM, 'ReadWriteMany', '20Gi'),
-    claim(ORCHESTRATOR_DATA_CLAIM, 'ReadWriteOnce', '2Gi'),
+    {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: WORKSPACES_CLAIM, labels: labels('storage') },
+      spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '20Gi' } } },
+    },
   ];
 }
 
 /**
- * A single-instance Postgres for the checkpoints, so the kustomization runs on its own. For a
- * managed Postgres, drop postgres.yaml from the kustomization and put its URL in the
- * `atolye-core` Secret (ATOLYE_STORAGE_URL): the orchestrator reads only that key.
+ * A single-instance Postgres for every orchestrator store, so the kustomization runs on its own.
+ * For a managed Postgres, drop postgres.yaml from the kustomization and put its URL in the
+ * `atolye-core` Secret (ATOLYE_STORAGE_URL): the orchestrators read only that key.
  */
 export function postgresObjects(): YamlValue[] {
   const podLabels = labels('postgres', { 'app.kubernetes.io/name': POSTGRES });

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { projectRoot, resolveFromRoot, type AtolyeConfig } from '../../config/index.js';
 import { AtolyeError, errorMessage } from '../../errors.js';
+import { failedChecks, parseReadiness } from '../../monitoring/readiness.js';
 import { buildFunctions } from '../../runtime/bundle/index.js';
 import type { DeployResult } from '../../runtime/host/deployer.js';
 import { adminCall, hostStatus, type HostStatus } from './admin-client.js';
@@ -121,10 +122,10 @@ async function waitUntilReady(
 ): Promise<HostStatus> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    let health: { status?: string; checks?: Record<string, unknown> };
+    let body: string;
     try {
       const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) });
-      health = (await response.json()) as typeof health;
+      body = await response.text();
     } catch (error) {
       // The host died or hung after accepting the deploy: say so instead of a fetch stack trace.
       throw new AtolyeError(
@@ -135,11 +136,12 @@ async function waitUntilReady(
         },
       );
     }
+    const health = parseReadiness(body, `the worker host's ${url}/readyz`);
     if (health.status !== 'fail') return hostStatus(config, url);
     if (Date.now() > deadline) {
       throw new AtolyeError(
         'DEPLOY_NOT_READY',
-        `the host is not ready after ${timeoutMs / 1000} s: ${JSON.stringify(health.checks)}`,
+        `the host is not ready after ${timeoutMs / 1000} s: ${failedChecks(health)}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 200));

@@ -2,6 +2,11 @@ import path from 'node:path';
 import { projectRoot, type AtolyeConfig } from '../../config/index.js';
 import { AtolyeError, errorMessage } from '../../errors.js';
 import {
+  failedChecks,
+  parseReadiness,
+  type ReadinessDocument,
+} from '../../monitoring/readiness.js';
+import {
   ServiceSupervisor,
   type HostLogger,
   type ServiceStatus,
@@ -68,13 +73,19 @@ export async function waitForOrchestrator(
   while (Date.now() < deadline) {
     const state = readOrchestratorState(config);
     if (state && state.pid !== options.notPid) {
+      let body: string | undefined;
       try {
         const response = await fetch(`${state.url}/readyz`, { signal: AbortSignal.timeout(2_000) });
-        const body = await response.text();
-        if (response.ok) return state;
-        problem = `its /readyz answered ${response.status}: ${body.slice(0, 300)}`;
+        body = await response.text();
       } catch (error) {
         problem = `its /readyz at ${state.url} did not answer: ${errorMessage(error)}`;
+      }
+      if (body !== undefined) {
+        // Something else may answer there until the orchestrator writes its own URL: wait on.
+        const ready = readinessIn(body, `${state.url}/readyz`);
+        if (typeof ready === 'string') problem = ready;
+        else if (ready.status !== 'fail') return state;
+        else problem = `its /readyz fails: ${failedChecks(ready)}`;
       }
     }
     if (options.host) {
@@ -90,6 +101,15 @@ export async function waitForOrchestrator(
     `the orchestrator is not ready after ${timeoutMs / 1000} s: ${problem}; see logs/system.log and \`npx atolye status\``,
     { retryable: true },
   );
+}
+
+/** The readiness document in a /readyz body, or why it holds none. */
+function readinessIn(body: string, source: string): ReadinessDocument | string {
+  try {
+    return parseReadiness(body, source);
+  } catch (error) {
+    return errorMessage(error);
+  }
 }
 
 type ServiceExit = NonNullable<ServiceStatus['lastExit']>;

@@ -38,9 +38,9 @@ export function requireAdmin(caller: Caller, what: string): void {
 
 export interface LogLineLookups {
   /** Whether the thread exists and `caller` may see it. */
-  threadVisible(threadId: string): boolean;
+  threadVisible(threadId: string): Promise<boolean>;
   /** Names of the keys that have belonged to `team`. */
-  teamMembers(team: string): string[];
+  teamMembers(team: string): Promise<string[]>;
 }
 
 /**
@@ -49,13 +49,14 @@ export interface LogLineLookups {
  * probing the thread is the operator's business, not the owner's). Lines about no thread (the
  * host, other users) are an admin's alone.
  */
-export function ownLogLines(
+export async function ownLogLines(
   caller: Caller,
   lookups: LogLineLookups,
-): (record: Record<string, unknown>) => boolean {
-  const names = new Set([caller.name, ...(caller.team ? lookups.teamMembers(caller.team) : [])]);
+): Promise<(record: Record<string, unknown>) => Promise<boolean>> {
+  const members = caller.team ? await lookups.teamMembers(caller.team) : [];
+  const names = new Set([caller.name, ...members]);
   const visible = new Map<string, boolean>();
-  return (record) => {
+  return async (record) => {
     const threadId = record.threadId;
     if (typeof threadId !== 'string') return false;
     // A request line (it has a method) counts as made by its key, or by no one without one.
@@ -63,7 +64,7 @@ export function ownLogLines(
     if (request && !names.has(String(record.key))) return false;
     let seen = visible.get(threadId);
     if (seen === undefined) {
-      seen = lookups.threadVisible(threadId);
+      seen = await lookups.threadVisible(threadId);
       visible.set(threadId, seen);
     }
     return seen;

@@ -31,13 +31,13 @@ export function isBuiltIn(assistantId: string): boolean {
 }
 
 /** The assistant `assistantId` names for `scope`; ASSISTANT_NOT_FOUND otherwise. */
-export function findAssistant(
+export async function findAssistant(
   deps: Pick<ApiDeps, 'store'>,
   assistantId: string,
   scope: ThreadScope,
-): AssistantRecord {
+): Promise<AssistantRecord> {
   if (isBuiltIn(assistantId)) return BUILT_IN_ASSISTANT;
-  const variant = assistantsOf(deps.store).get(assistantId, scope);
+  const variant = await assistantsOf(deps.store).get(assistantId, scope);
   if (!variant) {
     throw new AtolyeError(
       'ASSISTANT_NOT_FOUND',
@@ -51,13 +51,13 @@ export function findAssistant(
  * What a run of `assistantId` starts with in `config.configurable` (the run's own keys go on top);
  * undefined when `caller` has no such assistant. `{}` for the built-in one.
  */
-export function assistantConfigurable(
+export async function assistantConfigurable(
   deps: Pick<ApiDeps, 'store'>,
   assistantId: string,
   caller: Caller,
-): Record<string, unknown> | undefined {
+): Promise<Record<string, unknown> | undefined> {
   if (isBuiltIn(assistantId)) return {};
-  return assistantsOf(deps.store).get(assistantId, scopeOf(caller))?.configurable;
+  return (await assistantsOf(deps.store).get(assistantId, scopeOf(caller)))?.configurable;
 }
 
 /** Refuses (409) changing or deleting the built-in assistant. */

@@ -74,7 +74,7 @@ export function requireApiKey(
         'send an API key as "Authorization: Bearer KEY" or "x-api-key: KEY" (create one with `atolye keys create --name NAME`)',
       );
     }
-    const key = keys.verify(presented);
+    const key = await keys.verify(presented);
     if (!key) {
       return refuse(c, 'API_KEY_INVALID', 'the API key is unknown or revoked');
     }

@@ -23,16 +23,24 @@ export async function whileKeyLive<T>(
   everyMs = KEY_CHECK_MS,
 ): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let settled = false;
   const revoked = new Promise<never>((_resolve, reject) => {
+    const again = (): void => {
+      if (!settled) timer = setTimeout(check, everyMs);
+    };
     const check = (): void => {
-      if (keys.isLive(caller.id)) timer = setTimeout(check, everyMs);
-      else reject(keyRevokedError(caller));
+      keys.isLive(caller.id).then(
+        (live) => (live ? again() : reject(keyRevokedError(caller))),
+        again, // the store did not answer: look again at the next check
+      );
     };
     timer = setTimeout(check, everyMs);
   });
+  revoked.catch(() => undefined); // a revocation after `work` ended is nobody's business
   try {
     return await Promise.race([work, revoked]);
   } finally {
+    settled = true;
     clearTimeout(timer);
   }
 }

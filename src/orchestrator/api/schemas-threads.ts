@@ -6,8 +6,8 @@ import {
   RunCreate,
   strictBody,
   THREAD_STATUSES,
-  ThreadId,
 } from './schemas.js';
+import { ThreadId } from '../../workspace/thread-id.js';
 
 /**
  * Request and response bodies of the thread and assistant routes beyond schemas.ts: thread

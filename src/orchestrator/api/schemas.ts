@@ -37,9 +37,7 @@ export const ErrorBody = z
   })
   .meta({ id: 'Error' });
 
-export const ThreadId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
-  message: 'use 1–128 letters, digits, ".", "_" or "-", starting with a letter or digit',
-});
+export { ThreadId } from '../../workspace/thread-id.js';
 
 /** A thread's status, from its runs: see threadStatus() in serialize.ts. */
 export const THREAD_STATUSES = ['idle', 'busy', 'interrupted', 'error'] as const;

@@ -2,7 +2,6 @@ import { AtolyeError } from '../../errors.js';
 import type { ThreadState } from '../executor.js';
 import type { RunRecord, RunsStore, ThreadRecord, ThreadScope } from '../runs-store.js';
 import type { AssistantRecord } from '../assistants-store.js';
-import { threadStatusOfRuns } from '../thread-status.js';
 import { ASSISTANT_UUID } from './schemas.js';
 
 /** Store records in the run API's shapes (LangGraph Platform's field names). */
@@ -31,17 +30,13 @@ export function toApiRun(run: RunRecord) {
   };
 }
 
-export function toApiThread(
-  thread: ThreadRecord,
-  runs: readonly RunRecord[],
-  state: ThreadState | undefined,
-) {
+export function toApiThread(thread: ThreadRecord, state: ThreadState | undefined) {
   return {
     thread_id: thread.threadId,
     created_at: thread.createdAt,
     updated_at: thread.updatedAt,
     metadata: thread.metadata,
-    status: threadStatusOfRuns(runs),
+    status: thread.status,
     values: (state?.values as Record<string, unknown> | undefined) ?? null,
   };
 }
@@ -76,8 +71,12 @@ export function toApiState(threadId: string, state: ThreadState | undefined) {
  * The thread, if it exists and `scope` may see it; THREAD_NOT_FOUND otherwise, the same answer in
  * both cases, so another key's thread ids cannot be probed.
  */
-export function findThread(store: RunsStore, threadId: string, scope: ThreadScope): ThreadRecord {
-  const thread = store.thread(threadId, scope);
+export async function findThread(
+  store: RunsStore,
+  threadId: string,
+  scope: ThreadScope,
+): Promise<ThreadRecord> {
+  const thread = await store.thread(threadId, scope);
   if (!thread) {
     throw new AtolyeError(
       'THREAD_NOT_FOUND',
@@ -87,14 +86,14 @@ export function findThread(store: RunsStore, threadId: string, scope: ThreadScop
   return thread;
 }
 
-export function findRun(
+export async function findRun(
   store: RunsStore,
   threadId: string,
   runId: string,
   scope: ThreadScope,
-): RunRecord {
-  findThread(store, threadId, scope);
-  const run = store.get(runId);
+): Promise<RunRecord> {
+  await findThread(store, threadId, scope);
+  const run = await store.get(runId);
   if (!run || run.threadId !== threadId) {
     throw new AtolyeError('RUN_NOT_FOUND', `no run ${runId} on thread ${threadId}`);
   }

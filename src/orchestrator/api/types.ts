@@ -22,11 +22,11 @@ export type ReadinessChecks = () => Promise<HealthChecks>;
 /** What the API needs of the key store. */
 export interface KeyVerifier {
   /** Who a presented key belongs to, if it is a live key. */
-  verify(key: string): ApiKeyIdentity | undefined;
+  verify(key: string): Promise<ApiKeyIdentity | undefined>;
   /** Whether the key is still live; read fresh each time, so a revocation counts at once. */
-  isLive(id: number): boolean;
+  isLive(id: number): Promise<boolean>;
   /** Names of the keys that have belonged to `team`. */
-  teamMembers(team: string): string[];
+  teamMembers(team: string): Promise<string[]>;
 }
 
 export interface ApiDeps {

@@ -1,18 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import type { CheckStatus, HealthChecks } from '../../monitoring/health-checks.js';
+import {
+  renderReadiness,
+  type ComponentCheck,
+  type ReadinessProbe,
+} from '../../monitoring/readiness.js';
 import { HEALTH_TYPE, send } from './http.js';
 import type { Registry } from './registry.js';
-
-/** One entry of `checks` in the health+json format (draft-inadarei-api-health-check). */
-export interface HealthCheckEntry {
-  componentId: string;
-  componentType: string;
-  status: CheckStatus;
-  observedValue?: number;
-  observedUnit?: string;
-  output?: string;
-  time: string;
-}
 
 /** Liveness: the process answers. It says nothing about functions, so a restart never helps them. */
 export function healthz(res: ServerResponse, requestId: string): void {
@@ -20,7 +13,7 @@ export function healthz(res: ServerResponse, requestId: string): void {
 }
 
 /** Host-level checks beside the functions' (configuration, logs, disk, sandbox, model…). */
-export type HostReadiness = () => Promise<HealthChecks>;
+export type HostReadiness = ReadinessProbe;
 
 /**
  * Readiness: the host-level checks, then one check per deployed function, from the pools' own
@@ -35,44 +28,25 @@ export async function readyz(
   closing: boolean,
   readiness?: HostReadiness,
 ): Promise<void> {
-  const hostChecks = readiness ? await readiness() : {};
-  const time = new Date().toISOString();
-  const checks: Record<string, HealthCheckEntry[]> = {};
-  let status: CheckStatus = closing ? 'fail' : 'pass';
+  const checks: Record<string, ComponentCheck> = {};
   if (closing) {
-    checks['host:accepting'] = [
-      {
-        componentId: 'gateway',
-        componentType: 'system',
-        status: 'fail',
-        output: 'the host is shutting down',
-        time,
-      },
-    ];
+    checks['host:accepting'] = {
+      componentId: 'gateway',
+      status: 'fail',
+      output: 'the host is shutting down',
+    };
   }
-  for (const [name, check] of Object.entries(hostChecks)) {
-    const componentId = name.slice(0, name.indexOf(':'));
-    checks[name] = [{ componentId, componentType: 'system', ...check, time }];
-    if (check.status === 'fail') status = 'fail';
-    else if (check.status === 'warn' && status === 'pass') status = 'warn';
-  }
+  Object.assign(checks, readiness ? await readiness() : {});
   for (const pool of registry.list()) {
     const stats = pool.stats();
-    const entry: HealthCheckEntry = {
+    checks[`function:${stats.name}`] = {
       componentId: stats.name,
       componentType: 'function',
-      status: stats.health.status,
+      ...stats.health,
       observedValue: stats.workers.starting + stats.workers.idle + stats.workers.busy,
       observedUnit: 'workers',
-      time,
     };
-    if (stats.health.output !== undefined) entry.output = stats.health.output;
-    if (entry.status === 'fail') status = 'fail';
-    checks[`function:${stats.name}`] = [entry];
   }
-  send(res, status === 'fail' ? 503 : 200, JSON.stringify({ status, checks }), {
-    'content-type': HEALTH_TYPE,
-    'x-request-id': requestId,
-    'cache-control': 'no-store',
-  });
+  const answer = renderReadiness(checks);
+  send(res, answer.httpStatus, answer.body, { ...answer.headers, 'x-request-id': requestId });
 }

@@ -1,8 +1,7 @@
 import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { main } from '../../../src/cli/main.js';
-import { captureOutput } from '../../helpers/output.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { runCli } from '../../helpers/cli.js';
 
 // `npm run demo` end to end: scripted model, real bundles, daemon host, orchestrator service,
 // run API, bubblewrap sandbox. It leaves the files behind and nothing running.
@@ -10,34 +9,31 @@ import { tempDir } from '../../helpers/tmp.js';
 const MODEL_VARIABLES = ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'ATOLYE_MODEL'] as const;
 const modelVariables = (): Record<string, string | undefined> =>
   Object.fromEntries(MODEL_VARIABLES.map((name) => [name, process.env[name]]));
-const savedEnv = process.env.ATOLYE_ENV;
 let work: ReturnType<typeof tempDir>;
 
 beforeAll(() => {
   work = tempDir('atolye-demo-');
   // The sandbox runs commands as nobody (we are root here): it must be able to enter the folder.
   chmodSync(work.dir, 0o755);
-  process.env.ATOLYE_ENV = 'testing';
 });
 
 afterAll(() => {
-  if (savedEnv === undefined) delete process.env.ATOLYE_ENV;
-  else process.env.ATOLYE_ENV = savedEnv;
   work.cleanup();
 });
 
 test('the demo runs the scripted task through the real API and leaves its files', async () => {
   const dir = path.join(work.dir, 'demo');
-  const output = captureOutput();
   const before = modelVariables();
-  const code = await main(['demo', '--dir', dir, '--no-typecheck'], output);
+  const result = await runCli(['demo', '--dir', dir, '--no-typecheck'], {
+    env: { ATOLYE_ENV: 'testing' },
+  });
   // The mock model's address and key went to the host the demo started, not into this process.
   expect(modelVariables()).toEqual(before);
-  expect(output.stderr()).not.toContain('atolye:');
-  expect(code).toBe(0);
-  expect(output.stderr()).toContain('the model replies are scripted');
-  expect(output.stdout()).toMatch(/^run [0-9a-f-]{36} success in /m);
-  expect(output.stdout()).toContain('$ python3 csv2json.py sample.csv (exit 0)');
+  expect(result.stderr).not.toContain('atolye:');
+  expect(result.code).toBe(0);
+  expect(result.stderr).toContain('the model replies are scripted');
+  expect(result.stdout).toMatch(/^run [0-9a-f-]{36} success in /m);
+  expect(result.stdout).toContain('$ python3 csv2json.py sample.csv (exit 0)');
 
   const workspaces = path.join(dir, 'workspaces');
   // One thread's workspace, beside the folder of baseline repositories (.atolye-git).
@@ -49,7 +45,7 @@ test('the demo runs the scripted task through the real API and leaves its files'
   );
   // Its last lines point at what still works once it has stopped: the files on disk, by this
   // thread's path, and a deployment of one's own.
-  const after = output.stdout().slice(output.stdout().lastIndexOf('files: npx atolye files'));
+  const after = result.stdout.slice(result.stdout.lastIndexOf('files: npx atolye files'));
   expect(after).toContain('the demo has stopped its host and run API');
   expect(after).toContain(`\nfiles  ${path.join(workspaces, thread as string)}${path.sep}\n`);
   expect(after).toMatch(

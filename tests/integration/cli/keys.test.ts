@@ -2,30 +2,27 @@ import path from 'node:path';
 import { RunsStore, runsFile } from '../../../src/orchestrator/runs-store.js';
 import { ApiKeyStore, apiKeysFile, type ApiKeyIdentity } from '../../../src/store/api-keys.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { runCli, type CliResult } from './cli-helpers.js';
+import { runCli, type CliResult } from '../../helpers/cli.js';
 
 // `atolye keys …` in this process against a real SQLite file in a temporary data directory.
 
-const saved = process.env.ATOLYE_DATA_DIR;
 let work: ReturnType<typeof tempDir>;
 let dataDir: string;
 
 beforeEach(() => {
   work = tempDir('atolye-keys-cli-');
   dataDir = path.join(work.dir, 'data');
-  process.env.ATOLYE_DATA_DIR = dataDir;
 });
 
 afterEach(() => {
-  if (saved === undefined) delete process.env.ATOLYE_DATA_DIR;
-  else process.env.ATOLYE_DATA_DIR = saved;
   work.cleanup();
 });
 
-const atolye = (...args: string[]): Promise<CliResult> => runCli(args);
+const atolye = (...args: string[]): Promise<CliResult> =>
+  runCli(args, { env: { ATOLYE_DATA_DIR: dataDir } });
 
 function verify(key: string): ApiKeyIdentity | undefined {
-  const store = new ApiKeyStore(apiKeysFile(dataDir));
+  const store = ApiKeyStore.inFile(apiKeysFile(dataDir));
   try {
     return store.verify(key);
   } finally {
@@ -139,10 +136,10 @@ describe('atolye keys', () => {
 
   it('list points at the threads from before ownership; adopt gives them to a key or its team', async () => {
     // An orchestrator store from before ownership: two threads that no key owns.
-    const runs = new RunsStore(runsFile(dataDir));
-    runs.createThread('old-1');
-    runs.createThread('old-2');
-    runs.close();
+    const runs = RunsStore.inFile(runsFile(dataDir));
+    await runs.createThread('old-1');
+    await runs.createThread('old-2');
+    await runs.close();
     await atolye('keys', 'create', '--name', 'alice', '--team', 'backend');
 
     const listed = await atolye('keys', 'list');
@@ -153,10 +150,10 @@ describe('atolye keys', () => {
     const adopted = await atolye('keys', 'adopt', 'alice');
     expect(adopted.code).toBe(0);
     expect(adopted.stdout).toContain('gave 2 thread(s) without an owner to team "backend"');
-    const after = new RunsStore(runsFile(dataDir));
-    expect(after.thread('old-1', { owners: ['team:backend'] })?.owner).toBe('team:backend');
-    expect(after.unownedCount()).toBe(0);
-    after.close();
+    const after = RunsStore.inFile(runsFile(dataDir));
+    expect((await after.thread('old-1', { owners: ['team:backend'] }))?.owner).toBe('team:backend');
+    expect(await after.unownedCount()).toBe(0);
+    await after.close();
     expect((await atolye('keys', 'list')).stdout).not.toContain('before keys had owners');
 
     const unknown = await atolye('keys', 'adopt', 'ghost');
@@ -176,7 +173,7 @@ describe('atolye keys', () => {
       '--json',
     );
     expect(created.code).toBe(0);
-    const store = new ApiKeyStore(apiKeysFile(other));
+    const store = ApiKeyStore.inFile(apiKeysFile(other));
     expect(store.list().map((k) => k.name)).toEqual(['x']);
     store.close();
     expect(verify((JSON.parse(created.stdout) as { key: string }).key)).toBeUndefined();

@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Client } from '@langchain/langgraph-sdk';
-import { main } from '../../../src/cli/main.js';
 import { connect } from '../../../src/cli/api-client.js';
 import {
   drive,
@@ -15,15 +14,13 @@ import { captureOutput } from '../../helpers/output.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { startTestApi, type TestApi } from '../orchestrator/api-helpers.js';
 import { startStepHost, stepsOf, type StepHost } from '../orchestrator/helpers.js';
-import { cliAgainst, threadOf, type CliResult } from './cli-helpers.js';
+import { cliAgainst, cliEnv, runCli, threadOf, type CliResult } from '../../helpers/cli.js';
 
 // `atolye run --approval`, `approve` and `reject` in this process against a real orchestrator in
 // front of a real worker host running the scripted steps: act proposes write_file notes.txt on
 // its first iteration, which approval "always" holds. Here nothing is a terminal: a pause is
 // answered by --yes / --no, or left waiting with the commands that answer it.
 
-const ENV_KEYS = ['ATOLYE_API_URL', 'ATOLYE_API_KEY', 'ATOLYE_DATA_DIR'] as const;
-const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
 let root: ReturnType<typeof tempDir>;
 let fixtureDir: string;
 let stepHost: StepHost;
@@ -31,9 +28,7 @@ let api: TestApi;
 let client: Client;
 
 beforeAll(async () => {
-  for (const key of ENV_KEYS) delete process.env[key];
   root = tempDir('atolye-run-approval-');
-  process.env.ATOLYE_DATA_DIR = path.join(root.dir, 'cli-data');
   fixtureDir = path.join(root.dir, 'fixture');
   mkdirSync(fixtureDir);
   stepHost = await startStepHost(root.dir, fixtureDir);
@@ -45,13 +40,11 @@ afterAll(async () => {
   await api?.stop();
   await stepHost?.stop();
   root?.cleanup();
-  for (const key of ENV_KEYS) {
-    if (savedEnv[key] === undefined) delete process.env[key];
-    else process.env[key] = savedEnv[key];
-  }
 });
 
-const atolye = (...args: string[]): Promise<CliResult> => cliAgainst(api.url, api.key, args);
+const cliEnvironment = () => ({ ATOLYE_DATA_DIR: path.join(root.dir, 'cli-data') });
+const atolye = (...args: string[]): Promise<CliResult> =>
+  cliAgainst(api.url, api.key, args, { env: cliEnvironment() });
 
 function runIdsOf(stdout: string): string[] {
   return [...stdout.matchAll(/^run (\S+)$/gm)].map((match) => match[1] ?? '');
@@ -311,9 +304,9 @@ describe('breakpoints', () => {
 });
 
 it('--help lists the exit statuses the commands use', async () => {
-  const output = captureOutput();
-  expect(await main(['run', '--help'], output)).toBe(0);
-  const help = output.stdout().replace(/\s+/g, ' ');
+  const result = await runCli(['run', '--help']);
+  expect(result.code).toBe(0);
+  const help = result.stdout.replace(/\s+/g, ' ');
   expect(help).toContain(`${EXIT_WAITS_FOR_APPROVAL} the thread waits for approval`);
   expect(help).toContain(`${EXIT_PAUSED_AT_BREAKPOINT} the thread is paused at a breakpoint`);
 });
@@ -325,6 +318,7 @@ describe('at a terminal', () => {
     const output = captureOutput();
     const cli = {
       output,
+      env: cliEnv(cliEnvironment()),
       overrides: () => ({ 'api.url': api.url, 'api.key': api.key }),
     };
     const input = new PassThrough();

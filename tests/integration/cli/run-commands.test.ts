@@ -1,27 +1,20 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import path from 'node:path';
-import { main } from '../../../src/cli/main.js';
-import { captureOutput } from '../../helpers/output.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { startTestApi, type TestApi } from '../orchestrator/api-helpers.js';
 import { startStepHost, type StepHost } from '../orchestrator/helpers.js';
-import { cliAgainst, threadOf, type CliResult } from './cli-helpers.js';
+import { cliAgainst, runCli, threadOf, type CliResult } from '../../helpers/cli.js';
 
 // `atolye run`, `runs` and `files` in this process against a real orchestrator in front of a real
 // worker host running the scripted step functions ("plan-fails" tasks fail, "slow" ones dawdle).
 
-const ENV_KEYS = ['ATOLYE_API_URL', 'ATOLYE_API_KEY', 'ATOLYE_DATA_DIR'] as const;
-const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
 let root: ReturnType<typeof tempDir>;
 let stepHost: StepHost;
 let api: TestApi;
 
 beforeAll(async () => {
-  for (const key of ENV_KEYS) delete process.env[key];
   root = tempDir('atolye-run-cli-');
-  // No orchestrator.json here: a test without api.url must not find a developer's local API.
-  process.env.ATOLYE_DATA_DIR = path.join(root.dir, 'cli-data');
   const fixtureDir = path.join(root.dir, 'fixture');
   mkdirSync(fixtureDir);
   stepHost = await startStepHost(root.dir, fixtureDir);
@@ -32,13 +25,14 @@ afterAll(async () => {
   await api?.stop();
   await stepHost?.stop();
   root?.cleanup();
-  for (const key of ENV_KEYS) {
-    if (savedEnv[key] === undefined) delete process.env[key];
-    else process.env[key] = savedEnv[key];
-  }
 });
 
-const atolye = (...args: string[]): Promise<CliResult> => cliAgainst(api.url, api.key, args);
+// No orchestrator.json here: a test without api.url must not find a developer's local API.
+const cliData = (): { ATOLYE_DATA_DIR: string } => ({
+  ATOLYE_DATA_DIR: path.join(root.dir, 'cli-data'),
+});
+const atolye = (...args: string[]): Promise<CliResult> =>
+  cliAgainst(api.url, api.key, args, { env: cliData() });
 
 describe('atolye run', () => {
   it('streams each step with its duration and tokens, the tool calls, files and summary', async () => {
@@ -128,31 +122,23 @@ describe('atolye run', () => {
   });
 
   it('reads the URL and key from ATOLYE_API_URL and ATOLYE_API_KEY', async () => {
-    process.env.ATOLYE_API_URL = api.url;
-    process.env.ATOLYE_API_KEY = api.key;
-    try {
-      const output = captureOutput();
-      expect(await main(['run', 'from env', '--json'], output)).toBe(0);
-      expect(JSON.parse(output.stdout())).toMatchObject({ status: 'success' });
-    } finally {
-      delete process.env.ATOLYE_API_URL;
-      delete process.env.ATOLYE_API_KEY;
-    }
+    const result = await runCli(['run', 'from env', '--json'], {
+      env: { ...cliData(), ATOLYE_API_URL: api.url, ATOLYE_API_KEY: api.key },
+    });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'success' });
   });
 
   it('loses no step when the event stream drops mid-run', async () => {
     const proxy = await droppingProxy(new URL(api.url));
     try {
-      const output = captureOutput();
-      const code = await main(
-        ['--set', `api.url=${proxy.url}`, '--set', `api.key=${api.key}`, 'run', 'slow and dropped'],
-        output,
-      );
-      expect(output.stderr()).toBe('');
-      expect(code).toBe(0);
+      const result = await cliAgainst(proxy.url, api.key, ['run', 'slow and dropped'], {
+        env: cliData(),
+      });
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
       expect(proxy.dropped()).toBe(1);
-      const steps = output
-        .stdout()
+      const steps = result.stdout
         .split('\n')
         .map((line) => /^ {2}(\w+) /.exec(line)?.[1])
         .filter(Boolean);
@@ -243,46 +229,35 @@ describe('atolye files', () => {
 
 describe('reaching the API', () => {
   it('without a key says how to create one', async () => {
-    const output = captureOutput();
-    const code = await main(['--set', `api.url=${api.url}`, '--set', 'api.key=', 'runs'], output);
-    expect(code).toBe(1);
-    expect(output.stderr()).toContain('npx atolye keys create --name me');
-    expect(output.stderr()).toContain('export ATOLYE_API_KEY=');
+    const result = await cliAgainst(api.url, '', ['runs'], { env: cliData() });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('npx atolye keys create --name me');
+    expect(result.stderr).toContain('export ATOLYE_API_KEY=');
   });
 
   it('with a wrong key relays the 401', async () => {
-    const output = captureOutput();
-    const code = await main(
-      ['--set', `api.url=${api.url}`, '--set', 'api.key=atk_wrong', 'runs'],
-      output,
-    );
-    expect(code).toBe(1);
-    expect(output.stderr()).toContain('the API key is unknown or revoked');
+    const result = await cliAgainst(api.url, 'atk_wrong', ['runs'], { env: cliData() });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('the API key is unknown or revoked');
   });
 
   it('names the URL and `npm run deploy` when nothing answers', async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
-    const output = captureOutput();
     const started = Date.now();
-    const code = await main(
-      ['--set', `api.url=${url}`, '--set', 'api.key=atk_any', 'run', 'x'],
-      output,
-    );
-    expect(code).toBe(1);
-    expect(output.stderr()).toContain(`the run API at ${url} does not answer`);
-    expect(output.stderr()).toContain('npm run deploy');
+    const result = await cliAgainst(url, 'atk_any', ['run', 'x'], { env: cliData() });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`the run API at ${url} does not answer`);
+    expect(result.stderr).toContain('npm run deploy');
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('without api.url uses api.port on loopback', async () => {
     const port = await closedPort();
-    const output = captureOutput();
-    const code = await main(
-      ['--set', `api.port=${port}`, '--set', 'api.key=atk_any', 'runs'],
-      output,
-    );
-    expect(code).toBe(1);
-    expect(output.stderr()).toContain(`http://127.0.0.1:${port} does not answer`);
+    const result = await runCli(['--set', `api.port=${port}`, '--set', 'api.key=atk_any', 'runs'], {
+      env: cliData(),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`http://127.0.0.1:${port} does not answer`);
   });
 });
 

@@ -4,15 +4,13 @@ import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { main } from '../../../src/cli/main.js';
 import { startHost, type RunningHost } from '../../../src/deploy/local/host.js';
 import { createLogging, type Logging } from '../../../src/logging/index.js';
-import { captureOutput } from '../../helpers/output.js';
 import { tempDir, writeFiles } from '../../helpers/tmp.js';
 import { commitAll, fingerprint, runGit, treeContent } from '../client/folder-fixtures.js';
 import { build, deployOk, hostConfig } from '../deploy/helpers.js';
 import { startTestApi, type TestApi } from '../orchestrator/api-helpers.js';
-import { cliAgainst, threadOf, type CliResult } from './cli-helpers.js';
+import { cliAgainst, threadOf, type CliResult } from '../../helpers/cli.js';
 
 // `atolye run --dir | --repo`, `atolye diff` and `atolye apply` against a real orchestrator in
 // front of a real worker host running the scripted steps and the real `checkout` function; the
@@ -459,21 +457,14 @@ describe('failures are one clear line', () => {
     expect(apply.code).toBe(1);
     expect(apply.stderr).toBe('atolye: no thread no-such-thread; create it with POST /threads');
 
-    const output = captureOutput();
-    expect(
-      await main(
-        ['--set', `api.url=${api.url}`, '--set', 'api.key=atk_wrong', 'diff', 'x'],
-        output,
-      ),
-    ).toBe(1);
-    expect(output.stderr()).toContain('the API key is unknown or revoked');
+    const wrongKey = await cliAgainst(api.url, 'atk_wrong', ['diff', 'x']);
+    expect(wrongKey.code).toBe(1);
+    expect(wrongKey.stderr).toContain('the API key is unknown or revoked');
 
     const url = `http://127.0.0.1:${await closedPort()}`;
-    const down = captureOutput();
-    expect(
-      await main(['--set', `api.url=${url}`, '--set', 'api.key=atk_any', 'apply', 'x'], down),
-    ).toBe(1);
-    expect(down.stderr()).toContain(`atolye: the run API at ${url} does not answer`);
+    const down = await cliAgainst(url, 'atk_any', ['apply', 'x']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain(`atolye: the run API at ${url} does not answer`);
   });
 });
 

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { eventually } from '../../helpers/eventually.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { startTestApi, type TestApi } from '../orchestrator/api-helpers.js';
 import { startStepHost, type StepHost } from '../orchestrator/helpers.js';
@@ -58,13 +59,16 @@ async function logsOf(
   query: string,
   until: (answer: LogAnswer) => boolean,
 ): Promise<LogAnswer> {
-  for (let attempt = 0; ; attempt++) {
-    const answer = (await (
-      await get(`/dashboard/api/logs/${channel}?${query}`)
-    ).json()) as LogAnswer;
-    if (until(answer) || attempt === 50) return answer;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return eventually(
+    `the ${channel} lines of ${query}`,
+    async () => {
+      const answer = (await (
+        await get(`/dashboard/api/logs/${channel}?${query}`)
+      ).json()) as LogAnswer;
+      return until(answer) && answer;
+    },
+    { intervalMs: 100 },
+  );
 }
 
 test('/ serves the page without a key, with nothing loaded from another origin', async () => {

@@ -11,7 +11,6 @@ import {
   deploy,
   deployOk,
   hostConfig,
-  isAlive,
   poolStats,
   startTestHost,
   versionOf,
@@ -19,6 +18,7 @@ import {
   type Build,
   type TestHost,
 } from './helpers.js';
+import { isAlive } from '../../helpers/processes.js';
 
 // Three builds of the same two functions: v1; v2 where only alpha changed; and one whose alpha
 // crashes while a worker loads it.

@@ -2,23 +2,16 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { main } from '../../../src/cli/main.js';
 import { createInvoker } from '../../../src/runtime/invoke.js';
-import { captureOutput } from '../../helpers/output.js';
+import { runCli, type CliResult } from '../../helpers/cli.js';
+import type { EnvChanges } from '../../helpers/env.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { eventually, isAlive, processesUsing, recordedHostPid } from './helpers.js';
+import { recordedHostPid } from './helpers.js';
+import { eventually } from '../../helpers/eventually.js';
+import { isAlive, processesUsing, stopProcess } from '../../helpers/processes.js';
 
 // `atolye deploy | status | down` end to end, in this process, against a real daemon host: a
 // detached child that outlives the command which started it, as it does for a user.
-
-const VARIABLES = [
-  'ATOLYE_DATA_DIR',
-  'ATOLYE_LOG_DIR',
-  'ATOLYE_HOST_PORT',
-  'ATOLYE_API_PORT',
-  'ATOLYE_ENV',
-] as const;
-const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
 
 let work: ReturnType<typeof tempDir>;
 let dataDir: string;
@@ -28,11 +21,6 @@ beforeAll(() => {
   work = tempDir('atolye-deploy-cli-');
   dataDir = path.join(work.dir, 'data');
   outDir = path.join(work.dir, 'dist');
-  process.env.ATOLYE_DATA_DIR = dataDir;
-  process.env.ATOLYE_LOG_DIR = path.join(work.dir, 'logs');
-  process.env.ATOLYE_HOST_PORT = '0';
-  process.env.ATOLYE_API_PORT = '0';
-  process.env.ATOLYE_ENV = 'testing';
 });
 
 afterAll(async () => {
@@ -40,20 +28,24 @@ afterAll(async () => {
   const pid = recordedHostPid(dataDir);
   if (pid !== undefined && isAlive(pid)) process.kill(pid, 'SIGKILL');
   for (const leaked of processesUsing(work.dir)) process.kill(leaked.pid, 'SIGKILL');
-  for (const name of VARIABLES) {
-    if (saved[name] === undefined) delete process.env[name];
-    else process.env[name] = saved[name];
-  }
   work.cleanup();
 });
 
-async function atolye(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = captureOutput();
-  const code = await main(args, output);
-  return { code, stdout: output.stdout(), stderr: output.stderr() };
+/**
+ * What the commands see, and hand to the daemon host they start: this suite's folders, the
+ * host and the run API on any free port unless a test picks one.
+ */
+function deployEnv(ports: { host?: number; api?: number } = {}): EnvChanges {
+  return {
+    ATOLYE_DATA_DIR: dataDir,
+    ATOLYE_LOG_DIR: path.join(work.dir, 'logs'),
+    ATOLYE_HOST_PORT: String(ports.host ?? 0),
+    ATOLYE_API_PORT: String(ports.api ?? 0),
+    ATOLYE_ENV: 'testing',
+  };
 }
+
+const atolye = (...args: string[]): Promise<CliResult> => runCli(args, { env: deployEnv() });
 
 interface HostFile {
   pid: number;
@@ -234,9 +226,9 @@ describe('atolye deploy, status and down against a daemon host', () => {
     expect(isAlive(first.pid)).toBe(false);
     expect(existsSync(path.join(dataDir, 'host.json'))).toBe(false);
     await eventually(
-      () => processesUsing(work.dir).length === 0,
       'the workers of the stopped host are gone',
-      5_000,
+      () => processesUsing(work.dir).length === 0,
+      { timeoutMs: 5_000 },
     );
   });
 
@@ -261,9 +253,10 @@ describe('atolye deploy, status and down against a daemon host', () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as AddressInfo).port;
-    process.env.ATOLYE_HOST_PORT = String(port);
     try {
-      const result = await atolye('deploy', '--no-typecheck', '--out', outDir);
+      const result = await runCli(['deploy', '--no-typecheck', '--out', outDir], {
+        env: deployEnv({ host: port }),
+      });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('the worker host exited with status 1 while starting');
       expect(result.stderr).toContain(`cannot listen on 127.0.0.1:${port}`);
@@ -275,12 +268,11 @@ describe('atolye deploy, status and down against a daemon host', () => {
       expect(result.stderr).not.toContain('UVException');
       expect(result.stderr).not.toContain('did not answer within');
       await eventually(
-        () => processesUsing(work.dir).length === 0,
         'the failed host and its workers are gone',
-        5_000,
+        () => processesUsing(work.dir).length === 0,
+        { timeoutMs: 5_000 },
       );
     } finally {
-      process.env.ATOLYE_HOST_PORT = '0';
       await new Promise((resolve) => blocker.close(resolve));
     }
   });
@@ -289,9 +281,10 @@ describe('atolye deploy, status and down against a daemon host', () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as AddressInfo).port;
-    process.env.ATOLYE_API_PORT = String(port);
     try {
-      const result = await atolye('deploy', '--no-typecheck', '--out', outDir);
+      const result = await runCli(['deploy', '--no-typecheck', '--out', outDir], {
+        env: deployEnv({ api: port }),
+      });
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('… waiting for the orchestrator');
       expect(result.stderr).toContain(
@@ -320,7 +313,6 @@ describe('atolye deploy, status and down against a daemon host', () => {
       expect(status.code).toBe(1);
       expect(JSON.parse(status.stdout)).toEqual({ running: false });
     } finally {
-      process.env.ATOLYE_API_PORT = '0';
       await new Promise((resolve) => blocker.close(resolve));
     }
   });
@@ -350,7 +342,7 @@ describe('atolye deploy, status and down against a daemon host', () => {
       expect(result.stderr).toContain('does not answer /healthz');
       expect(hostFile().pid).toBe(hung.pid);
     } finally {
-      hung.kill('SIGKILL');
+      await stopProcess(hung, { signal: 'SIGKILL' });
       rmSync(path.join(dataDir, 'host.json'), { force: true });
     }
   });

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../../src/config/index.js';
@@ -224,29 +224,6 @@ export async function poolStats(host: TestHost): Promise<PoolStats[]> {
   return reply.body.functions;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Polls until `check` holds; fails naming `what` after the deadline. */
-export async function eventually(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /** The pid in `<dataDir>/host.json`, if a host left one. */
 export function recordedHostPid(dataDir: string): number | undefined {
   const file = path.join(dataDir, 'host.json');
@@ -256,26 +233,4 @@ export function recordedHostPid(dataDir: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Processes (other than this one) whose command line or environment mentions `dir`: the workers
- * of a host whose data folder is under it, or a daemon started with it as its data folder. A test
- * that ends with any of these left has leaked a process.
- */
-export function processesUsing(dir: string): { pid: number; command: string }[] {
-  const found: { pid: number; command: string }[] = [];
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    try {
-      const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
-      if (command === '') continue; // a zombie: already dead, waiting to be reaped
-      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-      if (command.includes(dir) || environ.includes(dir)) found.push({ pid, command });
-    } catch {
-      // Gone meanwhile, or not ours to read.
-    }
-  }
-  return found;
 }

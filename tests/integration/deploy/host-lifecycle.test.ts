@@ -10,15 +10,15 @@ import {
   build,
   call,
   deployOk,
-  eventually,
   hostConfig,
-  processesUsing,
   startTestHost,
   versionOf,
   writeFixtures,
   type Build,
   type TestHost,
 } from './helpers.js';
+import { eventually } from '../../helpers/eventually.js';
+import { processesUsing } from '../../helpers/processes.js';
 
 let work: ReturnType<typeof tempDir>;
 let v1: Build;
@@ -37,11 +37,9 @@ beforeAll(async () => {
 afterEach(async () => {
   await Promise.all(hosts.splice(0).map((host) => host.stop()));
   // Whatever a test did, no worker of its hosts may outlive it.
-  await eventually(
-    () => processesUsing(work.dir).length === 0,
-    `no process uses ${work.dir}`,
-    5_000,
-  ).catch((error: unknown) => {
+  await eventually(`no process uses ${work.dir}`, () => processesUsing(work.dir).length === 0, {
+    timeoutMs: 5_000,
+  }).catch((error: unknown) => {
     const leaked = processesUsing(work.dir);
     for (const { pid } of leaked) process.kill(pid, 'SIGKILL');
     throw new Error(`${String(error)}; leaked: ${JSON.stringify(leaked)}`);

@@ -1,12 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { main } from '../../../src/cli/main.js';
 import { projectRoot } from '../../../src/config/index.js';
 import { buildFunctions } from '../../../src/runtime/bundle/index.js';
 import { createInvoker } from '../../../src/runtime/invoke.js';
-import { captureOutput } from '../../helpers/output.js';
+import { runCli, type CliResult } from '../../helpers/cli.js';
+import { freePort } from '../../helpers/free-port.js';
+import { startProcess, type WatchedProcess } from '../../helpers/processes.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 // The generated image entrypoint, run for real outside Docker (its /app paths overridden): the
@@ -19,23 +19,8 @@ const ADMIN = 'entrypoint-admin-token-0123456789';
 let work: ReturnType<typeof tempDir>;
 let distDir: string;
 let outDir: string;
-const started: ChildProcess[] = [];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function atolye(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = captureOutput();
-  const code = await main(args, output);
-  return { code, stdout: output.stdout(), stderr: output.stderr() };
-}
+const started: WatchedProcess[] = [];
+const atolye = (...args: string[]): Promise<CliResult> => runCli(args);
 
 beforeAll(async () => {
   work = tempDir('atolye-targets-entry-');
@@ -44,8 +29,8 @@ beforeAll(async () => {
   await buildFunctions({ outDir: distDir, only: ['echo'] });
 });
 
-afterAll(() => {
-  for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
+afterAll(async () => {
+  for (const child of started) await child.stop({ signal: 'SIGKILL' });
   work.cleanup();
 });
 
@@ -88,22 +73,11 @@ describe('npm run deploy -- --target docker, and the entrypoint it writes', () =
       ECHO_SECRET: 'declared-and-delivered',
     };
     const entrypoint = path.join(outDir, 'docker-entrypoint.mjs');
-    const child = spawn(process.execPath, [entrypoint, 'function', 'echo'], {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = startProcess(process.execPath, [entrypoint, 'function', 'echo'], { env });
     started.push(child);
-    let stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code) => resolve(code)),
-    );
-    const deadline = Date.now() + 45_000;
-    while (!stderr.includes('docker-entrypoint: serving echo')) {
-      if (Date.now() > deadline || child.exitCode !== null)
-        throw new Error(`entrypoint did not serve:\n${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await child.waitFor(/docker-entrypoint: serving echo/, 'the entrypoint to serve echo', {
+      timeoutMs: 45_000,
+    });
     const url = `http://127.0.0.1:${port}`;
     expect(readFileSync(env.ATOLYE_HEALTH_URL_FILE, 'utf8')).toBe(url);
 
@@ -135,8 +109,8 @@ describe('npm run deploy -- --target docker, and the entrypoint it writes', () =
       ['ready', 1],
     ]);
 
-    child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    child.child.kill('SIGTERM');
+    expect((await child.exited).code).toBe(0);
     expect(probes()).toEqual([
       ['healthcheck', 1],
       ['ready', 1],

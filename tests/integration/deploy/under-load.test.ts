@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { InvokeError } from '../../../src/runtime/invoke.js';
+import { eventually } from '../../helpers/eventually.js';
 import { tempDir } from '../../helpers/tmp.js';
 import {
   build,
@@ -7,7 +8,6 @@ import {
   deploy,
   deployOk,
   hostConfig,
-  isAlive,
   startTestHost,
   versionOf,
   writeFixtures,
@@ -15,6 +15,7 @@ import {
   type Build,
   type TestHost,
 } from './helpers.js';
+import { isAlive } from '../../helpers/processes.js';
 
 interface Sample {
   caller: number;
@@ -60,7 +61,10 @@ function load(host: TestHost, name: string, callers: number) {
     /** Resolves once at least `count` more calls have completed. */
     async calls(count: number): Promise<void> {
       const target = samples.length + count;
-      while (samples.length < target) await new Promise((resolve) => setTimeout(resolve, 5));
+      await eventually(`${count} more calls`, () => samples.length >= target, {
+        timeoutMs: 30_000,
+        intervalMs: 5,
+      });
     },
     async stop(): Promise<Sample[]> {
       running = false;

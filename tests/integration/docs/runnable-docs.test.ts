@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildFunctions } from '../../../src/runtime/bundle/index.js';
+import { runProcess } from '../../helpers/processes.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { deployOk, hostConfig, startTestHost, type TestHost } from '../deploy/helpers.js';
 import { startTestApi, type TestApi } from '../orchestrator/api-helpers.js';
@@ -77,7 +77,7 @@ interface Outcome {
   output: string;
 }
 
-function execute(block: RunnableBlock, env: NodeJS.ProcessEnv): Promise<Outcome> {
+async function execute(block: RunnableBlock, env: NodeJS.ProcessEnv): Promise<Outcome> {
   let command: string;
   let args: string[];
   if (block.lang === 'sh') {
@@ -90,20 +90,14 @@ function execute(block: RunnableBlock, env: NodeJS.ProcessEnv): Promise<Outcome>
     command = process.execPath;
     args = ['--import', 'tsx', file];
   }
-  return new Promise((resolve, reject) => {
-    // Shell blocks run in a scratch folder (they may write files); node resolves tsx from ROOT.
-    const cwd = block.lang === 'sh' ? root.dir : ROOT;
-    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), BLOCK_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
+  // Shell blocks run in a scratch folder (they may write files); node resolves tsx from ROOT.
+  const cwd = block.lang === 'sh' ? root.dir : ROOT;
+  const { code, output } = await runProcess(command, args, {
+    cwd,
+    env,
+    timeoutMs: BLOCK_TIMEOUT_MS,
   });
+  return { code, output };
 }
 
 test('the API guides hold runnable curl and SDK examples', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { eventually } from '../deploy/helpers.js';
 import { scriptNamed, startHarness, type Harness } from './harness.js';
+import { eventually } from '../../helpers/eventually.js';
 
 // Context condensation through the real step functions, host, sandbox and ChatOpenAI: a 1000-token
 // context condensed at 0.7, and a mock model reporting more input tokens each turn, so the
@@ -70,8 +70,8 @@ test('a history over the threshold is condensed by the model and the run still s
   expect(run.usage).toMatchObject({ inputTokens: 2500, outputTokens: 80 });
 
   await eventually(
-    () => condensedLines(run.runId).length === 1,
     'the condensation was logged on the agent channel',
+    () => condensedLines(run.runId).length === 1,
   );
   expect(condensedLines(run.runId)[0]).toMatchObject({
     level: 'info',

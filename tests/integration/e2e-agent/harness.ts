@@ -136,7 +136,7 @@ export async function startHarness(prefix: string, options: HarnessOptions = {})
         const model = await startMockLlm({ port: 0, script });
         switchboard.target = new URL(model.url);
         try {
-          const run = await executor.waitFor(executor.startRun(threadId, task));
+          const run = await executor.waitFor(await executor.startRun(threadId, task));
           return { run, model };
         } finally {
           switchboard.target = null;

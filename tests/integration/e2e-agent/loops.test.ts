@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { eventually } from '../deploy/helpers.js';
 import { observationsIn, scriptNamed, startHarness, type Harness } from './harness.js';
+import { eventually } from '../../helpers/eventually.js';
 
 // Scripted tasks that take several turns through the real step functions, host and bubblewrap
 // sandbox: a failing test the agent fixes, and a looping model the stuck detector stops.
@@ -66,8 +66,8 @@ test('the same call with the same result three times ends the run stuck; a follo
     Array(2).fill(expect.stringContaining('does not exist')),
   );
   await eventually(
-    () => toolLines(stuck.run.runId).length === 3,
     'the three read_file calls were logged',
+    () => toolLines(stuck.run.runId).length === 3,
   );
   expect(toolLines(stuck.run.runId)).toEqual(
     Array(3).fill(expect.objectContaining({ tool: 'read_file', target: 'missing.txt', ok: false })),

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { ScriptInput } from '../../../src/cli/mock-llm/index.js';
 import type { RunRecord } from '../../../src/orchestrator/index.js';
 import type { FaultyModelProxy } from '../../helpers/model-faults.js';
-import { eventually } from '../deploy/helpers.js';
 import { observationsIn, startHarness, type Harness, type LogLine } from './harness.js';
+import { eventually } from '../../helpers/eventually.js';
 
 // One retry layer, counted through the real stack: executor → graph → invoke client → worker
 // host → the real act function → the real ChatOpenAI → a model server that fails on cue. Each
@@ -64,7 +64,7 @@ async function stepLines(runId: string, step: string, count: number): Promise<Lo
       .logLines('orchestrator', 'agent')
       .filter((line) => line.runId === runId && line.step === step);
   // The log files are written asynchronously; wait for the lines, then assert on all of them.
-  await eventually(() => lines().length >= count, `${count} agent lines about ${step}`);
+  await eventually(`${count} agent lines about ${step}`, () => lines().length >= count);
   return lines();
 }
 
@@ -161,9 +161,8 @@ test('malformed tool-call JSON is one observation; the next turn fixes it and th
   // Each step ran once: the malformed call cost one tools step, not a failed act.
   const agentLines = (): LogLine[] =>
     harness.logLines('orchestrator', 'agent').filter((line) => line.runId === run.runId);
-  await eventually(
-    () => agentLines().some((line) => line.msg === 'step finalize finished'),
-    'finalize',
+  await eventually('finalize', () =>
+    agentLines().some((line) => line.msg === 'step finalize finished'),
   );
   const steps = agentLines().filter((line) => line.msg.startsWith('step '));
   expect(steps.map((line) => line.msg)).toEqual([

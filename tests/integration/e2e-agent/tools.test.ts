@@ -1,8 +1,8 @@
 import diagnostics from 'node:diagnostics_channel';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { eventually } from '../deploy/helpers.js';
 import { observationsIn, scriptNamed, startHarness, type Harness } from './harness.js';
+import { eventually } from '../../helpers/eventually.js';
 
 // Scripted tasks through the real step functions, host and bubblewrap sandbox: each asserts the
 // files the tools really left in the workspace and what the sandbox really answered.
@@ -50,7 +50,7 @@ test('the real steps create hello.py, check it in the sandbox and finish', async
     harness
       .logLines('host', 'agent')
       .find((line) => line.msg === 'reviewed' && line.runId === run.runId);
-  await eventually(() => reviewed() !== undefined, 'review logged its verdict');
+  await eventually('review logged its verdict', () => reviewed() !== undefined);
   expect(reviewed()).toMatchObject({ done: true, checks: 1 });
   expect(
     harness.logLines('host', 'system').filter((line) => line.msg.includes('SANDBOX DISABLED')),
@@ -124,7 +124,7 @@ test('python3 and node scripts run in the sandbox; their output and exit codes c
     harness
       .logLines('orchestrator', 'agent')
       .filter((line) => line.runId === run.runId && line.msg.startsWith('tool '));
-  await eventually(() => toolLines().length === 5, 'the tool calls were logged');
+  await eventually('the tool calls were logged', () => toolLines().length === 5);
   const lines = toolLines();
   expect(lines.map((line) => [line.msg, line.target, line.ok, line.code])).toEqual([
     ['tool write_file', 'calc.py', true, undefined],

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ChatOpenAI } from '@langchain/openai';
 import { main } from '../../../src/cli/main.js';
 import { stopMockLlmCommands } from '../../../src/cli/mock-llm-command.js';
+import { eventually } from '../../helpers/eventually.js';
 import { captureOutput } from '../../helpers/output.js';
 
 const hello = fileURLToPath(new URL('../../fixtures/mock-llm/hello.json', import.meta.url));
@@ -19,13 +20,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function waitForUrl(output: ReturnType<typeof captureOutput>): Promise<string> {
-  for (let attempt = 0; attempt < 200; attempt += 1) {
-    const url = /http:\/\/\S+\/v1/.exec(output.stdout())?.[0];
-    if (url) return url;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`mock-llm printed no URL; stderr: ${output.stderr()}`);
+/** The base URL `atolye mock-llm` prints once it listens. */
+function waitForUrl(output: ReturnType<typeof captureOutput>): Promise<string> {
+  return eventually(
+    'mock-llm to print its URL',
+    () => /http:\/\/\S+\/v1/.exec(output.stdout())?.[0],
+  );
 }
 
 describe('atolye mock-llm', () => {
@@ -33,7 +33,7 @@ describe('atolye mock-llm', () => {
     const output = captureOutput();
     const sigterms = process.listenerCount('SIGTERM');
 
-    const exit = main(['mock-llm', '--script', hello, '--port', '0', '--api-key', 'k'], output);
+    const exit = main(['mock-llm', '--script', hello, '--port', '0', '--api-key', 'k'], { output });
     const url = await waitForUrl(output);
     expect(process.listenerCount('SIGTERM')).toBe(sigterms + 1);
 
@@ -76,7 +76,7 @@ describe('atolye mock-llm', () => {
     if (text !== null) await writeFile(file, text);
     const output = captureOutput();
 
-    await expect(main(['mock-llm', '--script', file, '--port', '0'], output)).resolves.toBe(1);
+    await expect(main(['mock-llm', '--script', file, '--port', '0'], { output })).resolves.toBe(1);
 
     expect(output.stderr()).toMatch(message);
     expect(output.stdout()).toBe('');
@@ -85,7 +85,9 @@ describe('atolye mock-llm', () => {
   it('rejects a port out of range as a usage error', async () => {
     const output = captureOutput();
 
-    await expect(main(['mock-llm', '--script', hello, '--port', '70000'], output)).resolves.toBe(2);
+    await expect(
+      main(['mock-llm', '--script', hello, '--port', '70000'], { output }),
+    ).resolves.toBe(2);
 
     expect(output.stderr()).toContain('the port must be an integer from 0 to 65535');
   });

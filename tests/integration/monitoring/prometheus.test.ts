@@ -4,14 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { startPrometheus, type TestPrometheus } from '../../helpers/prometheus.js';
 import { tempDir, writeFiles } from '../../helpers/tmp.js';
-import {
-  build,
-  deployOk,
-  eventually,
-  hostConfig,
-  startTestHost,
-  type TestHost,
-} from '../deploy/helpers.js';
+import { build, deployOk, hostConfig, startTestHost, type TestHost } from '../deploy/helpers.js';
+import { eventually } from '../../helpers/eventually.js';
 
 // The real Prometheus scrapes a real worker host; failing invocations make the error-ratio alert
 // of deploy/monitoring/alerts/invocations.yml fire. The rule is the real one, its 5-minute window
@@ -106,11 +100,11 @@ it('fires the invocation error-ratio alert when a function starts failing', asyn
   let traffic: ReturnType<typeof setInterval> = setInterval(() => void call(false), 100);
   try {
     await eventually(
+      'Prometheus scraped successful calls of flaky',
       async () =>
         (await server.query('sum(rate(atolye_invocations_total{function="flaky"}[10s])) > 0'))
           .length > 0,
-      'Prometheus scraped successful calls of flaky',
-      15_000,
+      { timeoutMs: 15_000 },
     );
     await new Promise((resolve) => setTimeout(resolve, 2_000)); // two more rule evaluations
     expect(await errorRatioAlerts()).toEqual([]);
@@ -123,9 +117,9 @@ it('fires the invocation error-ratio alert when a function starts failing', asyn
   try {
     expect(await call(true)).toMatchObject({ code: 'HANDLER_ERROR' });
     await eventually(
-      async () => (await errorRatioAlerts()).some((alert) => alert.state === 'firing'),
       `${ALERT} is firing`,
-      20_000,
+      async () => (await errorRatioAlerts()).some((alert) => alert.state === 'firing'),
+      { timeoutMs: 20_000 },
     );
   } finally {
     clearInterval(traffic);

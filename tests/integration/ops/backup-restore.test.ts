@@ -2,14 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import * as tar from 'tar';
 import { Manifest } from '../../../src/ops/index.js';
-import {
-  atolye,
-  installation,
-  populate,
-  tableRows,
-  treeDigest,
-  type Installation,
-} from './fixture.js';
+import { installation, populate, tableRows, treeDigest, type Installation } from './fixture.js';
 
 // backup → restore through `atolye …` in this process, on real SQLite files in temporary folders.
 
@@ -21,10 +14,10 @@ let source: { dataDir: string; workspaceRoot: string };
 beforeEach(async () => {
   site = installation('atolye-ops-backup-');
   const store = await populate(site, ['thread-a', 'thread-b']);
-  store.close();
+  await store.close();
   source = { dataDir: site.dataDir, workspaceRoot: site.workspaceRoot };
   archive = path.join(site.root, 'out', 'backup.tar.gz');
-  const made = await atolye('backup', '--out', archive);
+  const made = await site.atolye('backup', '--out', archive);
   expect(made.stderr).toBe('');
   expect(made.code).toBe(0);
 });
@@ -47,7 +40,7 @@ async function repack(dir: string): Promise<void> {
 
 describe('atolye backup', () => {
   it('prints the archive, its file count and size, and lists every file with its sha256', async () => {
-    const again = await atolye('backup', '--out', path.join(site.root, 'second.tar.gz'));
+    const again = await site.atolye('backup', '--out', path.join(site.root, 'second.tar.gz'));
     expect(again.stdout).toMatch(
       /^backup written: .*second\.tar\.gz\n {2}\d+ files \(.+ before compression\), archive .+\n {2}stores: api-keys\.sqlite, checkpoints\.sqlite, orchestrator\.sqlite$/,
     );
@@ -92,7 +85,7 @@ describe('atolye backup', () => {
   });
 
   it('writes to <dataDir>/../backups/atolye-<UTC time>.tar.gz by default', async () => {
-    const made = await atolye('backup');
+    const made = await site.atolye('backup');
     expect(made.code).toBe(0);
     const written = made.stdout.match(/^backup written: (\S+)/)?.[1] as string;
     expect(path.dirname(written)).toBe(path.join(site.root, 'backups'));
@@ -104,7 +97,7 @@ describe('atolye backup', () => {
 describe('atolye restore', () => {
   it('round trip: a fresh data dir gets identical workspaces, bundles and store contents', async () => {
     site.useDataDir(path.join(site.root, 'restored'));
-    const restored = await atolye('restore', archive);
+    const restored = await site.atolye('restore', archive);
     expect(restored.stderr).toBe('');
     expect(restored.code).toBe(0);
     expect(restored.stdout).toContain(
@@ -138,7 +131,7 @@ describe('atolye restore', () => {
 
     const target = path.join(site.root, 'fresh');
     site.useDataDir(target);
-    const refused = await atolye('restore', archive);
+    const refused = await site.atolye('restore', archive);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('workspaces/thread-b/src/main.ts has sha256');
     expect(refused.stderr).toContain('nothing was written');
@@ -152,7 +145,7 @@ describe('atolye restore', () => {
     writeFileSync(archive, bytes);
     const target = path.join(site.root, 'fresh');
     site.useDataDir(target);
-    const refused = await atolye('restore', archive);
+    const refused = await site.atolye('restore', archive);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/refusing to restore .*backup\.tar\.gz/);
     expect(existsSync(target)).toBe(false);
@@ -167,25 +160,25 @@ describe('atolye restore', () => {
 
     writeFileSync(path.join(dir, 'workspaces/thread-a/extra.txt'), 'smuggled');
     await repack(dir);
-    expect((await atolye('restore', archive)).stderr).toContain(
+    expect((await site.atolye('restore', archive)).stderr).toContain(
       'workspaces/thread-a/extra.txt is not in the manifest',
     );
 
     writeFileSync(manifestFile, JSON.stringify({ ...JSON.parse(manifest), formatVersion: 9 }));
     await repack(dir);
-    expect((await atolye('restore', archive)).stderr).toContain(
+    expect((await site.atolye('restore', archive)).stderr).toContain(
       'manifest.json does not match the manifest schema',
     );
 
     await tar.create({ gzip: true, file: archive, cwd: dir }, ['workspaces']);
-    const missing = await atolye('restore', archive);
+    const missing = await site.atolye('restore', archive);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('it has no manifest.json');
     expect(existsSync(target)).toBe(false);
   });
 
   it('refuses a non-empty data dir unless --force, which replaces the stores and workspaces', async () => {
-    const refused = await atolye('restore', archive);
+    const refused = await site.atolye('restore', archive);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`${site.dataDir} is not empty`);
     expect(refused.stderr).toContain('--force');
@@ -196,11 +189,11 @@ describe('atolye restore', () => {
     );
     const before = tableRows(path.join(site.dataDir, 'orchestrator.sqlite'));
     const { RunsStore } = await import('../../../src/orchestrator/runs-store.js');
-    const store = new RunsStore(path.join(site.dataDir, 'orchestrator.sqlite'));
-    store.createThread('thread-after-backup');
-    store.close();
+    const store = RunsStore.inFile(path.join(site.dataDir, 'orchestrator.sqlite'));
+    await store.createThread('thread-after-backup');
+    await store.close();
 
-    const forced = await atolye('restore', archive, '--force');
+    const forced = await site.atolye('restore', archive, '--force');
     expect(forced.code).toBe(0);
     expect(readFileSync(path.join(site.workspaceRoot, 'thread-a/src/main.ts'), 'utf8')).toBe(
       "export const thread = 'thread-a';\n",

@@ -11,48 +11,46 @@ import path from 'node:path';
 import { emptyCheckpoint, type Checkpoint } from '@langchain/langgraph';
 import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import Database from 'better-sqlite3';
-import { main } from '../../../src/cli/main.js';
 import { RunsStore } from '../../../src/orchestrator/runs-store.js';
+import { sql } from '../../../src/store/database.js';
 import { ApiKeyStore, apiKeysFile } from '../../../src/store/api-keys.js';
-import { captureOutput } from '../../helpers/output.js';
+import { runCli, type CliResult } from '../../helpers/cli.js';
 import { tempDir, writeFiles } from '../../helpers/tmp.js';
 
-/** One installation in a temporary folder, configured through the environment like a real one. */
+/** One installation in a temporary folder, configured through its environment like a real one. */
 export interface Installation {
   root: string;
   dataDir: string;
   workspaceRoot: string;
   logDir: string;
+  /** The variables that point the configuration at this installation's folders. */
+  env(): Record<string, string>;
+  /** Runs `atolye ARGS` in this process with the installation's environment. */
+  atolye(...args: string[]): Promise<CliResult>;
   /** Points the configuration at another data directory (and its workspaces), e.g. to restore. */
   useDataDir(dataDir: string): void;
   cleanup(): void;
 }
 
-const VARIABLES = ['ATOLYE_DATA_DIR', 'ATOLYE_WORKSPACE_ROOT', 'ATOLYE_LOG_DIR'] as const;
-
 export function installation(prefix: string): Installation {
   const work = tempDir(prefix);
-  const saved = VARIABLES.map((name) => [name, process.env[name]] as const);
   const result: Installation = {
     root: work.dir,
     dataDir: '',
     workspaceRoot: '',
     logDir: path.join(work.dir, 'logs'),
+    env: () => ({
+      ATOLYE_DATA_DIR: result.dataDir,
+      ATOLYE_WORKSPACE_ROOT: result.workspaceRoot,
+      ATOLYE_LOG_DIR: result.logDir,
+    }),
+    atolye: (...args) => runCli(args, { env: result.env() }),
     useDataDir(dataDir) {
       result.dataDir = dataDir;
       result.workspaceRoot = path.join(dataDir, 'workspaces');
-      process.env.ATOLYE_DATA_DIR = dataDir;
-      process.env.ATOLYE_WORKSPACE_ROOT = result.workspaceRoot;
     },
-    cleanup() {
-      for (const [name, value] of saved) {
-        if (value === undefined) delete process.env[name];
-        else process.env[name] = value;
-      }
-      work.cleanup();
-    },
+    cleanup: () => work.cleanup(),
   };
-  process.env.ATOLYE_LOG_DIR = result.logDir;
   result.useDataDir(path.join(work.dir, 'data'));
   return result;
 }
@@ -60,9 +58,11 @@ export function installation(prefix: string): Installation {
 export const DAY = 86_400_000;
 
 /** Sets a thread's last update `days` ago, as if it had been idle since. */
-export function age(store: RunsStore, threadId: string, days: number): void {
+export async function age(store: RunsStore, threadId: string, days: number): Promise<void> {
   const at = new Date(Date.now() - days * DAY).toISOString();
-  store.db.prepare(`UPDATE threads SET updated_at = ? WHERE thread_id = ?`).run(at, threadId);
+  await store.database.run(
+    sql`UPDATE threads SET updated_at = ${at} WHERE thread_id = ${threadId}`,
+  );
 }
 
 /**
@@ -70,17 +70,18 @@ export function age(store: RunsStore, threadId: string, days: number): void {
  * and writes per thread, an API key, workspaces (with a symlink), bundles and logs.
  */
 export async function populate(site: Installation, threads: string[]): Promise<RunsStore> {
-  const keys = new ApiKeyStore(apiKeysFile(site.dataDir));
+  const keys = ApiKeyStore.inFile(apiKeysFile(site.dataDir));
   keys.create('ops');
   keys.close();
-  const store = new RunsStore(path.join(site.dataDir, 'orchestrator.sqlite'));
+  const store = RunsStore.inFile(path.join(site.dataDir, 'orchestrator.sqlite'));
   const saver = SqliteSaver.fromConnString(path.join(site.dataDir, 'checkpoints.sqlite'));
   for (const [index, threadId] of threads.entries()) {
-    const run = store.createRun(`run-${threadId}`, threadId, `task ${index}`);
-    store.db
-      .prepare(`INSERT INTO run_events (run_id, seq, event, data) VALUES (?, ?, 'values', ?)`)
-      .run(run.runId, 1, JSON.stringify({ step: index }));
-    store.finish(run.runId, { status: 'success', summary: `done ${index}` });
+    const run = await store.createRun(`run-${threadId}`, threadId, `task ${index}`);
+    await store.database.run(
+      sql`INSERT INTO run_events (run_id, seq, event, data)
+          VALUES (${run.runId}, 1, 'values', ${JSON.stringify({ step: index })})`,
+    );
+    await store.finish(run.runId, { status: 'success', summary: `done ${index}` });
     const checkpoint: Checkpoint = {
       ...emptyCheckpoint(),
       channel_values: { task: `task ${index}` },
@@ -152,12 +153,4 @@ export function treeDigest(root: string, prefix = ''): Record<string, string> {
     else digest[relative] = createHash('sha256').update(readFileSync(full)).digest('hex');
   }
   return digest;
-}
-
-export async function atolye(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = captureOutput();
-  const code = await main(args, output);
-  return { code, stdout: output.stdout(), stderr: output.stderr() };
 }

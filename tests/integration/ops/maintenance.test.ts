@@ -5,7 +5,6 @@ import type { MaintenanceReport } from '../../../src/ops/index.js';
 import type { RunsStore } from '../../../src/orchestrator/runs-store.js';
 import {
   age,
-  atolye,
   DAY,
   installation,
   populate,
@@ -22,12 +21,12 @@ let store: RunsStore;
 beforeEach(async () => {
   site = installation('atolye-ops-maintenance-');
   store = await populate(site, ['old-idle', 'old-busy', 'recent']);
-  age(store, 'old-idle', 45);
-  store.createRun('run-busy-2', 'old-busy', 'still going');
-  store.markRunning('run-busy-2', 0, null);
-  age(store, 'old-busy', 45);
-  age(store, 'recent', 3);
-  store.close();
+  await age(store, 'old-idle', 45);
+  await store.createRun('run-busy-2', 'old-busy', 'still going');
+  await store.markRunning('run-busy-2', 0, null);
+  await age(store, 'old-busy', 45);
+  await age(store, 'recent', 3);
+  await store.close();
   const stray = path.join(site.workspaceRoot, 'stray');
   mkdirSync(stray);
   writeFileSync(path.join(stray, 'left.txt'), 'from a thread long gone');
@@ -56,7 +55,7 @@ function snapshot(): Record<string, string> {
 }
 
 async function maintenance(...args: string[]): Promise<MaintenanceReport> {
-  const result = await atolye('maintenance', '--json', ...args);
+  const result = await site.atolye('maintenance', '--json', ...args);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout) as MaintenanceReport;
@@ -96,7 +95,7 @@ test('the dry run lists what would go and changes nothing', async () => {
   expect(report.logs.bytes).toBeGreaterThan(0);
   expect(snapshot()).toEqual(before);
 
-  const text = await atolye('maintenance');
+  const text = await site.atolye('maintenance');
   expect(text.stdout).toContain('dry run: nothing was changed');
   expect(text.stdout).toContain('would prune 1 threads');
   expect(text.stdout).toContain('old-idle');
@@ -131,7 +130,7 @@ test('--apply prunes the old idle thread everywhere, keeps the busy and recent o
 });
 
 test('a bad --older-than is a usage error', async () => {
-  const result = await atolye('maintenance', '--older-than', 'soon');
+  const result = await site.atolye('maintenance', '--older-than', 'soon');
   expect(result.code).toBe(2);
   expect(result.stderr).toContain('use a number of days');
 });

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import * as tar from 'tar';
 import { RunsStore } from '../../../src/orchestrator/runs-store.js';
-import { atolye, installation, type Installation } from './fixture.js';
+import { startProcess, type WatchedProcess } from '../../helpers/processes.js';
+import { installation, type Installation } from './fixture.js';
 
 // A second process keeps writing threads and runs while `atolye backup` copies the store.
 
@@ -29,34 +29,21 @@ setInterval(() => { batch(next, 25); next += 25; }, 1);
 `;
 
 let site: Installation;
-let writer: ChildProcess | undefined;
+let writer: WatchedProcess | undefined;
 
 beforeEach(() => {
   site = installation('atolye-ops-online-');
 });
 
 afterEach(async () => {
-  if (writer && writer.exitCode === null) {
-    const exited = new Promise((resolve) => writer?.once('exit', resolve));
-    writer.kill('SIGKILL');
-    await exited;
-  }
+  await writer?.stop({ signal: 'SIGKILL' });
   site.cleanup();
 });
 
-function startWriter(file: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-e', WRITER, file], {
-    cwd: process.cwd(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let errors = '';
-  child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout?.once('data', () => resolve(child));
-    child.once('exit', (code) =>
-      reject(new Error(`writer exited with ${String(code)}: ${errors}`)),
-    );
-  });
+async function startWriter(file: string): Promise<WatchedProcess> {
+  const child = startProcess(process.execPath, ['-e', WRITER, file], { cwd: process.cwd() });
+  await child.waitFor(/^ready$/m, 'the writer to fill its first rows');
+  return child;
 }
 
 function count(file: string): number {
@@ -70,16 +57,16 @@ function count(file: string): number {
 
 test('a backup taken while another process inserts is a consistent store that passes integrity_check', async () => {
   const file = path.join(site.dataDir, 'orchestrator.sqlite');
-  new RunsStore(file).close(); // the real schema
+  await RunsStore.inFile(file).close(); // the real schema
   writer = await startWriter(file);
 
   const before = count(file);
   const archive = path.join(site.root, 'online.tar.gz');
-  const made = await atolye('backup', '--out', archive);
+  const made = await site.atolye('backup', '--out', archive);
   expect(made.stderr).toBe('');
   expect(made.code).toBe(0);
   const after = count(file);
-  expect(writer.exitCode).toBeNull(); // the writer never failed on a lock
+  expect(writer.child.exitCode).toBeNull(); // the writer never failed on a lock
   expect(after).toBeGreaterThan(before); // it kept writing around the backup
 
   const unpacked = path.join(site.root, 'unpacked');

@@ -17,7 +17,7 @@ beforeEach(() => {
 afterEach(() => site.cleanup());
 
 test('backup.sh and maintenance.sh run the atolye commands with their flags', async () => {
-  const options = { cwd: site.root, env: process.env };
+  const options = { cwd: site.root, env: { ...process.env, ...site.env() } };
   const archive = path.join(site.root, 'b.tar.gz');
   // A relative --out is the caller's, not the checkout's.
   const backup = await run(path.join(scripts, 'backup.sh'), ['--out', 'b.tar.gz'], options);

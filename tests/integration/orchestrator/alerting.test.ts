@@ -2,9 +2,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { tempDir } from '../../helpers/tmp.js';
-import { eventually } from '../deploy/helpers.js';
 import { startTestApi, type TestApi } from './api-helpers.js';
 import { startStepHost, type StepHost } from './helpers.js';
+import { eventually } from '../../helpers/eventually.js';
 
 // The embedded alerts, without Prometheus: the orchestrator reads the real host's counters,
 // a failing step pushes the invocation error ratio over 1 %, and the alert is logged to system
@@ -76,8 +76,8 @@ test('a failing function fires the error-ratio alert: logged to system and error
     readFileSync(path.join(api.logDir, `${channel}.log`), 'utf8').includes(
       'alert firing: AtolyeInvocationErrorRatioHigh',
     );
-  await eventually(() => logged('system') && logged('errors'), 'the alert in system and errors');
-  await eventually(() => posted.length === 2, 'the webhook received both alerts');
+  await eventually('the alert in system and errors', () => logged('system') && logged('errors'));
+  await eventually('the webhook received both alerts', () => posted.length === 2);
   expect(posted).toContainEqual(
     expect.objectContaining({
       status: 'firing',

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@langchain/langgraph-sdk';
+import { eventually } from '../../helpers/eventually.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { startTestApi, type TestApi } from './api-helpers.js';
 import { startStepHost, stepsOf, type StepHost } from './helpers.js';
@@ -37,14 +38,6 @@ afterAll(async () => {
   root?.cleanup();
 });
 
-async function until<T>(probe: () => Promise<T | undefined>): Promise<T> {
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 function startApi(timeoutMs: number): Promise<TestApi> {
   return startTestApi(root.dir, stepHost, {
     'api.webhookAllowHosts': '127.0.0.1',
@@ -64,7 +57,9 @@ test('the webhook of a paused run carries the held calls', async () => {
       webhook: `http://127.0.0.1:${port}/hook`,
     });
     await client.runs.join(thread.thread_id, run.run_id);
-    const body = await until(async () => received.find((item) => item.run_id === run.run_id));
+    const body = await eventually('the webhook of the paused run', () =>
+      received.find((item) => item.run_id === run.run_id),
+    );
     expect(body).toMatchObject({
       status: 'interrupted',
       stop_reason: 'approval',
@@ -94,7 +89,7 @@ test('an approval not given in time is a rejection, after a restart too', async 
   try {
     // The first start's key is not this one's: the admin key sees every thread.
     const again = new Client({ apiUrl: impatient.url, apiKey: impatient.adminKey });
-    const answer = await until(async () => {
+    const answer = await eventually('the run that answers the timed-out approval', async () => {
       const [last] = await again.runs.list(thread.thread_id, { limit: 1 });
       return last && last.run_id !== run.run_id ? last : undefined;
     });

@@ -18,7 +18,7 @@ let otherKey: string;
 
 useTestApi('atolye-api-assistants-', (started) => {
   ({ api, client, root } = started);
-  otherKey = api.orchestrator.keys.create('someone-else').key;
+  otherKey = (await api.orchestrator.keys.create('someone-else')).key;
   other = new Client({ apiUrl: api.url, apiKey: otherKey });
 });
 
@@ -245,19 +245,21 @@ describe('assistant variants', () => {
       graphId: 'atolye',
       config: { configurable: { max_cost_usd: 0.5 } },
     });
-    const store = new RunsStore(path.join(root.dir, 'api-data', 'orchestrator.sqlite'));
+    const store = RunsStore.inFile(path.join(root.dir, 'api-data', 'orchestrator.sqlite'));
     try {
       const caller = { id: 1, name: 'tests', team: null, admin: false };
       const stranger = { id: 2, name: 'someone-else', team: null, admin: false };
-      expect(assistantConfigurable({ store }, created.assistant_id, caller)).toEqual({
+      expect(await assistantConfigurable({ store }, created.assistant_id, caller)).toEqual({
         max_cost_usd: 0.5,
       });
-      expect(assistantConfigurable({ store }, 'atolye', caller)).toEqual({});
-      expect(assistantConfigurable({ store }, BUILT_IN_UUID, stranger)).toEqual({});
-      expect(assistantConfigurable({ store }, created.assistant_id, stranger)).toBeUndefined();
-      expect(assistantConfigurable({ store }, 'no-such-assistant', caller)).toBeUndefined();
+      expect(await assistantConfigurable({ store }, 'atolye', caller)).toEqual({});
+      expect(await assistantConfigurable({ store }, BUILT_IN_UUID, stranger)).toEqual({});
+      expect(
+        await assistantConfigurable({ store }, created.assistant_id, stranger),
+      ).toBeUndefined();
+      expect(await assistantConfigurable({ store }, 'no-such-assistant', caller)).toBeUndefined();
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

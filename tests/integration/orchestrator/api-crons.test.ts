@@ -4,9 +4,9 @@ import { Client, type Run } from '@langchain/langgraph-sdk';
 import { createLogging } from '../../../src/logging/index.js';
 import { startOrchestrator } from '../../../src/orchestrator/service.js';
 import type { tempDir } from '../../helpers/tmp.js';
-import { eventually } from '../deploy/helpers.js';
 import { startTestApi, useTestApi, type TestApi } from './api-helpers.js';
 import { type StepHost } from './helpers.js';
+import { eventually } from '../../helpers/eventually.js';
 
 // Crons through the official SDK's `client.crons`, against the real orchestrator in front of a
 // real worker host with scripted steps. Schedules have seconds ("*/1 * * * * *"), so a test waits
@@ -62,7 +62,7 @@ test('a cron without a thread starts runs on new threads of its owner; search an
   expect(Date.parse(cron.next_run_date)).not.toBeNaN();
 
   let runs: CronRun[] = [];
-  await eventually(async () => (runs = await runsOf(client, cron.cron_id)).length > 0, 'a run');
+  await eventually('a run', async () => (runs = await runsOf(client, cron.cron_id)).length > 0);
   const run = runs[0] as CronRun;
   expect(run.metadata).toMatchObject({ purpose: 'nightly', cron_id: cron.cron_id });
   // The new thread is the key's own: it reads it like any thread it created.
@@ -74,7 +74,7 @@ test('a cron without a thread starts runs on new threads of its owner; search an
   expect(await client.crons.count({ threadId: run.thread_id })).toBe(0);
 
   // Another key sees none of it and cannot delete it; an admin key sees it.
-  const other = new Client({ apiUrl: api.url, apiKey: api.orchestrator.keys.create('other').key });
+  const other = new Client({ apiUrl: api.url, apiKey: (await api.orchestrator.keys.create('other')).key });
   expect(await other.crons.search()).toEqual([]);
   await expect(other.crons.delete(cron.cron_id)).rejects.toThrow(/404/);
   const admin = new Client({ apiUrl: api.url, apiKey: api.adminKey });
@@ -97,23 +97,22 @@ test('a thread cron never runs twice at once: a firing during its run is skipped
   // Runs are listed newest first; the cron goes on firing while the test looks.
   let oldest: Run[] = [];
   await eventually(
+    'two runs of the cron, both ended',
     async () => {
       oldest = (await client.runs.list(thread.thread_id, { limit: 100 })).slice(-2).reverse();
       return (
         oldest.length === 2 && oldest.every((run) => !['pending', 'running'].includes(run.status))
       );
     },
-    'two runs of the cron, both ended',
-    20_000,
+    { timeoutMs: 20_000 },
   );
   await client.crons.delete(cron.cron_id);
   const [first, second] = oldest as [Run, Run];
   expect([first.status, second.status]).toEqual(['success', 'success']);
   // The second run was created after the first had ended.
   expect(second.created_at >= first.updated_at).toBe(true);
-  await eventually(
-    () => systemLog(api.logDir).includes(`cron ${cron.cron_id} skipped this firing`),
-    'the skipped firing in system.log',
+  await eventually('the skipped firing in system.log', () =>
+    systemLog(api.logDir).includes(`cron ${cron.cron_id} skipped this firing`),
   );
   expect(systemLog(api.logDir)).toContain(`its previous run ${first.run_id} is still`);
   const all = await client.runs.list(thread.thread_id, { limit: 100 });
@@ -128,11 +127,11 @@ test('on_run_completed "delete": the thread a firing made is removed once its ru
   });
   expect(cron).toMatchObject({ on_run_completed: 'delete' });
   let threadId: string | undefined;
-  await eventually(() => {
+  await eventually('a thread removed after its run', () => {
     const removed = new RegExp(`cron ${cron.cron_id} removed thread (\\S+) of its run`);
     threadId = removed.exec(systemLog(api.logDir))?.[1];
     return threadId !== undefined;
-  }, 'a thread removed after its run');
+  });
   await client.crons.delete(cron.cron_id);
   await expect(client.threads.get(threadId as string)).rejects.toThrow(/404/);
 });
@@ -229,9 +228,8 @@ test('a cron outlives its orchestrator: a new one on the same data dir fires it'
     const restarted = new Date().toISOString();
     const again = new Client({ apiUrl: second.url, apiKey: first.key });
     expect((await again.crons.search()).map((each) => each.cron_id)).toEqual([cron.cron_id]);
-    await eventually(
-      async () => (await runsOf(again, cron.cron_id)).some((run) => run.created_at >= restarted),
-      'a run started by the new orchestrator',
+    await eventually('a run started by the new orchestrator', async () =>
+      (await runsOf(again, cron.cron_id)).some((run) => run.created_at >= restarted),
     );
     await again.crons.delete(cron.cron_id);
   } finally {

@@ -47,7 +47,7 @@ export async function startTestApi(
   started += 1;
   const suffix = started === 1 ? '' : `-${started}`;
   const { key } = orchestrator.keys.create(`tests${suffix}`);
-  const adminKey = orchestrator.keys.create(`tests-admin${suffix}`, { admin: true }).key;
+  const adminKey = (await orchestrator.keys.create(`tests-admin${suffix}`, { admin: true })).key;
   return {
     orchestrator,
     config,

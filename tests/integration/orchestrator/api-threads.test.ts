@@ -17,7 +17,7 @@ let otherKey: string;
 
 useTestApi('atolye-api-threads-', (started) => {
   ({ api, client, root } = started);
-  otherKey = api.orchestrator.keys.create('someone-else').key;
+  otherKey = (await api.orchestrator.keys.create('someone-else')).key;
 });
 
 /** What the API answered: an error, or (read as such) a record or a list. */

@@ -14,8 +14,9 @@ import {
 } from '../../../src/orchestrator/index.js';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { eventually, hostConfig } from '../deploy/helpers.js';
+import { hostConfig } from '../deploy/helpers.js';
 import { startStepHost, stepsOf, type StepHost } from './helpers.js';
+import { eventually } from '../../helpers/eventually.js';
 
 // A real PostgreSQL cluster (initdb in a temp dir, loopback port), the real host and step
 // fixtures: checkpoints go to Postgres when storage.url says so.
@@ -154,7 +155,7 @@ test('an empty storage.url keeps checkpoints in <dataDir>/checkpoints.sqlite', a
 test('the executor completes a run with its checkpoints in Postgres', async () => {
   const { name, url } = await freshDatabase();
   const runner = executor(url);
-  const runId = runner.startRun('thread-pg-run', 'write notes');
+  const runId = await runner.startRun('thread-pg-run', 'write notes');
   const run = await runner.waitFor(runId);
 
   expect(run).toMatchObject({ status: 'success', summary: 'success: write notes (notes.txt)' });
@@ -167,11 +168,11 @@ test('the executor completes a run with its checkpoints in Postgres', async () =
 test('a run cut off by close() resumes from its Postgres checkpoint in a new executor', async () => {
   const { name, url } = await freshDatabase();
   const first = executor(url);
-  const runId = first.startRun('thread-pg-resume', 'block under the orchestrator');
-  await eventually(() => stepsOf(fixtureDir, runId).includes('act'), 'act was called');
+  const runId = await first.startRun('thread-pg-resume', 'block under the orchestrator');
+  await eventually('act was called', () => stepsOf(fixtureDir, runId).includes('act'));
   await first.close();
   const looker = executor(url);
-  expect(looker.getRun(runId)?.status).toBe('running');
+  expect((await looker.getRun(runId))?.status).toBe('running');
   await looker.close();
   expect(await checkpointRows(name, 'thread-pg-resume')).toBeGreaterThan(0);
 
@@ -235,7 +236,7 @@ describe('STORE_UNAVAILABLE', () => {
   test('the executor ends a run with STORE_UNAVAILABLE and still closes cleanly', async () => {
     const closed = await closedPort();
     const runner = executor(`postgres://atolye:hunter2-secret@127.0.0.1:${closed}/checkpoints`);
-    const runId = runner.startRun('thread-pg-down', 'write notes');
+    const runId = await runner.startRun('thread-pg-down', 'write notes');
     const run = await runner.waitFor(runId);
 
     expect(run.status).toBe('error');

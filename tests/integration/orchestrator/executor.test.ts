@@ -8,8 +8,9 @@ import {
   type ExecutorOptions,
 } from '../../../src/orchestrator/index.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { eventually, hostConfig } from '../deploy/helpers.js';
+import { hostConfig } from '../deploy/helpers.js';
 import { agentRecords, callsOf, startStepHost, stepsOf, type StepHost } from './helpers.js';
+import { eventually } from '../../helpers/eventually.js';
 
 // Real host, real worker processes, real SQLite: the executor drives scripted step functions.
 
@@ -69,7 +70,7 @@ function executor(overrides: Partial<ExecutorOptions> = {}): Executor {
 
 test('a task runs end to end: success, the run row filled in, one agent line per step', async () => {
   const runner = executor();
-  const runId = runner.startRun('thread-e2e', 'write notes');
+  const runId = await runner.startRun('thread-e2e', 'write notes');
   const run = await runner.waitFor(runId);
 
   expect(run).toMatchObject({
@@ -86,7 +87,7 @@ test('a task runs end to end: success, the run row filled in, one agent line per
   expect(run.usage.outputTokens).toBe(25);
   expect(run.usage.costUsd).toBeCloseTo(0.005);
   expect(stepsOf(fixtureDir, runId)).toEqual(FULL_RUN);
-  expect(runner.getRun(runId)).toEqual(run);
+  expect(await runner.getRun(runId)).toEqual(run);
 
   await runner.close();
   await logging.close();
@@ -106,9 +107,9 @@ test('a task runs end to end: success, the run row filled in, one agent line per
 
 test('runs on one thread go one after another, and a follow-up run sees the earlier history', async () => {
   const runner = executor();
-  const first = runner.startRun('thread-follow', 'slow first task');
-  const second = runner.startRun('thread-follow', 'second task');
-  expect(runner.getRun(second)?.status).toBe('pending');
+  const first = await runner.startRun('thread-follow', 'slow first task');
+  const second = await runner.startRun('thread-follow', 'second task');
+  expect((await runner.getRun(second))?.status).toBe('pending');
 
   const [firstRun, secondRun] = await Promise.all([runner.waitFor(first), runner.waitFor(second)]);
   expect(firstRun.status).toBe('success');
@@ -124,22 +125,22 @@ test('runs on one thread go one after another, and a follow-up run sees the earl
 
 test('a cancelled run ends interrupted before its next act', async () => {
   const runner = executor();
-  const runId = runner.startRun('thread-cancel', 'slow task to cancel');
-  await eventually(() => stepsOf(fixtureDir, runId).includes('plan'), 'plan was called');
-  expect(runner.cancel(runId)).toBe(true);
+  const runId = await runner.startRun('thread-cancel', 'slow task to cancel');
+  await eventually('plan was called', () => stepsOf(fixtureDir, runId).includes('plan'));
+  expect(await runner.cancel(runId)).toBe(true);
 
   const run = await runner.waitFor(runId);
   expect(run).toMatchObject({ status: 'interrupted', stopReason: 'cancelled' });
   expect(run.error?.code).toBe('RUN_CANCELLED');
   expect(stepsOf(fixtureDir, runId)).toEqual(['plan']);
-  expect(runner.cancel(runId)).toBe(false);
+  expect(await runner.cancel(runId)).toBe(false);
 });
 
 test('a pending run cancelled before its turn never calls a step', async () => {
   const runner = executor();
-  const blocker = runner.startRun('thread-queue', 'slow task ahead');
-  const queued = runner.startRun('thread-queue', 'never runs');
-  expect(runner.cancel(queued)).toBe(true);
+  const blocker = await runner.startRun('thread-queue', 'slow task ahead');
+  const queued = await runner.startRun('thread-queue', 'never runs');
+  expect(await runner.cancel(queued)).toBe(true);
 
   expect((await runner.waitFor(queued)).status).toBe('interrupted');
   expect((await runner.waitFor(blocker)).status).toBe('success');
@@ -148,7 +149,7 @@ test('a pending run cancelled before its turn never calls a step', async () => {
 
 test('a step failing for good ends the run with error and the function message', async () => {
   const runner = executor();
-  const runId = runner.startRun('thread-error', 'act-fails on purpose');
+  const runId = await runner.startRun('thread-error', 'act-fails on purpose');
   const run = await runner.waitFor(runId);
 
   expect(run.status).toBe('error');
@@ -178,7 +179,7 @@ test('a step failing for good ends the run with error and the function message',
 
 test('a step failing once with a retryable error is retried as its function declares, and logged', async () => {
   const runner = executor();
-  const runId = runner.startRun('thread-flaky', 'act-flaky write notes');
+  const runId = await runner.startRun('thread-flaky', 'act-flaky write notes');
   const run = await runner.waitFor(runId);
 
   expect(run).toMatchObject({ status: 'success', error: null });
@@ -219,7 +220,7 @@ test('a step failing once with a retryable error is retried as its function decl
 
 test('a run reaching limits.maxIterations ends with error, stopReason max_iterations, and is finalized', async () => {
   const runner = executor({ limits: { maxIterations: 1 } });
-  const runId = runner.startRun('thread-max-iterations', 'write notes');
+  const runId = await runner.startRun('thread-max-iterations', 'write notes');
   const run = await runner.waitFor(runId);
 
   expect(run).toMatchObject({
@@ -235,13 +236,13 @@ test('a run reaching limits.maxIterations ends with error, stopReason max_iterat
 test('a run over its token or cost budget ends with error, stopReason budget_exceeded', async () => {
   // plan alone reports 20 + 10 tokens and $0.002.
   const byTokens = executor({ limits: { maxTokens: 30 } });
-  const tokensRun = await byTokens.waitFor(byTokens.startRun('thread-tokens', 'write notes'));
+  const tokensRun = await byTokens.waitFor(await byTokens.startRun('thread-tokens', 'write notes'));
   expect(tokensRun).toMatchObject({ status: 'error', stopReason: 'budget_exceeded' });
   expect(tokensRun.error?.code).toBe('TOKEN_BUDGET_EXCEEDED');
   expect(stepsOf(fixtureDir, tokensRun.runId)).toEqual(['plan', 'finalize']);
 
   const byCost = executor({ limits: { maxCostUsd: 0.002 } });
-  const costRun = await byCost.waitFor(byCost.startRun('thread-cost', 'write notes'));
+  const costRun = await byCost.waitFor(await byCost.startRun('thread-cost', 'write notes'));
   expect(costRun).toMatchObject({ status: 'error', stopReason: 'budget_exceeded' });
   expect(costRun.error?.code).toBe('COST_BUDGET_EXCEEDED');
   expect(stepsOf(fixtureDir, costRun.runId)).toEqual(['plan', 'finalize']);
@@ -251,7 +252,9 @@ test('follow-up runs on a thread are not declared stuck by the calls of earlier 
   // Every run makes the same write_file call with the same result once: over three runs that is
   // three repeats in the thread's state, but never more than one within a run.
   const runner = executor();
-  const ids = [1, 2, 3].map((n) => runner.startRun('thread-repeats', `write notes, run ${n}`));
+  const ids: string[] = [];
+  for (const n of [1, 2, 3])
+    ids.push(await runner.startRun('thread-repeats', `write notes, run ${n}`));
   const runs = await Promise.all(ids.map((id) => runner.waitFor(id)));
 
   expect(runs.map((run) => [run.status, run.stopReason])).toEqual(Array(3).fill(['success', null]));
@@ -260,7 +263,7 @@ test('follow-up runs on a thread are not declared stuck by the calls of earlier 
 
 test('a run outliving limits.runTimeoutMs ends with timeout', async () => {
   const runner = executor({ limits: { runTimeoutMs: 300 } });
-  const runId = runner.startRun('thread-timeout', 'slow task');
+  const runId = await runner.startRun('thread-timeout', 'slow task');
   const run = await runner.waitFor(runId);
 
   expect(run.status).toBe('timeout');
@@ -269,14 +272,14 @@ test('a run outliving limits.runTimeoutMs ends with timeout', async () => {
 
   // The thread is not stuck on the cut-off step: the next run starts over from plan.
   const next = executor();
-  const nextId = next.startRun('thread-timeout', 'write notes after the timeout');
+  const nextId = await next.startRun('thread-timeout', 'write notes after the timeout');
   expect((await next.waitFor(nextId)).status).toBe('success');
   expect(stepsOf(fixtureDir, nextId)).toEqual(FULL_RUN);
 });
 
 test('a run whose graph ended before its row was written is completed from the checkpoint', async () => {
   const first = executor();
-  const runId = first.startRun('thread-ended', 'write notes');
+  const runId = await first.startRun('thread-ended', 'write notes');
   expect((await first.waitFor(runId)).status).toBe('success');
   await first.close();
   const db = new Database(path.join(dataDir, 'orchestrator.sqlite'));
@@ -293,11 +296,11 @@ test('a run whose graph ended before its row was written is completed from the c
 
 test('a run cut off by a stopped orchestrator resumes from its checkpoint, plan not run again', async () => {
   const first = executor();
-  const runId = first.startRun('thread-resume', 'block under the orchestrator');
-  await eventually(() => stepsOf(fixtureDir, runId).includes('act'), 'act was called');
+  const runId = await first.startRun('thread-resume', 'block under the orchestrator');
+  await eventually('act was called', () => stepsOf(fixtureDir, runId).includes('act'));
   await first.close();
 
-  const left = executor().getRun(runId);
+  const left = await executor().getRun(runId);
   expect(left?.status).toBe('running');
   await executors[1]?.close();
 

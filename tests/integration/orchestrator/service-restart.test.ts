@@ -9,8 +9,9 @@ import { startHost, type RunningHost } from '../../../src/deploy/local/host.js';
 import { createLogging, type Logging } from '../../../src/logging/index.js';
 import { ApiKeyStore, apiKeysFile } from '../../../src/store/api-keys.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { build, deployOk, eventually, hostConfig } from '../deploy/helpers.js';
+import { build, deployOk, hostConfig } from '../deploy/helpers.js';
 import { FUNCTIONS_DIR, stepsOf } from './helpers.js';
+import { eventually } from '../../helpers/eventually.js';
 
 // The orchestrator as the worker host runs it: a real `atolye orchestrator` process supervised by
 // the host. Killed with SIGKILL in the middle of a run, it is restarted by the host, and the new
@@ -49,8 +50,8 @@ beforeAll(async () => {
     { url: host.address.url, config },
     await build(FUNCTIONS_DIR, path.join(root.dir, 'dist')),
   );
-  const keys = new ApiKeyStore(apiKeysFile(dataDir));
-  key = keys.create('service-test').key;
+  const keys = ApiKeyStore.inFile(apiKeysFile(dataDir));
+  key = (await keys.create('service-test')).key;
   keys.close();
 }, 60_000);
 
@@ -86,7 +87,7 @@ test('a run survives SIGKILL of the orchestrator: the host restarts it and it re
     },
   );
   // The first act sleeps 2.5 s: kill the orchestrator while it waits for it.
-  await eventually(() => stepsOf(fixtureDir, run.run_id).includes('act'), 'the first act call');
+  await eventually('the first act call', () => stepsOf(fixtureDir, run.run_id).includes('act'));
   process.kill(first.pid, 'SIGKILL');
 
   const second = await waitForOrchestrator(config, { timeoutMs: 30_000, notPid: first.pid });

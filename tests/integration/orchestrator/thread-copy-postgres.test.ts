@@ -59,7 +59,7 @@ async function rows(table: 'checkpoints' | 'checkpoint_blobs', threadId: string)
 }
 
 test('a copy has the source state and history; deleting the source leaves the copy', async () => {
-  const first = await executor.waitFor(executor.startRun('pg-source', 'write notes'));
+  const first = await executor.waitFor(await executor.startRun('pg-source', 'write notes'));
   expect(first.status).toBe('success');
   const source = await executor.threadState('pg-source');
 
@@ -78,7 +78,7 @@ test('a copy has the source state and history; deleting the source leaves the co
   expect(await rows('checkpoint_blobs', 'pg-source')).toBe(0);
 
   // The copy goes on from the source's history: a follow-up sees the earlier messages.
-  const next = await executor.waitFor(executor.startRun('pg-copy', 'a follow-up'));
+  const next = await executor.waitFor(await executor.startRun('pg-copy', 'a follow-up'));
   expect(next.status).toBe('success');
   const after = await executor.threadState('pg-copy');
   expect(after?.values.task).toBe('a follow-up');

@@ -25,18 +25,18 @@ const executor = {
 
 beforeEach(() => {
   root = tempDir('atolye-thread-removal-');
-  store = new RunsStore(path.join(root.dir, 'orchestrator.sqlite'));
+  store = RunsStore.inFile(path.join(root.dir, 'orchestrator.sqlite'));
   workspaceRoot = path.join(root.dir, 'workspaces');
   calls = [];
 });
 
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   root.cleanup();
 });
 
-function threadWithFiles(threadId: string): { workTree: string; gitDir: string } {
-  store.createThread(threadId, { kind: 'test' }, 'key:me');
+async function threadWithFiles(threadId: string): Promise<{ workTree: string; gitDir: string }> {
+  await store.createThread(threadId, { kind: 'test' }, 'key:me');
   const folders = threadFolders(workspaceRoot, threadId);
   mkdirSync(folders.workTree, { recursive: true });
   mkdirSync(folders.gitDir, { recursive: true });
@@ -56,24 +56,24 @@ async function failure(promise: Promise<unknown>): Promise<AtolyeError> {
 }
 
 test('removes the rows, asks for the checkpoints to go and deletes both folders', async () => {
-  const folders = threadWithFiles('t1');
-  const run = store.createRun('r1', 't1', 'task');
-  store.finish(run.runId, { status: 'success' });
+  const folders = await threadWithFiles('t1');
+  const run = await store.createRun('r1', 't1', 'task');
+  await store.finish(run.runId, { status: 'success' });
   await removeThread({ store, executor, workspaceRoot }, 't1');
-  expect(store.thread('t1', { all: true })).toBeUndefined();
-  expect(store.get('r1')).toBeUndefined();
+  expect(await store.thread('t1', { all: true })).toBeUndefined();
+  expect(await store.get('r1')).toBeUndefined();
   expect(calls).toEqual(['delete t1']);
   expect(existsSync(folders.workTree)).toBe(false);
   expect(existsSync(folders.gitDir)).toBe(false);
 });
 
 test('a busy thread is THREAD_BUSY and an unknown one THREAD_NOT_FOUND; both are left alone', async () => {
-  const folders = threadWithFiles('busy');
-  store.createRun('r-busy', 'busy', 'task');
+  const folders = await threadWithFiles('busy');
+  await store.createRun('r-busy', 'busy', 'task');
   expect((await failure(removeThread({ store, executor, workspaceRoot }, 'busy'))).code).toBe(
     'THREAD_BUSY',
   );
-  expect(store.thread('busy', { all: true })).toBeDefined();
+  expect(await store.thread('busy', { all: true })).toBeDefined();
   expect(existsSync(folders.workTree)).toBe(true);
   expect((await failure(removeThread({ store, executor, workspaceRoot }, 'nope'))).code).toBe(
     'THREAD_NOT_FOUND',
@@ -82,14 +82,14 @@ test('a busy thread is THREAD_BUSY and an unknown one THREAD_NOT_FOUND; both are
 });
 
 test('a checkpoint store that fails makes THREAD_REMOVAL_INCOMPLETE, after the rest is gone', async () => {
-  const folders = threadWithFiles('t2');
+  const folders = await threadWithFiles('t2');
   const broken = {
     deleteThread: () => Promise.reject(new Error('connection refused')),
   };
   const error = await failure(removeThread({ store, executor: broken, workspaceRoot }, 't2'));
   expect(error.code).toBe('THREAD_REMOVAL_INCOMPLETE');
   expect(error.message).toContain('its checkpoints (connection refused)');
-  expect(store.thread('t2', { all: true })).toBeUndefined();
+  expect(await store.thread('t2', { all: true })).toBeUndefined();
   expect(existsSync(folders.workTree)).toBe(false);
 });
 
@@ -100,8 +100,8 @@ test('ids that would leave the workspace root are refused', () => {
 });
 
 test('copyThread copies the rows and folders, and a failed copy leaves nothing behind', async () => {
-  const folders = threadWithFiles('src');
-  const source = store.thread('src', { all: true });
+  const folders = await threadWithFiles('src');
+  const source = await store.thread('src', { all: true });
   if (!source) throw new Error('no source thread');
   const copy = await copyThread({ store, executor, workspaceRoot }, source, 'team:other');
   expect(copy).toMatchObject({ metadata: { kind: 'test' }, owner: 'team:other' });
@@ -111,12 +111,12 @@ test('copyThread copies the rows and folders, and a failed copy leaves nothing b
   expect(readFileSync(path.join(copied.gitDir, 'HEAD'), 'utf8')).toContain('refs/heads/main');
   expect(existsSync(folders.workTree)).toBe(true);
 
-  const before = store.threads({ all: true }).length;
+  const before = (await store.threads({ all: true })).length;
   const broken = {
     ...executor,
     copyThread: () => Promise.reject(new AtolyeError('STORE_UNAVAILABLE', 'down')),
   };
   const error = await failure(copyThread({ store, executor: broken, workspaceRoot }, source, null));
   expect(error.code).toBe('STORE_UNAVAILABLE');
-  expect(store.threads({ all: true })).toHaveLength(before);
+  expect(await store.threads({ all: true })).toHaveLength(before);
 });

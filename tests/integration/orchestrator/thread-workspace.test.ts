@@ -17,12 +17,12 @@ let workspaces: ThreadWorkspaces;
 
 beforeEach(() => {
   tmp = tempDir();
-  store = new RunsStore(path.join(tmp.dir, 'orchestrator.sqlite'));
+  store = RunsStore.inFile(path.join(tmp.dir, 'orchestrator.sqlite'));
   const { config } = loadConfig({ env: 'testing' });
   workspaces = new ThreadWorkspaces({ config, store, root: path.join(tmp.dir, 'ws') });
 });
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   tmp.cleanup();
 });
 
@@ -35,8 +35,8 @@ function archiveOf(files: Record<string, string>): ReadableStream<Uint8Array> {
 
 test('an import into a thread with an active run is refused and writes nothing', async () => {
   const threadId = randomUUID();
-  store.createThread(threadId);
-  const run = store.createRun(randomUUID(), threadId, 'a task');
+  await store.createThread(threadId);
+  const run = await store.createRun(randomUUID(), threadId, 'a task');
   await expect(
     workspaces.importArchive(threadId, archiveOf({ 'a.txt': 'a' })),
   ).rejects.toMatchObject({ code: 'THREAD_BUSY', message: expect.stringContaining(run.runId) });
@@ -45,7 +45,7 @@ test('an import into a thread with an active run is refused and writes nothing',
 
 test('a second import while the first is under way is refused', async () => {
   const threadId = randomUUID();
-  store.createThread(threadId);
+  await store.createThread(threadId);
   const first = workspaces.importArchive(threadId, archiveOf({ 'a.txt': 'a' }));
   await expect(
     workspaces.importArchive(threadId, archiveOf({ 'b.txt': 'b' })),
@@ -56,10 +56,10 @@ test('a second import while the first is under way is refused', async () => {
 
 test("a run's diff runs from its start snapshot to its end snapshot", async () => {
   const threadId = randomUUID();
-  store.createThread(threadId);
+  await store.createThread(threadId);
   await workspaces.importArchive(threadId, archiveOf({ 'a.txt': 'one\n' }));
   const runId = randomUUID();
-  store.createRun(runId, threadId, 'task');
+  await store.createRun(runId, threadId, 'task');
   await expect(workspaces.diff(threadId, runId)).rejects.toMatchObject({
     code: 'RUN_DIFF_UNAVAILABLE',
   });

@@ -1,4 +1,4 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -22,6 +22,7 @@ import {
   bundleBudget,
 } from '../../../src/runtime/bundle/budget.js';
 import type { WorkerMessage } from '../../../src/runtime/protocol.js';
+import { exitOf, runProcess, stopProcess } from '../../helpers/processes.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 /** Builds the real functions/ folder once and checks the bundles as a host would use them. */
@@ -41,8 +42,8 @@ describe('buildFunctions on the real functions/ folder', () => {
     bundle = path.join(out.dir, echo.entry);
   });
 
-  afterAll(() => {
-    for (const child of children) child.kill('SIGKILL');
+  afterAll(async () => {
+    for (const child of children) await stopProcess(child, { signal: 'SIGKILL' });
     out.cleanup();
     again.cleanup();
   });
@@ -197,7 +198,7 @@ describe('buildFunctions on the real functions/ folder', () => {
     const bare = start({});
     let stderr = '';
     bare.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => bare.once('exit', resolve));
+    const { code } = await exitOf(bare);
     expect(code).toBe(78);
     expect(stderr).toContain('no value for the declared setting(s) env, workspace.root, sandbox');
 
@@ -324,8 +325,7 @@ describe('buildFunctions on the real functions/ folder', () => {
       /message: .*expected string/,
     );
 
-    child.kill();
-    await new Promise((resolve) => child.once('exit', resolve));
+    await stopProcess(child);
   });
 
   it.each([
@@ -339,17 +339,12 @@ describe('buildFunctions on the real functions/ folder', () => {
         kind: fn.kind, name: fn.name, limits: fn.limits, parsed: fn.input.safeParse({ message: 'x' }).success,
         messageListeners: process.listenerCount('message'), disconnectListeners: process.listenerCount('disconnect'),
       }));`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    // It exits by itself: a serving worker would keep the process alive.
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // It exits by itself: a serving worker would keep the process alive (until the timeout).
+    const { code, stdout, stderr } = await runProcess(
+      process.execPath,
+      ['--input-type=module', '-e', script],
+      { env: { PATH: process.env.PATH, ...env }, timeoutMs: 20_000 },
+    );
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({

@@ -16,7 +16,7 @@ describe('atolye build', () => {
   it('bundles the real functions and prints the size report', async () => {
     const outDir = path.join(work.dir, 'dist');
     const output = captureOutput();
-    expect(await main(['build', '--out', outDir], output)).toBe(0);
+    expect(await main(['build', '--out', outDir], { output })).toBe(0);
     const manifest = Manifest.parse(
       JSON.parse(readFileSync(path.join(outDir, 'manifest.json'), 'utf8')),
     );
@@ -47,10 +47,9 @@ describe('atolye build', () => {
     writeFunctions(functionsDir, { alpha: {}, beta: {}, gamma: {} });
     const output = captureOutput();
     expect(
-      await main(
-        ['build', '--functions', functionsDir, '--out', outDir, '--only', 'alpha,gamma'],
+      await main(['build', '--functions', functionsDir, '--out', outDir, '--only', 'alpha,gamma'], {
         output,
-      ),
+      }),
     ).toBe(0);
     const manifest = Manifest.parse(
       JSON.parse(readFileSync(path.join(outDir, 'manifest.json'), 'utf8')),
@@ -68,10 +67,9 @@ describe('atolye build', () => {
     });
     const output = captureOutput();
     expect(
-      await main(
-        ['build', '--functions', functionsDir, '--out', path.join(work.dir, 'out')],
+      await main(['build', '--functions', functionsDir, '--out', path.join(work.dir, 'out')], {
         output,
-      ),
+      }),
     ).toBe(1);
     expect(output.stderr()).toMatch(/^atolye: build failed: 2 functions of 2 cannot be built/);
     expect(output.stderr()).toContain('declares name "beta" but lives in folder "alpha"');
@@ -97,7 +95,7 @@ describe('atolye build', () => {
     });
     const output = captureOutput();
     const out = path.join(work.dir, 'out');
-    expect(await main(['build', '--functions', functionsDir, '--out', out], output)).toBe(1);
+    expect(await main(['build', '--functions', functionsDir, '--out', out], { output })).toBe(1);
     expect(output.stderr()).toMatch(
       /heavy \(.*heavy\/index\.ts\): its bundle is \d{3}\.\d KiB, over its 350\.0 KiB budget .*largest inputs: \S*heavy\/blob\.ts 390\.\d KiB/s,
     );

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
+import { eventually } from '../../helpers/eventually.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { startTestApi, type TestApi } from '../orchestrator/api-helpers.js';
 
@@ -46,11 +47,10 @@ function lineCount(channel: string): number {
 /** Waits until the line of a request with this id is on disk: every earlier line is too. */
 async function flushed(requestId: string): Promise<void> {
   const file = path.join(api.logDir, 'user_interactions.log');
-  for (let i = 0; i < 100; i += 1) {
-    if (existsSync(file) && readFileSync(file, 'utf8').includes(requestId)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`the line of request ${requestId} never reached the log`);
+  await eventually(
+    `the line of request ${requestId} in the log`,
+    () => existsSync(file) && readFileSync(file, 'utf8').includes(requestId),
+  );
 }
 
 async function marker(): Promise<void> {

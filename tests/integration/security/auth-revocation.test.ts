@@ -46,7 +46,7 @@ function call(key: string, route: string, init: RequestInit = {}): Promise<Respo
 
 /** Revokes `name` as another process would: its own connection to the key file. */
 function revokeElsewhere(name: string): void {
-  const other = new ApiKeyStore(apiKeysFile(resolveFromRoot(api.config.storage.dataDir)));
+  const other = ApiKeyStore.inFile(apiKeysFile(resolveFromRoot(api.config.storage.dataDir)));
   try {
     expect(other.revoke(name)).toBe(true);
   } finally {

@@ -7,17 +7,10 @@ import { jest } from '@jest/globals';
 import { WorkerProcess, type FunctionPool } from '../../../src/runtime/host/index.js';
 import { signedCall } from '../../helpers/signed-call.js';
 import { tempDir, writeFiles } from '../../helpers/tmp.js';
-import {
-  admin,
-  build,
-  deployOk,
-  eventually,
-  hostConfig,
-  isAlive,
-  processesUsing,
-  recordedHostPid,
-} from '../deploy/helpers.js';
+import { admin, build, deployOk, hostConfig, recordedHostPid } from '../deploy/helpers.js';
 import { bundleFixtures, PoolSet, poolSpec, recordingLogger } from '../runtime/host/harness.js';
+import { eventually } from '../../helpers/eventually.js';
+import { isAlive, processesUsing, stopProcess } from '../../helpers/processes.js';
 
 // A signed call whose input nests thousands of levels deep used to end the whole worker host
 // (Node's IPC serialisation overflowed the stack outside any request). The host runs as its own
@@ -96,18 +89,15 @@ beforeAll(async () => {
       },
     },
   );
-  await eventually(() => recordedHostPid(dataDir) === host.pid, 'the host wrote host.json', 20_000);
+  await eventually('the host wrote host.json', () => recordedHostPid(dataDir) === host.pid, {
+    timeoutMs: 20_000,
+  });
   url = (JSON.parse(readFileSync(path.join(dataDir, 'host.json'), 'utf8')) as { url: string }).url;
   await deployOk({ url, config: config() }, built);
 }, 60_000);
 
 afterAll(async () => {
-  if (host.pid !== undefined && isAlive(host.pid)) {
-    host.kill('SIGTERM');
-    await eventually(() => !isAlive(host.pid as number), 'the host stopped', 15_000).catch(
-      () => undefined,
-    );
-  }
+  if (host) await stopProcess(host, { graceMs: 15_000 });
   for (const leaked of processesUsing(work.dir)) process.kill(leaked.pid, 'SIGKILL');
   work.cleanup();
 });
@@ -138,7 +128,7 @@ describe.each([
     // The calls its worker has run so far: none for a cold pool, whose worker is yet to start.
     let baseline = 0;
     if (name === 'cold') {
-      await eventually(async () => (await workersOf('cold')) === 0, 'the cold pool is empty');
+      await eventually('the cold pool is empty', async () => (await workersOf('cold')) === 0);
     } else {
       baseline = (await normalCall()).invocations;
     }

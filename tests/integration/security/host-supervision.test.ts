@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { main } from '../../../src/cli/main.js';
 import {
   startHostDaemon,
   supervisorStateFile,
@@ -9,18 +8,12 @@ import {
 import { HostSupervisor, type RestartPolicy } from '../../../src/deploy/local/supervisor.js';
 import { createLogging } from '../../../src/logging/index.js';
 import { createInvoker } from '../../../src/runtime/invoke.js';
-import { captureOutput } from '../../helpers/output.js';
+import { runCli, type CliResult } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { startIngest, type IngestServer } from '../monitoring/fixtures/ingest.js';
-import {
-  build,
-  deployOk,
-  eventually,
-  hostConfig,
-  isAlive,
-  processesUsing,
-  writeFixtures,
-} from '../deploy/helpers.js';
+import { build, deployOk, hostConfig, writeFixtures } from '../deploy/helpers.js';
+import { eventually } from '../../helpers/eventually.js';
+import { isAlive, processesUsing } from '../../helpers/processes.js';
 
 // The daemon host that `npm run deploy` starts runs under a supervisor that restarts it when it
 // dies. These start real processes: the supervisor, the host it runs, the host's workers and
@@ -88,14 +81,8 @@ describe('the daemon host under its supervisor', () => {
     await ingest.close();
   });
 
-  async function atolye(...args: string[]) {
-    const output = captureOutput();
-    const code = await main(
-      [...settings(), '--set', 'security.adminToken=test-admin-token', ...args],
-      output,
-    );
-    return { code, stdout: output.stdout(), stderr: output.stderr() };
-  }
+  const atolye = (...args: string[]): Promise<CliResult> =>
+    runCli([...settings(), '--set', 'security.adminToken=test-admin-token', ...args]);
 
   it('comes back after SIGKILL with its deployment, logs the crash and reports it to Sentry; down stops both', async () => {
     const functionsDir = path.join(work.dir, 'functions');
@@ -121,9 +108,9 @@ describe('the daemon host under its supervisor', () => {
     expect(supervisorPid).not.toBe(first.pid);
     // The orchestrator the host runs, which must not outlive it.
     await eventually(
-      () => existsSync(path.join(dataDir, 'orchestrator.json')),
       'the orchestrator started',
-      20_000,
+      () => existsSync(path.join(dataDir, 'orchestrator.json')),
+      { timeoutMs: 20_000 },
     );
     const orchestratorPid = (
       JSON.parse(readFileSync(path.join(dataDir, 'orchestrator.json'), 'utf8')) as { pid: number }
@@ -143,12 +130,12 @@ describe('the daemon host under its supervisor', () => {
     // A new host, on a new port (host.port is 0 here), answering and serving alpha again.
     let second: HostState | undefined;
     await eventually(
+      'a restarted host answers /healthz',
       async () => {
         second = hostState(dataDir);
         return second !== undefined && second.pid !== first.pid && (await answers(second.url));
       },
-      'a restarted host answers /healthz',
-      30_000,
+      { timeoutMs: 30_000 },
     );
     const restarted = second as HostState;
     const after = await callAlpha(restarted.url);
@@ -162,7 +149,9 @@ describe('the daemon host under its supervisor', () => {
       state: 'running',
     });
     // The dead host's orchestrator was stopped; the new host runs its own.
-    await eventually(() => !isAlive(orchestratorPid), 'the orphaned orchestrator stopped', 20_000);
+    await eventually('the orphaned orchestrator stopped', () => !isAlive(orchestratorPid), {
+      timeoutMs: 20_000,
+    });
 
     // One error line for the crash, in `system` and in `errors`, with its Sentry event.
     const crash = (line: LogLine) =>
@@ -198,15 +187,15 @@ describe('the daemon host under its supervisor', () => {
     // down stops the host (drained: a clean exit, not restarted) and the supervisor with it.
     const down = await atolye('down');
     expect(down).toMatchObject({ code: 0, stdout: `worker host ${restarted.url} stopped` });
-    await eventually(() => !isAlive(supervisorPid), 'the supervisor stopped', 10_000);
+    await eventually('the supervisor stopped', () => !isAlive(supervisorPid), {
+      timeoutMs: 10_000,
+    });
     expect(isAlive(restarted.pid)).toBe(false);
     expect(existsSync(path.join(dataDir, 'host.json'))).toBe(false);
     expect(existsSync(path.join(dataDir, 'host-supervisor.json'))).toBe(false);
-    await eventually(
-      () => processesUsing(dataDir).length === 0,
-      'nothing of the host is left',
-      10_000,
-    );
+    await eventually('nothing of the host is left', () => processesUsing(dataDir).length === 0, {
+      timeoutMs: 10_000,
+    });
     expect(channel(logDir, 'errors').filter(crash)).toHaveLength(1);
   }, 120_000);
 });
@@ -284,7 +273,9 @@ setInterval(() => {}, 1000);
   it('stops a running host on stop(), without restarting it', async () => {
     const { supervisor, config, dataDir, logDir } = fakeHost(null);
     supervisor.start();
-    await eventually(() => hostState(dataDir) !== undefined, 'the fake host is up', 5_000);
+    await eventually('the fake host is up', () => hostState(dataDir) !== undefined, {
+      timeoutMs: 5_000,
+    });
     const pid = hostState(dataDir)?.pid as number;
     supervisor.stop();
     expect(await supervisor.done).toEqual({ reason: 'stopped' });

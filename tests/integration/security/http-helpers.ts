@@ -160,10 +160,3 @@ export function trickle(socket: Socket, text: string, everyMs: number): void {
   }, everyMs);
   socket.once('close', () => clearInterval(timer));
 }
-
-export async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check() && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { eventually } from '../../helpers/eventually.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { startTestApi, type TestApi } from '../orchestrator/api-helpers.js';
 import { startStepHost, type StepHost } from '../orchestrator/helpers.js';
@@ -26,10 +27,10 @@ beforeAll(async () => {
   mkdirSync(fixtureDir);
   stepHost = await startStepHost(root.dir, fixtureDir);
   api = await startTestApi(path.join(root.dir, 'main'), stepHost);
-  alice = api.orchestrator.keys.create('alice').key;
-  bob = api.orchestrator.keys.create('bob').key;
-  red1 = api.orchestrator.keys.create('red1', { team: 'red' }).key;
-  red2 = api.orchestrator.keys.create('red2', { team: 'red' }).key;
+  alice = (await api.orchestrator.keys.create('alice')).key;
+  bob = (await api.orchestrator.keys.create('bob')).key;
+  red1 = (await api.orchestrator.keys.create('red1', { team: 'red' })).key;
+  red2 = (await api.orchestrator.keys.create('red2', { team: 'red' })).key;
   ran.alice = await finishedRun(alice, 'write notes for alice');
   ran.bob = await finishedRun(bob, 'write notes for bob');
   // Bob probes Alice's thread: his request line names her thread, and it is not hers to read.
@@ -74,19 +75,22 @@ async function finishedRun(
   return { threadId: thread.thread_id, runId: run.run_id };
 }
 
-/** Log lines are written in batches: asks until `until` holds (or gives up after ~5 s). */
+/** Log lines are written in batches: asks until `until` holds. */
 async function lines(
   key: string,
   channel: string,
   until: (lines: Line[]) => boolean = () => true,
 ): Promise<Line[]> {
-  for (let attempt = 0; ; attempt++) {
-    const response = await get(key, `/dashboard/api/logs/${channel}?limit=1000`);
-    expect(response.status).toBe(200);
-    const answer = ((await response.json()) as { lines: Line[] }).lines;
-    if (until(answer) || attempt === 50) return answer;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return eventually(
+    `the ${channel} lines this key may see`,
+    async () => {
+      const response = await get(key, `/dashboard/api/logs/${channel}?limit=1000`);
+      expect(response.status).toBe(200);
+      const answer = ((await response.json()) as { lines: Line[] }).lines;
+      return until(answer) && answer;
+    },
+    { intervalMs: 100 },
+  );
 }
 
 test('/dashboard/api/me says who the key is', async () => {

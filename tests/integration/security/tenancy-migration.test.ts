@@ -3,8 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { main } from '../../../src/cli/main.js';
-import { captureOutput } from '../../helpers/output.js';
+import { runCli, type CliResult } from '../../helpers/cli.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { startTestApi, type TestApi } from '../orchestrator/api-helpers.js';
 
@@ -120,11 +119,8 @@ async function searched(key: string): Promise<string[]> {
   return ((await response.json()) as { thread_id: string }[]).map((t) => t.thread_id);
 }
 
-async function atolye(...args: string[]): Promise<{ code: number; stdout: string }> {
-  const output = captureOutput();
-  const code = await main(['--set', `storage.dataDir=${dataDir}`, ...args], output);
-  return { code, stdout: output.stdout() };
-}
+const atolye = (...args: string[]): Promise<CliResult> =>
+  runCli(['--set', `storage.dataDir=${dataDir}`, ...args]);
 
 test('the old key is a plain key, and the old thread is shown to admin keys only', async () => {
   const me = await get(LEGACY_KEY, '/dashboard/api/me');

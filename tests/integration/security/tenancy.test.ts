@@ -35,10 +35,10 @@ beforeAll(async () => {
   mkdirSync(fixtureDir);
   stepHost = await startStepHost(root.dir, fixtureDir);
   api = await startTestApi(path.join(root.dir, 'main'), stepHost);
-  keys.alice = api.orchestrator.keys.create('alice').key;
-  keys.bob = api.orchestrator.keys.create('bob').key;
-  keys.red1 = api.orchestrator.keys.create('red1', { team: 'red' }).key;
-  keys.red2 = api.orchestrator.keys.create('red2', { team: 'red' }).key;
+  keys.alice = (await api.orchestrator.keys.create('alice')).key;
+  keys.bob = (await api.orchestrator.keys.create('bob')).key;
+  keys.red1 = (await api.orchestrator.keys.create('red1', { team: 'red' })).key;
+  keys.red2 = (await api.orchestrator.keys.create('red2', { team: 'red' })).key;
 
   thread = await newThread(keys.alice, { purpose: 'alice only' });
   const started = await call(keys.alice, `/threads/${thread}/runs`, {
@@ -313,9 +313,9 @@ describe('admin keys', () => {
   test('see every thread, the ones from before ownership included, and may act on them', async () => {
     // A thread from before ownership existed: no owner, written as an old store left it.
     const legacy = `legacy-${randomUUID()}`;
-    const store = new RunsStore(runsFile(resolveFromRoot(api.config.storage.dataDir)));
-    store.createThread(legacy);
-    store.close();
+    const store = RunsStore.inFile(runsFile(resolveFromRoot(api.config.storage.dataDir)));
+    await store.createThread(legacy);
+    await store.close();
 
     const all = await searched(api.adminKey);
     expect(all).toEqual(expect.arrayContaining([thread, legacy]));

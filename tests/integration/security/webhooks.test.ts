@@ -5,13 +5,13 @@ import { deliverWebhook } from '../../../src/orchestrator/webhook.js';
 import { webhookPolicy } from '../../../src/orchestrator/webhook-policy.js';
 import { tempDir } from '../../helpers/tmp.js';
 import {
-  eventually,
   startApi,
   startReceiver,
   startStandInHost,
   type Receiver,
   type SecurityApi,
 } from './http-helpers.js';
+import { eventually } from '../../helpers/eventually.js';
 
 // Webhooks are no way into the private network: run creation refuses a receiver on loopback,
 // link-local, private or this server's own addresses unless api.webhookAllowHosts lists it; the
@@ -166,7 +166,9 @@ describe('run creation', () => {
       'GET',
       `/threads/${threadId}/runs/${other.json.run_id as string}/join`,
     );
-    await eventually(() => receiver.received.some((r) => r.path === '/from-loopback-host'));
+    await eventually('the webhook of the run on the loopback host', () =>
+      receiver.received.some((r) => r.path === '/from-loopback-host'),
+    );
     expect(receiver.received.map((r) => r.path)).toContain('/from-loopback-host');
   });
 });
@@ -179,7 +181,9 @@ describe('delivery', () => {
     });
     expect(created.status).toBe(200);
     const runId = created.json.run_id as string;
-    await eventually(() => receiver.received.some((r) => r.path === '/hook?token=abc'));
+    await eventually('the webhook to arrive', () =>
+      receiver.received.some((r) => r.path === '/hook?token=abc'),
+    );
     const got = receiver.received.find((r) => r.path === '/hook?token=abc');
     expect(got?.headers['content-type']).toBe('application/json');
     expect(JSON.parse(got?.body ?? '{}')).toMatchObject({
@@ -195,9 +199,12 @@ describe('delivery', () => {
       ...run(`${redirector.url}/moved`),
     });
     expect(created.status).toBe(200);
-    await eventually(() => redirector.received.length > 0);
+    await eventually('the redirecting receiver to be called', () => redirector.received.length > 0);
     const errors = path.join(allowing.logDir, 'errors.log');
-    await eventually(() => existsSync(errors) && /redirect/.test(readFileSync(errors, 'utf8')));
+    await eventually(
+      'the refused redirect in errors.log',
+      () => existsSync(errors) && /redirect/.test(readFileSync(errors, 'utf8')),
+    );
     // Retries would come 500 ms and 1 s later: long enough to see one.
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     expect(redirector.received).toHaveLength(1);

@@ -31,7 +31,7 @@ describe('ApiKeyStore (SQLite file)', () => {
   });
 
   it('creates a key in the atk_ + base64url format and verifies it across reopening', () => {
-    const store = new ApiKeyStore(file);
+    const store = ApiKeyStore.inFile(file);
     const created = store.create('ci');
     expect(created.key).toMatch(/^atk_[A-Za-z0-9_-]{43}$/);
     expect(Buffer.from(created.key.slice(4), 'base64url')).toHaveLength(32);
@@ -39,7 +39,7 @@ describe('ApiKeyStore (SQLite file)', () => {
     expect(created.prefix).toHaveLength(12);
     store.close();
 
-    const reopened = new ApiKeyStore(file);
+    const reopened = ApiKeyStore.inFile(file);
     expect(reopened.verify(created.key)).toEqual({
       id: created.id,
       name: 'ci',
@@ -50,7 +50,7 @@ describe('ApiKeyStore (SQLite file)', () => {
   });
 
   it('keeps only a SHA-256 hash and the prefix at rest, never the key', () => {
-    const store = new ApiKeyStore(file);
+    const store = ApiKeyStore.inFile(file);
     const { key, prefix } = store.create('ci');
     store.close();
 
@@ -75,7 +75,7 @@ describe('ApiKeyStore (SQLite file)', () => {
   });
 
   it('issues a different key every time', () => {
-    const store = new ApiKeyStore(file);
+    const store = ApiKeyStore.inFile(file);
     const a = store.create('a');
     const b = store.create('b');
     expect(a.key).not.toBe(b.key);
@@ -85,7 +85,7 @@ describe('ApiKeyStore (SQLite file)', () => {
   });
 
   it('refuses a duplicate name with KEY_EXISTS and odd names with KEY_NAME_INVALID', () => {
-    const store = new ApiKeyStore(file);
+    const store = ApiKeyStore.inFile(file);
     store.create('deploy.bot_1-x');
     expect(codeOf(() => store.create('deploy.bot_1-x'))).toBe('KEY_EXISTS');
     for (const bad of ['', ' ', 'has space', 'ümlaut', 'a/b', 'x'.repeat(65), 'semi;colon']) {
@@ -97,7 +97,7 @@ describe('ApiKeyStore (SQLite file)', () => {
   });
 
   it('rejects unknown, malformed and tampered keys', () => {
-    const store = new ApiKeyStore(file);
+    const store = ApiKeyStore.inFile(file);
     const { key } = store.create('ci');
     const last = key.at(-1) === 'A' ? 'B' : 'A';
     for (const wrong of [
@@ -117,7 +117,7 @@ describe('ApiKeyStore (SQLite file)', () => {
 
   it('revokes by name: the key stops verifying, stays listed, and the name can be reissued', () => {
     let clock = new Date('2030-01-01T00:00:00.000Z');
-    const store = new ApiKeyStore(file, { now: () => clock });
+    const store = ApiKeyStore.inFile(file, { now: () => clock });
     const first = store.create('ci');
     clock = new Date('2030-01-02T00:00:00.000Z');
     expect(store.revoke('ci')).toBe(true);
@@ -161,7 +161,7 @@ describe('ApiKeyStore (SQLite file)', () => {
 
   it('records last use, writing it at most once per interval', () => {
     let clock = new Date('2030-01-01T00:00:00.000Z');
-    const store = new ApiKeyStore(file, { now: () => clock, touchIntervalMs: 60_000 });
+    const store = ApiKeyStore.inFile(file, { now: () => clock, touchIntervalMs: 60_000 });
     const { key } = store.create('ci');
     expect(store.list()[0]?.lastUsedAt).toBeNull();
 
@@ -177,7 +177,7 @@ describe('ApiKeyStore (SQLite file)', () => {
   });
 
   it("keeps a key's team and role; refuses a bad team name with KEY_TEAM_INVALID", () => {
-    const store = new ApiKeyStore(file);
+    const store = ApiKeyStore.inFile(file);
     const member = store.create('alice', { team: 'backend' });
     const admin = store.create('ops', { admin: true });
     expect(member).toMatchObject({ team: 'backend', admin: false });
@@ -198,8 +198,8 @@ describe('ApiKeyStore (SQLite file)', () => {
   });
 
   it('isLive reads the file each time: a revocation by another connection counts at once', () => {
-    const server = new ApiKeyStore(file);
-    const cli = new ApiKeyStore(file);
+    const server = ApiKeyStore.inFile(file);
+    const cli = ApiKeyStore.inFile(file);
     const { id, key } = server.create('ci');
     expect(server.isLive(id)).toBe(true);
     expect(cli.revoke('ci')).toBe(true);
@@ -224,15 +224,15 @@ describe('ApiKeyStore (SQLite file)', () => {
       .run('legacy', key.slice(0, 12), createHash('sha256').update(key).digest(), '2030-01-01');
     old.close();
 
-    const store = new ApiKeyStore(file);
+    const store = ApiKeyStore.inFile(file);
     expect(store.verify(key)).toEqual({ id: 1, name: 'legacy', team: null, admin: false });
     expect(store.list()[0]).toMatchObject({ name: 'legacy', team: null, admin: false });
     store.close();
   });
 
   it('enforces unique names across two connections to the same file', () => {
-    const a = new ApiKeyStore(file);
-    const b = new ApiKeyStore(file);
+    const a = ApiKeyStore.inFile(file);
+    const b = ApiKeyStore.inFile(file);
     a.create('shared');
     expect(codeOf(() => b.create('shared'))).toBe('KEY_EXISTS');
     a.close();

@@ -16,6 +16,7 @@ import { onRunPaused } from '../../../extensions/vscode/src/approval.js';
 import { activateWith } from '../../../extensions/vscode/src/extension.js';
 import type { FileChange } from '../../../extensions/vscode/src/changes.js';
 import { gitBlobId } from '../../../src/client/git-blob.js';
+import { eventually } from '../../helpers/eventually.js';
 import { tempDir, writeFiles } from '../../helpers/tmp.js';
 import { startTestApi, type TestApi } from '../orchestrator/api-helpers.js';
 import { startStepHost, type StepHost } from '../orchestrator/helpers.js';
@@ -156,14 +157,6 @@ function messages(kind: 'info' | 'warning' | 'error'): string[] {
   return ui.shown.messages.filter((message) => message.kind === kind).map((m) => m.text);
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe('Atölye: Run Task on Workspace', () => {
   it('uploads the folder less ignored files and secrets, and shows the run step by step', async () => {
     const { folder } = openProject();
@@ -245,7 +238,9 @@ describe('Atölye: Run Task on Workspace', () => {
     openProject();
     answer({ inputBox: () => 'block and be cancelled' });
     const running = commands.executeCommand('atolye.runTask');
-    await until(() => ui.shown.progress.includes('plan done'), 'the plan');
+    await eventually('the plan', () => ui.shown.progress.includes('plan done'), {
+      timeoutMs: 20_000,
+    });
     await commands.executeCommand('atolye.cancelRun');
     await running;
     expect(messages('info')).toContain('Atölye: cancelling the run…');
@@ -447,7 +442,9 @@ describe('Review Changes and Apply', () => {
     const { folder } = openProject();
     answer({ inputBox: () => 'block: first fix' });
     const first = commands.executeCommand('atolye.runTask');
-    await until(() => ui.shown.progress.includes('plan done'), 'the plan');
+    await eventually('the plan', () => ui.shown.progress.includes('plan done'), {
+      timeoutMs: 20_000,
+    });
     const threadId = threadInOutput();
     writeFileSync(path.join(workspaceOf(threadId), 'src/calc.py'), FIXED);
     await first;
@@ -458,7 +455,9 @@ describe('Review Changes and Apply', () => {
     ui.shown.progress.length = 0;
     answer({ inputBox: () => 'block: add sub' });
     const second = commands.executeCommand('atolye.runFollowUp');
-    await until(() => ui.shown.progress.includes('plan done'), 'the plan');
+    await eventually('the plan', () => ui.shown.progress.includes('plan done'), {
+      timeoutMs: 20_000,
+    });
     writeFileSync(path.join(workspaceOf(threadId), 'src/calc.py'), more);
     await second;
     await commands.executeCommand('atolye.reviewChanges');

@@ -40,7 +40,7 @@ function entriesOf(vsix: string): Promise<Map<string, Buffer>> {
 test('atolye build writes dist/atolye-vscode-<version>.vsix with a self-contained bundle', async () => {
   const outDir = path.join(work.dir, 'dist');
   const output = captureOutput();
-  expect(await main(['build', '--out', outDir], output)).toBe(0);
+  expect(await main(['build', '--out', outDir], { output })).toBe(0);
   const vsix = path.join(outDir, 'atolye-vscode-0.1.0.vsix');
   expect(output.stdout()).toMatch(
     new RegExp(
@@ -101,7 +101,7 @@ test('atolye build writes dist/atolye-vscode-<version>.vsix with a self-containe
 test('a partial build (--only) leaves the extension out', async () => {
   const outDir = path.join(work.dir, 'partial');
   const output = captureOutput();
-  expect(await main(['build', '--out', outDir, '--only', 'echo'], output)).toBe(0);
+  expect(await main(['build', '--out', outDir, '--only', 'echo'], { output })).toBe(0);
   expect(output.stdout()).not.toContain('VS Code extension');
   expect(readdirSync(outDir).some((name) => name.endsWith('.vsix'))).toBe(false);
 }, 120_000);

@@ -1,7 +1,6 @@
-import { main } from '../../../src/cli/main.js';
 import { DEPLOY_TARGETS } from '../../../src/deploy/targets.js';
 import { DEFAULT_LOG_DAYS, DEFAULT_OLDER_THAN_DAYS } from '../../../src/ops/index.js';
-import { captureOutput } from '../../helpers/output.js';
+import { runCli } from '../../helpers/cli.js';
 
 /**
  * `--help` is printed before any command's implementation loads, so a few values it shows are
@@ -9,9 +8,9 @@ import { captureOutput } from '../../helpers/output.js';
  */
 
 async function help(...command: string[]): Promise<string> {
-  const output = captureOutput();
-  expect(await main([...command, '--help'], output)).toBe(0);
-  return output.stdout().replace(/\s+/g, ' ');
+  const result = await runCli([...command, '--help']);
+  expect(result.code).toBe(0);
+  return result.stdout.replace(/\s+/g, ' ');
 }
 
 describe('atolye --help', () => {

@@ -1,5 +1,6 @@
 import { PersistentVolumeClaim, ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Service as KnativeService } from '@kubernetes-models/knative/serving.knative.dev/v1';
 import { parseAllDocuments } from 'yaml';
 import { renderKubernetes } from '../../../src/deploy/kubernetes/index.js';
@@ -118,6 +119,7 @@ const VALIDATORS: Record<string, (o: K8sObject) => { validate(): void }> = {
   'v1/ConfigMap': (o) => new ConfigMap(o as never),
   'apps/v1/Deployment': (o) => new Deployment(o as never),
   'apps/v1/StatefulSet': (o) => new StatefulSet(o as never),
+  'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o as never),
   'serving.knative.dev/v1/Service': (o) => new KnativeService(o as never),
 };
 
@@ -273,5 +275,72 @@ describe('kubernetes target', () => {
     );
     expect(custom['gateway.yaml']).toContain('atolye-fn-act.agents.svc.cluster.local');
     expect(custom['README.md']).toContain('create secret generic atolye-model');
+  });
+});
+
+describe('kubernetes target: the orchestrators', () => {
+  interface OrchestratorContainer extends Container {
+    lifecycle?: { preStop?: { exec?: { command: string[] } } };
+  }
+  interface PodSpec {
+    terminationGracePeriodSeconds: number;
+    initContainers: OrchestratorContainer[];
+    containers: OrchestratorContainer[];
+    volumes: { name: string; persistentVolumeClaim?: { claimName: string } }[];
+  }
+  interface DeploymentShape {
+    spec: {
+      replicas: number;
+      strategy: { type: string; rollingUpdate?: { maxUnavailable: number } };
+      selector: { matchLabels: Record<string, string> };
+      template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+    };
+  }
+  const deployment = byKind('Deployment').find(
+    (o) => o.metadata.name === 'atolye-orchestrator',
+  ) as unknown as DeploymentShape;
+  const pod = deployment.spec.template.spec;
+  const [orchestrator] = pod.containers;
+
+  it('runs two that share Postgres, at least one kept up through voluntary disruptions', () => {
+    expect(deployment.spec.replicas).toBe(2);
+    // A new pod is ready before an old one stops.
+    expect(deployment.spec.strategy.rollingUpdate?.maxUnavailable).toBe(0);
+    // Two pods on any two nodes: no claim they mount may be ReadWriteOnce.
+    const modes = Object.fromEntries(
+      byKind('PersistentVolumeClaim').map((claim) => [
+        claim.metadata.name,
+        (claim as unknown as { spec: { accessModes: string[] } }).spec.accessModes,
+      ]),
+    );
+    const claims = pod.volumes.flatMap((v) => v.persistentVolumeClaim?.claimName ?? []);
+    expect(claims.map((claim) => [claim, modes[claim]])).toEqual([
+      ['atolye-workspaces', ['ReadWriteMany']],
+    ]);
+    const budgets = byKind('PodDisruptionBudget', 'policy/v1') as unknown as {
+      spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } };
+    }[];
+    expect(budgets.map((b) => b.spec.minAvailable)).toEqual([1]);
+    const selector = budgets[0]!.spec.selector.matchLabels;
+    expect(selector).toEqual(deployment.spec.selector.matchLabels);
+    expect(deployment.spec.template.metadata.labels).toMatchObject(selector);
+  });
+
+  it('migrates the schema in an init container with the image, environment and Secrets of the orchestrator', () => {
+    expect(pod.initContainers.map((c) => c.args)).toEqual([['migrate']]);
+    const [migrate] = pod.initContainers;
+    expect(migrate?.image).toBe(orchestrator?.image);
+    expect(migrate?.env).toEqual(orchestrator?.env);
+    expect(orchestrator?.args).toEqual(['orchestrator']);
+  });
+
+  it('probes readiness and liveness, and leaves the Service before it stops so runs move over', () => {
+    expect(orchestrator?.readinessProbe.httpGet?.path).toBe('/readyz');
+    expect(orchestrator?.livenessProbe.httpGet.path).toBe('/healthz');
+    const [sleep, seconds] = orchestrator?.lifecycle?.preStop?.exec?.command ?? [];
+    expect(sleep).toBe('sleep');
+    expect(Number(seconds)).toBeGreaterThan(0);
+    // The grace period covers the preStop pause and a clean close after it.
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(Number(seconds) + 10);
   });
 });

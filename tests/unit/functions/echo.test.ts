@@ -1,5 +1,6 @@
 import echo from '../../../functions/echo/index.js';
 import type { HandlerContext } from '../../../src/runtime/contract.js';
+import { withEnv } from '../../helpers/env.js';
 
 function context(signal = new AbortController().signal): HandlerContext & { logged: unknown[] } {
   const logged: unknown[] = [];
@@ -34,10 +35,11 @@ describe('the echo function', () => {
   });
 
   it('reads only the variable it is asked for', async () => {
-    process.env.ECHO_TEST_VALUE = 'visible';
-    const output = await echo.handle({ message: 'x', env: 'ECHO_TEST_VALUE' }, context());
+    // A worker's environment is its process's: the host hands it the declared variables.
+    const output = await withEnv({ ECHO_TEST_VALUE: 'visible' }, () =>
+      echo.handle({ message: 'x', env: 'ECHO_TEST_VALUE' }, context()),
+    );
     expect(output.envValue).toBe('visible');
-    delete process.env.ECHO_TEST_VALUE;
   });
 
   it('fails on request, retryably or not', async () => {

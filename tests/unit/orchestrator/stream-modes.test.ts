@@ -1,7 +1,11 @@
 import { MemorySaver } from '@langchain/langgraph';
 import { buildAgentGraph, type CallStep } from '../../../src/agent/graph/index.js';
 import type { RunEvent } from '../../../src/orchestrator/run-events.js';
-import { StreamRenderer, STREAM_MODES } from '../../../src/orchestrator/stream-modes.js';
+import {
+  StreamRenderer,
+  STREAM_MODES,
+  type StreamPart,
+} from '../../../src/orchestrator/stream-modes.js';
 import { RECORDED_MODES, streamRecorder } from '../../../src/orchestrator/stream-recorder.js';
 
 // The real agent graph, its steps answered in-process: what the recorder stores, rendered back,
@@ -64,12 +68,15 @@ async function recordRun(
   return { raw, rows };
 }
 
-function render(rows: RunEvent[], modes: string[], from = 0) {
+/** The stored events from position `from` on, rendered in order as one stream would be. */
+async function render(rows: RunEvent[], modes: string[], from = 0): Promise<StreamPart[]> {
   const renderer = new StreamRenderer(
     new Set(modes),
-    (event, seq) => rows.filter((row) => row.event === event && row.seq < seq).at(-1)?.data,
+    async (event, seq) => rows.filter((row) => row.event === event && row.seq < seq).at(-1)?.data,
   );
-  return rows.slice(from).flatMap((row) => renderer.render(row));
+  const parts: StreamPart[] = [];
+  for (const row of rows.slice(from)) parts.push(...(await renderer.render(row)));
+  return parts;
 }
 
 const withoutCallbacks = (config: unknown): Json | null => {
@@ -84,7 +91,7 @@ test('every debug chunk LangGraph streamed comes back from the stored events, st
   const { raw, rows } = await recordRun(graph, 'thread-1', 'second');
 
   const expected = raw.filter(([mode]) => mode === 'debug').map(([, chunk]) => chunk);
-  const rendered = render(rows, ['debug']).map((part) => part.data as Json);
+  const rendered = (await render(rows, ['debug'])).map((part) => part.data as Json);
   expect(rendered).toHaveLength(expected.length);
   rendered.forEach((chunk, index) => {
     const original = expected[index] as Json & { payload: Json };
@@ -123,8 +130,8 @@ test('a stream that starts mid-run renders the rest as the whole stream does', a
   const { rows } = await recordRun(graph, 'thread-2', 'cut');
   const modes = [...STREAM_MODES];
   for (let from = 0; from < rows.length; from += 1) {
-    const tail = render(rows, modes, from);
-    const full = render(rows, modes);
+    const tail = await render(rows, modes, from);
+    const full = await render(rows, modes);
     expect(tail).toEqual(full.slice(full.length - tail.length));
   }
 });
@@ -132,7 +139,7 @@ test('a stream that starts mid-run renders the rest as the whole stream does', a
 test('messages keep the id the model gave them; the others get one from their task', async () => {
   const graph = buildAgentGraph({ callStep, checkpointer: new MemorySaver() });
   const { rows } = await recordRun(graph, 'thread-3', 'ids');
-  const tuples = render(rows, ['messages-tuple']).map((part) => part.data as [Json, Json]);
+  const tuples = (await render(rows, ['messages-tuple'])).map((part) => part.data as [Json, Json]);
   expect(tuples.map(([message]) => [message.type, message.id])).toEqual([
     ['human', expect.stringMatching(/^run-.+-plan-out-0$/)],
     ['ai', 'chatcmpl-1'],

@@ -43,13 +43,13 @@ export function addAssistantRoutes(app: ApiApp, deps: ApiDeps): void {
       request: { body: { ...json(AssistantCreate, 'the assistant'), required: true } },
       responses: { 200: json(Assistant, 'the assistant'), 400: failed, 404: failed, 409: failed },
     }),
-    (c) => {
+    async (c) => {
       const body = c.req.valid('json');
       const caller = c.get('caller');
       const assistantId = body.assistant_id ?? randomUUID();
       const created = isBuiltIn(assistantId)
         ? undefined
-        : assistantsOf(deps.store).create({
+        : await assistantsOf(deps.store).create({
             assistantId,
             graphId: body.graph_id,
             name: body.name ?? 'Untitled',
@@ -62,7 +62,7 @@ export function addAssistantRoutes(app: ApiApp, deps: ApiDeps): void {
       // Only a key that may see the assistant learns that it exists, as for threads.
       const existing = isBuiltIn(assistantId)
         ? BUILT_IN_ASSISTANT
-        : assistantsOf(deps.store).get(assistantId, scopeOf(caller));
+        : await assistantsOf(deps.store).get(assistantId, scopeOf(caller));
       if (!existing) {
         throw new AtolyeError(
           'ASSISTANT_NOT_FOUND',
@@ -88,10 +88,10 @@ export function addAssistantRoutes(app: ApiApp, deps: ApiDeps): void {
       request: { body: { ...json(AssistantSearch, 'filters and paging'), required: false } },
       responses: { 200: json(z.array(Assistant), 'the assistants'), 400: failed },
     }),
-    (c) => {
+    async (c) => {
       const query = c.req.valid('json');
       const { limit = 10, offset = 0, sort_by = 'created_at', sort_order = 'desc' } = query;
-      const variants = assistantsOf(deps.store).search(scopeOf(c.get('caller')), {
+      const variants = await assistantsOf(deps.store).search(scopeOf(c.get('caller')), {
         graphId: query.graph_id,
         name: query.name,
         metadata: query.metadata,
@@ -129,9 +129,9 @@ export function addAssistantRoutes(app: ApiApp, deps: ApiDeps): void {
       request: { params: Params },
       responses: { 200: json(Assistant, 'the assistant'), 404: failed },
     }),
-    (c) => {
+    async (c) => {
       const { assistant_id } = c.req.valid('param');
-      return c.json(toApiAssistant(find(deps, assistant_id, c.get('caller'))), 200);
+      return c.json(toApiAssistant(await find(deps, assistant_id, c.get('caller'))), 200);
     },
   );
 
@@ -152,17 +152,17 @@ export function addAssistantRoutes(app: ApiApp, deps: ApiDeps): void {
         409: failed,
       },
     }),
-    (c) => {
+    async (c) => {
       const { assistant_id } = c.req.valid('param');
       const body = c.req.valid('json');
-      find(deps, assistant_id, c.get('caller'));
+      await find(deps, assistant_id, c.get('caller'));
       assertChangeable(assistant_id, 'changed');
-      const changed = assistantsOf(deps.store).update(assistant_id, {
+      const changed = (await assistantsOf(deps.store).update(assistant_id, {
         name: body.name,
         description: body.description,
         configurable: body.config === undefined ? undefined : (body.config.configurable ?? {}),
         metadata: body.metadata,
-      }) as AssistantRecord;
+      })) as AssistantRecord;
       return c.json(toApiAssistant(changed), 200);
     },
   );
@@ -175,11 +175,11 @@ export function addAssistantRoutes(app: ApiApp, deps: ApiDeps): void {
       request: { params: Params, query: AssistantDeleteQuery },
       responses: { 204: { description: 'deleted' }, 400: failed, 404: failed, 409: failed },
     }),
-    (c) => {
+    async (c) => {
       const { assistant_id } = c.req.valid('param');
-      find(deps, assistant_id, c.get('caller'));
+      await find(deps, assistant_id, c.get('caller'));
       assertChangeable(assistant_id, 'deleted');
-      assistantsOf(deps.store).delete(assistant_id);
+      await assistantsOf(deps.store).delete(assistant_id);
       return c.body(null, 204);
     },
   );
@@ -193,7 +193,7 @@ export function addAssistantRoutes(app: ApiApp, deps: ApiDeps): void {
       responses: { 200: json(AssistantGraph, 'the graph'), 400: failed, 404: failed },
     }),
     async (c) => {
-      find(deps, c.req.valid('param').assistant_id, c.get('caller'));
+      await find(deps, c.req.valid('param').assistant_id, c.get('caller'));
       return c.json(await agentGraphJson(), 200);
     },
   );
@@ -206,13 +206,13 @@ export function addAssistantRoutes(app: ApiApp, deps: ApiDeps): void {
       request: { params: Params },
       responses: { 200: json(AssistantSchemas, 'the schemas'), 404: failed },
     }),
-    (c) => {
-      find(deps, c.req.valid('param').assistant_id, c.get('caller'));
+    async (c) => {
+      await find(deps, c.req.valid('param').assistant_id, c.get('caller'));
       return c.json(agentSchemas(), 200);
     },
   );
 }
 
-function find(deps: ApiDeps, assistantId: string, caller: Caller): AssistantRecord {
+function find(deps: ApiDeps, assistantId: string, caller: Caller): Promise<AssistantRecord> {
   return findAssistant(deps, assistantId, scopeOf(caller));
 }

@@ -72,7 +72,7 @@ export function addCronRoutes(app: ApiApp, deps: ApiDeps): void {
     async (c) => {
       const body = c.req.valid('json');
       await checkWebhook(body.webhook);
-      return c.json(toApiCron(deps.crons.create(c.get('caller'), null, body)), 200);
+      return c.json(toApiCron(await deps.crons.create(c.get('caller'), null, body)), 200);
     },
   );
 
@@ -92,7 +92,7 @@ export function addCronRoutes(app: ApiApp, deps: ApiDeps): void {
       const body = c.req.valid('json');
       noteIds(c, { threadId: thread_id });
       await checkWebhook(body.webhook);
-      return c.json(toApiCron(deps.crons.create(c.get('caller'), thread_id, body)), 200);
+      return c.json(toApiCron(await deps.crons.create(c.get('caller'), thread_id, body)), 200);
     },
   );
 
@@ -104,13 +104,13 @@ export function addCronRoutes(app: ApiApp, deps: ApiDeps): void {
       request: { body: { ...json(CronSearch, 'filters and paging'), required: false } },
       responses: { 200: json(z.array(Cron.partial()), 'the crons'), 400: failed },
     }),
-    (c) => {
+    async (c) => {
       const query = c.req.valid('json');
       const filter = filterOf(query);
       if (!filter) return c.json([], 200);
       // All crons have the one assistant: sorting by it is sorting by creation.
       const by = query.sort_by === 'assistant_id' ? 'created_at' : (query.sort_by ?? 'created_at');
-      const crons = deps.crons.store.find(
+      const crons = await deps.crons.store.find(
         filter,
         scopeOf(c.get('caller')),
         { by, order: query.sort_order ?? 'desc' },
@@ -131,9 +131,10 @@ export function addCronRoutes(app: ApiApp, deps: ApiDeps): void {
       request: { body: { ...json(CronCount, 'filters'), required: false } },
       responses: { 200: json(z.number().int(), 'the count'), 400: failed },
     }),
-    (c) => {
+    async (c) => {
       const filter = filterOf(c.req.valid('json'));
-      return c.json(filter ? deps.crons.store.count(filter, scopeOf(c.get('caller'))) : 0, 200);
+      const count = filter ? await deps.crons.store.count(filter, scopeOf(c.get('caller'))) : 0;
+      return c.json(count, 200);
     },
   );
 
@@ -149,7 +150,7 @@ export function addCronRoutes(app: ApiApp, deps: ApiDeps): void {
       const { cron_id } = c.req.valid('param');
       const body = c.req.valid('json');
       await checkWebhook(body.webhook);
-      const cron = deps.crons.update(cron_id, scopeOf(c.get('caller')), body);
+      const cron = await deps.crons.update(cron_id, scopeOf(c.get('caller')), body);
       return c.json(toApiCron(cron), 200);
     },
   );
@@ -162,8 +163,8 @@ export function addCronRoutes(app: ApiApp, deps: ApiDeps): void {
       request: { params: CronParams },
       responses: { 204: { description: 'deleted' }, 404: failed },
     }),
-    (c) => {
-      deps.crons.delete(c.req.valid('param').cron_id, scopeOf(c.get('caller')));
+    async (c) => {
+      await deps.crons.delete(c.req.valid('param').cron_id, scopeOf(c.get('caller')));
       return c.body(null, 204);
     },
   );

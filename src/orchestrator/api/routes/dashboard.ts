@@ -110,8 +110,9 @@ export function addDashboardRoutes(app: ApiApp, deps: ApiDeps): void {
       runId: query.data.run_id,
       accept: caller.admin
         ? undefined
-        : ownLogLines(caller, {
-            threadVisible: (threadId) => deps.store.thread(threadId, scope) !== undefined,
+        : await ownLogLines(caller, {
+            threadVisible: async (threadId) =>
+              (await deps.store.thread(threadId, scope)) !== undefined,
             teamMembers: (team) => deps.keys.teamMembers(team),
           }),
     });

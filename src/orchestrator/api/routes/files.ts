@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createRoute } from '@hono/zod-openapi';
 import * as z from 'zod';
@@ -7,15 +6,17 @@ import { archiveWorkspace, listWorkspace, openWorkspaceFile } from '../../files.
 import { scopeOf, type Caller } from '../access.js';
 import { errorResponse } from '../respond.js';
 import type { ApiApp, ApiDeps } from '../types.js';
-import { FileTree, ThreadId } from '../schemas.js';
+import { FileTree } from '../schemas.js';
 import { findThread } from '../serialize.js';
+import { threadWorkspacePath } from '../../../workspace/confine.js';
+import { isThreadId, ThreadId, threadIdRefusal } from '../../../workspace/thread-id.js';
 import { failed } from './shapes.js';
 
 /** The thread's workspace files: a tree, one file's content, or the whole of it as tar.gz. */
 export function addFileRoutes(app: ApiApp, deps: ApiDeps): void {
   async function workspaceOf(threadId: string, caller: Caller): Promise<string> {
-    findThread(deps.store, threadId, scopeOf(caller));
-    const dir = path.join(deps.workspaceRoot, threadId);
+    await findThread(deps.store, threadId, scopeOf(caller));
+    const dir = threadWorkspacePath(deps.workspaceRoot, threadId);
     await mkdir(dir, { recursive: true });
     return dir;
   }
@@ -53,8 +54,8 @@ export function addFileRoutes(app: ApiApp, deps: ApiDeps): void {
   // [\s\S], not `.`: a name may hold a newline (%0A), and `.` would leave it to a 404.
   app.get('/threads/:thread_id/files/:path{[\\s\\S]+}', async (c) => {
     const threadId = c.req.param('thread_id');
-    if (!ThreadId.safeParse(threadId).success) {
-      return errorResponse(c, 'INVALID_REQUEST', `"${threadId}" is not a thread id`);
+    if (!isThreadId(threadId)) {
+      return errorResponse(c, 'INVALID_REQUEST', threadIdRefusal(threadId));
     }
     const dir = await workspaceOf(threadId, c.get('caller'));
     const file = await openWorkspaceFile(dir, c.req.param('path'));

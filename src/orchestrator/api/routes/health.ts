@@ -1,9 +1,8 @@
-import { worstStatus } from '../../../monitoring/health-checks.js';
+import { READINESS_CONTENT_TYPE, renderReadiness } from '../../../monitoring/readiness.js';
 import type { ApiApp, ReadinessChecks } from '../types.js';
 
-export type { CheckStatus, HealthCheck } from '../../../monitoring/health-checks.js';
-
-const HEALTH_JSON = 'application/health+json';
+// Kept until orchestrator/service.ts imports ReadinessCheck from monitoring/readiness.ts.
+export type { HealthCheck } from '../../../monitoring/health-checks.js';
 
 /**
  * `/healthz` answers while the process serves; `/readyz` runs the checks: any `fail` makes it
@@ -11,17 +10,10 @@ const HEALTH_JSON = 'application/health+json';
  */
 export function addHealthRoutes(app: ApiApp, checks: ReadinessChecks): void {
   app.get('/healthz', (c) =>
-    c.body(JSON.stringify({ status: 'pass' }), 200, { 'content-type': HEALTH_JSON }),
+    c.body(JSON.stringify({ status: 'pass' }), 200, { 'content-type': READINESS_CONTENT_TYPE }),
   );
   app.get('/readyz', async (c) => {
-    const results = await checks();
-    const status = worstStatus(Object.values(results).map((check) => check.status));
-    const body = {
-      status,
-      checks: Object.fromEntries(Object.entries(results).map(([name, check]) => [name, [check]])),
-    };
-    return c.body(JSON.stringify(body), status === 'fail' ? 503 : 200, {
-      'content-type': HEALTH_JSON,
-    });
+    const answer = renderReadiness(await checks());
+    return c.body(answer.body, answer.httpStatus, answer.headers);
   });
 }

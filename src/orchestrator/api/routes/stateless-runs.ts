@@ -10,7 +10,8 @@ import type { ApiApp, ApiDeps } from '../types.js';
 import { Run, RunValues } from '../schemas.js';
 import { StatelessRunCreate } from '../schemas-threads.js';
 import { toApiRun } from '../serialize.js';
-import { createRun, locate, outcome } from './runs.js';
+import { createRun, outcome } from '../run-service.js';
+import { locate } from './runs.js';
 import { failed, json } from './shapes.js';
 import { modesOf, streamRun } from './stream.js';
 
@@ -113,7 +114,7 @@ async function startStateless(
 ): Promise<{ run: RunRecord; keep: boolean }> {
   const { on_completion, ...runBody } = body;
   const threadId = randomUUID();
-  deps.store.createThread(threadId, {}, ownerOf(caller));
+  await deps.store.createThread(threadId, {}, ownerOf(caller));
   try {
     const run = await createRun(deps, caller, threadId, runBody);
     return { run, keep: on_completion === 'keep' };

@@ -18,7 +18,8 @@ import {
 import { RunCreate, StreamQuery, ThreadId } from '../schemas.js';
 import { findRun } from '../serialize.js';
 import { failed } from './shapes.js';
-import { createRun, locate } from './runs.js';
+import { createRun } from '../run-service.js';
+import { locate } from './runs.js';
 
 /** A comment line this often keeps proxies from closing a quiet stream and lets clients notice a dead one. */
 const HEARTBEAT_MS = 15_000;
@@ -69,9 +70,9 @@ export function addStreamRoutes(app: ApiApp, deps: ApiDeps): void {
       },
       responses: { 200: sse, 400: failed, 404: failed },
     }),
-    (c) => {
+    async (c) => {
       const { thread_id, run_id } = c.req.valid('param');
-      const run = findRun(deps.store, thread_id, run_id, scopeOf(c.get('caller')));
+      const run = await findRun(deps.store, thread_id, run_id, scopeOf(c.get('caller')));
       const asked = c.req.queries('stream_mode');
       const modes = modesOf(asked && asked.length > 0 ? asked : DEFAULT_JOIN_MODES);
       return streamRun(c, deps, run, modes, lastEventId(c.req.header('last-event-id')));
@@ -133,17 +134,17 @@ export function streamRun(
     while (!gone.signal.aborted) {
       if (Date.now() - keyCheckedAt >= KEY_CHECK_MS) {
         keyCheckedAt = Date.now();
-        if (!deps.keys.isLive(caller.id)) {
+        if (!(await deps.keys.isLive(caller.id))) {
           const { code, message } = keyRevokedError(caller);
           // No id: the event is not the run's, and Last-Event-ID must not move past it.
           await stream.writeSSE({ event: 'error', data: JSON.stringify({ error: code, message }) });
           return;
         }
       }
-      const batch = deps.events.after(run.runId, seq, scope);
+      const batch = await deps.events.after(run.runId, seq, scope);
       for (const event of batch) {
         seq = event.seq;
-        const parts = renderer.render(event);
+        const parts = await renderer.render(event);
         const sent = event.seq === start.seq ? (start.part ?? -1) : -1;
         for (let part = sent + 1; part < parts.length; part += 1) {
           const { event: name, data } = parts[part] as StreamPart;
@@ -157,12 +158,12 @@ export function streamRun(
         if (event.event === 'end') return;
       }
       if (batch.length > 0) continue;
-      const current = deps.store.get(run.runId);
+      const current = await deps.store.get(run.runId);
       // Ended with no `end` left to send (e.g. the client has read it already): nothing will come.
       if (
         current &&
         FINISHED_STATUSES.includes(current.status) &&
-        deps.events.after(run.runId, seq, scope).length === 0
+        (await deps.events.after(run.runId, seq, scope)).length === 0
       ) {
         return;
       }
@@ -172,7 +173,7 @@ export function streamRun(
       if (
         !gone.signal.aborted &&
         Date.now() - wroteAt >= HEARTBEAT_MS &&
-        deps.events.after(run.runId, before, scope).length === 0
+        (await deps.events.after(run.runId, before, scope)).length === 0
       ) {
         await stream.write(': heartbeat\n\n');
         wroteAt = Date.now();

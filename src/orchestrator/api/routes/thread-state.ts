@@ -33,7 +33,7 @@ export function addThreadStateRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id } = c.req.valid('param');
-      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
+      await findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       return c.json(toApiState(thread_id, await deps.executor.threadState(thread_id)), 200);
     },
   );
@@ -51,7 +51,7 @@ export function addThreadStateRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id, checkpoint_id } = c.req.valid('param');
-      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
+      await findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const state = await deps.executor.timeline.stateAt(thread_id, checkpoint_id);
       return c.json(toApiState(thread_id, state), 200);
     },
@@ -67,7 +67,7 @@ export function addThreadStateRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id } = c.req.valid('param');
-      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
+      await findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const { checkpoint } = c.req.valid('json');
       const state = await deps.executor.timeline.stateAt(thread_id, checkpoint.checkpoint_id);
       return c.json(toApiState(thread_id, state), 200);
@@ -87,7 +87,7 @@ export function addThreadStateRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id } = c.req.valid('param');
-      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
+      await findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const body = c.req.valid('json');
       const before = checkpointOf(body.before);
       const states = await deps.executor.timeline.history(thread_id, {
@@ -121,9 +121,9 @@ export function addThreadStateRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id } = c.req.valid('param');
-      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
+      await findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const body = c.req.valid('json');
-      const active = deps.store.activeRunsOf(thread_id);
+      const active = await deps.store.activeRunsOf(thread_id);
       if (active.length > 0) {
         throw new AtolyeError(
           'THREAD_BUSY',

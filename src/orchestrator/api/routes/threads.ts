@@ -29,11 +29,11 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
       const body = c.req.valid('json');
       const caller = c.get('caller');
       const threadId = body.thread_id ?? randomUUID();
-      const created = deps.store.createThread(threadId, body.metadata ?? {}, ownerOf(caller));
+      const created = await deps.store.createThread(threadId, body.metadata ?? {}, ownerOf(caller));
       noteIds(c, { threadId });
       if (!created) {
         // Only a key that may see the thread learns that it exists (409, or the thread itself).
-        if (!deps.store.thread(threadId, scopeOf(caller))) {
+        if (!(await deps.store.thread(threadId, scopeOf(caller)))) {
           throw new AtolyeError(
             'THREAD_NOT_FOUND',
             `no thread ${threadId} for this key, and the id cannot be used for a new one: leave thread_id out to get a fresh id`,
@@ -46,8 +46,8 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
           );
         }
       }
-      const thread = findThread(deps.store, threadId, scopeOf(caller));
-      return c.json(toApiThread(thread, deps.store.runsOf(threadId), undefined), 200);
+      const thread = await findThread(deps.store, threadId, scopeOf(caller));
+      return c.json(toApiThread(thread, undefined), 200);
     },
   );
 
@@ -61,9 +61,9 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id } = c.req.valid('param');
-      const thread = findThread(deps.store, thread_id, scopeOf(c.get('caller')));
+      const thread = await findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const state = await deps.executor.threadState(thread_id);
-      return c.json(toApiThread(thread, deps.store.runsOf(thread_id), state), 200);
+      return c.json(toApiThread(thread, state), 200);
     },
   );
 
@@ -85,13 +85,13 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id } = c.req.valid('param');
-      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
+      await findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const thread =
-        deps.store.patchThreadMetadata(thread_id, c.req.valid('json').metadata ?? {}) ??
-        findThread(deps.store, thread_id, { all: true }); // removed meanwhile: 404
+        (await deps.store.patchThreadMetadata(thread_id, c.req.valid('json').metadata ?? {})) ??
+        await findThread(deps.store, thread_id, { all: true }); // removed meanwhile: 404
       if (/\breturn=minimal\b/.test(c.req.header('prefer') ?? '')) return c.body(null, 204);
       const state = await deps.executor.threadState(thread_id);
-      return c.json(toApiThread(thread, deps.store.runsOf(thread_id), state), 200);
+      return c.json(toApiThread(thread, state), 200);
     },
   );
 
@@ -106,7 +106,7 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const { thread_id } = c.req.valid('param');
-      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
+      await findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       await removeThread(deps, thread_id);
       return c.body(null, 204);
     },
@@ -124,11 +124,11 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
     async (c) => {
       const { thread_id } = c.req.valid('param');
       const caller = c.get('caller');
-      const source = findThread(deps.store, thread_id, scopeOf(caller));
+      const source = await findThread(deps.store, thread_id, scopeOf(caller));
       const copy = await copyThread(deps, source, ownerOf(caller));
       noteIds(c, { threadId: copy.threadId });
       const state = await deps.executor.threadState(copy.threadId);
-      return c.json(toApiThread(copy, [], state), 200);
+      return c.json(toApiThread(copy, state), 200);
     },
   );
 
@@ -143,7 +143,7 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
     }),
     async (c) => {
       const query = c.req.valid('json');
-      const threads = searchThreads(deps.store, scopeOf(c.get('caller')), {
+      const threads = await searchThreads(deps.store, scopeOf(c.get('caller')), {
         metadata: query.metadata,
         ids: query.ids,
         status: query.status,
@@ -153,7 +153,7 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
         offset: query.offset ?? 0,
       });
       return c.json(
-        threads.map((thread) => toApiThread(thread, deps.store.runsOf(thread.threadId), undefined)),
+        threads.map((thread) => toApiThread(thread, undefined)),
         200,
       );
     },

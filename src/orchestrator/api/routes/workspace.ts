@@ -5,7 +5,8 @@ import { scopeOf } from '../access.js';
 import { noteIds } from '../respond.js';
 import type { ApiApp, ApiRouteDeps } from '../types.js';
 import { ImportResult } from '../../../workspace/import-result.js';
-import { strictBody, ThreadId } from '../schemas.js';
+import { assertThreadId, ThreadId } from '../../../workspace/thread-id.js';
+import { strictBody } from '../schemas.js';
 import { findThread } from '../serialize.js';
 import { failed, json } from './shapes.js';
 
@@ -80,8 +81,9 @@ export function addWorkspaceRoutes(app: ApiApp, deps: ApiRouteDeps): void {
     },
   });
   app.post('/threads/:thread_id/import', async (c) => {
-    const threadId = validThreadId(c.req.param('thread_id'));
-    findThread(deps.store, threadId, scopeOf(c.get('caller')));
+    const threadId = c.req.param('thread_id');
+    assertThreadId(threadId);
+    await findThread(deps.store, threadId, scopeOf(c.get('caller')));
     noteIds(c, { threadId });
     const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     if (type === 'application/json') {
@@ -131,7 +133,7 @@ export function addWorkspaceRoutes(app: ApiApp, deps: ApiRouteDeps): void {
     async (c) => {
       const { thread_id } = c.req.valid('param');
       const { run_id } = c.req.valid('query');
-      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
+      await findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const bytes = await deps.workspaces.diff(thread_id, run_id);
       return c.body(new Uint8Array(bytes), 200, { 'content-type': 'text/x-diff; charset=utf-8' });
     },
@@ -154,7 +156,7 @@ export function addWorkspaceRoutes(app: ApiApp, deps: ApiRouteDeps): void {
     async (c) => {
       const { thread_id } = c.req.valid('param');
       const { run_id } = c.req.valid('query');
-      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
+      await findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const bytes = await deps.workspaces.patch(thread_id, run_id);
       return c.body(new Uint8Array(bytes), 200, {
         'content-type': 'text/x-patch; charset=utf-8',
@@ -183,7 +185,7 @@ export function addWorkspaceRoutes(app: ApiApp, deps: ApiRouteDeps): void {
     async (c) => {
       const { thread_id } = c.req.valid('param');
       const { branch, message } = c.req.valid('json');
-      findThread(deps.store, thread_id, scopeOf(c.get('caller')));
+      await findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const pushed = await deps.workspaces.push(
         thread_id,
         branch,
@@ -192,11 +194,4 @@ export function addWorkspaceRoutes(app: ApiApp, deps: ApiRouteDeps): void {
       return c.json({ branch: pushed.ref, commit: pushed.commit, url: pushed.url }, 200);
     },
   );
-}
-
-function validThreadId(threadId: string): string {
-  if (!ThreadId.safeParse(threadId).success) {
-    throw new AtolyeError('INVALID_REQUEST', `"${threadId}" is not a thread id`);
-  }
-  return threadId;
 }

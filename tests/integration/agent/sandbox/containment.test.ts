@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { runSandboxed, type RunOptions } from '../../../../src/agent/sandbox/index.js';
+import { withEnv } from '../../../helpers/env.js';
 import { tempDir } from '../../../helpers/tmp.js';
 
 const LIMITS = { cpuSeconds: 10, memoryMb: 1024, fileSizeMb: 16, processes: 32 };
@@ -88,18 +89,17 @@ describe('runSandboxed under bubblewrap', () => {
   });
 
   it('passes on none of the parent environment, only PATH, HOME, LANG and explicit env', async () => {
-    process.env.OPENAI_API_KEY = 'sk-parent-secret';
-    process.env.ATOLYE_SIGNING_SECRET = 'signing-parent-secret';
-    try {
+    const parent = {
+      OPENAI_API_KEY: 'sk-parent-secret',
+      ATOLYE_SIGNING_SECRET: 'signing-parent-secret',
+    };
+    await withEnv(parent, async () => {
       const result = await run('env', { env: { GREETING: 'merhaba' } });
       expect(result.stdout).not.toMatch(/parent-secret|OPENAI_API_KEY|ATOLYE_SIGNING_SECRET/);
       expect(result.stdout).toContain('GREETING=merhaba');
       expect(result.stdout).toContain('HOME=/tmp');
       expect(result.stdout).toContain('LANG=C.UTF-8');
-    } finally {
-      delete process.env.OPENAI_API_KEY;
-      delete process.env.ATOLYE_SIGNING_SECRET;
-    }
+    });
   });
 
   it('gives the sandbox a private /tmp', async () => {

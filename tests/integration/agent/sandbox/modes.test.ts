@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { createSandbox } from '../../../../src/agent/sandbox/index.js';
 import type { AtolyeConfig } from '../../../../src/config/schema.js';
+import { withEnv } from '../../../helpers/env.js';
 import { tempDir } from '../../../helpers/tmp.js';
 
 const SETTINGS: AtolyeConfig['sandbox'] = {
@@ -49,8 +50,7 @@ describe('createSandbox', () => {
   });
 
   it('in none mode runs in the workspace with a cleared environment, timeout and output cap', async () => {
-    process.env.OPENAI_API_KEY = 'sk-parent-secret';
-    try {
+    await withEnv({ OPENAI_API_KEY: 'sk-parent-secret' }, async () => {
       const sandbox = createSandbox({ env: 'testing', sandbox: { ...SETTINGS, mode: 'none' } });
       const ok = await sandbox.run('pwd; echo written > file.txt; env; exit 3', {
         cwd: workspace.dir,
@@ -68,9 +68,7 @@ describe('createSandbox', () => {
       const loud = await sandbox.run('seq 1 100000', { cwd: workspace.dir });
       expect(loud.truncated).toBe(true);
       expect(loud.stdout).toMatch(/^1\n2\n[\s\S]*…\[\d+ bytes omitted\]…[\s\S]*\n100000\n$/);
-    } finally {
-      delete process.env.OPENAI_API_KEY;
-    }
+    });
   });
 
   it('rejects a workspace that does not exist', async () => {

@@ -12,6 +12,7 @@ import { loadConfig } from '../../../../src/config/load.js';
 import { resolveSettings } from '../../../../src/config/settings.js';
 import type { FunctionDefinition, HandlerContext } from '../../../../src/runtime/contract.js';
 import { MODEL_KEY_SECRET } from '../../../../src/runtime/bundle/budget.js';
+import { overrideEnv } from '../../../helpers/env.js';
 import { tempDir } from '../../../helpers/tmp.js';
 
 /**
@@ -26,7 +27,7 @@ const KEY = 'test-key';
 
 let server: MockLlm;
 let tmp: { dir: string; cleanup(): void };
-let savedKey: string | undefined;
+let restoreEnv: (() => void) | undefined;
 const steps: Record<string, FunctionDefinition> = {};
 const settings: Record<string, unknown> = {};
 
@@ -69,8 +70,7 @@ beforeAll(async () => {
   };
   const { config } = loadConfig({ env: 'testing', environ });
   // The key is a declared secret: the worker has it in its environment, never in its settings.
-  savedKey = process.env.OPENAI_API_KEY;
-  process.env.OPENAI_API_KEY = KEY;
+  restoreEnv = overrideEnv({ OPENAI_API_KEY: KEY });
   const silent = { info: () => {}, warn: () => {}, error: () => {}, debug: () => {} };
   for (const name of STEP_NAMES) {
     const module = (await import(`../../../../functions/${name}/index.js`)) as {
@@ -84,8 +84,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (savedKey === undefined) delete process.env.OPENAI_API_KEY;
-  else process.env.OPENAI_API_KEY = savedKey;
+  restoreEnv?.();
   await server.close();
   tmp.cleanup();
 });

@@ -11,15 +11,9 @@ import {
 import { signatureHeaders } from '../../../../src/runtime/signing.js';
 import { signedCall, type CallReply } from '../../../helpers/signed-call.js';
 import { tempDir } from '../../../helpers/tmp.js';
-import {
-  bundleFixtures,
-  eventually,
-  fileLogging,
-  isAlive,
-  poolSpec,
-  readChannel,
-  STAMP,
-} from './harness.js';
+import { bundleFixtures, fileLogging, poolSpec, readChannel, STAMP } from './harness.js';
+import { eventually } from '../../../helpers/eventually.js';
+import { isAlive } from '../../../helpers/processes.js';
 
 /** The gateway over real sockets, real workers and the real channel files. */
 
@@ -285,9 +279,9 @@ test('worker logs reach the channel files with the invocation context; the host 
   expect(reply.status).toBe(200);
 
   const forwarded = await eventually(
-    () => readChannel(logDir, 'agent').find((record) => record.invocationId === invocationId),
-    3_000,
     'the forwarded record in agent.log',
+    () => readChannel(logDir, 'agent').find((record) => record.invocationId === invocationId),
+    { timeoutMs: 3_000 },
   );
   expect(forwarded).toMatchObject({
     msg: 'echo',
@@ -303,9 +297,9 @@ test('worker logs reach the channel files with the invocation context; the host 
     env: 'testing',
   });
   const line = await eventually(
-    () => readChannel(logDir, 'system').find((record) => record.invocationId === invocationId),
-    3_000,
     'the invocation line in system.log',
+    () => readChannel(logDir, 'system').find((record) => record.invocationId === invocationId),
+    { timeoutMs: 3_000 },
   );
   expect(line).toMatchObject({
     function: 'echo',

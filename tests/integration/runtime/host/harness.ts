@@ -93,22 +93,6 @@ export function readChannel(logDir: string, channel: string): Record<string, unk
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-/** Polls until `find` returns something (log lines reach the disk asynchronously). */
-export async function eventually<T>(
-  find: () => T | undefined | false,
-  timeoutMs = 3_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined && found !== false) return found;
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 export interface RecordedLine {
   level: string;
   msg: string;
@@ -147,15 +131,3 @@ export function recordingLogger(): HostLogger & { lines: RecordedLine[]; records
     },
   };
 }
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export const sleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, ms));

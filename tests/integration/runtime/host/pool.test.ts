@@ -6,15 +6,9 @@ import type {
   InvokeSuccess,
 } from '../../../../src/runtime/host/index.js';
 import { tempDir } from '../../../helpers/tmp.js';
-import {
-  bundleFixtures,
-  eventually,
-  isAlive,
-  PoolSet,
-  poolSpec,
-  recordingLogger,
-  sleep,
-} from './harness.js';
+import { bundleFixtures, PoolSet, poolSpec, recordingLogger } from './harness.js';
+import { eventually, sleep } from '../../../helpers/eventually.js';
+import { isAlive } from '../../../helpers/processes.js';
 
 /**
  * FunctionPool against real worker processes: the serverless semantics callers rely on (warm
@@ -95,7 +89,9 @@ test('kills a worker whose call overruns the timeout: 504 for it, 502 for its ne
     status: 502,
     error: { code: 'WORKER_CRASHED', retryable: true },
   });
-  await eventually(() => !isAlive(warm.worker), 2_000, 'the overrunning worker to die');
+  await eventually('the overrunning worker to die', () => !isAlive(warm.worker), {
+    timeoutMs: 2_000,
+  });
 
   const next = ok(await pool.invoke({ ms: 0 }));
   expect(next.worker).not.toBe(warm.worker);
@@ -190,7 +186,9 @@ test('scales to zero after idleMs; the next call is a cold start', async () => {
   expect(pool.stats().workers.total).toBe(1);
   const idleFrom = performance.now();
 
-  await eventually(() => pool.stats().workers.total === 0, 3_000, 'the idle worker to stop');
+  await eventually('the idle worker to stop', () => pool.stats().workers.total === 0, {
+    timeoutMs: 3_000,
+  });
   expect(performance.now() - idleFrom).toBeGreaterThanOrEqual(190);
   expect(isAlive(first.worker)).toBe(false);
 
@@ -209,24 +207,20 @@ test('keeps minWorkers warm: started ahead of calls and never scaled below', asy
 });
 
 test('a function sees its declared secrets and no other variable of the host', async () => {
-  const saved = { echo: process.env.ECHO_SECRET, other: process.env.OTHER_SECRET };
-  process.env.ECHO_SECRET = 'echo-secret-value';
-  process.env.OTHER_SECRET = 'other-secret-value';
-  try {
-    const pool = pools.make(poolSpec('echo', bundles.echo, {}, ['ECHO_SECRET']));
-    const read = async (env: string) =>
-      echoOutput(await pool.invoke({ message: 'env', env })).envValue;
-    expect(await read('ECHO_SECRET')).toBe('echo-secret-value');
-    expect(await read('OTHER_SECRET')).toBeNull();
-    expect(await read('NODE_OPTIONS')).toBeNull();
-    expect(await read('ATOLYE_WORKER')).toBe('ipc');
-    expect(await read('ATOLYE_RELEASE')).toBe('test-release');
-  } finally {
-    if (saved.echo === undefined) delete process.env.ECHO_SECRET;
-    else process.env.ECHO_SECRET = saved.echo;
-    if (saved.other === undefined) delete process.env.OTHER_SECRET;
-    else process.env.OTHER_SECRET = saved.other;
-  }
+  // The host's environment: this process's (NODE_OPTIONS included) and two secrets.
+  const env = {
+    ...process.env,
+    ECHO_SECRET: 'echo-secret-value',
+    OTHER_SECRET: 'other-secret-value',
+  };
+  const pool = pools.make(poolSpec('echo', bundles.echo, {}, ['ECHO_SECRET']), { env });
+  const read = async (name: string) =>
+    echoOutput(await pool.invoke({ message: 'env', env: name })).envValue;
+  expect(await read('ECHO_SECRET')).toBe('echo-secret-value');
+  expect(await read('OTHER_SECRET')).toBeNull();
+  expect(await read('NODE_OPTIONS')).toBeNull();
+  expect(await read('ATOLYE_WORKER')).toBe('ipc');
+  expect(await read('ATOLYE_RELEASE')).toBe('test-release');
 });
 
 test('a handler error is logged with a stack that names the source lines, mapped by the host', async () => {
@@ -234,7 +228,7 @@ test('a handler error is logged with a stack that names the source lines, mapped
   const result = failed(await pool.invoke({ message: 'mapped', fail: 'error' }));
   expect(result.error).toMatchObject({ code: 'HANDLER_ERROR' });
 
-  await eventually(() =>
+  await eventually('the handler error in the log', () =>
     logger.records.some((record) => String(record.msg).includes('echo was asked to fail: mapped')),
   );
   const record = logger.records.find((entry) =>

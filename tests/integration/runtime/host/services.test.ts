@@ -1,5 +1,7 @@
 import { ServiceSupervisor, type ServiceSpec } from '../../../../src/runtime/host/index.js';
-import { eventually, isAlive, recordingLogger, sleep } from './harness.js';
+import { recordingLogger } from './harness.js';
+import { eventually, sleep } from '../../../helpers/eventually.js';
+import { isAlive } from '../../../helpers/processes.js';
 
 /** The supervisor over real child processes (node -e scripts standing in for the orchestrator). */
 
@@ -32,7 +34,7 @@ test('restarts a crashing command with growing backoff and forwards its output t
     },
   );
   supervisor.start();
-  await eventually(() => supervisor.status().restarts >= 2, 5_000, 'two restarts');
+  await eventually('two restarts', () => supervisor.status().restarts >= 2, { timeoutMs: 5_000 });
 
   const ups = logger.lines.filter(
     (line) => line.msg.startsWith('up ') && line.fields.stream === 'stdout',
@@ -51,7 +53,7 @@ test('the backoff resets once the service was up for stableMs', async () => {
     stableMs: 100,
   });
   supervisor.start();
-  await eventually(() => supervisor.status().restarts >= 2, 5_000, 'two restarts');
+  await eventually('two restarts', () => supervisor.status().restarts >= 2, { timeoutMs: 5_000 });
   const delays = logger.lines
     .filter((line) => line.level === 'error')
     .map((line) => line.fields.retryInMs);
@@ -64,9 +66,9 @@ test('stop() ends a running service with SIGTERM and it is not restarted', async
   );
   supervisor.start();
   await eventually(
-    () => logger.lines.some((line) => line.msg === 'ready'),
-    3_000,
     'the service to start',
+    () => logger.lines.some((line) => line.msg === 'ready'),
+    { timeoutMs: 3_000 },
   );
   const { pid } = supervisor.status();
   expect(supervisor.status().state).toBe('running');
@@ -91,9 +93,9 @@ test('stop() kills a service that ignores SIGTERM after the grace period', async
   );
   supervisor.start();
   await eventually(
-    () => logger.lines.some((line) => line.msg === 'ready'),
-    3_000,
     'the service to start',
+    () => logger.lines.some((line) => line.msg === 'ready'),
+    { timeoutMs: 3_000 },
   );
   const started = performance.now();
   await supervisor.stop();
@@ -113,7 +115,9 @@ test('a command that cannot run is reported and retried with backoff, and stop()
   );
   supervisors.push(supervisor);
   supervisor.start();
-  await eventually(() => supervisor.status().state === 'backoff', 3_000, 'the backoff state');
+  await eventually('the backoff state', () => supervisor.status().state === 'backoff', {
+    timeoutMs: 3_000,
+  });
   expect(supervisor.status().nextStartInMs).toBeGreaterThan(1_000);
   expect(
     logger.lines.some((line) => line.level === 'error' && line.msg.includes('could not run')),

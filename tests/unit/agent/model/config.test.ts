@@ -1,6 +1,5 @@
-import { main } from '../../../../src/cli/main.js';
 import { loadConfig, SENSITIVE_KEYS } from '../../../../src/config/index.js';
-import { captureOutput } from '../../../helpers/output.js';
+import { runCli } from '../../../helpers/cli.js';
 import { tempDir, writeFiles } from '../../../helpers/tmp.js';
 
 describe('the model section of the configuration', () => {
@@ -115,21 +114,15 @@ describe('the model section of the configuration', () => {
   });
 
   describe('atolye config show', () => {
-    const saved = { ...process.env };
-    afterEach(() => {
-      process.env = { ...saved };
-    });
-
     it('masks the model API key', async () => {
-      process.env.OPENAI_API_KEY = 'sk-very-secret-model-key-42';
-      process.env.ATOLYE_MODEL = 'gpt-4.1';
-      const output = captureOutput();
+      const result = await runCli(['config', 'show'], {
+        env: { OPENAI_API_KEY: 'sk-very-secret-model-key-42', ATOLYE_MODEL: 'gpt-4.1' },
+      });
 
-      expect(await main(['config', 'show'], output)).toBe(0);
-
-      const shown = JSON.parse(output.stdout()) as { model: { apiKey: string; name: string } };
+      expect(result.code).toBe(0);
+      const shown = JSON.parse(result.stdout) as { model: { apiKey: string; name: string } };
       expect(shown.model).toMatchObject({ apiKey: '********', name: 'gpt-4.1' });
-      expect(output.stdout()).not.toContain('sk-very-secret-model-key-42');
+      expect(result.stdout).not.toContain('sk-very-secret-model-key-42');
     });
   });
 });

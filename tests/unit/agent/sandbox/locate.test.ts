@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { AtolyeError } from '../../../../src/errors.js';
 import { findExecutable, locateBwrap } from '../../../../src/agent/sandbox/locate.js';
 import { runSandboxed } from '../../../../src/agent/sandbox/index.js';
+import { withEnv } from '../../../helpers/env.js';
 import { tempDir } from '../../../helpers/tmp.js';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -42,15 +43,9 @@ describe('locating bwrap', () => {
   });
 
   it('fails closed when PATH holds no bwrap', () => {
-    const saved = process.env.PATH;
-    process.env.PATH = tmp.dir;
-    try {
-      const error = thrown(() => locateBwrap());
-      expect(error.code).toBe('SANDBOX_UNAVAILABLE');
-      expect(error.message).toContain('on PATH');
-    } finally {
-      process.env.PATH = saved;
-    }
+    const error = thrown(() => withEnv({ PATH: tmp.dir }, () => locateBwrap()));
+    expect(error.code).toBe('SANDBOX_UNAVAILABLE');
+    expect(error.message).toContain('on PATH');
   });
 
   it('makes runSandboxed reject before running anything', async () => {

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { AtolyeError } from '../../../src/errors.js';
 import { createLogging, type Logging } from '../../../src/logging/index.js';
 import { startOrchestrator, type RunningOrchestrator } from '../../../src/orchestrator/service.js';
+import { eventually } from '../../helpers/eventually.js';
+import { withEnv } from '../../helpers/env.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { hostConfig } from '../deploy/helpers.js';
 
@@ -58,7 +60,7 @@ beforeAll(async () => {
     logging,
     retry: { initialInterval: 10, jitter: false },
   });
-  key = orchestrator.keys.create('tests').key;
+  key = (await orchestrator.keys.create('tests')).key;
 });
 
 afterAll(async () => {
@@ -232,10 +234,7 @@ describe('stream routes on a run whose steps fail', () => {
     const thread = await api('GET', '/threads/t-stream');
     expect(thread.status).toBe(200);
     expect(JSON.parse(thread.text)).toMatchObject({ thread_id: 't-stream', status: 'error' });
-    const deadline = Date.now() + 5_000;
-    while (webhooks.length === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await eventually('the webhook of the failed run', () => webhooks.length > 0);
     expect(webhooks).toEqual([
       expect.objectContaining({ run_id: runId, thread_id: 't-stream', status: 'error' }),
     ]);
@@ -246,29 +245,20 @@ describe('starting', () => {
   it('fails with API_LISTEN_FAILED on a port that is taken, naming the setting to change', async () => {
     const port = Number(new URL(orchestrator.url).port);
     const config = hostConfig(path.join(work.dir, 'data-2'), path.join(work.dir, 'logs'));
-    const saved = process.env.ATOLYE_HOST_URL;
-    process.env.ATOLYE_HOST_URL = hostUrl;
-    try {
-      const error = await startOrchestrator(config, { port, logging }).then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
-      expect(error).toBeInstanceOf(AtolyeError);
-      expect(error).toMatchObject({ code: 'API_LISTEN_FAILED' });
-      expect((error as Error).message).toMatch(
-        new RegExp(
-          `^the orchestrator cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.* \\(set api\\.port or ATOLYE_API_PORT; 0 picks a free port\\)$`,
-        ),
-      );
-    } finally {
-      if (saved === undefined) delete process.env.ATOLYE_HOST_URL;
-      else process.env.ATOLYE_HOST_URL = saved;
-    }
+    const error = await startOrchestrator(config, { port, logging, hostUrl }).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(AtolyeError);
+    expect(error).toMatchObject({ code: 'API_LISTEN_FAILED' });
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^the orchestrator cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.* \\(set api\\.port or ATOLYE_API_PORT; 0 picks a free port\\)$`,
+      ),
+    );
   });
 
   it('without a host URL it uses host.bind and host.port', async () => {
-    const saved = process.env.ATOLYE_HOST_URL;
-    delete process.env.ATOLYE_HOST_URL;
     const port = Number(new URL(hostUrl).port);
     const config = hostConfig(path.join(work.dir, 'data-3'), path.join(work.dir, 'logs'), {
       'host.port': String(port),
@@ -278,14 +268,16 @@ describe('starting', () => {
       res.writeHead(200);
       res.end('{}');
     };
-    const second = await startOrchestrator(config, { port: 0, logging });
+    // The orchestrator falls back to ATOLYE_HOST_URL of its own process before the settings.
+    const second = await withEnv({ ATOLYE_HOST_URL: undefined }, () =>
+      startOrchestrator(config, { port: 0, logging }),
+    );
     try {
       const ready = await fetch(`${second.url}/readyz`);
       const body = (await ready.json()) as { checks: Record<string, { status: string }[]> };
       expect(body.checks['host:reachable']?.[0]?.status).toBe('pass');
     } finally {
       await second.close();
-      if (saved !== undefined) process.env.ATOLYE_HOST_URL = saved;
     }
   });
 });

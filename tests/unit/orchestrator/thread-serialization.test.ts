@@ -1,58 +1,32 @@
-import type { RunRecord, ThreadRecord } from '../../../src/orchestrator/runs-store.js';
+import type { ThreadRecord } from '../../../src/orchestrator/runs-store.js';
 import { toApiState, toApiThread } from '../../../src/orchestrator/api/serialize.js';
 
-// A thread's status is derived from its runs; its state's optional fields have API defaults.
+// A thread and its state in the API's shapes; a state's optional fields have API defaults.
 
 const thread: ThreadRecord = {
   threadId: 't1',
   metadata: { owner: 'me' },
   owner: 'key:me',
+  status: 'interrupted',
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-02T00:00:00.000Z',
 };
 
-function run(status: RunRecord['status']): RunRecord {
-  return {
-    runId: `run-${status}`,
-    threadId: 't1',
-    task: 'task',
-    status,
-    metadata: {},
-    multitaskStrategy: 'reject',
-    webhook: null,
-    stopReason: null,
-    error: null,
-    summary: null,
-    usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
-    cancelRequested: false,
-    usageOffset: 0,
-    startCheckpoint: null,
-    control: {},
-    interrupts: null,
-    createdAt: thread.createdAt,
-    updatedAt: thread.updatedAt,
-  };
-}
-
-describe('toApiThread status', () => {
-  it.each([
-    [[], 'idle'],
-    [['success'], 'idle'],
-    [['success', 'pending'], 'busy'],
-    [['running', 'error'], 'busy'],
-    [['success', 'error'], 'error'],
-    [['timeout'], 'error'],
-    [['error', 'interrupted'], 'interrupted'],
-    [['interrupted', 'success'], 'idle'],
-  ] as [RunRecord['status'][], string][])('runs %j make the thread %s', (statuses, expected) => {
-    const api = toApiThread(thread, statuses.map(run), undefined);
-    expect(api.status).toBe(expected);
-    expect(api.values).toBeNull();
-    expect(api).toMatchObject({ thread_id: 't1', metadata: { owner: 'me' } });
+// The status itself comes from the store's SQL: tests/integration/orchestrator/thread-status.test.ts.
+describe('toApiThread', () => {
+  it("carries the thread's status, metadata and times; no state is null values", () => {
+    expect(toApiThread(thread, undefined)).toEqual({
+      thread_id: 't1',
+      created_at: '2026-01-01T00:00:00.000Z',
+      updated_at: '2026-01-02T00:00:00.000Z',
+      metadata: { owner: 'me' },
+      status: 'interrupted',
+      values: null,
+    });
   });
 
   it('carries the state values when there is a state', () => {
-    const api = toApiThread(thread, [], {
+    const api = toApiThread(thread, {
       values: { summary: 's' },
       next: [],
       checkpointId: 'c1',

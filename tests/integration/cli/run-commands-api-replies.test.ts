@@ -10,36 +10,30 @@ import {
   type CannedApi,
   type CannedHandler,
 } from './canned-api.js';
-import { cliAgainst, type CliResult } from './cli-helpers.js';
+import { cliAgainst, type CliResult } from '../../helpers/cli.js';
 
 // `atolye run | runs | files` against a loopback server that answers what each test needs: error
 // statuses with JSON and non-JSON bodies, dropped event streams, odd workspaces.
 
-const ENV_KEYS = ['ATOLYE_API_URL', 'ATOLYE_API_KEY', 'ATOLYE_DATA_DIR'] as const;
-const savedEnv = Object.fromEntries(ENV_KEYS.map((key) => [key, process.env[key]]));
 let root: ReturnType<typeof tempDir>;
 let api: CannedApi;
 
 beforeAll(async () => {
-  for (const key of ENV_KEYS) delete process.env[key];
   root = tempDir('atolye-run-branches-');
-  process.env.ATOLYE_DATA_DIR = path.join(root.dir, 'data');
   api = await startCannedApi();
 });
 
 afterAll(async () => {
   await api?.close();
   root?.cleanup();
-  for (const key of ENV_KEYS) {
-    if (savedEnv[key] === undefined) delete process.env[key];
-    else process.env[key] = savedEnv[key];
-  }
 });
 
 beforeEach(() => api.requests.splice(0));
 
 const atolye = (...args: string[]): Promise<CliResult> =>
-  cliAgainst(`${api.url}/`, 'test-key', args);
+  cliAgainst(`${api.url}/`, 'test-key', args, {
+    env: { ATOLYE_DATA_DIR: path.join(root.dir, 'data') },
+  });
 
 const apiError = (code: string, message: string) => ({ error: { code, message } });
 

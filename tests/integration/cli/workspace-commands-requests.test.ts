@@ -5,7 +5,7 @@ import { colourDiff } from '../../../src/cli/diff-colours.js';
 import { tempDir, writeFiles } from '../../helpers/tmp.js';
 import { fingerprint } from '../client/folder-fixtures.js';
 import { json, startCannedApi, text, type CannedApi } from './canned-api.js';
-import { cliAgainst, type CliResult } from './cli-helpers.js';
+import { cliAgainst, type CliResult } from '../../helpers/cli.js';
 
 // `atolye run --dir | --repo`, `diff` and `apply` against a loopback server that answers what
 // each test needs: the exact requests sent, refusals, replies the CLI must not trust.

@@ -5,26 +5,25 @@ import path from 'node:path';
 import { main } from '../../../src/cli/main.js';
 import { parsePort } from '../../../src/cli/host-commands.js';
 import { adminCall } from '../../../src/deploy/local/deploy.js';
+import { cliEnv, runCli, type CliResult } from '../../helpers/cli.js';
+import type { EnvChanges } from '../../helpers/env.js';
 import { captureOutput } from '../../helpers/output.js';
 import { tempDir } from '../../helpers/tmp.js';
 import {
   build,
   deployOk,
-  eventually,
   hostConfig,
-  processesUsing,
   startTestHost,
   versionOf,
   writeFixtures,
   type Build,
   type TestHost,
 } from './helpers.js';
+import { eventually } from '../../helpers/eventually.js';
+import { processesUsing } from '../../helpers/processes.js';
 
 // `atolye status | rollback | deploy --target` against an in-process host (no daemon, no deploy
 // through the CLI): the CLI finds it through <data>/host.json, as it finds a daemon.
-
-const VARIABLES = ['ATOLYE_DATA_DIR', 'ATOLYE_LOG_DIR', 'ATOLYE_ENV', 'ATOLYE_HOST_PORT'] as const;
-const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
 
 let work: ReturnType<typeof tempDir>;
 let dataDir: string;
@@ -34,10 +33,6 @@ let v2: Build;
 beforeAll(async () => {
   work = tempDir('atolye-host-cmd-');
   dataDir = path.join(work.dir, 'data');
-  process.env.ATOLYE_DATA_DIR = dataDir;
-  process.env.ATOLYE_LOG_DIR = path.join(work.dir, 'logs');
-  process.env.ATOLYE_ENV = 'testing';
-  process.env.ATOLYE_HOST_PORT = '0';
   // Two folders, built one after the other (builds share a cache): v1 has alpha, beta and gamma; v2 a new alpha and the same gamma.
   const dirV1 = path.join(work.dir, 'functions-v1');
   const dirV2 = path.join(work.dir, 'functions-v2');
@@ -53,20 +48,20 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const leaked of processesUsing(work.dir)) process.kill(leaked.pid, 'SIGKILL');
-  for (const name of VARIABLES) {
-    if (saved[name] === undefined) delete process.env[name];
-    else process.env[name] = saved[name];
-  }
   work.cleanup();
 });
 
-async function atolye(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = captureOutput();
-  const code = await main(args, output);
-  return { code, stdout: output.stdout(), stderr: output.stderr() };
+/** What the commands see: this suite's folders, a host on any free port. */
+function hostEnv(): EnvChanges {
+  return {
+    ATOLYE_DATA_DIR: dataDir,
+    ATOLYE_LOG_DIR: path.join(work.dir, 'logs'),
+    ATOLYE_ENV: 'testing',
+    ATOLYE_HOST_PORT: '0',
+  };
 }
+
+const atolye = (...args: string[]): Promise<CliResult> => runCli(args, { env: hostEnv() });
 
 function row(stdout: string, name: string): string[] {
   const line = stdout.split('\n').find((candidate) => candidate.startsWith(`${name} `));
@@ -99,9 +94,14 @@ describe('host commands without a host', () => {
 
   it('host --no-orchestrator serves in the foreground until /admin/shutdown, then returns', async () => {
     const output = captureOutput();
-    const running = main(['host', '--port', '0', '--no-orchestrator'], output);
+    const running = main(['host', '--port', '0', '--no-orchestrator'], {
+      output,
+      env: cliEnv(hostEnv()),
+    });
     const stateFile = path.join(dataDir, 'host.json');
-    await eventually(() => existsSync(stateFile), 'the foreground host wrote host.json', 10_000);
+    await eventually('the foreground host wrote host.json', () => existsSync(stateFile), {
+      timeoutMs: 10_000,
+    });
     const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { pid: number; url: string };
     expect(state.pid).toBe(process.pid);
     const status = await atolye('status', '--json');
@@ -169,7 +169,9 @@ describe('host commands against a running host', () => {
   afterAll(async () => {
     await host?.stop();
     if (readyz) await new Promise((resolve) => readyz?.close(resolve));
-    await eventually(() => processesUsing(work.dir).length === 0, 'workers gone', 5_000);
+    await eventually('workers gone', () => processesUsing(work.dir).length === 0, {
+      timeoutMs: 5_000,
+    });
   });
 
   it('status without an orchestrator says the run API is not running and prints host readiness', async () => {

@@ -1,47 +1,21 @@
 import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tar from 'tar';
-import { main } from '../../../src/cli/main.js';
 import { describeTree, MANIFEST_FORMAT, type Manifest } from '../../../src/ops/manifest.js';
-import { captureOutput } from '../../helpers/output.js';
-import { tempDir, writeFiles } from '../../helpers/tmp.js';
+import { writeFiles } from '../../helpers/tmp.js';
+import { installation, type Installation } from './fixture.js';
 
-// `atolye restore` of archives made by hand, each wrong in one way, and the small branches of
-// `backup` and `maintenance`: JSON output, a Postgres storage.url, bad numbers of days.
+// What the ops commands check and note: `atolye restore` of archives made by hand, each wrong in
+// one way, and `backup` and `maintenance` with JSON output, a Postgres storage.url, bad numbers of days.
 
-const VARIABLES = ['ATOLYE_DATA_DIR', 'ATOLYE_WORKSPACE_ROOT', 'ATOLYE_LOG_DIR'] as const;
-const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
-let work: ReturnType<typeof tempDir>;
-let dataDir: string;
+let site: Installation;
 let counter = 0;
 
 beforeAll(() => {
-  work = tempDir('atolye-restore-branches-');
-  process.env.ATOLYE_LOG_DIR = path.join(work.dir, 'logs');
-  useDataDir(path.join(work.dir, 'data'));
+  site = installation('atolye-ops-checks-');
 });
 
-afterAll(() => {
-  for (const name of VARIABLES) {
-    if (saved[name] === undefined) delete process.env[name];
-    else process.env[name] = saved[name];
-  }
-  work.cleanup();
-});
-
-function useDataDir(dir: string): void {
-  dataDir = dir;
-  process.env.ATOLYE_DATA_DIR = dir;
-  process.env.ATOLYE_WORKSPACE_ROOT = path.join(dir, 'workspaces');
-}
-
-async function atolye(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = captureOutput();
-  const code = await main(args, output);
-  return { code, stdout: output.stdout(), stderr: output.stderr() };
-}
+afterAll(() => site.cleanup());
 
 function manifestOf(files: Manifest['files']): Manifest {
   return {
@@ -64,7 +38,7 @@ async function archive(
   manifest: ((files: Manifest['files']) => Manifest | string | null) | undefined = undefined,
 ): Promise<string> {
   counter += 1;
-  const staging = path.join(work.dir, `staging-${counter}`);
+  const staging = path.join(site.root, `staging-${counter}`);
   mkdirSync(staging, { recursive: true });
   prepare(staging);
   const sections = (
@@ -81,7 +55,7 @@ async function archive(
       typeof chosen === 'string' ? chosen : JSON.stringify(chosen),
     );
   }
-  const file = path.join(work.dir, `archive-${counter}.tar.gz`);
+  const file = path.join(site.root, `archive-${counter}.tar.gz`);
   // Synchronous: tar's asynchronous packer crashes on a hard link it defers (see tar-links.ts).
   tar.create({ sync: true, gzip: true, file, cwd: staging }, ['.']);
   return file;
@@ -91,11 +65,11 @@ const store = (staging: string): void =>
   writeFiles(staging, { 'stores/orchestrator.sqlite': 'not really sqlite' });
 
 async function refused(file: string): Promise<string> {
-  useDataDir(path.join(work.dir, `target-${counter}`));
-  const result = await atolye('restore', file);
+  site.useDataDir(path.join(site.root, `target-${counter}`));
+  const result = await site.atolye('restore', file);
   expect(result.code).toBe(1);
   expect(result.stdout).toBe('');
-  expect(existsSync(dataDir)).toBe(false);
+  expect(existsSync(site.dataDir)).toBe(false);
   const prefix = `atolye: refusing to restore ${file}: `;
   expect(result.stderr.startsWith(prefix)).toBe(true);
   expect(result.stderr.endsWith('; nothing was written')).toBe(true);
@@ -104,15 +78,15 @@ async function refused(file: string): Promise<string> {
 
 describe('restore refuses a damaged archive and writes nothing', () => {
   it('a missing file', async () => {
-    const file = path.join(work.dir, 'nope.tar.gz');
-    const result = await atolye('restore', file);
+    const file = path.join(site.root, 'nope.tar.gz');
+    const result = await site.atolye('restore', file);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(`atolye: no backup at ${file}: give the path of an atolye-*.tar.gz`);
   });
 
   it('a file that is not a tar.gz', async () => {
     counter += 1;
-    const file = path.join(work.dir, 'plain.tar.gz');
+    const file = path.join(site.root, 'plain.tar.gz');
     writeFileSync(file, 'just text, not gzip');
     expect(await refused(file)).toMatch(/^it is not a readable tar\.gz \(/);
   });
@@ -229,44 +203,46 @@ describe('restore of a small backup', () => {
   });
 
   it('lists a data folder with more than three entries when it refuses it', async () => {
-    useDataDir(path.join(work.dir, 'crowded'));
-    writeFiles(dataDir, { a: '1', b: '2', c: '3', d: '4' });
-    const result = await atolye('restore', file);
+    site.useDataDir(path.join(site.root, 'crowded'));
+    writeFiles(site.dataDir, { a: '1', b: '2', c: '3', d: '4' });
+    const result = await site.atolye('restore', file);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`atolye: ${dataDir} is not empty (a, b, c, …): restore into`);
+    expect(result.stderr).toContain(
+      `atolye: ${site.dataDir} is not empty (a, b, c, …): restore into`,
+    );
   });
 
   it('--force replaces the store, drops its stale WAL, and puts back bundles and a configuration copy', async () => {
-    useDataDir(path.join(work.dir, 'replaced'));
-    writeFiles(dataDir, {
+    site.useDataDir(path.join(site.root, 'replaced'));
+    writeFiles(site.dataDir, {
       'orchestrator.sqlite': 'old',
       'orchestrator.sqlite-wal': 'stale wal',
     });
-    const result = await atolye('restore', file, '--force');
+    const result = await site.atolye('restore', file, '--force');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout.split('\n')).toEqual([
-      `restored 4 files from the backup of 2026-01-02T03:04:05.000Z (test-1) into ${dataDir}`,
+      `restored 4 files from the backup of 2026-01-02T03:04:05.000Z (test-1) into ${site.dataDir}`,
       '  stores: orchestrator.sqlite',
-      `  workspaces: 1 in ${path.join(dataDir, 'workspaces')}`,
-      `  bundles: ${path.join(dataDir, 'bundles')}`,
-      `  configuration (secrets masked, not applied): ${path.join(dataDir, 'restored-config')}`,
+      `  workspaces: 1 in ${path.join(site.dataDir, 'workspaces')}`,
+      `  bundles: ${path.join(site.dataDir, 'bundles')}`,
+      `  configuration (secrets masked, not applied): ${path.join(site.dataDir, 'restored-config')}`,
       '  logs are not restored',
     ]);
-    expect(readFileSync(path.join(dataDir, 'restored-config/default.json'), 'utf8')).toContain(
+    expect(readFileSync(path.join(site.dataDir, 'restored-config/default.json'), 'utf8')).toContain(
       '****',
     );
-    expect(readFileSync(path.join(dataDir, 'orchestrator.sqlite'), 'utf8')).toBe(
+    expect(readFileSync(path.join(site.dataDir, 'orchestrator.sqlite'), 'utf8')).toBe(
       'not really sqlite',
     );
-    expect(existsSync(path.join(dataDir, 'orchestrator.sqlite-wal'))).toBe(false);
-    expect(readFileSync(path.join(dataDir, 'workspaces/t1/notes.txt'), 'utf8')).toBe('notes');
+    expect(existsSync(path.join(site.dataDir, 'orchestrator.sqlite-wal'))).toBe(false);
+    expect(readFileSync(path.join(site.dataDir, 'workspaces/t1/notes.txt'), 'utf8')).toBe('notes');
   });
 
   it('an empty backup restores into an empty folder and lists no stores', async () => {
     const empty = await archive(() => undefined);
-    useDataDir(path.join(work.dir, 'fresh'));
-    const result = await atolye('restore', empty);
+    site.useDataDir(path.join(site.root, 'fresh'));
+    const result = await site.atolye('restore', empty);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('restored 0 files');
     expect(result.stdout).toContain('  stores: none\n');
@@ -277,19 +253,19 @@ describe('restore of a small backup', () => {
 
 describe('backup and maintenance options', () => {
   it('refuses a negative or non-numeric number of days', async () => {
-    const backup = await atolye('backup', '--log-days', '-1');
+    const backup = await site.atolye('backup', '--log-days', '-1');
     expect(backup.code).toBe(2);
     expect(backup.stderr).toContain('use a number of days, 0 or more');
-    const maintenance = await atolye('maintenance', '--older-than', 'soon');
+    const maintenance = await site.atolye('maintenance', '--older-than', 'soon');
     expect(maintenance.code).toBe(2);
     expect(maintenance.stderr).toContain('use a number of days, 0 or more');
   });
 
   it('backup --json prints the summary; a Postgres storage.url gets a note on stderr', async () => {
-    useDataDir(path.join(work.dir, 'to-back-up'));
-    writeFiles(dataDir, { 'workspaces/t9/x.txt': 'x' });
-    const out = path.join(work.dir, 'backup-json.tar.gz');
-    const result = await atolye(
+    site.useDataDir(path.join(site.root, 'to-back-up'));
+    writeFiles(site.dataDir, { 'workspaces/t9/x.txt': 'x' });
+    const out = path.join(site.root, 'backup-json.tar.gz');
+    const result = await site.atolye(
       '--set',
       'storage.url=postgres://u:pw@127.0.0.1:1/db',
       'backup',
@@ -309,14 +285,14 @@ describe('backup and maintenance options', () => {
     expect(summary).not.toHaveProperty('manifest');
     expect(existsSync(out)).toBe(true);
 
-    const text = await atolye('backup', '--out', path.join(work.dir, 'backup-text.tar.gz'));
+    const text = await site.atolye('backup', '--out', path.join(site.root, 'backup-text.tar.gz'));
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('  stores: none');
   });
 
   it('maintenance --json with a Postgres storage.url notes that checkpoints are not pruned', async () => {
-    useDataDir(path.join(work.dir, 'maintained'));
-    const result = await atolye(
+    site.useDataDir(path.join(site.root, 'maintained'));
+    const result = await site.atolye(
       '--set',
       'storage.url=postgresql://u@127.0.0.1:1/db',
       'maintenance',
