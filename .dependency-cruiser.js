@@ -53,7 +53,8 @@ const ALLOWED = {
   logging: { may: ['config'] },
   workspace: { may: ['net'] },
   monitoring: { may: ['logging', 'config'] },
-  runtime: { may: ['monitoring', 'logging', 'config'] },
+  // store: the host keeps completed replies in the orchestrators' database for the other hosts.
+  runtime: { may: ['store', 'monitoring', 'logging', 'config'] },
   agent: { may: ['runtime', 'monitoring', 'config', 'thread folders'] },
   ops: { may: ['workspace', 'config'] },
   client: { may: ['api schemas', 'workspace', 'config'], types: ['agent'] },

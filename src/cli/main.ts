@@ -5,6 +5,7 @@ import { registerConfigCommands } from './config-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerHostCommands } from './host-commands.js';
 import { registerKeysCommands } from './keys-command.js';
+import { registerMigrateCommand } from './migrate-command.js';
 import { registerOrchestratorCommand } from './orchestrator-command.js';
 import { registerOpsCommands } from './ops-commands.js';
 import { registerMockLlmCommand } from './mock-llm-command.js';
@@ -47,6 +48,7 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   registerBuildCommand(program, cli);
   registerHostCommands(program, cli);
   registerKeysCommands(program, cli);
+  registerMigrateCommand(program, cli);
   registerOrchestratorCommand(program, cli);
   registerMockLlmCommand(program, cli);
   registerRunCommands(program, cli);

@@ -134,7 +134,11 @@ export class RunsStore {
     return created ? this.get(runId) : undefined;
   }
 
-  async markRunning(runId: string, usageOffset: number, startCheckpoint: string | null): Promise<void> {
+  async markRunning(
+    runId: string,
+    usageOffset: number,
+    startCheckpoint: string | null,
+  ): Promise<void> {
     await this.database.run(
       sql`UPDATE runs SET status = 'running', usage_offset = ${usageOffset},
             start_checkpoint = ${startCheckpoint}, updated_at = ${new Date().toISOString()}
@@ -337,5 +341,5 @@ async function insertRun(
 
 /** Postgres locks the rows a transaction reads to change; SQLite's transactions hold the file. */
 export function forUpdate(database: Database) {
-  return database.kind === 'postgres' ? sql`FOR UPDATE` : sql.raw("");
+  return database.kind === 'postgres' ? sql`FOR UPDATE` : sql.raw('');
 }

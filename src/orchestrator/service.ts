@@ -12,6 +12,7 @@ import { API_KEY_MIGRATIONS, ApiKeyStore, apiKeysFile } from '../store/api-keys.
 import { sql } from '../store/database.js';
 import { openStorage } from '../store/storage.js';
 import { createApiApp } from './api/app.js';
+import { RATE_LIMIT_MIGRATIONS } from './api/auth.js';
 import type { ApiApp, ApiDeps } from './api/types.js';
 import { createRun } from './api/run-service.js';
 import type { HealthCheck } from './api/routes/health.js';
@@ -44,6 +45,8 @@ export interface OrchestratorOptions {
   forwardLogs?: (record: LogRecord) => void;
   /** Overrides of the step retry policy, e.g. short intervals in tests. */
   retry?: ExecutorOptions['retry'];
+  /** The build whose manifest declares the steps' retries; `dist/` of the project otherwise. */
+  distDir?: string;
 }
 
 export interface RunningOrchestrator {
@@ -94,6 +97,7 @@ export async function startOrchestrator(
     keys = new ApiKeyStore(
       await storage.open('api-keys', apiKeysFile(dataDir), API_KEY_MIGRATIONS),
     );
+    if (storage.pool) await storage.open('rate-limits', '', RATE_LIMIT_MIGRATIONS);
   } catch (error) {
     await storage.close();
     throw error;
@@ -122,6 +126,7 @@ export async function startOrchestrator(
     },
     logging,
     retry: options.retry,
+    distDir: options.distDir,
     limits: {
       maxIterations: config.agent.maxIterations,
       maxTokens: config.agent.maxTokens || undefined,
@@ -164,6 +169,7 @@ export async function startOrchestrator(
     executor,
     crons,
     keys,
+    sharedPool: storage.pool,
     workspaceRoot: resolveFromRoot(config.workspace.root),
     workspaces,
     logging,

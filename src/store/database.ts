@@ -111,6 +111,9 @@ export async function openPostgres(
 }
 
 /** `column IN (values)` that stays valid SQL for an empty list (then nothing matches). */
-export function inList(column: RawBuilder<unknown>, values: readonly unknown[]): RawBuilder<unknown> {
+export function inList(
+  column: RawBuilder<unknown>,
+  values: readonly unknown[],
+): RawBuilder<unknown> {
   return values.length === 0 ? sql`1 = 0` : sql`${column} IN (${sql.join(values)})`;
 }

@@ -81,4 +81,3 @@ export function unavailable(what: string, target: PostgresTarget, error: unknown
 export function scrub(text: string, secrets: readonly string[]): string {
   return secrets.reduce((result, secret) => result.split(secret).join('****'), text);
 }
-

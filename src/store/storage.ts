@@ -7,6 +7,7 @@ import {
   type DatabaseKind,
   type Migrations,
 } from './database.js';
+import type pg from 'pg';
 import { describePostgresUrl, scrub, unavailable } from './postgres-url.js';
 
 /**
@@ -16,6 +17,8 @@ import { describePostgresUrl, scrub, unavailable } from './postgres-url.js';
 
 export interface Storage {
   readonly kind: DatabaseKind;
+  /** The Postgres pool every store here uses; undefined for SQLite. */
+  readonly pool?: pg.Pool;
   /**
    * The store `name` with its schema up to date: the SQLite file `file`, or the shared Postgres
    * database (where `file` plays no part). Fails with STORE_UNAVAILABLE saying what to fix.
@@ -69,6 +72,7 @@ function postgresStorage(options: StorageOptions): Storage {
   let ended: Promise<void> | undefined;
   return {
     kind: 'postgres',
+    pool,
     open: async (name, _file, migrations) => {
       try {
         return await openPostgres(pool, name, migrations);

@@ -96,7 +96,7 @@ beforeAll(async () => {
     hostUrl: host.address.url,
     logging: orchestratorLogging,
   });
-  const { key } = orchestrator.keys.create('vscode-e2e');
+  const { key } = await orchestrator.keys.create('vscode-e2e');
   apiKey = key;
 
   // The user's project and their VS Code: the .vsix installed as a user would, the key in the

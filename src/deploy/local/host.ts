@@ -17,6 +17,7 @@ import {
   FunctionPool,
   HostMetrics,
   hostLogger,
+  postgresReplies,
   Registry,
   type GatewayAddress,
   type HostLogger,
@@ -77,6 +78,10 @@ export async function startHost(
   const settingsConfig = options.env === undefined ? config : withEnvironment(config, options.env);
   const compileCacheDir = path.join(dataDir, 'compile-cache');
   const registry = new Registry();
+  // With one Postgres database for several hosts, a step retried on another host gets the reply
+  // of the host that ran it (SQLite means one machine: the host's memory is enough).
+  const sharedReplies =
+    config.storage.url === '' ? undefined : postgresReplies({ url: config.storage.url, logger });
   const deployer = new Deployer({
     registry,
     log: store,
@@ -95,6 +100,7 @@ export async function startHost(
     config,
     registry,
     logger,
+    idempotency: { shared: sharedReplies },
     metrics: new HostMetrics({
       pools: () => registry.list(),
       logDir: resolveFromRoot(config.logging.dir),
@@ -121,6 +127,7 @@ export async function startHost(
       await gateway.close();
       await deployer.settled();
       store.close();
+      await sharedReplies?.close();
       removeHostState(config);
       logger.system.info('host stopped');
       await flushSentry();

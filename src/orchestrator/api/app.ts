@@ -99,6 +99,7 @@ export function createApiApp(options: ApiDeps): ApiApp {
     {
       perMinute: deps.config.api.rateLimitPerMinute,
       failuresPerMinute: deps.config.api.authFailuresPerMinute,
+      pool: deps.sharedPool,
     },
     interactions,
   );

@@ -1,6 +1,13 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type pg from 'pg';
+import {
+  RateLimiterMemory,
+  RateLimiterPostgres,
+  RateLimiterRes,
+  type RateLimiterAbstract,
+} from 'rate-limiter-flexible';
+import type { Migrations } from '../../store/database.js';
 import type { ChannelLogger } from '../../logging/index.js';
 import { errorResponse } from './respond.js';
 import type { ApiEnv, KeyVerifier } from './types.js';
@@ -10,6 +17,41 @@ export interface AuthLimits {
   perMinute: number;
   /** Failed authentications one client address may cause a minute (`api.authFailuresPerMinute`). */
   failuresPerMinute: number;
+  /**
+   * The database the orchestrators share: the counts are kept there (RATE_LIMIT_MIGRATIONS makes
+   * the table), so a key's minute is one minute across every orchestrator. In memory otherwise.
+   */
+  pool?: pg.Pool;
+}
+
+/** The table of the shared counts (rate-limiter-flexible's own layout). */
+export const RATE_LIMIT_MIGRATIONS: Migrations = {
+  sqlite: [],
+  postgres: [
+    `CREATE TABLE atolye_rate_limits (
+       key VARCHAR(255) PRIMARY KEY,
+       points INTEGER NOT NULL DEFAULT 0,
+       expire BIGINT
+     );`,
+  ],
+};
+
+/**
+ * `points` a minute per key: in the shared database when there is one, with an in-memory count
+ * standing in while it does not answer (a database outage is no reason to refuse requests).
+ */
+function limiter(points: number, prefix: string, pool: pg.Pool | undefined): RateLimiterAbstract {
+  const memory = new RateLimiterMemory({ points, duration: 60, keyPrefix: prefix });
+  if (!pool) return memory;
+  return new RateLimiterPostgres({
+    storeClient: pool,
+    tableName: 'atolye_rate_limits',
+    tableCreated: true,
+    keyPrefix: prefix,
+    points,
+    duration: 60,
+    insuranceLimiter: memory,
+  });
 }
 
 /**
@@ -29,8 +71,8 @@ export function requireApiKey(
 ): MiddlewareHandler<ApiEnv> {
   const perMinute = Math.max(limits.perMinute, 1);
   const failuresPerMinute = Math.max(limits.failuresPerMinute, 1);
-  const limiter = new RateLimiterMemory({ points: perMinute, duration: 60 });
-  const failures = new RateLimiterMemory({ points: failuresPerMinute, duration: 60 });
+  const requests = limiter(perMinute, 'requests', limits.pool);
+  const failures = limiter(failuresPerMinute, 'auth-failures', limits.pool);
 
   async function refuse(
     c: Context<ApiEnv>,
@@ -81,7 +123,7 @@ export function requireApiKey(
     c.set('keyName', key.name);
     c.set('caller', key);
     try {
-      await limiter.consume(key.name);
+      await requests.consume(key.name);
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
       const seconds = retryAfter(error);

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AtolyeConfig } from '../../config/index.js';
 import type { Logging } from '../../logging/index.js';
@@ -37,6 +38,8 @@ export interface ApiDeps {
   /** Fires the crons; the cron routes create, change and delete them through it. */
   crons: CronScheduler;
   keys: KeyVerifier;
+  /** The Postgres database every orchestrator shares, if they share one (the rate limits count there). */
+  sharedPool?: pg.Pool;
   /** The root of every thread's workspace (`workspace.root`). */
   workspaceRoot: string;
   /** Import, diff, patch and push; built from `workspaceRoot` (without git clones) when absent. */

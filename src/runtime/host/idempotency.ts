@@ -14,6 +14,36 @@ export interface IdempotencyOptions {
   /** Completed replies kept at most; the oldest go first. */
   maxEntries?: number;
   now?: () => number;
+  /**
+   * Replies kept beyond this host, for every host on the same database: a key not in memory is
+   * looked up there before its call runs, and a kept reply is written there before it goes out.
+   */
+  shared?: SharedReplies;
+}
+
+/** A completed reply as kept beyond this host. */
+export interface SharedReply {
+  fingerprint: string;
+  reply: StoredReply;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+}
+
+/**
+ * Completed replies shared by several hosts. Neither method rejects: a store that cannot answer
+ * finds nothing and keeps nothing (it says so in the log), and each host goes on from memory.
+ */
+export interface SharedReplies {
+  /** The reply kept under `key` that has not expired at `now`. */
+  find(key: string, now: number): Promise<SharedReply | undefined>;
+  /** Keeps a reply under `key` unless an unexpired one is there already (the first one wins). */
+  keep(key: string, entry: SharedReply, now: number): Promise<void>;
+}
+
+/** How a reply of type R is kept beyond this host: as the reply that went out, and back. */
+export interface ReplyCodec<R> {
+  toStored(reply: R): StoredReply;
+  fromStored(stored: StoredReply): R;
 }
 
 interface Entry<R> {
@@ -45,17 +75,26 @@ export class IdempotencyKeyReused extends HttpError {
  * without running again; a duplicate that arrives while the first call runs waits for it. A key
  * used for a different call (another fingerprint) is refused, running or completed. Only replies
  * worth repeating are kept: a retryable failure is forgotten, so a retry really retries.
+ *
+ * With `shared` replies (and a codec for the call), a key this host does not know is looked up
+ * there first: a reply another host completed answers the call, or refuses it if the fingerprint
+ * differs. Calls in flight stay per host: a call still running on a host that died runs again
+ * when it is retried elsewhere, which is what the retry is for.
  */
 export class IdempotencyCache<R = StoredReply> {
   private readonly entries = new Map<string, Entry<R>>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
+  private readonly shared: SharedReplies | undefined;
+  /** Shared lookups under way, by key: a duplicate waits for one rather than start another. */
+  private readonly lookups = new Map<string, Promise<SharedReply | undefined>>();
 
   constructor(options: IdempotencyOptions = {}) {
     this.ttlMs = options.ttlMs ?? 10 * 60_000;
     this.maxEntries = options.maxEntries ?? 10_000;
     this.now = options.now ?? Date.now;
+    this.shared = options.shared;
   }
 
   get size(): number {
@@ -63,21 +102,58 @@ export class IdempotencyCache<R = StoredReply> {
   }
 
   /**
-   * `produce` is called synchronously, within this call, when the key is free; a synchronous
-   * throw (a refusal before any work) leaves the key free.
+   * `produce` is called synchronously once the key is known to be free (in memory, and in the
+   * shared replies when `codec` is given and the cache has them); a synchronous throw (a refusal
+   * before any work) leaves the key free.
    */
   async run(
     key: string,
     fingerprint: string,
     produce: () => Promise<R>,
     keep: (reply: R) => boolean,
+    codec?: ReplyCodec<R>,
   ): Promise<{ reply: R; replayed: boolean }> {
-    const existing = this.entries.get(key);
-    if (existing && (existing.expiresAt === undefined || existing.expiresAt > this.now())) {
-      if (existing.fingerprint !== fingerprint) {
-        throw new IdempotencyKeyReused(key, existing.expiresAt === undefined);
+    const shared = codec === undefined ? undefined : this.shared;
+    let looked = false;
+    for (;;) {
+      const existing = this.entries.get(key);
+      if (existing && (existing.expiresAt === undefined || existing.expiresAt > this.now())) {
+        if (existing.fingerprint !== fingerprint) {
+          throw new IdempotencyKeyReused(key, existing.expiresAt === undefined);
+        }
+        return { reply: await existing.reply, replayed: true };
       }
-      return { reply: await existing.reply, replayed: true };
+      const pending = this.lookups.get(key);
+      if (pending) {
+        // Whoever started the lookup awaits the same promise, so it resumes first (reactions run
+        // in order) and has taken the key, or answered, by the time this continues.
+        await pending;
+        continue;
+      }
+      if (looked || shared === undefined || codec === undefined) break;
+      const lookup = shared.find(key, this.now());
+      this.lookups.set(key, lookup);
+      let found: SharedReply | undefined;
+      try {
+        found = await lookup;
+      } finally {
+        this.lookups.delete(key);
+      }
+      if (found) {
+        if (found.fingerprint !== fingerprint) throw new IdempotencyKeyReused(key, false);
+        const reply = codec.fromStored(found.reply);
+        this.entries.delete(key);
+        this.entries.set(key, {
+          fingerprint,
+          reply: Promise.resolve(reply),
+          expiresAt: Math.min(found.expiresAt, this.now() + this.ttlMs),
+        });
+        this.evict();
+        return { reply, replayed: true };
+      }
+      // Not found: once more round the loop, in this same turn, to take the key (free still:
+      // every duplicate is waiting for this lookup).
+      looked = true;
     }
     const entry: Entry<R> = { fingerprint, reply: produce() };
     this.entries.set(key, entry);
@@ -87,9 +163,15 @@ export class IdempotencyCache<R = StoredReply> {
         // Re-inserted so the map's order is completion order, which eviction relies on.
         this.entries.delete(key);
         if (keep(reply)) {
-          entry.expiresAt = this.now() + this.ttlMs;
+          const expiresAt = this.now() + this.ttlMs;
+          entry.expiresAt = expiresAt;
           this.entries.set(key, entry);
           this.evict();
+          // Written before the reply goes out: a caller who lost it finds it on any host.
+          if (shared !== undefined && codec !== undefined) {
+            const stored = codec.toStored(reply);
+            await shared.keep(key, { fingerprint, reply: stored, expiresAt }, this.now());
+          }
         }
       }
       return { reply, replayed: false };

@@ -21,7 +21,18 @@ export {
 } from './gateway.js';
 export { HttpError } from './http.js';
 export { HostMetrics, outcomeOf, DURATION_BUCKETS, type Outcome } from './metrics.js';
-export { IdempotencyCache, type StoredReply, type IdempotencyOptions } from './idempotency.js';
+export {
+  IdempotencyCache,
+  type StoredReply,
+  type IdempotencyOptions,
+  type SharedReplies,
+  type SharedReply,
+} from './idempotency.js';
+export {
+  postgresReplies,
+  type PostgresReplies,
+  type PostgresRepliesOptions,
+} from './postgres-replies.js';
 export {
   ServiceSupervisor,
   type ServiceSpec,

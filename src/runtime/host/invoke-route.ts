@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ReplayGuard, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify } from '../signing.js';
 import { parseCallBody } from './call-body.js';
 import { HttpError, JSON_TYPE, headerValue, readBody, send } from './http.js';
-import { callFingerprint, type IdempotencyCache } from './idempotency.js';
+import { callFingerprint, type IdempotencyCache, type ReplyCodec } from './idempotency.js';
 import type { HostLogger } from './log.js';
 import { outcomeOf, type HostMetrics } from './metrics.js';
 import type { Registry } from './registry.js';
@@ -30,6 +30,24 @@ export interface Reply {
   retryAfter?: string;
   retryable: boolean;
 }
+
+/**
+ * A reply as other hosts keep it: status, body and the one header that is not rebuilt. Only
+ * replies that are not retryable are kept, so one read back is not retryable either.
+ */
+const SHARED_REPLY: ReplyCodec<Reply> = {
+  toStored: ({ status, body, retryAfter }) => ({
+    status,
+    body,
+    headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter },
+  }),
+  fromStored: ({ status, body, headers }) => ({
+    status,
+    body,
+    retryAfter: headers['retry-after'],
+    retryable: false,
+  }),
+};
 
 /**
  * `POST /fn/{name}`: size limit, signature, lookup, body shape, idempotency, then the pool (a
@@ -159,6 +177,7 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
           fingerprint,
           runOnce,
           (stored) => !stored.retryable,
+          SHARED_REPLY,
         ));
         if (replayed) {
           logger.system.info(`replayed ${name}: ${reply.status} (idempotency key seen before)`, {

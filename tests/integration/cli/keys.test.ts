@@ -21,12 +21,12 @@ afterEach(() => {
 const atolye = (...args: string[]): Promise<CliResult> =>
   runCli(args, { env: { ATOLYE_DATA_DIR: dataDir } });
 
-function verify(key: string): ApiKeyIdentity | undefined {
+async function verify(key: string): Promise<ApiKeyIdentity | undefined> {
   const store = ApiKeyStore.inFile(apiKeysFile(dataDir));
   try {
-    return store.verify(key);
+    return await store.verify(key);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -37,7 +37,7 @@ describe('atolye keys', () => {
     const keys = created.stdout.match(/atk_[A-Za-z0-9_-]{43}/g) ?? [];
     expect(keys).toHaveLength(1);
     expect(created.stdout).toContain('will not be shown again');
-    expect(verify(keys[0] as string)?.name).toBe('ci');
+    expect((await verify(keys[0] as string))?.name).toBe('ci');
 
     const listed = await atolye('keys', 'list');
     expect(listed.code).toBe(0);
@@ -50,7 +50,12 @@ describe('atolye keys', () => {
     expect(created.code).toBe(0);
     const parsed = JSON.parse(created.stdout) as { id: number; name: string; key: string };
     expect(parsed.name).toBe('bot');
-    expect(verify(parsed.key)).toEqual({ id: parsed.id, name: 'bot', team: null, admin: false });
+    expect(await verify(parsed.key)).toEqual({
+      id: parsed.id,
+      name: 'bot',
+      team: null,
+      admin: false,
+    });
   });
 
   it('create refuses a duplicate and a bad name with exit 1 and the reason', async () => {
@@ -101,7 +106,7 @@ describe('atolye keys', () => {
     const revoked = await atolye('keys', 'revoke', 'ci');
     expect(revoked.code).toBe(0);
     expect(revoked.stdout).toContain('revoked API key "ci"');
-    expect(verify(key)).toBeUndefined();
+    expect(await verify(key)).toBeUndefined();
 
     const again = await atolye('keys', 'revoke', 'ci');
     expect(again.code).toBe(1);
@@ -118,12 +123,12 @@ describe('atolye keys', () => {
     expect(member.stdout).toContain('team "backend"');
     expect(member.stdout).toContain('keys of one --team share theirs');
     const key = (member.stdout.match(/atk_[A-Za-z0-9_-]{43}/) ?? [''])[0];
-    expect(verify(key)).toMatchObject({ name: 'alice', team: 'backend', admin: false });
+    expect(await verify(key)).toMatchObject({ name: 'alice', team: 'backend', admin: false });
 
     const admin = await atolye('keys', 'create', '--name', 'ops', '--admin', '--json');
     const parsed = JSON.parse(admin.stdout) as { key: string; admin: boolean; team: null };
     expect(parsed).toMatchObject({ admin: true, team: null });
-    expect(verify(parsed.key)).toMatchObject({ name: 'ops', admin: true });
+    expect(await verify(parsed.key)).toMatchObject({ name: 'ops', admin: true });
 
     const listed = (await atolye('keys', 'list')).stdout.split('\n');
     expect(listed.find((line) => line.startsWith('alice'))).toMatch(/^alice\s+backend\s+user\s/);
@@ -174,8 +179,8 @@ describe('atolye keys', () => {
     );
     expect(created.code).toBe(0);
     const store = ApiKeyStore.inFile(apiKeysFile(other));
-    expect(store.list().map((k) => k.name)).toEqual(['x']);
-    store.close();
-    expect(verify((JSON.parse(created.stdout) as { key: string }).key)).toBeUndefined();
+    expect((await store.list()).map((k) => k.name)).toEqual(['x']);
+    await store.close();
+    expect(await verify((JSON.parse(created.stdout) as { key: string }).key)).toBeUndefined();
   });
 });

@@ -76,7 +76,7 @@ beforeAll(async () => {
     hostUrl: host.address.url,
     logging: orchestratorLogging,
   });
-  const { key } = orchestrator.keys.create('own-code');
+  const { key } = await orchestrator.keys.create('own-code');
   cliEnv = {
     PATH: process.env.PATH,
     HOME: root.dir,

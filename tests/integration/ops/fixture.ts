@@ -71,8 +71,8 @@ export async function age(store: RunsStore, threadId: string, days: number): Pro
  */
 export async function populate(site: Installation, threads: string[]): Promise<RunsStore> {
   const keys = ApiKeyStore.inFile(apiKeysFile(site.dataDir));
-  keys.create('ops');
-  keys.close();
+  await keys.create('ops');
+  await keys.close();
   const store = RunsStore.inFile(path.join(site.dataDir, 'orchestrator.sqlite'));
   const saver = SqliteSaver.fromConnString(path.join(site.dataDir, 'checkpoints.sqlite'));
   for (const [index, threadId] of threads.entries()) {

@@ -16,7 +16,7 @@ let client: Client;
 let other: Client;
 let otherKey: string;
 
-useTestApi('atolye-api-assistants-', (started) => {
+useTestApi('atolye-api-assistants-', async (started) => {
   ({ api, client, root } = started);
   otherKey = (await api.orchestrator.keys.create('someone-else')).key;
   other = new Client({ apiUrl: api.url, apiKey: otherKey });

@@ -74,7 +74,10 @@ test('a cron without a thread starts runs on new threads of its owner; search an
   expect(await client.crons.count({ threadId: run.thread_id })).toBe(0);
 
   // Another key sees none of it and cannot delete it; an admin key sees it.
-  const other = new Client({ apiUrl: api.url, apiKey: (await api.orchestrator.keys.create('other')).key });
+  const other = new Client({
+    apiUrl: api.url,
+    apiKey: (await api.orchestrator.keys.create('other')).key,
+  });
   expect(await other.crons.search()).toEqual([]);
   await expect(other.crons.delete(cron.cron_id)).rejects.toThrow(/404/);
   const admin = new Client({ apiUrl: api.url, apiKey: api.adminKey });

@@ -46,7 +46,7 @@ export async function startTestApi(
   // A second start on the same data dir (a restart) gets keys of its own names.
   started += 1;
   const suffix = started === 1 ? '' : `-${started}`;
-  const { key } = orchestrator.keys.create(`tests${suffix}`);
+  const { key } = await orchestrator.keys.create(`tests${suffix}`);
   const adminKey = (await orchestrator.keys.create(`tests-admin${suffix}`, { admin: true })).key;
   return {
     orchestrator,

@@ -136,11 +136,11 @@ describe('access', () => {
   });
 
   test('a revoked key is refused from the next request on', async () => {
-    const { key } = api.orchestrator.keys.create('to-revoke');
+    const { key } = await api.orchestrator.keys.create('to-revoke');
     madeKeys.push(key);
     const before = await request(api, '/threads/search', { method: 'POST', key });
     expect(before.status).toBe(200);
-    expect(api.orchestrator.keys.revoke('to-revoke')).toBe(true);
+    expect(await api.orchestrator.keys.revoke('to-revoke')).toBe(true);
     const after = await request(api, '/threads/search', { method: 'POST', key });
     expect(after.status).toBe(401);
     expect((await errorOf(after)).code).toBe('API_KEY_INVALID');
@@ -175,7 +175,7 @@ describe('access', () => {
     expect(error.code).toBe('RATE_LIMITED');
     expect(error.message).toContain('api.rateLimitPerMinute');
 
-    const { key } = limited.orchestrator.keys.create('other');
+    const { key } = await limited.orchestrator.keys.create('other');
     madeKeys.push(key);
     expect((await request(limited, '/threads/search', { method: 'POST', key })).status).toBe(200);
   });

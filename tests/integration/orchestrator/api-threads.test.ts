@@ -15,7 +15,7 @@ let client: Client;
 /** A second user: another key's threads are 404 to it. */
 let otherKey: string;
 
-useTestApi('atolye-api-threads-', (started) => {
+useTestApi('atolye-api-threads-', async (started) => {
   ({ api, client, root } = started);
   otherKey = (await api.orchestrator.keys.create('someone-else')).key;
 });

@@ -52,7 +52,7 @@ beforeAll(async () => {
   );
   const keys = ApiKeyStore.inFile(apiKeysFile(dataDir));
   key = (await keys.create('service-test')).key;
-  keys.close();
+  await keys.close();
 }, 60_000);
 
 afterAll(async () => {

@@ -26,6 +26,31 @@ export interface StoreDatabases {
   postgres(): TestPostgres | undefined;
   /** A new pool on a Postgres database, ended after the test. */
   pool(url: string): pg.Pool;
+  /**
+   * A second handle on the database `database` was opened on, as another process would hold
+   * it: its own connection to the SQLite file, or its own pool on the Postgres database.
+   */
+  reopen(database: Database): Promise<Database>;
+}
+
+/**
+ * Ends `pool` and waits until its connections are closed. pool.end() resolves as soon as it has
+ * asked each client to end, before their sockets close; a cluster stopped in between ends them
+ * itself, an 'error' of the pool that is unhandled (a failed test) without a listener.
+ */
+export async function endPool(pool: pg.Pool): Promise<void> {
+  pool.on('error', () => undefined);
+  // Every client the pool holds is removed as it ends, once its socket has closed.
+  let open = pool.totalCount;
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) resolve();
+    pool.on('remove', () => {
+      open -= 1;
+      if (open <= 0) resolve();
+    });
+  });
+  await pool.end();
+  await closed;
 }
 
 /** Registers the hooks of a `describe` block for `kind` and gives its databases. */
@@ -34,6 +59,8 @@ export function useStoreDatabases(kind: DatabaseKind): StoreDatabases {
   let cluster: TestPostgres | undefined;
   let opened: Database[] = [];
   let pools: pg.Pool[] = [];
+  // Where each opened database lives, for reopen(): a file or a Postgres URL.
+  const places = new Map<Database, { where: string; name: string; migrations: Migrations }>();
   let count = 0;
 
   beforeAll(async () => {
@@ -43,12 +70,10 @@ export function useStoreDatabases(kind: DatabaseKind): StoreDatabases {
 
   afterEach(async () => {
     await Promise.all(opened.map((database) => database.close()));
-    // pool.end() resolves before its clients' sockets close: one the stopping cluster ends
-    // first is an 'error' of the pool, unhandled (a failed test) without a listener.
-    for (const pool of pools) pool.on('error', () => undefined);
-    await Promise.all(pools.map((pool) => pool.end()));
+    await Promise.all(pools.map(endPool));
     opened = [];
     pools = [];
+    places.clear();
   });
 
   afterAll(async () => {
@@ -62,16 +87,29 @@ export function useStoreDatabases(kind: DatabaseKind): StoreDatabases {
     return made;
   };
 
+  const openAt = async (where: string, name: string, migrations: Migrations) => {
+    const database = cluster
+      ? await openPostgres(pool(where), name, migrations)
+      : openSqlite(where, migrations);
+    opened.push(database);
+    places.set(database, { where, name, migrations });
+    return database;
+  };
+
   return {
     async open(name, migrations) {
       count += 1;
-      const database = cluster
-        ? await openPostgres(pool(await cluster.createDatabase(`store_${count}`)), name, migrations)
-        : openSqlite(path.join(dirs.dir, `${name}-${count}.sqlite`), migrations);
-      opened.push(database);
-      return database;
+      const where = cluster
+        ? await cluster.createDatabase(`store_${count}`)
+        : path.join(dirs.dir, `${name}-${count}.sqlite`);
+      return openAt(where, name, migrations);
     },
     postgres: () => cluster,
     pool,
+    async reopen(database) {
+      const place = places.get(database);
+      if (!place) throw new Error('reopen() takes a database that open() gave in this test');
+      return openAt(place.where, place.name, place.migrations);
+    },
   };
 }

@@ -45,12 +45,12 @@ function call(key: string, route: string, init: RequestInit = {}): Promise<Respo
 }
 
 /** Revokes `name` as another process would: its own connection to the key file. */
-function revokeElsewhere(name: string): void {
+async function revokeElsewhere(name: string): Promise<void> {
   const other = ApiKeyStore.inFile(apiKeysFile(resolveFromRoot(api.config.storage.dataDir)));
   try {
-    expect(other.revoke(name)).toBe(true);
+    expect(await other.revoke(name)).toBe(true);
   } finally {
-    other.close();
+    await other.close();
   }
 }
 
@@ -111,7 +111,7 @@ async function runningRun(key: string): Promise<{ threadId: string; runId: strin
 }
 
 test('an open stream of a key that is revoked ends within seconds; another key streaming the run goes on', async () => {
-  const { key } = api.orchestrator.keys.create('leaver');
+  const { key } = await api.orchestrator.keys.create('leaver');
   const { threadId, runId } = await runningRun(key);
   const route = `/threads/${threadId}/runs/${runId}/stream`;
 
@@ -125,7 +125,7 @@ test('an open stream of a key that is revoked ends within seconds; another key s
   expect((await adminEvents.next())?.event).toBe('metadata');
 
   const revokedAt = Date.now();
-  revokeElsewhere('leaver');
+  await revokeElsewhere('leaver');
   // New requests with it are refused at once.
   const next = await call(key, `/threads/${threadId}`);
   expect(next.status).toBe(401);
@@ -155,13 +155,13 @@ test('an open stream of a key that is revoked ends within seconds; another key s
 }, 30_000);
 
 test('a wait for the run to end, held by a key that is revoked, ends with 401 within seconds', async () => {
-  const { key } = api.orchestrator.keys.create('waiter');
+  const { key } = await api.orchestrator.keys.create('waiter');
   const { threadId, runId } = await runningRun(key);
   const join = call(key, `/threads/${threadId}/runs/${runId}/join`);
   // Let the wait begin before the key goes.
   await new Promise((resolve) => setTimeout(resolve, 300));
   const revokedAt = Date.now();
-  revokeElsewhere('waiter');
+  await revokeElsewhere('waiter');
   const answer = await join;
   expect(Date.now() - revokedAt).toBeLessThan(5_000);
   expect(answer.status).toBe(401);

@@ -97,7 +97,7 @@ export async function startApi(
     logging,
     retry: { initialInterval: 10, jitter: false },
   });
-  const { key } = orchestrator.keys.create('security-tests');
+  const { key } = await orchestrator.keys.create('security-tests');
   return {
     orchestrator,
     config,

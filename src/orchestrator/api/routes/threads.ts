@@ -88,7 +88,7 @@ export function addThreadRoutes(app: ApiApp, deps: ApiDeps): void {
       await findThread(deps.store, thread_id, scopeOf(c.get('caller')));
       const thread =
         (await deps.store.patchThreadMetadata(thread_id, c.req.valid('json').metadata ?? {})) ??
-        await findThread(deps.store, thread_id, { all: true }); // removed meanwhile: 404
+        (await findThread(deps.store, thread_id, { all: true })); // removed meanwhile: 404
       if (/\breturn=minimal\b/.test(c.req.header('prefer') ?? '')) return c.body(null, 204);
       const state = await deps.executor.threadState(thread_id);
       return c.json(toApiThread(thread, state), 200);
