@@ -31,7 +31,11 @@ export function registerOpsCommands(program: Command, cli: CliContext): void {
       const config = await loadCliConfig(cli);
       const { resolveRelease } = await import('../config/index.js');
       const { createBackup, opsLayout } = await import('../ops/index.js');
-      warnPostgres(cli, config.storage.url, 'back up its checkpoints with pg_dump');
+      warnPostgres(
+        cli,
+        config.storage.url,
+        'this archive holds the workspaces, bundles, configuration and logs; back the database up with pg_dump, e.g. pg_dump --format=custom --file=atolye-$(date -u +%Y%m%dT%H%M%SZ).dump "$ATOLYE_STORAGE_URL" (restore it with pg_restore --clean --dbname "$ATOLYE_STORAGE_URL" FILE)',
+      );
       const result = await createBackup({
         config,
         layout: opsLayout(config, cli.env),
@@ -95,7 +99,7 @@ export function registerOpsCommands(program: Command, cli: CliContext): void {
     .action(async (options: { olderThan: number; apply?: boolean; json?: boolean }) => {
       const config = await loadCliConfig(cli);
       const { opsLayout, runMaintenance } = await import('../ops/index.js');
-      warnPostgres(cli, config.storage.url, 'its checkpoints are not pruned here');
+      warnPostgres(cli, config.storage.url, 'they are not pruned here');
       const report = runMaintenance({
         layout: opsLayout(config, cli.env),
         olderThanDays: options.olderThan,
@@ -141,7 +145,11 @@ function describeReport(report: MaintenanceReport): string {
 
 /** Checkpoints kept in Postgres (storage.url) are outside the data directory. */
 function warnPostgres(cli: CliContext, url: string, advice: string): void {
-  if (url !== '') cli.output.err(`note: checkpoints are in Postgres (storage.url): ${advice}`);
+  if (url !== '') {
+    cli.output.err(
+      `note: threads, runs, their events, API keys, crons and checkpoints are in Postgres (storage.url): ${advice}`,
+    );
+  }
 }
 
 function parseDays(value: string): number {

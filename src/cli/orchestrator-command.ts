@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { AtolyeError } from '../errors.js';
 import { loadCliConfig, type CliContext } from './context.js';
 import { parsePort } from './host-commands.js';
 
@@ -15,8 +16,17 @@ export function registerOrchestratorCommand(program: Command, cli: CliContext): 
     )
     .action(async (options: { port?: number }) => {
       const config = await loadCliConfig(cli);
-      const { removeOrchestratorState, writeOrchestratorState } =
+      const { readOrchestratorState, removeOrchestratorState, writeOrchestratorState } =
         await import('../deploy/local/orchestrator-state.js');
+      // Another orchestrator on this data directory: with SQLite both would take the same runs;
+      // with Postgres this one joins it, and the state file keeps naming the first for the CLI.
+      const first = readOrchestratorState(config);
+      if (first && first.pid !== process.pid && config.storage.url === '') {
+        throw new AtolyeError(
+          'ORCHESTRATOR_RUNNING',
+          `an orchestrator (pid ${first.pid}, ${first.url}) already runs on the SQLite store in ${config.storage.dataDir}: stop it first, or set storage.url (ATOLYE_STORAGE_URL) to a Postgres database to run several`,
+        );
+      }
       const { startOrchestrator } = await import('../orchestrator/service.js');
       // Under the worker host, the host writes the channel files; the records go to it on stdout.
       const forward = cli.env.ATOLYE_LOG_FORWARD === 'stdout';
@@ -28,11 +38,13 @@ export function registerOrchestratorCommand(program: Command, cli: CliContext): 
           ? (record) => void process.stdout.write(`${JSON.stringify(record)}\n`)
           : undefined,
       });
-      writeOrchestratorState(config, {
-        pid: process.pid,
-        url: orchestrator.url,
-        startedAt: new Date().toISOString(),
-      });
+      if (!first) {
+        writeOrchestratorState(config, {
+          pid: process.pid,
+          url: orchestrator.url,
+          startedAt: new Date().toISOString(),
+        });
+      }
       if (!forward) {
         cli.output.err(`orchestrator listening on ${orchestrator.url} (pid ${process.pid})`);
       }

@@ -173,7 +173,7 @@ export const schema: convict.Schema<AtolyeConfig> = {
       env: 'ATOLYE_DATA_DIR',
     },
     url: {
-      doc: 'Where LangGraph checkpoints are kept: "" (default) for SQLite files in storage.dataDir, or a Postgres URL such as postgres://user:password@host:5432/database (postgresql:// also accepted; query parameters such as sslmode=require or host=/path/to/socket pass through to pg).',
+      doc: 'Where the orchestrator keeps threads, runs and their events, API keys, crons, rate-limit counts and LangGraph checkpoints: "" (default) for SQLite files in storage.dataDir (one orchestrator), or a Postgres URL that any number of orchestrators share such as postgres://user:password@host:5432/database (postgresql:// also accepted; query parameters such as sslmode=require or host=/path/to/socket pass through to pg).',
       format: (value: unknown) => assertStorageUrl(value),
       default: '',
       env: 'ATOLYE_STORAGE_URL',

@@ -197,6 +197,8 @@ export const ERROR_MEANINGS: { readonly [code in ErrorCode]: string } = {
     'a /readyz answered something that is not a readiness document (application/health+json): is an atolye service at that URL?',
   HOST_ERROR: 'the worker host refused an admin request without a code of its own',
   HOST_START_FAILED: 'the worker host exited or did not answer while starting',
+  ORCHESTRATOR_RUNNING:
+    'an orchestrator already runs on this SQLite data directory; several need storage.url on Postgres',
   HOST_CRASH_LOOP: 'the supervised worker host kept crashing and was given up',
   HOST_SUPERVISOR_FAILED: "the worker host's supervisor failed",
   HOST_STOP_TIMEOUT: 'the worker host did not stop in time and was killed',

@@ -39,6 +39,7 @@ export const TOOL_ERRORS = {
   READINESS_INVALID: { status: 502, retryable: false },
   HOST_ERROR: { status: 502, retryable: false },
   HOST_START_FAILED: { status: 500, retryable: false },
+  ORCHESTRATOR_RUNNING: { status: 409, retryable: false },
   HOST_CRASH_LOOP: { status: 500, retryable: false },
   HOST_SUPERVISOR_FAILED: { status: 500, retryable: false },
   HOST_STOP_TIMEOUT: { status: 500, retryable: false },

@@ -54,27 +54,30 @@ export class ApprovalTimeouts {
   }
 
   private async expire(run: RunRecord): Promise<void> {
-    // Answered already, or anything else ran on the thread since: nothing waits any more.
-    if ((await this.options.store.runsOf(run.threadId)).at(-1)?.runId !== run.runId) return;
     const reason = `no approval within ${this.options.timeoutMs} ms (agent.approvalTimeoutMs)`;
-    this.options.log.info(`approval timed out; the held calls are rejected`, {
-      threadId: run.threadId,
-      runId: run.runId,
-    });
     // The answer goes on as the paused run would have: same policy, model, limits and breakpoints.
     const settings = { ...run.control };
     delete settings.resume;
     delete settings.continue;
     delete settings.checkpointId;
-    try {
-      const answer = await this.options.store.createRun(randomUUID(), run.threadId, run.task, {
+    // Recorded only while the paused run is still the thread's last (not answered, nothing else
+    // ran since), and by one orchestrator only when several time it out at once.
+    const answer = await this.options.store.createRunAfter(
+      run.runId,
+      randomUUID(),
+      run.threadId,
+      run.task,
+      {
         metadata: { approval_timeout: true },
         webhook: run.webhook,
         control: { ...settings, resume: { approved: false, reason } },
-      });
-      this.options.start(answer);
-    } catch (error) {
-      this.options.log.warn('the timed-out approval could not be answered', { err: error });
-    }
+      },
+    );
+    if (!answer) return;
+    this.options.log.info(`approval timed out; the held calls are rejected`, {
+      threadId: run.threadId,
+      runId: run.runId,
+    });
+    this.options.start(answer);
   }
 }

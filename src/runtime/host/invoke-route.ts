@@ -36,11 +36,11 @@ export interface Reply {
  * replies that are not retryable are kept, so one read back is not retryable either.
  */
 const SHARED_REPLY: ReplyCodec<Reply> = {
-  toStored: ({ status, body, retryAfter }) => ({
-    status,
-    body,
-    headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter },
-  }),
+  toStored: ({ status, body, retryAfter }) => {
+    const headers: Record<string, string> = {};
+    if (retryAfter !== undefined) headers['retry-after'] = retryAfter;
+    return { status, body, headers };
+  },
   fromStored: ({ status, body, headers }) => ({
     status,
     body,

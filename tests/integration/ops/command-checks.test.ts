@@ -276,8 +276,8 @@ describe('backup and maintenance options', () => {
       '0',
     );
     expect(result.code).toBe(0);
-    expect(result.stderr).toBe(
-      'note: checkpoints are in Postgres (storage.url): back up its checkpoints with pg_dump',
+    expect(result.stderr).toContain(
+      'note: threads, runs, their events, API keys, crons and checkpoints are in Postgres (storage.url): this archive holds the workspaces, bundles, configuration and logs; back the database up with pg_dump, e.g. pg_dump --format=custom',
     );
     const summary = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(summary).toMatchObject({ file: out, stores: [] });
@@ -301,7 +301,7 @@ describe('backup and maintenance options', () => {
     );
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(
-      'note: checkpoints are in Postgres (storage.url): its checkpoints are not pruned here',
+      'note: threads, runs, their events, API keys, crons and checkpoints are in Postgres (storage.url): they are not pruned here',
     );
     expect(JSON.parse(result.stdout)).toMatchObject({ applied: true, threads: [] });
   });

@@ -8,6 +8,7 @@ import { startPostgres, type TestPostgres } from '../../helpers/postgres.js';
 import { startProcess, type WatchedProcess } from '../../helpers/processes.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { startStepHost, stepsOf, type StepHost } from './helpers.js';
+import { endPool } from './store-databases.js';
 
 // Several orchestrators over one Postgres, each a real `atolye orchestrator` process with a data
 // directory of its own (nothing local is shared but the workspaces): one key serves both, runs
@@ -41,7 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(started.map((orchestrator) => orchestrator.stop({ graceMs: 5_000 })));
   await host?.stop();
-  await pool?.end();
+  if (pool) await endPool(pool);
   await postgres?.stop();
   root?.cleanup();
 });
@@ -171,4 +172,24 @@ test('a key revoked through the shared store is refused by every orchestrator', 
   expect(await status()).toBe(200);
   await keys.revoke('to-revoke');
   expect(await status()).toBe(401);
+}, 120_000);
+
+test('a run executing on one orchestrator is cancelled through another', async () => {
+  const [d, e] = await Promise.all([orchestrator('d'), orchestrator('e')]);
+  const thread = await api<{ thread_id: string }>(e.url, 'POST', '/threads', {});
+  const run = await api<Run>(e.url, 'POST', `/threads/${thread.thread_id}/runs`, {
+    assistant_id: 'atolye',
+    input: { task: 'block: cancelled elsewhere' },
+  });
+  await eventually('the run to reach its first act', () =>
+    stepsOf(fixtureDir, run.run_id).includes('act'),
+  );
+  const cancelled = await api<Run & { stop_reason: string }>(
+    d.url,
+    'POST',
+    `/threads/${thread.thread_id}/runs/${run.run_id}/cancel?wait=1`,
+  );
+  expect(cancelled).toMatchObject({ status: 'interrupted', stop_reason: 'cancelled' });
+  // Cancelled while its first act ran: its tool call went through, no act came after.
+  expect(stepsOf(fixtureDir, run.run_id).filter((step) => step === 'act')).toHaveLength(1);
 }, 120_000);
