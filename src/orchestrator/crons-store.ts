@@ -223,6 +223,18 @@ export class CronsStore {
   }
 
   /** When the cron fires next (null: no more, or disabled). */
+  /**
+   * Moves the cron's next firing from `due` to `next`; false when it was not at `due` any more:
+   * another orchestrator fired it first (or a request changed it), and this one must not.
+   */
+  async advance(cronId: string, due: string, next: string | null): Promise<boolean> {
+    const changed = await this.database.run(
+      sql`UPDATE crons SET next_run_date = ${next}
+          WHERE cron_id = ${cronId} AND next_run_date = ${due}`,
+    );
+    return changed === 1;
+  }
+
   async setNextRun(cronId: string, nextRunDate: string | null): Promise<void> {
     await this.database.run(
       sql`UPDATE crons SET next_run_date = ${nextRunDate} WHERE cron_id = ${cronId}`,

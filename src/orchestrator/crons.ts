@@ -166,10 +166,9 @@ export class CronScheduler {
       if (this.stopped) return;
       if (!cron || cron.nextRunDate === null || cron.nextRunDate > now) continue;
       // Moved on before the firing: a firing that fails is not tried again at once, in a loop.
-      await this.store.setNextRun(
-        cron.cronId,
-        this.nextRunDate(cron.schedule, cron.enabled, cron.endTime),
-      );
+      // Only the orchestrator that moves it fires it, when several share the store.
+      const next = this.nextRunDate(cron.schedule, cron.enabled, cron.endTime);
+      if (!(await this.store.advance(cron.cronId, cron.nextRunDate, next))) continue;
       await this.fire(cron);
     }
   }

@@ -71,12 +71,20 @@ export function openSqlite(file: string, migrations: Migrations): Database {
     })();
   }
   const db: Db = new Kysely({ dialect: new SqliteDialect({ database: raw }) });
-  return wrap('sqlite', db, () => db.destroy());
+  return wrap('sqlite', db, async () => {
+    await db.destroy();
+    // Kysely only closes a database it has used: one opened and never queried stays open.
+    if (raw.open) raw.close();
+  });
 }
 
 /** A pool of connections to a Postgres database, shared by the stores of one process. */
 export function postgresPool(url: string, connectTimeoutMs = 10_000): pg.Pool {
-  return new pg.Pool({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
+  // An idle connection the server drops (a restart, an admin's terminate) is replaced by the
+  // pool; unheard, its 'error' would end the process. Owners add a listener that logs it.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /**

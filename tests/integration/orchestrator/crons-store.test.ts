@@ -1,4 +1,4 @@
-import { openPostgres } from '../../../src/store/database.js';
+import { openPostgres, type Database } from '../../../src/store/database.js';
 import {
   CRON_MIGRATIONS,
   CronsStore,
@@ -32,9 +32,11 @@ const ids = (crons: { cronId: string }[]) => crons.map((cron) => cron.cronId);
 describe.each(KINDS)('the crons store on %s', (kind) => {
   const databases = useStoreDatabases(kind);
   let store: CronsStore;
+  let database: Database;
 
   beforeEach(async () => {
-    store = new CronsStore(await databases.open('crons', CRON_MIGRATIONS));
+    database = await databases.open('crons', CRON_MIGRATIONS);
+    store = new CronsStore(database);
   });
 
   test('a cron reads back as it was stored, and only in its scope', async () => {
@@ -169,6 +171,27 @@ describe.each(KINDS)('the crons store on %s', (kind) => {
       expect.arrayContaining(['early', 'off']),
     );
     expect(await store.count({}, { all: true })).toBe(2);
+  });
+
+  test('of several orchestrators advancing one due firing at once, exactly one wins', async () => {
+    await store.insert(newCron('shared', { nextRunDate: '2026-03-02T09:00:00.000Z' }));
+    const stores = [
+      store,
+      ...(await Promise.all(
+        [1, 2].map(async () => new CronsStore(await databases.reopen(database))),
+      )),
+    ];
+    const won = await Promise.all(
+      stores.map((each) =>
+        each.advance('shared', '2026-03-02T09:00:00.000Z', '2026-03-03T09:00:00.000Z'),
+      ),
+    );
+    expect(won.filter(Boolean)).toHaveLength(1);
+    expect((await store.get('shared', { all: true }))?.nextRunDate).toBe(
+      '2026-03-03T09:00:00.000Z',
+    );
+    // A firing that moved on meanwhile is not at the time this one read any more.
+    expect(await store.advance('shared', '2026-03-02T09:00:00.000Z', null)).toBe(false);
   });
 
   if (kind === 'postgres') {
