@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import convict from 'convict';
 import { errorMessage } from '../errors.js';
+import { valueProblems } from './check-values.js';
 import { ConfigError } from './config-error.js';
+import { readKey, SCHEMA_LEAVES as LEAVES, SENSITIVE_KEYS } from './leaves.js';
 import { resolveFromRoot } from './paths.js';
 import {
   ENVIRONMENTS,
@@ -42,29 +44,13 @@ export interface LoadedConfig {
   secretProblems(): string[];
 }
 
-export interface SchemaLeaf {
-  doc?: string;
-  env?: string;
-  sensitive?: boolean;
-  default?: unknown;
-}
-
 interface Layer {
   label: string;
   values: Record<string, unknown>;
 }
 
 export { ConfigError } from './config-error.js';
-
-const LEAVES = flattenSchema(schema as unknown as Record<string, unknown>);
-
-/** Every key of the schema by dotted name, with its environment variable and sensitivity. */
-export const SCHEMA_LEAVES: Readonly<Record<string, SchemaLeaf>> = LEAVES;
-
-/** Dotted names of every sensitive key of the schema. */
-export const SENSITIVE_KEYS = Object.entries(LEAVES)
-  .filter(([, leaf]) => leaf.sensitive)
-  .map(([key]) => key);
+export { readKey, SCHEMA_LEAVES, SENSITIVE_KEYS, type SchemaLeaf } from './leaves.js';
 
 /**
  * The effective configuration as the environment variables that would set it, for a child process
@@ -124,19 +110,16 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     return layer ? layer.label : 'schema default';
   };
 
-  const instance = convict(schema, { env: environ, args: [] });
-  for (const layer of layers) instance.load(unflatten(layer.values));
+  // Unknown keys were reported above with their file; only known ones reach convict, which
+  // layers them with the environment and coerces strings by each key's type.
+  const instance = convict<AtolyeConfig>(schema, { env: environ, args: [] });
+  for (const layer of layers) instance.load(unflatten(knownValues(layer.values)));
   instance.set('env', env as Environment);
-  for (const [key, value] of Object.entries(overrides)) instance.set(key, value);
+  for (const [key, value] of Object.entries(knownValues(overrides))) instance.set(key, value);
 
-  try {
-    // Unknown keys were reported above with their file; convict adds only type problems.
-    instance.validate({ allowed: 'warn', output: () => undefined });
-  } catch (error) {
-    problems.push(...describeConvictErrors(errorMessage(error), sourceOf));
-  }
-  if (problems.length > 0) throw invalid(env, problems);
   const config = instance.getProperties();
+  problems.push(...valueProblems(config, sourceOf));
+  if (problems.length > 0) throw invalid(env, problems);
   const secretProblems = (): string[] =>
     config.env === 'production' ? productionSecretProblems(config, configDir) : [];
   if (options.checkProductionSecrets !== false) {
@@ -187,15 +170,8 @@ function unknownKeyMessage(key: string): string {
   return `${key}: unknown setting; remove it or use a known key${parent ? ` of "${parent}"` : ''}: ${siblings.join(', ')}`;
 }
 
-/** Turns convict's "key: message: value was X" lines into messages naming source and expected form. */
-function describeConvictErrors(text: string, sourceOf: (key: string) => string): string[] {
-  return text.split('\n').map((line) => {
-    const match = /^([A-Za-z0-9_.]+): (.*)$/.exec(line);
-    const key = match?.[1];
-    if (!key || !(key in LEAVES)) return line;
-    const doc = LEAVES[key]?.doc;
-    return `${key}: ${match[2]} (from ${sourceOf(key)})${doc ? `. Expected: ${doc}` : ''}`;
-  });
+function knownValues<T>(values: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(values).filter(([key]) => key in LEAVES));
 }
 
 function productionSecretProblems(config: AtolyeConfig, configDir: string): string[] {
@@ -223,28 +199,6 @@ function productionSecretProblems(config: AtolyeConfig, configDir: string): stri
     }
   }
   return problems;
-}
-
-export function readKey(config: AtolyeConfig, key: string): unknown {
-  let node: unknown = config;
-  for (const part of key.split('.')) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return node;
-}
-
-function flattenSchema(node: Record<string, unknown>, prefix = ''): Record<string, SchemaLeaf> {
-  const leaves: Record<string, SchemaLeaf> = {};
-  for (const [name, child] of Object.entries(node)) {
-    const key = prefix ? `${prefix}.${name}` : name;
-    if (child !== null && typeof child === 'object' && 'default' in child) {
-      leaves[key] = child as SchemaLeaf;
-    } else {
-      Object.assign(leaves, flattenSchema(child as Record<string, unknown>, key));
-    }
-  }
-  return leaves;
 }
 
 function flattenValues(node: Record<string, unknown>, prefix = ''): Record<string, unknown> {

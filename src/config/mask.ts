@@ -1,5 +1,5 @@
 import type { AtolyeConfig } from './schema.js';
-import { readKey, SENSITIVE_KEYS } from './load.js';
+import { readKey, SENSITIVE_KEYS } from './leaves.js';
 
 export const MASK = '********';
 

@@ -1,114 +1,112 @@
-import type convict from 'convict';
-import type { AtolyeConfig } from './types.js';
-import { SANDBOX_MODES } from './types.js';
-import { assertPositiveInt } from './formats.js';
+import { SANDBOX_MODES } from './values.js';
+import { assertPositiveInt, isString, oneOf } from './formats.js';
+import { setting } from './setting.js';
 
 /** Where the agent works: the sandbox its commands run in, the thread workspaces, and git. */
-export const workspaceSchema: Pick<
-  convict.Schema<AtolyeConfig>,
-  'sandbox' | 'workspace' | 'git'
-> = {
+export const workspaceSchema = {
   sandbox: {
-    mode: {
+    mode: setting({
       doc: 'How run_command is isolated: "bwrap" (bubblewrap) or "none" (no isolation; development and testing only).',
-      format: SANDBOX_MODES as unknown as string[],
+      format: oneOf(SANDBOX_MODES),
       default: 'bwrap',
       env: 'ATOLYE_SANDBOX_MODE',
-    },
-    timeoutMs: {
+    }),
+    timeoutMs: setting({
       doc: 'Wall-clock limit of one sandboxed command in milliseconds; the whole sandbox is killed after it.',
-      format: (value: unknown) => assertPositiveInt(value),
+      format: assertPositiveInt,
       default: 60_000,
-    },
-    cpuSeconds: {
+    }),
+    cpuSeconds: setting({
       doc: 'CPU seconds one sandboxed command may use (RLIMIT_CPU).',
-      format: (value: unknown) => assertPositiveInt(value),
+      format: assertPositiveInt,
       default: 60,
-    },
-    memoryMb: {
+    }),
+    memoryMb: setting({
       doc: 'Address space of each sandboxed process in MiB (RLIMIT_AS).',
-      format: (value: unknown) => assertPositiveInt(value),
+      format: assertPositiveInt,
       default: 1024,
-    },
-    fileSizeMb: {
+    }),
+    fileSizeMb: setting({
       doc: 'Largest file a sandboxed command may write, in MiB (RLIMIT_FSIZE).',
-      format: (value: unknown) => assertPositiveInt(value),
+      format: assertPositiveInt,
       default: 64,
-    },
-    processes: {
+    }),
+    processes: setting({
       doc: 'Processes and threads a sandboxed command may have at once (RLIMIT_NPROC in its own user namespace).',
-      format: (value: unknown) => assertPositiveInt(value),
+      format: assertPositiveInt,
       default: 64,
-    },
-    outputCapBytes: {
+    }),
+    outputCapBytes: setting({
       doc: 'Bytes kept of each of stdout and stderr (head and tail; the middle is omitted).',
-      format: (value: unknown) => assertPositiveInt(value),
+      format: assertPositiveInt,
       default: 65_536,
-    },
+    }),
   },
   workspace: {
-    root: {
+    root: setting({
       doc: 'Directory holding one workspace per thread (relative to the project root).',
-      format: String,
+      format: isString,
       default: 'data/workspaces',
       env: 'ATOLYE_WORKSPACE_ROOT',
-    },
-    importMaxArchiveBytes: {
+    }),
+    importMaxArchiveBytes: setting({
       doc: 'Largest folder archive (.tar.gz or .zip) a thread import accepts, in bytes as uploaded.',
-      format: (value: unknown) => assertPositiveInt(value),
+      format: assertPositiveInt,
       default: 100 * 1024 * 1024,
-    },
-    importMaxFiles: {
+    }),
+    importMaxFiles: setting({
       doc: 'Most entries (files, folders and links) one import may hold.',
-      format: (value: unknown) => assertPositiveInt(value),
+      format: assertPositiveInt,
       default: 50_000,
-    },
-    importMaxBytes: {
+    }),
+    importMaxBytes: setting({
       doc: 'Most bytes one import may unpack to.',
-      format: (value: unknown) => assertPositiveInt(value),
+      format: assertPositiveInt,
       default: 1024 * 1024 * 1024,
-    },
-    importMaxRatio: {
+    }),
+    importMaxRatio: setting({
       doc: 'Highest unpacked-to-packed size ratio of an import archive (a higher one looks like a zip bomb).',
-      format: (value: unknown) => assertPositiveInt(value),
+      format: assertPositiveInt,
       default: 200,
-    },
+    }),
   },
   git: {
-    token: {
+    token: setting({
       doc: 'Token for cloning private repositories and pushing branches over https; only the checkout function receives it.',
-      format: String,
+      format: isString,
       default: '',
       env: 'ATOLYE_GIT_TOKEN',
       sensitive: true,
-    },
-    allowedSchemes: {
+    }),
+    allowedSchemes: setting({
       doc: 'URL schemes a thread may be cloned from, comma-separated: https; file (paths on this server) and http only where that is safe (development, testing).',
-      format: (value: unknown) => {
-        const schemes = typeof value === 'string' ? value.split(',') : [value];
-        if (schemes.some((scheme) => !['https', 'http', 'file'].includes(String(scheme).trim()))) {
-          throw new Error('must be a comma-separated list of https, http, file');
-        }
-      },
+      format: assertSchemes,
       default: 'https',
       env: 'ATOLYE_GIT_SCHEMES',
-    },
-    allowHosts: {
+    }),
+    allowHosts: setting({
       doc: 'Hosts (comma-separated host or host:port) a clone or push may reach on a loopback, private or link-local address; none by default, so a URL cannot reach into the private network.',
-      format: String,
+      format: isString,
       default: '',
       env: 'ATOLYE_GIT_ALLOW_HOSTS',
-    },
-    tokenHosts: {
+    }),
+    tokenHosts: setting({
       doc: 'Hosts (comma-separated names) git.token is sent to; a URL naming another host gets no token.',
-      format: String,
+      format: isString,
       default: 'github.com,gitlab.com,bitbucket.org',
       env: 'ATOLYE_GIT_TOKEN_HOSTS',
-    },
-    timeoutMs: {
+    }),
+    timeoutMs: setting({
       doc: 'Longest a clone or push may take, in milliseconds.',
-      format: (value: unknown) => assertPositiveInt(value),
+      format: assertPositiveInt,
       default: 300_000,
-    },
+    }),
   },
 };
+
+function assertSchemes(value: unknown): asserts value is string {
+  const schemes = typeof value === 'string' ? value.split(',') : [value];
+  if (schemes.some((scheme) => !['https', 'http', 'file'].includes(String(scheme).trim()))) {
+    throw new Error('must be a comma-separated list of https, http, file');
+  }
+}

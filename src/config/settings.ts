@@ -1,7 +1,8 @@
 import convict from 'convict';
-import { AtolyeError, errorMessage } from '../errors.js';
+import { AtolyeError } from '../errors.js';
+import { valueProblems } from './check-values.js';
 import { ConfigError } from './config-error.js';
-import { readKey, SCHEMA_LEAVES } from './load.js';
+import { readKey, SCHEMA_LEAVES } from './leaves.js';
 import { schema, type AtolyeConfig } from './schema.js';
 
 /**
@@ -89,16 +90,21 @@ export function settingVariables(paths: readonly string[]): string[] {
  * of a host that starts its workers in an environment other than its own (tests, embedding).
  */
 export function withEnvironment(config: AtolyeConfig, environ: NodeJS.ProcessEnv): AtolyeConfig {
-  const instance = convict(schema, { env: environ, args: [] });
+  const instance = convict<AtolyeConfig>(schema, { env: environ, args: [] });
   // load() lays the environment over what it loads, as the loader's precedence says.
   instance.load(structuredClone(config));
-  try {
-    instance.validate({ allowed: 'warn', output: () => undefined });
-  } catch (error) {
+  const overlaid = instance.getProperties();
+  const problems = valueProblems(overlaid, (key) => {
+    const variable = SCHEMA_LEAVES[key]?.env;
+    return variable !== undefined && environ[variable] !== undefined
+      ? `environment variable ${variable}`
+      : "the host's configuration";
+  });
+  if (problems.length > 0) {
     throw new ConfigError(
       'Invalid configuration for the workers (from the environment they are given):',
-      errorMessage(error).split('\n'),
+      problems,
     );
   }
-  return instance.getProperties();
+  return overlaid;
 }

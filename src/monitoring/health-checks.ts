@@ -5,21 +5,13 @@ import path from 'node:path';
 import type { AtolyeConfig } from '../config/index.js';
 import { resolveFromRoot } from '../config/paths.js';
 import { errorMessage } from '../errors.js';
-import type { ReadinessCheck, ReadinessChecks, ReadinessProbe } from './readiness.js';
+import type { ReadinessCheck, ReadinessProbe } from './readiness.js';
 
 /**
  * Readiness checks both services share: each names one `component:measurement` and says pass,
  * warn or fail (readiness.ts is the document /readyz renders them into). A `fail` means the
  * service cannot do its work (readiness 503); a `warn` is worth a look but leaves it ready.
  */
-
-/**
- * @deprecated Use ReadinessCheck (readiness.ts): runtime/host's HealthCheck is a worker's ping,
- * not this. Kept until its last importers move.
- */
-export type HealthCheck = ReadinessCheck;
-/** @deprecated Use ReadinessChecks (readiness.ts). */
-export type HealthChecks = ReadinessChecks;
 
 const MIB = 1024 * 1024;
 

@@ -65,6 +65,14 @@ export class RunEvents implements RunEventSink {
     return rows.map((row) => ({ seq: row.seq, event: row.event, data: JSON.parse(row.data) }));
   }
 
+  /** Whether the run has an event named `event` stored. */
+  async has(runId: string, event: string): Promise<boolean> {
+    const row = await this.database.first(
+      sql`SELECT 1 AS found FROM run_events WHERE run_id = ${runId} AND event = ${event} LIMIT 1`,
+    );
+    return row !== undefined;
+  }
+
   /**
    * The data of the run's latest `event` before position `seq` (undefined when it has none, or
    * its thread is out of `scope`): what a compact event refers to, for a stream that starts after it.

@@ -8,6 +8,7 @@ import { initLogging, type Logging } from '../logging/index.js';
 import type { LogRecord } from '../logging/record.js';
 import { serviceChecks } from '../monitoring/health-checks.js';
 import { flushSentry, initSentry } from '../monitoring/index.js';
+import type { ReadinessCheck } from '../monitoring/readiness.js';
 import { API_KEY_MIGRATIONS, ApiKeyStore, apiKeysFile } from '../store/api-keys.js';
 import { sql } from '../store/database.js';
 import { openStorage } from '../store/storage.js';
@@ -15,7 +16,6 @@ import { createApiApp } from './api/app.js';
 import { RATE_LIMIT_MIGRATIONS } from './api/auth.js';
 import type { ApiApp, ApiDeps } from './api/types.js';
 import { createRun } from './api/run-service.js';
-import type { HealthCheck } from './api/routes/health.js';
 import { toApiRun } from './api/serialize.js';
 import { CronScheduler } from './crons.js';
 import { CRON_MIGRATIONS, CronsStore, cronsFile } from './crons-store.js';
@@ -244,7 +244,7 @@ function listen(
   });
 }
 
-async function storeCheck(store: RunsStore): Promise<HealthCheck> {
+async function storeCheck(store: RunsStore): Promise<ReadinessCheck> {
   try {
     await store.database.first(sql`SELECT 1`);
     return { status: 'pass' };
@@ -283,7 +283,7 @@ function checkoutCaller(config: AtolyeConfig, hostUrl: string): CallCheckout {
   };
 }
 
-async function hostCheck(hostUrl: string): Promise<HealthCheck> {
+async function hostCheck(hostUrl: string): Promise<ReadinessCheck> {
   try {
     const response = await fetch(`${hostUrl}/healthz`, { signal: AbortSignal.timeout(2_000) });
     await response.body?.cancel();

@@ -46,6 +46,12 @@ export interface InvocationMeta {
   attempt: number;
 }
 
+/**
+ * What a caller may say about a call: the invoke client (invoke.ts) and the host's pool each fill
+ * in `invocationId` (a new one) and `attempt` (1) when absent.
+ */
+export type CallMeta = Partial<InvocationMeta>;
+
 interface CallContext extends InvocationMeta {
   /** Aborts when the deadline passes; long work should listen to it. */
   signal: AbortSignal;
@@ -168,7 +174,10 @@ export function isFunctionDefinition(value: unknown): value is FunctionDefinitio
   );
 }
 
-/** zod issues as `field: problem` lines, for 400 replies that name each bad field. */
-export function describeIssues(error: z.ZodError): string[] {
-  return error.issues.map((issue) => `${issue.path.join('.') || '(input)'}: ${issue.message}`);
+/**
+ * zod issues as `field: problem` lines, for replies that name each bad field; an issue about the
+ * value as a whole is named `whole`.
+ */
+export function describeIssues(error: z.ZodError, whole = '(input)'): string[] {
+  return error.issues.map((issue) => `${issue.path.join('.') || whole}: ${issue.message}`);
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import type { ErrorCode } from '../error-codes/index.js';
 import { AtolyeError, relayedCode, type RelayedCode } from '../errors.js';
-import { FUNCTION_NAME, type InvocationMeta } from './contract.js';
+import { FUNCTION_NAME, type CallMeta, type InvocationMeta } from './contract.js';
 import {
   isErrorLike,
   isRetryableBadReply,
@@ -42,12 +42,6 @@ export interface TraceHeaders {
 }
 const TRACE_HEADERS = ['traceparent', 'tracestate', 'sentry-trace', 'baggage'] as const;
 
-/**
- * The invocation meta a caller supplies; `invocationId` is generated when absent. `attempt` is the
- * caller's own count (its retry layer's attempt number), 1 when absent.
- */
-export type CallMeta = Partial<InvocationMeta>;
-
 export interface InvokerOptions {
   /** Where the worker host listens, e.g. `http://127.0.0.1:8787`; a path prefix is kept. */
   baseUrl: string;
@@ -64,6 +58,10 @@ export interface InvokerOptions {
 }
 
 export interface InvokeOptions {
+  /**
+   * `invocationId` is generated when absent; `attempt` is the caller's own count (its retry
+   * layer's attempt number), 1 when absent.
+   */
   meta?: CallMeta;
   /** Send the same key again when retrying the call; derived from `meta` when absent. */
   idempotencyKey?: string;
@@ -155,7 +153,8 @@ export function createInvoker(options: InvokerOptions): Invoke {
     const path = `${base.pathname}/fn/${name}`;
     const url = `${base.origin}${path}`;
     const meta = { ...call.meta, invocationId: call.meta?.invocationId ?? randomUUID(), attempt };
-    const idempotencyKey = call.idempotencyKey ?? idempotencyKeyFor(call.meta, meta.invocationId);
+    const idempotencyKey =
+      call.idempotencyKey ?? idempotencyKeyFromMeta(call.meta, meta.invocationId);
     const body = serialise(name, input, meta);
     if (typeof body !== 'string') throw new InvokeError(name, body);
     const headers: Record<string, string> = {
@@ -304,8 +303,11 @@ function aborted(name: string, signal: AbortSignal | undefined): InvokeFailure {
   };
 }
 
-/** The default key names the step the call belongs to, so a re-sent step is recognised as one. */
-function idempotencyKeyFor(meta: CallMeta | undefined, invocationId: string): string {
+/**
+ * The key when the caller gives none, from the call's meta: it names the step the call belongs to,
+ * so a re-sent step is recognised as one.
+ */
+function idempotencyKeyFromMeta(meta: CallMeta | undefined, invocationId: string): string {
   if (meta?.threadId === undefined && meta?.runId === undefined && meta?.step === undefined) {
     return invocationId;
   }

@@ -20,6 +20,7 @@ import { parseOptions, USAGE, UsageError, type BenchOptions } from './options.js
 import { orchestratorOverhead } from './orchestrator-overhead.js';
 import { formatSummary, formatTable } from './report.js';
 import { writeJson, writeReport } from './results.js';
+import { scale } from './scale.js';
 import { simpleQuery } from './simple-query.js';
 import { throughput } from './throughput.js';
 
@@ -33,6 +34,7 @@ const BENCHMARKS: Benchmark[] = [
   orchestratorOverhead,
   simpleQuery,
   cliStart,
+  scale,
 ];
 /** The whole run ends here even if something hangs; each benchmark bounds its own loops well below it. */
 const RUN_MAX_MS = 12 * 60_000;

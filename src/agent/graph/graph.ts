@@ -100,7 +100,7 @@ export interface AgentGraphOptions {
  * One key per step of one run: every attempt and every resume of the same step sends the same key,
  * so the worker host can refuse to run it twice.
  */
-export function idempotencyKeyFor(
+export function stepIdempotencyKey(
   threadId: string,
   runId: string,
   step: StepName,
@@ -153,7 +153,7 @@ export function buildAgentGraph(options: AgentGraphOptions) {
       superstep,
       attempt: attemptOf(config),
       iteration: state.iteration,
-      idempotencyKey: idempotencyKeyFor(threadId, runId, name, superstep),
+      idempotencyKey: stepIdempotencyKey(threadId, runId, name, superstep),
     });
     const parsed = STEP_SCHEMAS[name].output.safeParse(raw);
     if (!parsed.success) {

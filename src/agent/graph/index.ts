@@ -1,4 +1,4 @@
-export { buildAgentGraph, idempotencyKeyFor, runIdsOf } from './graph.js';
+export { buildAgentGraph, runIdsOf, stepIdempotencyKey } from './graph.js';
 export type {
   AgentGraph,
   AgentGraphOptions,

@@ -1,6 +1,6 @@
 import type { AtolyeConfig } from '../../config/index.js';
 import { errorMessage } from '../../errors.js';
-import type { HealthCheck } from '../../monitoring/health-checks.js';
+import type { ReadinessCheck } from '../../monitoring/readiness.js';
 import { findExecutable, locateBwrap } from './locate.js';
 import { BASE_ENV } from './types.js';
 
@@ -11,7 +11,7 @@ import { BASE_ENV } from './types.js';
  */
 export function sandboxCheck(config: {
   sandbox: Pick<AtolyeConfig['sandbox'], 'mode'>;
-}): HealthCheck {
+}): ReadinessCheck {
   if (config.sandbox.mode === 'none') {
     return {
       status: 'warn',

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type * as z from 'zod';
 import { errorMessage } from '../../errors.js';
+import { describeIssues } from '../../runtime/contract.js';
 import { RIPGREP_BINARY } from './ripgrep.js';
 import { TOOL_NAMES, TOOL_SPECS } from './specs.js';
 import { capText } from './truncate.js';
@@ -36,13 +37,10 @@ export interface ToolCallResult {
   durationMs: number;
 }
 
-/** One line per bad field, so the model can fix exactly what it got wrong. */
-export function describeIssues(name: string, error: z.ZodError): string {
-  const lines = error.issues.map((issue) => {
-    const field = issue.path.length === 0 ? '(arguments)' : issue.path.join('.');
-    return `- ${field}: ${issue.message}`;
-  });
-  return `Invalid arguments for ${name}:\n${lines.join('\n')}`;
+/** What the model is told of bad arguments: one line per bad field, so it can fix exactly those. */
+export function describeBadArguments(tool: string, error: z.ZodError): string {
+  const lines = describeIssues(error, '(arguments)').map((line) => `- ${line}`);
+  return `Invalid arguments for ${tool}:\n${lines.join('\n')}`;
 }
 
 async function observe(
@@ -78,7 +76,7 @@ async function observe(
     return {
       ok: false,
       code: 'invalid_arguments',
-      content: describeIssues(spec.name, parsed.error),
+      content: describeBadArguments(spec.name, parsed.error),
     };
   }
   try {

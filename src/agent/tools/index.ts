@@ -1,4 +1,4 @@
-export { executeToolCall, describeIssues } from './execute.js';
+export { executeToolCall, describeBadArguments } from './execute.js';
 export type { ExecuteContext, ToolCall, ToolCallResult } from './execute.js';
 export { toLangChainTools } from './langchain.js';
 export { TOOL_NAMES, TOOL_SPECS } from './specs.js';

@@ -1,4 +1,5 @@
 import type { ActiveAlert } from '../../monitoring/alerts.js';
+import type { ReadinessDocument } from '../../monitoring/readiness.js';
 import type { HostMetrics } from '../host-metrics.js';
 import { getJson, messageOf } from './api.js';
 import { sparkline } from './chart.js';
@@ -8,14 +9,15 @@ import type { Page } from './types.js';
 const SAMPLE_MS = 5_000;
 const KEEP_SAMPLES = 60;
 
-interface Health {
-  status?: string;
-  checks?: Record<string, { status?: string; output?: string }[]>;
-}
-
 interface SystemAnswer {
-  orchestrator: { httpStatus: number; health: Health };
-  host: { url: string | null; httpStatus?: number; health?: Health; unreachable?: string };
+  orchestrator: { httpStatus: number; health: ReadinessDocument };
+  /** `health` when the host answered with a readiness document; `unreachable` says why not. */
+  host: {
+    url: string | null;
+    httpStatus?: number;
+    health?: ReadinessDocument;
+    unreachable?: string;
+  };
   metrics: HostMetrics | null;
   sampledAt: string;
 }
@@ -87,14 +89,14 @@ export const renderSystem: Page = (view) => {
   };
 };
 
-function healthCard(title: string, health: Health): HTMLElement {
-  const rows = Object.entries(health.checks ?? {}).flatMap(([name, checks]) =>
+function healthCard(title: string, health: ReadinessDocument): HTMLElement {
+  const rows = Object.entries(health.checks).flatMap(([name, checks]) =>
     checks.map((check) =>
       h(
         'tr',
         {},
         h('td', {}, name),
-        h('td', {}, statusBadge(check.status ?? 'unknown')),
+        h('td', {}, statusBadge(check.status)),
         h('td', { class: 'output' }, check.output ?? ''),
       ),
     ),
@@ -102,7 +104,7 @@ function healthCard(title: string, health: Health): HTMLElement {
   return h(
     'section',
     { class: 'card health' },
-    h('div', { class: 'heading' }, h('h2', {}, title), statusBadge(health.status ?? 'unknown')),
+    h('div', { class: 'heading' }, h('h2', {}, title), statusBadge(health.status)),
     rows.length === 0
       ? h('p', { class: 'muted' }, 'No checks beyond answering.')
       : h('table', {}, h('tbody', {}, ...rows)),

@@ -3,7 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AtolyeConfig } from '../../config/index.js';
 import type { Logging } from '../../logging/index.js';
 import type { ActiveAlert } from '../../monitoring/alerts.js';
-import type { HealthChecks } from '../../monitoring/health-checks.js';
+import type { ReadinessProbe } from '../../monitoring/readiness.js';
 import type { ApiKeyIdentity } from '../../store/api-keys.js';
 import type { CronScheduler } from '../crons.js';
 import type { Executor } from '../executor.js';
@@ -16,9 +16,6 @@ import type { Caller } from './access.js';
  * The types app.ts and its routes share. They live apart from app.ts so that a route needs
  * nothing from the module that assembles it (no import cycle).
  */
-
-/** Named checks (`component:measurement`) that make up readiness. */
-export type ReadinessChecks = () => Promise<HealthChecks>;
 
 /** What the API needs of the key store. */
 export interface KeyVerifier {
@@ -47,8 +44,8 @@ export interface ApiDeps {
   /** Calls the `checkout` function, for clones and pushes; none without a worker host. */
   checkout?: CallCheckout;
   logging?: Logging;
-  /** Readiness checks beyond the process answering; none by default. */
-  readiness?: ReadinessChecks;
+  /** Readiness checks (`component:measurement`) beyond the process answering; none by default. */
+  readiness?: ReadinessProbe;
   /** The worker host's URL, for the dashboard's system page. */
   hostUrl?: string;
   /** What `GET /metrics` serves (Prometheus text); no route without it. */

@@ -1,5 +1,5 @@
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../json-depth.js';
-import type { CallMeta } from './types.js';
+import type { CallMeta } from '../contract.js';
 import { HttpError } from './http.js';
 
 /** The body of `POST /fn/{name}`: `{ input, meta }`. */

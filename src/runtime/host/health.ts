@@ -1,15 +1,19 @@
 import type { ServerResponse } from 'node:http';
 import {
+  READINESS_CONTENT_TYPE,
   renderReadiness,
   type ComponentCheck,
   type ReadinessProbe,
 } from '../../monitoring/readiness.js';
-import { HEALTH_TYPE, send } from './http.js';
+import { send } from './http.js';
 import type { Registry } from './registry.js';
 
 /** Liveness: the process answers. It says nothing about functions, so a restart never helps them. */
 export function healthz(res: ServerResponse, requestId: string): void {
-  send(res, 200, '{"status":"pass"}', { 'content-type': HEALTH_TYPE, 'x-request-id': requestId });
+  send(res, 200, '{"status":"pass"}', {
+    'content-type': READINESS_CONTENT_TYPE,
+    'x-request-id': requestId,
+  });
 }
 
 /** Host-level checks beside the functions' (configuration, logs, disk, sandbox, model…). */

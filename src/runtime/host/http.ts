@@ -24,7 +24,6 @@ export class HttpError extends AtolyeError {
 }
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
-export const HEALTH_TYPE = 'application/health+json';
 
 export function errorBody(code: string, message: string, retryable: boolean): string {
   return JSON.stringify({ error: { code, message, retryable } });

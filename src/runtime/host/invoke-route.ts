@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CallMeta } from '../contract.js';
 import { ReplayGuard, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify } from '../signing.js';
 import { parseCallBody } from './call-body.js';
 import { HttpError, JSON_TYPE, headerValue, readBody, send } from './http.js';
@@ -7,7 +8,7 @@ import { callFingerprint, type IdempotencyCache, type ReplyCodec } from './idemp
 import type { HostLogger } from './log.js';
 import { outcomeOf, type HostMetrics } from './metrics.js';
 import type { Registry } from './registry.js';
-import type { CallMeta, InvokeResult, Pool } from './types.js';
+import type { HostInvokeOutcome, Pool } from './types.js';
 
 export const FN_PREFIX = '/fn/';
 const MAX_KEY_CHARS = 255;
@@ -198,7 +199,7 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
   };
 }
 
-function toReply(result: InvokeResult, version: string): Reply {
+function toReply(result: HostInvokeOutcome, version: string): Reply {
   if (result.ok) {
     const meta = {
       durationMs: round(result.durationMs),

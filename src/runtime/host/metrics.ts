@@ -6,7 +6,7 @@ import {
   Histogram,
   Registry as PromRegistry,
 } from 'prom-client';
-import type { InvokeResult, Pool } from './types.js';
+import type { HostInvokeOutcome, Pool } from './types.js';
 
 /** What happened to one invocation, as the `outcome` label says it (a short, closed set). */
 export type Outcome =
@@ -22,7 +22,7 @@ const OUTCOME_OF_CODE: Record<string, Outcome> = {
   FUNCTION_DRAINING: 'unavailable',
 };
 
-export function outcomeOf(result: InvokeResult): Outcome {
+export function outcomeOf(result: HostInvokeOutcome): Outcome {
   return result.ok ? 'ok' : (OUTCOME_OF_CODE[result.error.code] ?? 'error');
 }
 
@@ -140,7 +140,7 @@ export class HostMetrics {
     return this.registry.contentType;
   }
 
-  observe(name: string, result: InvokeResult): void {
+  observe(name: string, result: HostInvokeOutcome): void {
     let series = this.series.get(name);
     if (!series) {
       series = {

@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../../errors.js';
-import type { InvocationMeta } from '../contract.js';
+import type { CallMeta, InvocationMeta } from '../contract.js';
 import { functionDraining, hostFault, queueFull, type HostFailure } from './failures.js';
 import { Fifo } from './fifo.js';
 import { silentLogger, type HostLogger } from './log.js';
 import type {
-  CallMeta,
-  HealthCheck,
-  InvokeResult,
+  HostInvokeOutcome,
   Pool,
   PoolHealth,
   PoolSpec,
   PoolStats,
+  WorkerPing,
 } from './types.js';
 import { WorkerFleet, type FleetDeps } from './worker-fleet.js';
 import type { WorkerReply } from './worker-process.js';
@@ -26,7 +25,7 @@ interface Waiting {
   input: unknown;
   meta: InvocationMeta;
   started: number;
-  resolve(result: InvokeResult): void;
+  resolve(result: HostInvokeOutcome): void;
 }
 
 /**
@@ -70,7 +69,7 @@ export class FunctionPool implements Pool {
     await Promise.all(starting);
   }
 
-  invoke(input: unknown, meta: CallMeta = {}): Promise<InvokeResult> {
+  invoke(input: unknown, meta: CallMeta = {}): Promise<HostInvokeOutcome> {
     const started = performance.now();
     // A literal, not `{ ...meta, … }`: adding keys after a spread is slow on V8 11 (hot path).
     const full: InvocationMeta = {
@@ -93,7 +92,7 @@ export class FunctionPool implements Pool {
   }
 
   /** Pings a worker, starting one first when none is running (within the same timeout). */
-  async healthCheck(timeoutMs = 5_000): Promise<HealthCheck> {
+  async healthCheck(timeoutMs = 5_000): Promise<WorkerPing> {
     if (this.draining) return { ok: false, reason: `${this.spec.name} is draining` };
     const started = performance.now();
     const { workers, gate } = this.fleet;
@@ -147,7 +146,7 @@ export class FunctionPool implements Pool {
     meta: InvocationMeta,
     started: number,
     coldStart: boolean,
-  ): Promise<InvokeResult> {
+  ): Promise<HostInvokeOutcome> {
     this.inFlight += 1;
     if (coldStart) this.counters.coldStarts += 1;
     const { worker } = slot;
@@ -171,7 +170,7 @@ export class FunctionPool implements Pool {
     reply: WorkerReply,
     started: number,
     coldStart: boolean,
-  ): InvokeResult {
+  ): HostInvokeOutcome {
     const { worker } = slot;
     this.inFlight -= 1;
     this.counters.invocations += 1;
@@ -192,7 +191,7 @@ export class FunctionPool implements Pool {
   }
 
   /** No free slot: queue the call, starting a worker for it when the pool may grow. */
-  private admit(input: unknown, meta: InvocationMeta, started: number): Promise<InvokeResult> {
+  private admit(input: unknown, meta: InvocationMeta, started: number): Promise<HostInvokeOutcome> {
     this.provision(this.queue.length + 1);
     const live = this.fleet.workers.live();
     if (live === 0 && !this.fleet.scheduled) return refuse(this.fleet.gate.refusal(), started);
@@ -204,7 +203,7 @@ export class FunctionPool implements Pool {
       const failure = queueFull(this.spec.name, queueSize, Math.max(1, Math.ceil(waitS)));
       return refuse(failure, started);
     }
-    return new Promise<InvokeResult>((resolve) => {
+    return new Promise<HostInvokeOutcome>((resolve) => {
       this.queue.push({ input, meta, started, resolve });
     });
   }
@@ -292,7 +291,7 @@ export class FunctionPool implements Pool {
   }
 }
 
-function refuse(failure: HostFailure, started: number): Promise<InvokeResult> {
+function refuse(failure: HostFailure, started: number): Promise<HostInvokeOutcome> {
   const durationMs = performance.now() - started;
   return Promise.resolve({ ok: false, ...failure, durationMs, coldStart: false });
 }

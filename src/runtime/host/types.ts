@@ -1,4 +1,4 @@
-import type { InvocationMeta, Limits } from '../contract.js';
+import type { CallMeta, Limits } from '../contract.js';
 import type { WireError } from '../protocol.js';
 
 /** One deployed version of a function: what its pool runs and under which limits. */
@@ -14,10 +14,13 @@ export interface PoolSpec {
   settings?: readonly string[];
 }
 
-/** What a caller may say about a call; the pool fills in `invocationId` and `attempt` when absent. */
-export type CallMeta = Partial<InvocationMeta>;
+/**
+ * How a call went, as the host's pool answers it (the invoke client's InvokeResult is what a caller
+ * gets back over HTTP).
+ */
+export type HostInvokeOutcome = HostInvokeSuccess | HostInvokeFailure;
 
-export interface InvokeSuccess {
+export interface HostInvokeSuccess {
   ok: true;
   output: unknown;
   /** Time spent in the host: queueing, a cold start if any, and the run itself. */
@@ -28,7 +31,7 @@ export interface InvokeSuccess {
   worker: number;
 }
 
-export interface InvokeFailure {
+export interface HostInvokeFailure {
   ok: false;
   status: number;
   error: WireError;
@@ -39,8 +42,6 @@ export interface InvokeFailure {
   worker?: number;
 }
 
-export type InvokeResult = InvokeSuccess | InvokeFailure;
-
 export type HealthStatus = 'pass' | 'fail';
 
 /** A pool's readiness as /readyz reports it, computed without starting anything. */
@@ -50,8 +51,8 @@ export interface PoolHealth {
   output?: string;
 }
 
-/** The result of actively pinging a worker. */
-export type HealthCheck =
+/** The answer to actively pinging a worker (not a readiness check: see monitoring/readiness.ts). */
+export type WorkerPing =
   { ok: true; worker: number; rssBytes: number; latencyMs: number } | { ok: false; reason: string };
 
 export interface PoolStats {
@@ -73,9 +74,9 @@ export interface PoolStats {
 /** What the registry and the gateway need of a pool; FunctionPool is the implementation. */
 export interface Pool {
   readonly spec: PoolSpec;
-  invoke(input: unknown, meta?: CallMeta): Promise<InvokeResult>;
+  invoke(input: unknown, meta?: CallMeta): Promise<HostInvokeOutcome>;
   health(): PoolHealth;
-  healthCheck(timeoutMs?: number): Promise<HealthCheck>;
+  healthCheck(timeoutMs?: number): Promise<WorkerPing>;
   stats(): PoolStats;
   drain(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { eventually } from '../../helpers/eventually.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { startTestApi, type TestApi } from '../orchestrator/api-helpers.js';
 import { startStepHost, type StepHost } from '../orchestrator/helpers.js';
+import { startApi, startReceiver } from '../security/http-helpers.js';
 
 // The dashboard's HTTP side: the page and its bundle, and the reads only the dashboard makes
 // (system, alerts, log tails), against a real orchestrator in front of a real worker host.
@@ -197,6 +198,38 @@ test("system: both services' readiness and the host's numbers; no alerts while n
   expect(alerts.status).toBe(200);
   // Nothing failed on this host: the embedded evaluator has nothing firing to list.
   expect(await alerts.json()).toEqual([]);
+});
+
+test('system: a host URL whose /readyz is not a readiness document is shown as unreachable, saying why', async () => {
+  // Something else answers on the host's port: JSON, but not health+json.
+  const notAHost = await startReceiver((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"status":"ok"}');
+  });
+  const dir = tempDir('atolye-dashboard-not-a-host-');
+  const other = await startApi(dir.dir, notAHost.url);
+  try {
+    const { key } = await other.orchestrator.keys.create('admin', { admin: true });
+    const response = await fetch(`${other.url}/dashboard/api/system`, {
+      headers: { 'x-api-key': key },
+    });
+    expect(response.status).toBe(200);
+    const system = (await response.json()) as {
+      orchestrator: { health: { status: string } };
+      host: { url: string; health?: unknown; unreachable?: string };
+    };
+    expect(['pass', 'warn', 'fail']).toContain(system.orchestrator.health.status);
+    expect(system.host.url).toBe(notAHost.url);
+    expect(system.host.health).toBeUndefined();
+    expect(system.host.unreachable).toContain(
+      `the /readyz answer of the worker host at ${notAHost.url} is not a readiness document`,
+    );
+    expect(system.host.unreachable).toContain('checks');
+  } finally {
+    await other.stop();
+    await notAHost.close();
+    dir.cleanup();
+  }
 });
 
 test('alerts: a firing ratio names its window and counts, the same calls the system numbers count', async () => {

@@ -96,6 +96,33 @@ describe('loadConfig', () => {
     expect(text).toMatch(/sentry\.sampleRate: must be a number from 0 to 1.*SENTRY_SAMPLE_RATE/);
   });
 
+  it('refuses a fraction for a whole number rather than cutting it, and shows no NaN', () => {
+    const error = captureError(() =>
+      loadConfig({
+        configDir: dir,
+        environ: { ATOLYE_API_PORT: '8080.5', ATOLYE_MAX_ITERATIONS: 'many' },
+      }),
+    );
+    expect(error.problems).toEqual([
+      expect.stringMatching(
+        /^api\.port: ports must be within range 0 - 65535: value was 8080\.5 \(from environment variable ATOLYE_API_PORT\)\. Expected: Port of the orchestrator/,
+      ),
+      expect.stringMatching(
+        /^agent\.maxIterations: must be a positive integer \(from environment variable ATOLYE_MAX_ITERATIONS\)\. Expected: /,
+      ),
+    ]);
+  });
+
+  it('reports a section set to a plain value once, as an unknown key', () => {
+    writeFiles(dir, { 'base.json': { logging: 'verbose' } });
+    const error = captureError(() => loadConfig({ configDir: dir, environ: {} }));
+    expect(error.problems).toEqual([
+      expect.stringMatching(
+        /^logging: unknown setting; .*logging\.level.* \(in file .*base\.json\)$/,
+      ),
+    ]);
+  });
+
   it('reports malformed JSON and a missing ATOLYE_CONFIG_FILE', () => {
     writeFiles(dir, { 'base.json': '{ "logging": ', 'production.json': '[1, 2]' });
     const error = captureError(() =>

@@ -64,7 +64,14 @@ describe('function settings', () => {
     expect(overlaid.model.timeoutMs).toBe(5000);
     expect(overlaid.security.signingSecret).toBe(config.security.signingSecret);
     expect(() => withEnvironment(config, { ATOLYE_SANDBOX_MODE: 'docker' })).toThrow(
-      expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        problems: [
+          expect.stringMatching(
+            /^sandbox\.mode: must be one of the possible values: \["bwrap","none"\]: value was "docker" \(from environment variable ATOLYE_SANDBOX_MODE\)\. Expected: How run_command is isolated/,
+          ),
+        ],
+      }),
     );
   });
 });

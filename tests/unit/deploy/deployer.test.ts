@@ -8,11 +8,11 @@ import { Limits } from '../../../src/runtime/contract.js';
 import { Deployer, type DeploymentLog } from '../../../src/runtime/host/deployer.js';
 import { Registry } from '../../../src/runtime/host/registry.js';
 import type {
-  HealthCheck,
-  InvokeResult,
+  HostInvokeOutcome,
   Pool,
   PoolSpec,
   PoolStats,
+  WorkerPing,
 } from '../../../src/runtime/host/types.js';
 import { tempDir, writeFiles } from '../../helpers/tmp.js';
 
@@ -27,7 +27,7 @@ class FakePool implements Pool {
     readonly spec: PoolSpec,
     private readonly behaviour: Behaviour,
   ) {}
-  invoke(): Promise<InvokeResult> {
+  invoke(): Promise<HostInvokeOutcome> {
     return Promise.resolve({
       ok: true,
       output: this.spec.version,
@@ -39,7 +39,7 @@ class FakePool implements Pool {
   health() {
     return { status: 'pass' as const };
   }
-  healthCheck(): Promise<HealthCheck> {
+  healthCheck(): Promise<WorkerPing> {
     return Promise.resolve(
       this.behaviour === 'healthy'
         ? { ok: true, worker: 1, rssBytes: 1, latencyMs: 1 }

@@ -10,6 +10,7 @@ import {
 } from '../../../dashboard/index.js';
 import { errorMessage } from '../../../errors.js';
 import { CHANNELS } from '../../../logging/record.js';
+import { parseReadiness, type ReadinessDocument } from '../../../monitoring/readiness.js';
 import { ownLogLines, requireAdmin, scopeOf } from '../access.js';
 import { errorResponse } from '../respond.js';
 import type { ApiApp, ApiDeps } from '../types.js';
@@ -74,7 +75,10 @@ export function addDashboardRoutes(app: ApiApp, deps: ApiDeps): void {
       hostMetrics(deps.hostUrl),
     ]);
     return c.json({
-      orchestrator: { httpStatus: ready.status, health: (await ready.json()) as unknown },
+      orchestrator: {
+        httpStatus: ready.status,
+        health: parseReadiness(await ready.text(), "the orchestrator's /readyz answer"),
+      },
       host: { url: deps.hostUrl ?? null, ...host },
       metrics,
       sampledAt: new Date().toISOString(),
@@ -120,17 +124,29 @@ export function addDashboardRoutes(app: ApiApp, deps: ApiDeps): void {
   });
 }
 
-type HostReadiness = { httpStatus: number; health: unknown } | { unreachable: string };
+type HostReadiness = { httpStatus: number; health: ReadinessDocument } | { unreachable: string };
 
+/** The host's /readyz answer; one that is not a readiness document is shown as why not. */
 async function hostReadiness(hostUrl: string | undefined): Promise<HostReadiness> {
   if (hostUrl === undefined) return { unreachable: 'no worker host URL is configured' };
+  let httpStatus: number;
+  let body: string;
   try {
     const response = await fetch(`${hostUrl}/readyz`, {
       signal: AbortSignal.timeout(HOST_TIMEOUT_MS),
     });
-    return { httpStatus: response.status, health: (await response.json()) as unknown };
+    httpStatus = response.status;
+    body = await response.text();
   } catch (error) {
     return { unreachable: `the worker host at ${hostUrl} did not answer: ${errorMessage(error)}` };
+  }
+  try {
+    return {
+      httpStatus,
+      health: parseReadiness(body, `the /readyz answer of the worker host at ${hostUrl}`),
+    };
+  } catch (error) {
+    return { unreachable: errorMessage(error) };
   }
 }
 

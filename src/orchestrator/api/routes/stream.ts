@@ -23,6 +23,8 @@ import { locate } from './runs.js';
 
 /** A comment line this often keeps proxies from closing a quiet stream and lets clients notice a dead one. */
 const HEARTBEAT_MS = 15_000;
+/** How long after a run's row says it ended its `end` event may still be on its way. */
+const END_GRACE_MS = 5_000;
 
 const sse = {
   content: { 'text/event-stream': { schema: z.string() } },
@@ -159,11 +161,15 @@ export function streamRun(
       }
       if (batch.length > 0) continue;
       const current = await deps.store.get(run.runId);
-      // Ended with no `end` left to send (e.g. the client has read it already): nothing will come.
+      // Ended with no `end` left to send (the client has read it already): nothing will come.
+      // The run's row says it ended a moment before its `end` event is stored; only a run whose
+      // orchestrator died in between has none, and that is not waited for long.
       if (
         current &&
         FINISHED_STATUSES.includes(current.status) &&
-        (await deps.events.after(run.runId, seq, scope)).length === 0
+        (await deps.events.after(run.runId, seq, scope)).length === 0 &&
+        ((await deps.events.has(run.runId, 'end')) ||
+          Date.now() - Date.parse(current.updatedAt) > END_GRACE_MS)
       ) {
         return;
       }

@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type {
-  InvokeFailure,
-  InvokeResult,
-  InvokeSuccess,
+  HostInvokeFailure,
+  HostInvokeOutcome,
+  HostInvokeSuccess,
 } from '../../../../src/runtime/host/index.js';
 import { tempDir } from '../../../helpers/tmp.js';
 import { bundleFixtures, PoolSet, poolSpec, recordingLogger } from './harness.js';
@@ -26,16 +26,16 @@ beforeAll(async () => {
 afterEach(() => pools.drainAll());
 afterAll(() => tmp.cleanup());
 
-function ok(result: InvokeResult): InvokeSuccess {
+function ok(result: HostInvokeOutcome): HostInvokeSuccess {
   if (!result.ok)
     throw new Error(`expected success, got ${result.status} ${JSON.stringify(result.error)}`);
   return result;
 }
-function failed(result: InvokeResult): InvokeFailure {
+function failed(result: HostInvokeOutcome): HostInvokeFailure {
   if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.output)}`);
   return result;
 }
-const echoOutput = (result: InvokeResult) =>
+const echoOutput = (result: HostInvokeOutcome) =>
   ok(result).output as {
     message: string;
     pid: number;

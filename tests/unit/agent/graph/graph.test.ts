@@ -1,7 +1,7 @@
 import { mapStoredMessagesToChatMessages } from '@langchain/core/messages';
 import {
   buildAgentGraph,
-  idempotencyKeyFor,
+  stepIdempotencyKey,
   type StepFailure,
 } from '../../../../src/agent/graph/graph.js';
 import { relayedCode } from '../../../../src/errors.js';
@@ -95,7 +95,9 @@ describe('agent graph', () => {
     expect(new Set(keys).size).toBe(keys.length);
     for (const { name, options } of steps.calls) {
       expect(options).toMatchObject({ threadId: 't-9', runId: 'r-3', step: name });
-      expect(options.idempotencyKey).toBe(idempotencyKeyFor('t-9', 'r-3', name, options.superstep));
+      expect(options.idempotencyKey).toBe(
+        stepIdempotencyKey('t-9', 'r-3', name, options.superstep),
+      );
     }
     expect(
       steps.calls.filter((call) => call.name === 'act').map((call) => call.options.iteration),

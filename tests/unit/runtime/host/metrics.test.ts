@@ -1,7 +1,7 @@
 import { HostMetrics, outcomeOf } from '../../../../src/runtime/host/metrics.js';
-import type { InvokeResult, Pool, PoolStats } from '../../../../src/runtime/host/types.js';
+import type { HostInvokeOutcome, Pool, PoolStats } from '../../../../src/runtime/host/types.js';
 
-const failure = (status: number, code: string): InvokeResult => ({
+const failure = (status: number, code: string): HostInvokeOutcome => ({
   ok: false,
   status,
   error: { code, message: code, retryable: false },
