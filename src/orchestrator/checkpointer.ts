@@ -7,7 +7,6 @@ import { SqliteSaver } from '@langchain/langgraph-checkpoint-sqlite';
 import pg from 'pg';
 import { AtolyeError, errorMessage } from '../errors.js';
 import { CONFIG_HINT, describePostgresUrl, scrub, unavailable } from '../store/postgres-url.js';
-import { log } from '../logging/index.js';
 
 /**
  * Where LangGraph checkpoints live: `checkpoints.sqlite` in the data directory by default, a
@@ -23,6 +22,8 @@ export interface CheckpointerOptions {
   dataDir: string;
   /** Longest wait for a Postgres connection; pg waits forever by default. */
   connectTimeoutMs?: number;
+  /** Told when an idle Postgres connection fails (the pool replaces it); the message has no password. */
+  onIdleError?: (message: string) => void;
 }
 
 export interface OpenedCheckpointer {
@@ -74,9 +75,9 @@ async function openPostgres(options: CheckpointerOptions): Promise<OpenedCheckpo
     });
     // An idle connection dropped by the server must not crash the process; the pool replaces it.
     pool.on('error', (error) => {
-      log('system').warn(`idle Postgres checkpoint connection to ${target.text} failed`, {
-        err: scrub(errorMessage(error), target.secrets),
-      });
+      options.onIdleError?.(
+        `idle Postgres checkpoint connection to ${target.text} failed: ${scrub(errorMessage(error), target.secrets)}`,
+      );
     });
     const saver = new PostgresSaver(pool);
     await saver.setup();

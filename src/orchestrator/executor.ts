@@ -62,12 +62,13 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const ownStore = options.store === undefined;
   const store = options.store ?? RunsStore.inFile(runsFile(options.dataDir));
   const events = options.events ?? { append: () => Promise.resolve() };
+  const agentLog = (options.logging ?? { log }).log('agent');
+  const systemLog = (options.logging ?? { log }).log('system');
   const checkpointer = new DeferredCheckpointSaver({
     url: config.storage.url,
     dataDir: options.dataDir,
+    onIdleError: (message) => systemLog.warn(message),
   });
-  const agentLog = (options.logging ?? { log }).log('agent');
-  const systemLog = (options.logging ?? { log }).log('system');
   const maxIterations = limits.maxIterations ?? DEFAULT_MAX_ITERATIONS;
 
   /** Aborted by close(): every graph invocation stops at once and writes nothing more. */

@@ -41,6 +41,12 @@ export interface OrchestratorOptions {
   hostUrl?: string;
   /** Logging to use instead of initialising the process's own (tests share one). */
   logging?: Logging;
+  /**
+   * Set up Sentry reporting for this process from `sentry.*` (default true; without a DSN it
+   * reports nothing). Independent of `logging`: a caller that shares its logging still says here
+   * whether this process reports errors.
+   */
+  sentry?: boolean;
   /** Send log records here instead of writing the channel files (the host writes them). */
   forwardLogs?: (record: LogRecord) => void;
   /** Overrides of the step retry policy, e.g. short intervals in tests. */
@@ -74,7 +80,7 @@ export async function startOrchestrator(
   const logging =
     options.logging ??
     initLogging(config, { service: 'orchestrator', release, forward: options.forwardLogs });
-  if (!options.logging) initSentry(config, { service: 'orchestrator' });
+  if (options.sentry ?? true) initSentry(config, { service: 'orchestrator' });
   const system = logging.log('system');
   const dataDir = resolveFromRoot(config.storage.dataDir);
   // Every host takes step calls (the executor spreads them); the first also answers for the

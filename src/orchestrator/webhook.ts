@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { AtolyeError, errorMessage } from '../errors.js';
-import { log } from '../logging/index.js';
+import type { ChannelLogger } from '../logging/index.js';
 import type { WebhookPolicy, WebhookTarget } from './webhook-policy.js';
 
 /** Tries this many times, waiting `RETRY_MS × attempt` between, before giving up on a webhook. */
@@ -21,7 +21,7 @@ const TIMEOUT_MS = 10_000;
 export async function deliverWebhook(
   url: string,
   body: unknown,
-  logger = log('system'),
+  logger: ChannelLogger,
   policy?: WebhookPolicy,
 ): Promise<boolean> {
   const payload = JSON.stringify(body);

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import type { ChannelLogger } from '../logging/record.js';
 import type { SettingPath, Settings } from '../config/setting-paths.js';
 import { AtolyeError } from '../errors.js';
 
@@ -28,13 +29,11 @@ const SECRET_NAME = /^[A-Z_][A-Z0-9_]*$/;
 /** A dotted configuration path; the build checks it against the schema (src/config/schema.ts). */
 const SETTING_PATH = /^[a-zA-Z][a-zA-Z0-9]*(\.[a-zA-Z][a-zA-Z0-9]*)*$/;
 
-/** A record a handler logs; the worker forwards it to the host, the only writer of log files. */
-export interface HandlerLog {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-  debug(msg: string, fields?: Record<string, unknown>): void;
-}
+/**
+ * How a handler logs: the one logger type of the code base (a channel's logger); the worker
+ * forwards each record to the host, the only writer of log files.
+ */
+export type HandlerLog = ChannelLogger;
 
 /** What a handler knows about the call it serves. */
 export interface InvocationMeta {

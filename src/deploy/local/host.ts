@@ -43,6 +43,12 @@ export interface HostOptions {
   port?: number;
   /** Logging to use instead of initialising the process's own (tests share one). */
   logging?: Logging;
+  /**
+   * Set up Sentry reporting for this process from `sentry.*` (default true; without a DSN it
+   * reports nothing). Independent of `logging`: a caller that shares its logging still says here
+   * whether this process reports errors.
+   */
+  sentry?: boolean;
   /** Services the host supervises alongside the functions (the orchestrator), given its URL. */
   services?: (hostUrl: string, logger: HostLogger) => ServiceSupervisor[];
   /**
@@ -63,7 +69,7 @@ export async function startHost(
 ): Promise<RunningHost> {
   const release = resolveRelease(config);
   const logging = options.logging ?? initLogging(config, { service: 'host', release });
-  if (!options.logging) initSentry(config, { service: 'host' });
+  if (options.sentry ?? true) initSentry(config, { service: 'host' });
   const logger = hostLogger(logging, { level: config.logging.level });
   const dataDir = resolveFromRoot(config.storage.dataDir);
   const store = new DeploymentStore(path.join(dataDir, 'host.sqlite'));

@@ -19,7 +19,7 @@ let root: ReturnType<typeof tempDir>;
 let api: CannedApi;
 
 beforeAll(async () => {
-  root = tempDir('atolye-run-branches-');
+  root = tempDir('atolye-run-replies-');
   api = await startCannedApi();
 });
 

@@ -15,7 +15,7 @@ let api: CannedApi;
 let project: string;
 
 beforeAll(async () => {
-  root = tempDir('atolye-workspace-branches-');
+  root = tempDir('atolye-workspace-requests-');
   project = path.join(root.dir, 'project');
   writeFiles(project, { 'main.py': 'print(1)\n', '.env': 'KEY=1\n' });
   api = await startCannedApi();

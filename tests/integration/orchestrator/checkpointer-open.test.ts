@@ -18,7 +18,7 @@ const servers: Server[] = [];
 const sockets = new Set<Socket>();
 
 beforeAll(() => {
-  work = tempDir('atolye-ckpt-branches-');
+  work = tempDir('atolye-ckpt-open-');
 });
 
 afterAll(async () => {

@@ -24,7 +24,7 @@ let orchestrator: RunningOrchestrator;
 let key: string;
 
 beforeAll(async () => {
-  work = tempDir('atolye-orch-branches-');
+  work = tempDir('atolye-orch-failures-');
   hostHandler = (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{"status":"pass"}');
