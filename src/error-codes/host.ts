@@ -8,8 +8,6 @@ import type { ErrorCodeEntry } from './entry.js';
 export const HOST_ERRORS = {
   ROUTE_NOT_FOUND: { status: 404, retryable: false },
   BODY_UNREADABLE: { status: 400, retryable: false },
-  BODY_INVALID_JSON: { status: 400, retryable: false },
-  REQUEST_INVALID: { status: 400, retryable: false },
   INPUT_TOO_DEEP: { status: 400, retryable: false },
   SIGNATURE_INVALID: { status: 401, retryable: false },
   SIGNATURE_REPLAYED: { status: 401, retryable: false },
@@ -27,7 +25,6 @@ export const HOST_ERRORS = {
   ROLLBACK_UNAVAILABLE: { status: 409, retryable: false },
   HOST_CLOSING: { status: 503, retryable: true },
   REGISTRY_NAME_MISMATCH: { status: 500, retryable: false },
-  INTERNAL_ERROR: { status: 500, retryable: false },
   INPUT_UNSENDABLE: { status: 400, retryable: false },
   QUEUE_FULL: { status: 429, retryable: true },
   WORKER_START_FAILED: { status: 503, retryable: true },

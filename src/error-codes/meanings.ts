@@ -18,15 +18,17 @@ export const ERROR_MEANINGS: { readonly [code in ErrorCode]: string } = {
     'the key made more requests this minute than api.rateLimitPerMinute; wait for Retry-After',
   ADMIN_REQUIRED: 'what was asked for is for admin keys only',
   INVALID_REQUEST:
-    'the body, path or query does not fit the schema; the message names each bad field',
-  BAD_REQUEST: 'the request cannot be read, e.g. a body that is not JSON',
+    'the body, path, query or a header does not fit the schema (on the worker host: a call body that is not { input, meta }); the message names each bad field',
+  BODY_INVALID_JSON:
+    "the request body is not JSON (the worker host's admin API: not a JSON object); send JSON with content-type application/json",
   NOT_FOUND: 'no route has this path; see GET /docs',
   METHOD_NOT_ALLOWED:
     'the path exists but does not take this method; the Allow header lists those it takes',
   UNSUPPORTED_MEDIA_TYPE: 'the body has a content type this route does not take',
   BODY_TOO_LARGE:
     'the request body is over the limit (api.bodyLimitBytes; on the worker host, its body limit)',
-  INTERNAL: 'the run API failed in a way it did not expect; it is logged and reported',
+  INTERNAL:
+    'the run API or the worker host failed in a way it did not expect; it is logged and reported (the worker host answers it not retryable)',
   EXECUTOR_CLOSED: 'the orchestrator is stopping and starts no more runs',
   THREAD_NOT_FOUND: 'no such thread, or a thread of another key',
   THREAD_EXISTS: 'a thread with this id exists already; send if_exists "do_nothing" to reuse it',
@@ -77,9 +79,6 @@ export const ERROR_MEANINGS: { readonly [code in ErrorCode]: string } = {
   // The worker host and function calls (host.ts)
   ROUTE_NOT_FOUND: 'the worker host has no route with this method and path',
   BODY_UNREADABLE: 'the request body could not be read to its end',
-  BODY_INVALID_JSON: 'the body of an admin request is not a JSON object',
-  REQUEST_INVALID:
-    'a call body is not { input, meta }, or a header is malformed; the message names each field',
   INPUT_TOO_DEEP: "the input nests deeper than the host's limit of arrays and objects",
   SIGNATURE_INVALID:
     'the call is not signed with security.signingSecret, or its timestamp is stale',
@@ -100,7 +99,6 @@ export const ERROR_MEANINGS: { readonly [code in ErrorCode]: string } = {
   ROLLBACK_UNAVAILABLE: 'there is no earlier deployment to roll back to',
   HOST_CLOSING: 'the worker host is shutting down and takes no deploys',
   REGISTRY_NAME_MISMATCH: 'the host tried to register a pool under another function name',
-  INTERNAL_ERROR: 'the worker host failed while handling the request; it is logged',
   INPUT_UNSENDABLE: 'the input cannot be sent to a worker (it does not serialise)',
   QUEUE_FULL: 'every worker of the function is busy and its queue is full',
   WORKER_START_FAILED: 'a worker of the function could not start',

@@ -9,7 +9,7 @@ export const RUN_API_ERRORS = {
   RATE_LIMITED: { status: 429, retryable: true },
   ADMIN_REQUIRED: { status: 403, retryable: false },
   INVALID_REQUEST: { status: 400, retryable: false },
-  BAD_REQUEST: { status: 400, retryable: false },
+  BODY_INVALID_JSON: { status: 400, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },
   METHOD_NOT_ALLOWED: { status: 405, retryable: false },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false },

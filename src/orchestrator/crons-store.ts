@@ -235,12 +235,6 @@ export class CronsStore {
     return changed === 1;
   }
 
-  async setNextRun(cronId: string, nextRunDate: string | null): Promise<void> {
-    await this.database.run(
-      sql`UPDATE crons SET next_run_date = ${nextRunDate} WHERE cron_id = ${cronId}`,
-    );
-  }
-
   /** The run the cron's latest firing started. */
   async setLastRun(cronId: string, runId: string): Promise<void> {
     await this.database.run(sql`UPDATE crons SET last_run_id = ${runId} WHERE cron_id = ${cronId}`);

@@ -285,14 +285,6 @@ export class RunsStore {
     return rows.map(toRecord);
   }
 
-  /** Runs a stopped orchestrator left behind, in the order they were created. */
-  async unfinished(): Promise<RunRecord[]> {
-    const rows = await this.database.all<Row>(
-      sql`SELECT * FROM runs WHERE status IN ('pending', 'running') ORDER BY created_at, seq`,
-    );
-    return rows.map(toRecord);
-  }
-
   /** Runs that paused for approval and are still their thread's last run: they wait for a person. */
   async awaitingApproval(): Promise<RunRecord[]> {
     const rows = await this.database.all<Row>(

@@ -157,7 +157,9 @@ describe.each(KINDS)('the crons store on %s', (kind) => {
     expect(ids(await store.due('2026-03-02T09:00:00.000Z'))).toEqual(['early']);
     expect(ids(await store.due('2026-03-02T10:00:00.000Z'))).toEqual(['early', 'late']);
 
-    await store.setNextRun('early', '2026-03-03T08:00:00.000Z');
+    expect(
+      await store.advance('early', '2026-03-02T08:00:00.000Z', '2026-03-03T08:00:00.000Z'),
+    ).toBe(true);
     await store.setLastRun('early', 'run-1');
     expect(await store.get('early', { all: true })).toMatchObject({
       nextRunDate: '2026-03-03T08:00:00.000Z',
