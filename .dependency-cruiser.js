@@ -35,7 +35,7 @@ const TARGETS = {
   // The thread id rule and workspace confinement: what the steps and tools share with the API.
   'thread folders': '^src/workspace/(thread-id|confine)\\.ts$',
   // The CLI's wording of a run, which the extension's output channel shows too.
-  'cli run wording': '^src/cli/(run-progress|byte-size)\\.ts$',
+  'cli run wording': '^src/cli/run-progress\\.ts$',
   'vscode packager': '^extensions/vscode/package-extension\\.ts$',
   'server code': '^src/(?!dashboard/ui/)',
   'any src': '^src/',

@@ -7,7 +7,7 @@ import type { RunControls, RunStart } from '../client/follow-run.js';
 import { apiFailure, httpStatus } from '../client/run-api.js';
 import type { ApprovalPolicy } from '../config/approval.js';
 import { apiFetch, call, connect, parseReply, type Api } from './api-client.js';
-import { size } from './byte-size.js';
+import { size } from '../client/byte-size.js';
 import type { CliContext } from './context.js';
 import { oneLine } from './run-progress.js';
 import { drive, finish, pausedFirst, startSession, type Outcome } from './run-session.js';

@@ -3,7 +3,7 @@ import { CommanderError } from 'commander';
 import type { FolderArchive, SkippedEntry } from '../client/index.js';
 import { loadConfig } from '../config/index.js';
 import type { Api } from './api-client.js';
-import { size } from './byte-size.js';
+import { size } from '../client/byte-size.js';
 import type { CliContext } from './context.js';
 import { importArchive, importRepository, type ImportReply } from '../client/workspace-api.js';
 

@@ -1,6 +1,6 @@
 import type { ErrorCodeEntry } from './entry.js';
 import { HOST_ERRORS } from './host.js';
-import { ERROR_CODES, isErrorCode } from './index.js';
+import { ERROR_CODES, isErrorCode, type ErrorCode } from './index.js';
 import { RUN_API_ERRORS } from './run-api.js';
 import { ERROR_MEANINGS } from './meanings.js';
 import { RUN_ERRORS } from './run.js';
@@ -29,7 +29,7 @@ export const ERROR_CODE_PARTS: readonly {
   {
     title: 'Worker host and function calls',
     about:
-      "The worker host's gateway, its failures while it runs a function, the worker's own, and the invoke client's (`INVOKE_*`). A function whose handler throws is answered 500 with the handler's code, which may be its own.",
+      "The worker host's gateway, its failures while it runs a function, the worker's own, and the invoke client's (`INVOKE_*`). The host also answers some codes of the run API's part: `INVALID_REQUEST`, `BODY_INVALID_JSON`, `BODY_TOO_LARGE`, `METHOD_NOT_ALLOWED` and `INTERNAL`. A function whose handler throws is answered 500 with the handler's code, which may be its own.",
     codes: HOST_ERRORS,
   },
   {
@@ -46,6 +46,53 @@ export const ERROR_CODE_PARTS: readonly {
   },
 ];
 
+/**
+ * The codes the worker host answers to a function call, `POST /fn/{name}`, from its gateway, the
+ * pool and the worker; the page lists them again, by status, for the callers of a function
+ * (docs/api/functions_api.md links there). A test checks that every code the call path names is
+ * here.
+ */
+export const FUNCTION_CALL_CODES: readonly ErrorCode[] = [
+  'INVALID_REQUEST',
+  'BODY_INVALID_JSON',
+  'BODY_UNREADABLE',
+  'INPUT_INVALID',
+  'INPUT_TOO_DEEP',
+  'INPUT_UNSENDABLE',
+  'SIGNATURE_INVALID',
+  'SIGNATURE_REPLAYED',
+  'FUNCTION_NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'BODY_TOO_LARGE',
+  'IDEMPOTENCY_KEY_REUSED',
+  'QUEUE_FULL',
+  'HANDLER_ERROR',
+  'OUTPUT_INVALID',
+  'OUTPUT_TOO_DEEP',
+  'OUTPUT_UNSERIALISABLE',
+  'INTERNAL',
+  'WORKER_CRASHED',
+  'WORKER_START_FAILED',
+  'FUNCTION_UNAVAILABLE',
+  'FUNCTION_DRAINING',
+  'REPLAY_GUARD_FULL',
+  'FUNCTION_TIMEOUT',
+];
+
+/**
+ * Where the host's answer to a call has another `retryable` than the catalogue's usual one: its
+ * own fault is not retried (src/runtime/host/failures.ts), the run API's is.
+ */
+export const FUNCTION_CALL_RETRYABLE: Readonly<Partial<Record<ErrorCode, boolean>>> = {
+  INTERNAL: false,
+};
+
+/** The title of the page's section of FUNCTION_CALL_CODES; its anchor is linked to. */
+export const FUNCTION_CALLS_TITLE = 'What a function call answers';
+
+const FUNCTION_CALLS_ABOUT =
+  "Every failure the worker host answers to `POST /fn/{name}` (and so the invoke client's caller sees), by status; the same codes as in the parts above. A handler that throws an `AtolyeError` is answered 500 with its `code` and `retryable`, whatever the code; one that throws anything else, with `HANDLER_ERROR`.";
+
 const HEAD = `# Error codes
 
 <!-- Generated from src/error-codes by \`npm run build\`; a test fails when this page is stale. Edit the catalogue, not this page. -->
@@ -58,27 +105,46 @@ sender, 5xx for a fault of the server or of a service behind it. \`retryable\` h
 value; an answer that knows better (a timeout, a busy file) says otherwise, and its own value is
 the one to follow.
 
-An error whose code is not below reaches no client under that code: the run API answers it as a
-500 \`INTERNAL\`, the worker host as a 500 \`INTERNAL_ERROR\`. Only server faults are logged as
-errors with their stack (the \`errors\` channel, and Sentry where it is set up): a 5xx of the run
-API, a 500 of the worker host. The exception is a function's own error, which the worker host
-answers 500 with the code the function threw.
+An error whose code is not below reaches no client under that code: the run API and the worker
+host answer it as a 500 \`INTERNAL\` (the worker host's not retryable). Only server faults are
+logged as errors with their stack (the \`errors\` channel, and Sentry where it is set up): a 5xx
+of the run API, a 500 of the worker host. The exception is a function's own error, which the
+worker host answers 500 with the code the function threw.
 `;
 
-/** The page docs/api/errors.md: every code of the catalogue, part by part, in prettier's form. */
+/**
+ * The page docs/api/errors.md: every code of the catalogue, part by part, then the codes of a
+ * function call by status, in prettier's form.
+ */
 export function errorCodesMarkdown(): string {
-  const parts = ERROR_CODE_PARTS.map((part) => {
-    const rows = Object.keys(part.codes)
-      .filter(isErrorCode)
-      .map((code) => [
-        `\`${code}\``,
-        String(ERROR_CODES[code].status),
-        ERROR_CODES[code].retryable ? 'yes' : 'no',
-        ERROR_MEANINGS[code],
-      ]);
-    return `## ${part.title}\n\n${part.about}\n\n${table(['code', 'status', 'retryable', 'meaning'], rows)}`;
-  });
-  return [HEAD, ...parts].join('\n');
+  const parts = ERROR_CODE_PARTS.map((part) =>
+    section(part.title, part.about, Object.keys(part.codes).filter(isErrorCode)),
+  );
+  const byStatus = [...FUNCTION_CALL_CODES].sort(
+    (a, b) => ERROR_CODES[a].status - ERROR_CODES[b].status,
+  );
+  const calls = section(
+    FUNCTION_CALLS_TITLE,
+    FUNCTION_CALLS_ABOUT,
+    byStatus,
+    FUNCTION_CALL_RETRYABLE,
+  );
+  return [HEAD, ...parts, calls].join('\n');
+}
+
+function section(
+  title: string,
+  about: string,
+  codes: readonly ErrorCode[],
+  retryable: Readonly<Partial<Record<ErrorCode, boolean>>> = {},
+): string {
+  const rows = codes.map((code) => [
+    `\`${code}\``,
+    String(ERROR_CODES[code].status),
+    (retryable[code] ?? ERROR_CODES[code].retryable) ? 'yes' : 'no',
+    ERROR_MEANINGS[code],
+  ]);
+  return `## ${title}\n\n${about}\n\n${table(['code', 'status', 'retryable', 'meaning'], rows)}`;
 }
 
 /** A markdown table with its columns padded as prettier pads them. */

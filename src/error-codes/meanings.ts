@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH } from '../json-depth.js';
 import type { ErrorCode } from './index.js';
 
 /**
@@ -18,9 +19,8 @@ export const ERROR_MEANINGS: { readonly [code in ErrorCode]: string } = {
     'the key made more requests this minute than api.rateLimitPerMinute; wait for Retry-After',
   ADMIN_REQUIRED: 'what was asked for is for admin keys only',
   INVALID_REQUEST:
-    'the body, path, query or a header does not fit the schema (on the worker host: a call body that is not { input, meta }); the message names each bad field',
-  BODY_INVALID_JSON:
-    "the request body is not JSON (the worker host's admin API: not a JSON object); send JSON with content-type application/json",
+    'the body, path, query or a header does not fit the schema (on the worker host: a call that is not { input, meta }, a bad idempotency-key); the message names each bad field',
+  BODY_INVALID_JSON: 'the request body is not JSON, or (on the worker host) not a JSON object',
   NOT_FOUND: 'no route has this path; see GET /docs',
   METHOD_NOT_ALLOWED:
     'the path exists but does not take this method; the Allow header lists those it takes',
@@ -79,7 +79,7 @@ export const ERROR_MEANINGS: { readonly [code in ErrorCode]: string } = {
   // The worker host and function calls (host.ts)
   ROUTE_NOT_FOUND: 'the worker host has no route with this method and path',
   BODY_UNREADABLE: 'the request body could not be read to its end',
-  INPUT_TOO_DEEP: "the input nests deeper than the host's limit of arrays and objects",
+  INPUT_TOO_DEEP: `the input nests more than ${MAX_JSON_DEPTH} levels of arrays and objects, the host's limit`,
   SIGNATURE_INVALID:
     'the call is not signed with security.signingSecret, or its timestamp is stale',
   SIGNATURE_REPLAYED: 'this signed request was accepted once already; sign every request anew',
@@ -111,7 +111,7 @@ export const ERROR_MEANINGS: { readonly [code in ErrorCode]: string } = {
   WORKER_UNRESPONSIVE: 'the worker did not answer a health ping in time',
   INPUT_INVALID: "the input does not fit the function's input schema",
   OUTPUT_INVALID: 'the function returned output that breaks its own output schema',
-  OUTPUT_TOO_DEEP: "the function returned output nested deeper than the host's limit",
+  OUTPUT_TOO_DEEP: `the function returned output nested more than ${MAX_JSON_DEPTH} levels deep, the host's limit`,
   OUTPUT_UNSERIALISABLE: 'the function returned output that cannot be sent as JSON',
   HANDLER_ERROR: "the function's handler threw an error without a code of its own",
   FUNCTION_INVALID: 'a function is declared wrongly (defineFunction names each problem)',

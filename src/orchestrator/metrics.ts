@@ -15,8 +15,8 @@ export const SANDBOX_DURATION_BUCKETS = [
 
 const KNOWN_STEPS = new Set<string>(STEP_NAMES);
 const KNOWN_TOOLS = new Set(TOOL_NAMES);
-/** Tool result codes are short snake_case words (`command_failed`, `no_match`). */
-const TOOL_CODE = /^[a-z_]{1,32}$/;
+/** Tool result codes are short UPPER_SNAKE words (`COMMAND_FAILED`, `NO_MATCH`), as every code is. */
+const TOOL_CODE = /^[A-Z][A-Z_]{0,31}$/;
 
 export interface OrchestratorMetricsOptions {
   /** Also export the process's CPU, memory, event-loop and GC metrics. */

@@ -5,6 +5,8 @@ import {
   ERROR_CODE_PARTS,
   ERROR_CODES_FILE,
   errorCodesMarkdown,
+  FUNCTION_CALL_CODES,
+  FUNCTION_CALLS_TITLE,
 } from '../../src/error-codes/markdown.js';
 import { ERROR_MEANINGS } from '../../src/error-codes/meanings.js';
 import {
@@ -58,6 +60,34 @@ describe('the error catalogue', () => {
     const markdown = errorCodesMarkdown();
     const options = await prettier.resolveConfig(resolveFromRoot(ERROR_CODES_FILE));
     expect(await prettier.format(markdown, { ...options, parser: 'markdown' })).toBe(markdown);
+  });
+
+  test('the codes of a function call are every code its path answers with, each once', () => {
+    // The call path: the gateway's body reading, the invoke route, the pool's failures, the worker.
+    const sources = [
+      'src/runtime/host/http.ts',
+      'src/runtime/host/invoke-route.ts',
+      'src/runtime/host/call-body.ts',
+      'src/runtime/host/idempotency.ts',
+      'src/runtime/host/failures.ts',
+      'src/runtime/worker/serve.ts',
+    ];
+    const named = sources.flatMap((file) =>
+      [...readFileSync(resolveFromRoot(file), 'utf8').matchAll(/'([A-Z][A-Z0-9_]+)'/g)]
+        .map((match) => match[1] ?? '')
+        .filter(isErrorCode),
+    );
+    expect(named.length).toBeGreaterThan(10);
+    expect(new Set(FUNCTION_CALL_CODES).size).toBe(FUNCTION_CALL_CODES.length);
+    expect([...new Set(named)].filter((code) => !FUNCTION_CALL_CODES.includes(code))).toEqual([]);
+  });
+
+  test("docs/api/functions_api.md links to the section of a function call's codes", () => {
+    const anchor = FUNCTION_CALLS_TITLE.toLowerCase().replaceAll(' ', '-');
+    expect(errorCodesMarkdown()).toContain(`\n## ${FUNCTION_CALLS_TITLE}\n`);
+    expect(readFileSync(resolveFromRoot('docs/api/functions_api.md'), 'utf8')).toContain(
+      `(errors.md#${anchor})`,
+    );
   });
 
   test('the page lists every code with its status and retryability', () => {

@@ -3,7 +3,7 @@ import type * as z from 'zod';
 import { packFolder } from '../../../src/client/folder-archive.js';
 import { followRun } from '../../../src/client/follow-run.js';
 import { apiFailure, call, parseReply, type Api } from '../../../src/client/run-api.js';
-import { size } from '../../../src/cli/byte-size.js';
+import { size } from '../../../src/client/byte-size.js';
 import { describeEnd } from '../../../src/cli/run-progress.js';
 import { importArchive } from '../../../src/client/workspace-api.js';
 import { AtolyeError } from '../../../src/errors.js';

@@ -17,7 +17,7 @@ export async function readBounded(
     if (size > maxBytes) {
       return {
         ok: false,
-        code: 'file_too_large',
+        code: 'FILE_TOO_LARGE',
         content: `${relative} is ${size} bytes, over the ${maxBytes}-byte ${hint}`,
       };
     }

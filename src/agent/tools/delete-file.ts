@@ -21,7 +21,7 @@ export const deleteFile = defineTool({
       if ((await lstat(resolved.absolute)).isDirectory()) {
         return {
           ok: false,
-          code: 'is_directory',
+          code: 'IS_DIRECTORY',
           content: `${rel} is a directory; delete_file removes files only. Delete the files inside it one by one.`,
         };
       }

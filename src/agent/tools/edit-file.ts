@@ -40,14 +40,14 @@ export const editFile = defineTool({
     if (matches === 0) {
       return {
         ok: false,
-        code: 'no_match',
+        code: 'NO_MATCH',
         content: `oldText was not found in ${rel} (0 matches); file unchanged. Read the file and copy the text exactly, including indentation.`,
       };
     }
     if (matches > 1) {
       return {
         ok: false,
-        code: 'ambiguous_match',
+        code: 'AMBIGUOUS_MATCH',
         content: `oldText occurs ${matches} times in ${rel}; file unchanged. Include more surrounding lines so it matches exactly once.`,
       };
     }

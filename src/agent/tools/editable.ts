@@ -36,7 +36,7 @@ export async function readEditable(
   if (text === undefined) {
     return {
       ok: false,
-      code: 'not_utf8_text',
+      code: 'NOT_UTF8_TEXT',
       content: `${rel} is not UTF-8 text; ${tool} would alter its other bytes. File unchanged${refusal}.`,
     };
   }

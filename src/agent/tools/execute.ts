@@ -49,13 +49,13 @@ async function observe(
   limits: ToolLimits,
 ): Promise<Observation> {
   if (call.refused !== undefined) {
-    return { ok: false, code: 'invalid_arguments', content: call.refused };
+    return { ok: false, code: 'INVALID_ARGUMENTS', content: call.refused };
   }
   const spec = TOOL_SPECS.find((candidate) => candidate.name === call.name);
   if (spec === undefined) {
     return {
       ok: false,
-      code: 'unknown_tool',
+      code: 'UNKNOWN_TOOL',
       content: `Unknown tool ${JSON.stringify(call.name)}. Available tools: ${TOOL_NAMES.join(', ')}.`,
     };
   }
@@ -66,7 +66,7 @@ async function observe(
     } catch {
       return {
         ok: false,
-        code: 'invalid_arguments',
+        code: 'INVALID_ARGUMENTS',
         content: `Arguments for ${spec.name} are not valid JSON.`,
       };
     }
@@ -75,7 +75,7 @@ async function observe(
   if (!parsed.success) {
     return {
       ok: false,
-      code: 'invalid_arguments',
+      code: 'INVALID_ARGUMENTS',
       content: describeBadArguments(spec.name, parsed.error),
     };
   }
@@ -90,7 +90,7 @@ async function observe(
     // A failing runner or an unexpected fs error is something the model should hear about, not a crash.
     return {
       ok: false,
-      code: 'tool_failed',
+      code: 'TOOL_FAILED',
       content: `${spec.name} failed: ${errorMessage(error)}`,
     };
   }

@@ -21,7 +21,7 @@ export function fsFailure(error: unknown, relative: string): Observation {
   const reason = code === undefined ? undefined : FS_REASONS[code];
   return {
     ok: false,
-    code: code === 'ENOENT' ? 'not_found' : 'fs_error',
+    code: code === 'ENOENT' ? 'PATH_NOT_FOUND' : 'FS_ERROR',
     content:
       reason === undefined ? `${relative}: ${errorMessage(error)}` : `${relative} ${reason}.`,
   };

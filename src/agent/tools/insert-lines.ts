@@ -34,7 +34,7 @@ export const insertLines = defineTool({
     if (args.afterLine > total) {
       return {
         ok: false,
-        code: 'line_out_of_range',
+        code: 'LINE_OUT_OF_RANGE',
         content: `${rel} has ${total} lines; afterLine ${args.afterLine} is past the end (use ${total} to append). File unchanged.`,
       };
     }

@@ -80,7 +80,7 @@ export const listFiles = defineTool({
       if (!stats.isDirectory()) {
         return {
           ok: false,
-          code: 'not_a_directory',
+          code: 'NOT_A_DIRECTORY',
           content: `${resolved.relative} is not a directory; use read_file.`,
         };
       }

@@ -52,7 +52,7 @@ export const readFileTool = defineTool({
     if (bytes.subarray(0, 8192).includes(0)) {
       return {
         ok: false,
-        code: 'binary_file',
+        code: 'BINARY_FILE',
         content: `${rel} looks binary (${bytes.length} bytes); not shown.`,
       };
     }
@@ -69,7 +69,7 @@ export const readFileTool = defineTool({
       if (start > total) {
         return {
           ok: false,
-          code: 'line_out_of_range',
+          code: 'LINE_OUT_OF_RANGE',
           content: `${rel} has ${total} lines; startLine ${start} is past the end.`,
         };
       }

@@ -55,10 +55,10 @@ export const runCommand = defineTool({
     return {
       ok: !result.timedOut && result.exitCode === 0,
       ...(result.timedOut
-        ? { code: 'command_timed_out' }
+        ? { code: 'COMMAND_TIMED_OUT' }
         : result.exitCode === 0
           ? {}
-          : { code: 'command_failed' }),
+          : { code: 'COMMAND_FAILED' }),
       content,
       command: { ...result, command: args.command, durationMs },
     };

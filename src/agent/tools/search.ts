@@ -84,7 +84,7 @@ export function clipLine(text: string, matchByte: number, max: number): string {
 function unavailable(): Observation {
   return {
     ok: false,
-    code: 'search_unavailable',
+    code: 'SEARCH_UNAVAILABLE',
     content:
       'search needs ripgrep (rg), which is not installed where the tools run. Install the ' +
       `${RIPGREP_PACKAGE} package (Debian/Ubuntu: apt-get install ${RIPGREP_PACKAGE}); until ` +
@@ -98,12 +98,12 @@ function rgError(stderr: string): Observation | null {
   if (message.includes('regex parse error') || message.includes('error parsing regex')) {
     return {
       ok: false,
-      code: 'invalid_pattern',
+      code: 'INVALID_PATTERN',
       content: `The pattern is not a valid regular expression (ripgrep/Rust syntax):\n${message}`,
     };
   }
   if (message.includes('error parsing glob')) {
-    return { ok: false, code: 'invalid_glob', content: `The glob is not valid:\n${message}` };
+    return { ok: false, code: 'INVALID_GLOB', content: `The glob is not valid:\n${message}` };
   }
   return null;
 }
@@ -154,7 +154,7 @@ async function searchableFiles(run: RipgrepRun): Promise<Set<string> | Observati
   if (exit.timedOut || exit.cutShort) {
     return {
       ok: false,
-      code: 'search_timed_out',
+      code: 'SEARCH_TIMED_OUT',
       content: "Listing the workspace's files took too long; search a sub-folder with path.",
     };
   }
@@ -168,7 +168,7 @@ function globArgs(glob: string | undefined, scope: string, caseInsensitive: bool
 
 /** The observation's flags: a search that timed out is not `ok`, whatever it found by then. */
 function status(exit: Extract<RipgrepExit, { kind: 'exited' }>): Pick<Observation, 'ok' | 'code'> {
-  return exit.timedOut ? { ok: false, code: 'search_timed_out' } : { ok: true };
+  return exit.timedOut ? { ok: false, code: 'SEARCH_TIMED_OUT' } : { ok: true };
 }
 
 async function findFiles(
@@ -292,7 +292,7 @@ export const search = defineTool({
       if ((await lstat(resolved.absolute)).isSymbolicLink()) {
         return {
           ok: false,
-          code: 'symlink_not_followed',
+          code: 'SYMLINK_NOT_FOLLOWED',
           content: `${resolved.relative} is a symlink; search does not follow symlinks. Search the folder it points to.`,
         };
       }

@@ -61,7 +61,7 @@ export interface ToolContext {
 export interface Observation {
   ok: boolean;
   content: string;
-  /** Stable reason when `ok` is false, e.g. `path_outside_workspace`, `ambiguous_match`. */
+  /** Stable reason when `ok` is false, e.g. `PATH_OUTSIDE_WORKSPACE`, `AMBIGUOUS_MATCH`. */
   code?: string;
   /** Workspace-relative POSIX paths this call created, modified or deleted. */
   filesChanged?: string[];

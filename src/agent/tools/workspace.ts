@@ -5,15 +5,15 @@ import { isInside } from '../../workspace/confine.js';
 
 /** Why a path was refused; stable codes the agent state and tests can branch on. */
 export type PathRefusalCode =
-  | 'path_empty'
-  | 'path_nul_byte'
-  | 'path_backslash'
-  | 'path_control_character'
-  | 'path_too_long'
-  | 'path_absolute'
-  | 'path_outside_workspace'
-  | 'path_symlink_outside'
-  | 'path_dangling_symlink';
+  | 'PATH_EMPTY'
+  | 'PATH_NUL_BYTE'
+  | 'PATH_BACKSLASH'
+  | 'PATH_CONTROL_CHARACTER'
+  | 'PATH_TOO_LONG'
+  | 'PATH_ABSOLUTE'
+  | 'PATH_OUTSIDE_WORKSPACE'
+  | 'PATH_SYMLINK_OUTSIDE'
+  | 'PATH_DANGLING_SYMLINK';
 
 export type PathResolution =
   | {
@@ -40,21 +40,21 @@ export const MAX_PATH_BYTES = 4095;
 
 /** Checks one spelling of a path; returns its normalised workspace-relative POSIX form. */
 function checkSpelling(userPath: string, shown: string): LexicalResult {
-  if (userPath.includes('\0')) return refuse('path_nul_byte', `Path ${shown} contains a NUL byte.`);
+  if (userPath.includes('\0')) return refuse('PATH_NUL_BYTE', `Path ${shown} contains a NUL byte.`);
   // On POSIX a backslash is an ordinary character of a name (resolveInside refuses it only in a
   // new name); where it is a separator it could lead anywhere.
   if (path.sep === '\\' && userPath.includes('\\')) {
-    return refuse('path_backslash', `Path ${shown} contains a backslash; use forward slashes.`);
+    return refuse('PATH_BACKSLASH', `Path ${shown} contains a backslash; use forward slashes.`);
   }
   if (path.posix.isAbsolute(userPath) || /^[a-zA-Z]:/.test(userPath)) {
     return refuse(
-      'path_absolute',
+      'PATH_ABSOLUTE',
       `Path ${shown} is absolute; give a path relative to the workspace root.`,
     );
   }
   const relative = path.posix.normalize(userPath).replace(/\/+$/, '') || '.';
   if (relative === '..' || relative.startsWith('../')) {
-    return refuse('path_outside_workspace', `Path ${shown} leads outside the workspace.`);
+    return refuse('PATH_OUTSIDE_WORKSPACE', `Path ${shown} leads outside the workspace.`);
   }
   return checkLength(relative, shown) ?? { ok: true, relative };
 }
@@ -64,13 +64,13 @@ function checkLength(relative: string, shown: string): LexicalResult | undefined
   const brief = shown.length > 80 ? `${shown.slice(0, 60)}…"` : shown;
   if (relative.split('/').some((name) => Buffer.byteLength(name) > MAX_NAME_BYTES)) {
     return refuse(
-      'path_too_long',
+      'PATH_TOO_LONG',
       `Path ${brief} has a name longer than ${MAX_NAME_BYTES} bytes, which no file system here can hold; shorten it.`,
     );
   }
   if (Buffer.byteLength(relative) > MAX_PATH_BYTES) {
     return refuse(
-      'path_too_long',
+      'PATH_TOO_LONG',
       `Path ${brief} is longer than ${MAX_PATH_BYTES} bytes, which no file system here can hold; shorten it.`,
     );
   }
@@ -85,7 +85,7 @@ function checkLength(relative: string, shown: string): LexicalResult | undefined
 export function resolveLexically(userPath: string): LexicalResult {
   const shown = JSON.stringify(userPath);
   if (userPath.trim() === '')
-    return refuse('path_empty', 'Path is empty; use "." for the workspace root.');
+    return refuse('PATH_EMPTY', 'Path is empty; use "." for the workspace root.');
   const literal = checkSpelling(userPath, shown);
   if (!literal.ok) return literal;
   let decoded: string;
@@ -133,7 +133,7 @@ export async function resolveInside(root: string, userPath: string): Promise<Pat
   if (Buffer.byteLength(absolute) > MAX_PATH_BYTES) {
     // The folder the workspace lives in counts too; its name stays out of what the model reads.
     return refuse(
-      'path_too_long',
+      'PATH_TOO_LONG',
       `Path ${JSON.stringify(userPath).slice(0, 60)}… is too long together with the workspace folder (the file system allows ${MAX_PATH_BYTES} bytes); shorten it.`,
     );
   }
@@ -149,13 +149,13 @@ export async function resolveInside(root: string, userPath: string): Promise<Pat
   } catch {
     // lstat sees it but realpath cannot follow it: a symlink to nowhere, which a write would create.
     return refuse(
-      'path_dangling_symlink',
+      'PATH_DANGLING_SYMLINK',
       `Path ${JSON.stringify(userPath)} goes through a symlink whose target does not exist.`,
     );
   }
   if (!isInside(realRoot, real)) {
     return refuse(
-      'path_symlink_outside',
+      'PATH_SYMLINK_OUTSIDE',
       `Path ${JSON.stringify(userPath)} goes through a symlink that leads outside the workspace.`,
     );
   }
@@ -169,14 +169,14 @@ function newNameProblem(
 ): { ok: false; code: PathRefusalCode; reason: string } | undefined {
   if (missing.includes('\\')) {
     return refuse(
-      'path_backslash',
+      'PATH_BACKSLASH',
       `Path ${shown} contains a backslash in a new name; use forward slashes between folders.`,
     );
   }
   // eslint-disable-next-line no-control-regex -- control characters are what is looked for
   if (/[\u0000-\u001f\u007f]/.test(missing)) {
     return refuse(
-      'path_control_character',
+      'PATH_CONTROL_CHARACTER',
       `Path ${shown} contains a control character (a newline, a tab…) in a new name; leave it out.`,
     );
   }

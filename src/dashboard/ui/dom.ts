@@ -71,11 +71,8 @@ export function duration(ms: number): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-export function bytes(count: number): string {
-  if (count < 1024) return `${count} B`;
-  if (count < 1024 * 1024) return `${(count / 1024).toFixed(1)} KiB`;
-  return `${(count / 1024 / 1024).toFixed(1)} MiB`;
-}
+/** A byte count as the CLI and the extension word it. */
+export { size as bytes } from '../../client/byte-size.js';
 
 /**
  * Offers `blob` as a download. The API's files need the key header, which a plain link cannot

@@ -7,15 +7,22 @@ import { errorResponse } from './respond.js';
 
 /**
  * The run API's answer to an error a route threw, by the catalogue: an error whose code it holds
- * gets that code's status; Hono's own refusals (a body that is not JSON) are 400 BAD_REQUEST or
- * 415; anything else is a 500 INTERNAL. A 5xx is also logged at error level with the error and
- * its stack, for the `errors` channel and Sentry; a refusal is only in the request's line.
+ * gets that code's status; Hono's own refusals are a 400 BODY_INVALID_JSON (its validator's
+ * "Malformed JSON in request body", the only 400 it throws here) or a 415; anything else, another
+ * HTTPException included, is a 500 INTERNAL. A 5xx is also logged at error level with the error
+ * and its stack, for the `errors` channel and Sentry; a refusal is only in the request's line.
  */
 export function answerError(interactions: ChannelLogger): ErrorHandler {
   return (error, c) => {
-    if (error instanceof HTTPException) {
-      const code = error.status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_REQUEST';
-      return errorResponse(c, code, error.message);
+    if (error instanceof HTTPException && error.status === 400) {
+      return errorResponse(
+        c,
+        'BODY_INVALID_JSON',
+        `${error.message}: send the body as JSON with content-type application/json`,
+      );
+    }
+    if (error instanceof HTTPException && error.status === 415) {
+      return errorResponse(c, 'UNSUPPORTED_MEDIA_TYPE', error.message);
     }
     const answer =
       isAtolyeError(error) && isErrorCode(error.code)

@@ -20,10 +20,16 @@ export function parseCallBody(body: Buffer): CallBody {
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch (error) {
-    throw invalid([`(body): not JSON (${(error as Error).message})`]);
+    throw new HttpError(
+      'BODY_INVALID_JSON',
+      `invalid call: (body): not JSON (${(error as Error).message})`,
+    );
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw invalid(['(body): must be a JSON object { input, meta }']);
+    throw new HttpError(
+      'BODY_INVALID_JSON',
+      'invalid call: (body): must be a JSON object { input, meta }',
+    );
   }
   const problems: string[] = [];
   const record = parsed as Record<string, unknown>;
@@ -77,5 +83,5 @@ function parseMeta(value: unknown, problems: string[]): CallMeta {
 }
 
 function invalid(problems: string[]): HttpError {
-  return new HttpError('REQUEST_INVALID', `invalid call: ${problems.join('; ')}`);
+  return new HttpError('INVALID_REQUEST', `invalid call: ${problems.join('; ')}`);
 }

@@ -12,9 +12,16 @@ export interface HostFailure {
   retryAfterS?: number;
 }
 
-function failure(code: ErrorCode, message: string, retryAfterS?: number): HostFailure {
-  const { status, retryable } = ERROR_CODES[code];
-  const answer: HostFailure = { status, error: { code, message, retryable } };
+function failure(
+  code: ErrorCode,
+  message: string,
+  retryAfterS?: number,
+  retryable: boolean = ERROR_CODES[code].retryable,
+): HostFailure {
+  const answer: HostFailure = {
+    status: ERROR_CODES[code].status,
+    error: { code, message, retryable },
+  };
   if (retryAfterS !== undefined) answer.retryAfterS = retryAfterS;
   return answer;
 }
@@ -27,9 +34,17 @@ export function inputUnsendable(name: string, reason: string): HostFailure {
   return failure('INPUT_UNSENDABLE', `the input cannot be sent to a worker of ${name}: ${reason}`);
 }
 
-/** A fault of the host itself while it handled the call; logged with its stack. */
+/**
+ * A fault of the host itself while it handled the call; logged with its stack. Not retryable, as
+ * any error the gateway did not expect: the same call would meet the same fault.
+ */
 export function hostFault(name: string, reason: string): HostFailure {
-  return failure('INTERNAL_ERROR', `the host failed while handling a call to ${name}: ${reason}`);
+  return failure(
+    'INTERNAL',
+    `the host failed while handling a call to ${name}: ${reason}`,
+    undefined,
+    false,
+  );
 }
 
 export function workerCrashed(message: string): HostFailure {

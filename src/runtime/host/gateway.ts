@@ -176,12 +176,13 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   /**
    * Answers an error with its code's status from the catalogue; anything else (an error without
-   * a catalogue code) is a 500 INTERNAL_ERROR. A refusal is an info line, a 500 an error line.
+   * a catalogue code) is a 500 INTERNAL, not retryable. A refusal is an info line, a 500 an error
+   * line.
    */
   function fail(res: ServerResponse, error: unknown, requestId: string, path: string): void {
     const known = isAtolyeError(error) && isErrorCode(error.code) ? error : undefined;
     const status = known ? statusOfCode(known.code) : 500;
-    const code = known?.code ?? 'INTERNAL_ERROR';
+    const code = known?.code ?? 'INTERNAL';
     const message = known?.message ?? `the host failed to handle ${path}: ${errorMessage(error)}`;
     if (status === 500) {
       logger.system.error(message, { requestId, err: error });

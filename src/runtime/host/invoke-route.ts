@@ -132,7 +132,7 @@ export function createInvokeRoute(deps: InvokeRouteDeps) {
     const key = headerValue(req, 'idempotency-key');
     if (key !== undefined && (key.length === 0 || key.length > MAX_KEY_CHARS)) {
       throw new HttpError(
-        'REQUEST_INVALID',
+        'INVALID_REQUEST',
         `idempotency-key: must be 1 to ${MAX_KEY_CHARS} characters`,
       );
     }

@@ -98,12 +98,12 @@ describe('buildCli', () => {
   });
 
   it('fails with CLI_BUILD_FAILED naming the file and line of a source that does not compile', async () => {
-    writeFileSync(path.join(checkout.dir, 'src/cli/byte-size.ts'), 'export const size = (;\n');
+    writeFileSync(path.join(checkout.dir, 'src/cli/table.ts'), 'export const table = (;\n');
     const failure = await build().catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(AtolyeError);
     expect(failure).toMatchObject({ code: 'CLI_BUILD_FAILED', retryable: false });
     expect((failure as Error).message).toMatch(
-      /^cannot build the atolye CLI from src\/cli\/main\.ts; fix the source and run it again:\n {2}src\/cli\/byte-size\.ts:1:\d+: /,
+      /^cannot build the atolye CLI from src\/cli\/main\.ts; fix the source and run it again:\n {2}src\/cli\/table\.ts:1:\d+: /,
     );
     expect(existsSync(path.join(outDir(), 'build.json'))).toBe(false);
   });

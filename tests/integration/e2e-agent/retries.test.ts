@@ -177,7 +177,7 @@ test('malformed tool-call JSON is one observation; the next turn fixes it and th
   ]);
   const tools = agentLines().filter((line) => line.msg === 'tool write_file');
   expect(tools.map((line) => [line.ok, line.code])).toEqual([
-    [false, 'invalid_arguments'],
+    [false, 'INVALID_ARGUMENTS'],
     [true, undefined],
   ]);
 }, 30_000);

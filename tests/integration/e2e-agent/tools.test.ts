@@ -131,7 +131,7 @@ test('python3 and node scripts run in the sandbox; their output and exit codes c
     ['tool write_file', 'calc.mjs', true, undefined],
     ['tool run_command', 'python3 calc.py', true, undefined],
     ['tool run_command', 'node calc.mjs', true, undefined],
-    ['tool run_command', `${failing.slice(0, 80)}…`, false, 'command_failed'],
+    ['tool run_command', `${failing.slice(0, 80)}…`, false, 'COMMAND_FAILED'],
   ]);
   for (const [index, line] of lines.entries()) {
     expect(line).toMatchObject({ threadId: thread, step: 'tools', tool: line.msg.slice(5) });

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { validator } from 'hono/validator';
 import { loadConfig } from '../../../src/config/index.js';
 import { ERROR_CODES, isErrorCode } from '../../../src/error-codes/index.js';
@@ -50,6 +51,9 @@ beforeAll(async () => {
   });
   app.get('/plain', () => {
     throw new Error('a bug');
+  });
+  app.get('/hono-fault', () => {
+    throw new HTTPException(500, { message: 'Hono failed' });
   });
   // The validator the OpenAPI routes use: a body that is not JSON is its HTTPException.
   app.post(
@@ -106,6 +110,8 @@ test('an error without a catalogue code is a 500 INTERNAL, reported with its sta
   for (const [route, message, code] of [
     ['/plain', 'a bug', undefined],
     ['/relayed', 'a function refused', 'PLAN_REFUSED'],
+    // Hono's own HTTPException other than a 400 or 415: not a refusal the API expects.
+    ['/hono-fault', 'Hono failed', undefined],
   ] as const) {
     const { status, body } = await get(route);
     expect(status).toBe(500);
@@ -116,17 +122,22 @@ test('an error without a catalogue code is a 500 INTERNAL, reported with its sta
     });
     expect(reported.at(-1)).toEqual({ msg: `request failed: ${message}`, code });
   }
-  expect(reported).toHaveLength(2);
+  expect(reported).toHaveLength(3);
 });
 
-test("Hono's own refusal of a body that is not JSON is a 400 BAD_REQUEST, not reported", async () => {
+test("Hono's own refusal of a body that is not JSON is a 400 BODY_INVALID_JSON, not reported", async () => {
   const response = await fetch(`${url}/json`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: '{not json',
   });
   expect(response.status).toBe(400);
-  expect(((await response.json()) as ErrorBody).error.code).toBe('BAD_REQUEST');
+  expect(((await response.json()) as ErrorBody).error).toEqual({
+    code: 'BODY_INVALID_JSON',
+    message:
+      'Malformed JSON in request body: send the body as JSON with content-type application/json',
+    retryable: false,
+  });
   expect(reported).toEqual([]);
 });
 

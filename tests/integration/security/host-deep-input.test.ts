@@ -253,7 +253,7 @@ describe('a worker that cannot be sent the input', () => {
         expect(result).toMatchObject({
           ok: false,
           status: 500,
-          error: { code: 'INTERNAL_ERROR', retryable: false },
+          error: { code: 'INTERNAL', retryable: false },
         });
         expect(logger.lines).toContainEqual(
           expect.objectContaining({

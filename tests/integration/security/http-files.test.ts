@@ -83,11 +83,11 @@ describe('names with a newline or a backslash', () => {
   });
 
   test.each<[string, string, RegExp]>([
-    ['src\\main.py', 'path_backslash', /backslash in a new name; use forward slashes/],
-    ['win\\dir\\new.txt', 'path_backslash', /backslash/],
-    ['new\\dir/child.txt', 'path_backslash', /backslash/],
-    ['new\nname.txt', 'path_control_character', /control character/],
-    ['dir\u0007/x.txt', 'path_control_character', /control character/],
+    ['src\\main.py', 'PATH_BACKSLASH', /backslash in a new name; use forward slashes/],
+    ['win\\dir\\new.txt', 'PATH_BACKSLASH', /backslash/],
+    ['new\\dir/child.txt', 'PATH_BACKSLASH', /backslash/],
+    ['new\nname.txt', 'PATH_CONTROL_CHARACTER', /control character/],
+    ['dir\u0007/x.txt', 'PATH_CONTROL_CHARACTER', /control character/],
   ])('a new name %j is refused by write_file with %s', async (name, code, reason) => {
     const written = await tool('write_file', { path: name, content: 'x' });
     expect(written.observation).toMatchObject({ ok: false, code });

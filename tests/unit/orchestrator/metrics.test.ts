@@ -60,7 +60,7 @@ test('step records count tokens by step and kind, cost, and tool calls by tool a
       step: 'tools',
       toolCalls: [
         { tool: 'write_file', target: 'a.txt', resultBytes: 3, ok: true, durationMs: 2 },
-        { tool: 'run_command', target: 'false', resultBytes: 9, ok: false, code: 'command_failed' },
+        { tool: 'run_command', target: 'false', resultBytes: 9, ok: false, code: 'COMMAND_FAILED' },
         { tool: 'run_command', target: 'true', resultBytes: 0, ok: true },
         // What a model made up stays out of the label values.
         { tool: 'rm -rf /', target: '', resultBytes: 0, ok: false, code: 'Not A Code!' },
@@ -84,7 +84,7 @@ test('step records count tokens by step and kind, cost, and tool calls by tool a
   expect(await samples(metrics, 'atolye_tool_calls_total')).toEqual(
     new Map([
       ['atolye_tool_calls_total{tool="write_file",outcome="ok"}', 1],
-      ['atolye_tool_calls_total{tool="run_command",outcome="command_failed"}', 1],
+      ['atolye_tool_calls_total{tool="run_command",outcome="COMMAND_FAILED"}', 1],
       ['atolye_tool_calls_total{tool="run_command",outcome="ok"}', 1],
       ['atolye_tool_calls_total{tool="unknown",outcome="error"}', 1],
     ]),

@@ -91,7 +91,7 @@ export function addWorkspaceRoutes(app: ApiApp, deps: ApiRouteDeps): void {
       try {
         body = await c.req.json();
       } catch {
-        throw new AtolyeError('INVALID_REQUEST', 'the body is not valid JSON');
+        throw new AtolyeError('BODY_INVALID_JSON', 'the body is not valid JSON');
       }
       const parsed = ImportGit.safeParse(body);
       if (!parsed.success) {

@@ -36,7 +36,7 @@ describe.each(['none', 'bwrap'] as const)('the tools step with sandbox mode %s',
     expect(output.results.map((r) => [r.id, r.name, r.ok, r.code])).toEqual([
       ['c1', 'write_file', true, undefined],
       ['c2', 'run_command', true, undefined],
-      ['c3', 'read_file', false, 'path_outside_workspace'],
+      ['c3', 'read_file', false, 'PATH_OUTSIDE_WORKSPACE'],
     ]);
     // The command's outcome without its timing, for stuck detection; only commands have one.
     expect(output.results.map((r) => r.outcome)).toEqual([

@@ -77,13 +77,13 @@ describe('workspace confinement with real files', () => {
 
   it('names symlink escapes and dangling links distinctly', async () => {
     await expect(resolveInside(workspace, 'link-dir/x')).resolves.toMatchObject({
-      code: 'path_symlink_outside',
+      code: 'PATH_SYMLINK_OUTSIDE',
     });
     await expect(resolveInside(workspace, 'link-file')).resolves.toMatchObject({
-      code: 'path_symlink_outside',
+      code: 'PATH_SYMLINK_OUTSIDE',
     });
     await expect(resolveInside(workspace, 'dangling')).resolves.toMatchObject({
-      code: 'path_dangling_symlink',
+      code: 'PATH_DANGLING_SYMLINK',
     });
   });
 

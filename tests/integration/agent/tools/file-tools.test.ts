@@ -56,10 +56,10 @@ describe('file tools on a real workspace', () => {
         'a.txt (lines 1-4 of 4)\n1\tone\n2\ttwo\n3\tthree\n4\tfour',
       );
       const past = await call('read_file', { path: 'a.txt', startLine: 9 });
-      expect(past.observation).toMatchObject({ ok: false, code: 'line_out_of_range' });
+      expect(past.observation).toMatchObject({ ok: false, code: 'LINE_OUT_OF_RANGE' });
       expect(past.observation.content).toContain('has 4 lines');
       const backwards = await call('read_file', { path: 'a.txt', startLine: 3, endLine: 2 });
-      expect(backwards.observation).toMatchObject({ ok: false, code: 'invalid_arguments' });
+      expect(backwards.observation).toMatchObject({ ok: false, code: 'INVALID_ARGUMENTS' });
       expect(backwards.observation.content).toContain(
         'endLine: endLine must be greater than or equal to startLine',
       );
@@ -79,7 +79,7 @@ describe('file tools on a real workspace', () => {
       writeFiles(tmp.dir, { 'big.txt': `HEAD${'x'.repeat(5000)}TAIL` });
       ctx.limits = { maxOutputBytes: 1000, maxFileBytes: 4000 };
       const big = await call('read_file', { path: 'big.txt' });
-      expect(big.observation).toMatchObject({ ok: false, code: 'file_too_large' });
+      expect(big.observation).toMatchObject({ ok: false, code: 'FILE_TOO_LARGE' });
       expect(big.observation.content).toContain('5008 bytes, over the 4000-byte read limit');
 
       writeFiles(tmp.dir, { 'long.txt': `HEAD${'x'.repeat(3000)}TAIL` });
@@ -92,7 +92,7 @@ describe('file tools on a real workspace', () => {
 
       writeFileSync(path.join(tmp.dir, 'image.png'), Buffer.from([0x89, 0x50, 0x00, 0x01]));
       const binary = await call('read_file', { path: 'image.png' });
-      expect(binary.observation).toMatchObject({ ok: false, code: 'binary_file' });
+      expect(binary.observation).toMatchObject({ ok: false, code: 'BINARY_FILE' });
     });
 
     it('explains missing files, directories and empty files', async () => {
@@ -100,7 +100,7 @@ describe('file tools on a real workspace', () => {
       writeFiles(tmp.dir, { 'empty.txt': '' });
       expect((await call('read_file', { path: 'nope.txt' })).observation).toEqual({
         ok: false,
-        code: 'not_found',
+        code: 'PATH_NOT_FOUND',
         content: 'nope.txt does not exist.',
       });
       expect((await call('read_file', { path: 'dir' })).observation.content).toBe(
@@ -139,7 +139,7 @@ describe('file tools on a real workspace', () => {
     it('leaves the file byte-identical when there is no match', async () => {
       const before = onDisk();
       const result = await call('edit_file', { path: 'code.ts', oldText: 'const c', newText: 'x' });
-      expect(result.observation).toMatchObject({ ok: false, code: 'no_match' });
+      expect(result.observation).toMatchObject({ ok: false, code: 'NO_MATCH' });
       expect(result.observation.content).toContain('(0 matches); file unchanged');
       expect(result.filesChanged).toEqual([]);
       expect(onDisk().equals(before)).toBe(true);
@@ -152,7 +152,7 @@ describe('file tools on a real workspace', () => {
         oldText: ' = 1;',
         newText: ' = 9;',
       });
-      expect(result.observation).toMatchObject({ ok: false, code: 'ambiguous_match' });
+      expect(result.observation).toMatchObject({ ok: false, code: 'AMBIGUOUS_MATCH' });
       expect(result.observation.content).toContain('occurs 2 times in code.ts; file unchanged');
       expect(onDisk().equals(before)).toBe(true);
     });
@@ -172,16 +172,16 @@ describe('file tools on a real workspace', () => {
         oldText: 'b = 2',
         newText: 'b = 3',
       });
-      expect(result.observation).toMatchObject({ ok: false, code: 'not_utf8_text' });
+      expect(result.observation).toMatchObject({ ok: false, code: 'NOT_UTF8_TEXT' });
       expect(readFileSync(path.join(tmp.dir, 'legacy.py')).equals(latin1)).toBe(true);
     });
 
     it('explains a missing file and a file over the size limit', async () => {
       const missing = await call('edit_file', { path: 'none.ts', oldText: 'a', newText: 'b' });
-      expect(missing.observation).toMatchObject({ ok: false, code: 'not_found' });
+      expect(missing.observation).toMatchObject({ ok: false, code: 'PATH_NOT_FOUND' });
       ctx.limits = { maxFileBytes: 10 };
       const big = await call('edit_file', { path: 'code.ts', oldText: 'b = 2', newText: 'b = 3' });
-      expect(big.observation).toMatchObject({ ok: false, code: 'file_too_large' });
+      expect(big.observation).toMatchObject({ ok: false, code: 'FILE_TOO_LARGE' });
       expect(onDisk().toString()).toBe(original);
     });
   });
@@ -199,14 +199,14 @@ describe('file tools on a real workspace', () => {
       writeFiles(tmp.dir, { 'dir/keep.txt': 'keep' });
       for (const target of ['dir', '.']) {
         const result = await call('delete_file', { path: target });
-        expect(result.observation).toMatchObject({ ok: false, code: 'is_directory' });
+        expect(result.observation).toMatchObject({ ok: false, code: 'IS_DIRECTORY' });
         expect(result.observation.content).toContain('removes files only');
       }
       expect(readFileSync(path.join(tmp.dir, 'dir/keep.txt'), 'utf8')).toBe('keep');
       const missing = await call('delete_file', { path: 'dir/none.txt' });
       expect(missing.observation).toEqual({
         ok: false,
-        code: 'not_found',
+        code: 'PATH_NOT_FOUND',
         content: 'dir/none.txt does not exist.',
       });
     });
@@ -271,11 +271,11 @@ describe('file tools on a real workspace', () => {
     it('explains files, missing directories and empty directories', async () => {
       expect((await call('list_files', { path: 'README.md' })).observation).toMatchObject({
         ok: false,
-        code: 'not_a_directory',
+        code: 'NOT_A_DIRECTORY',
       });
       expect((await call('list_files', { path: 'nope' })).observation).toMatchObject({
         ok: false,
-        code: 'not_found',
+        code: 'PATH_NOT_FOUND',
       });
       mkdirSync(path.join(tmp.dir, 'empty'));
       expect((await call('list_files', { path: 'empty' })).observation.content).toBe(

@@ -71,7 +71,7 @@ describe('insert_lines on a real workspace', () => {
     const past = await call('insert_lines', { path: 'app.py', afterLine: 5, text: 'x' });
     expect(past.observation).toEqual({
       ok: false,
-      code: 'line_out_of_range',
+      code: 'LINE_OUT_OF_RANGE',
       content: 'app.py has 4 lines; afterLine 5 is past the end (use 4 to append). File unchanged.',
     });
     expect(past.filesChanged).toEqual([]);
@@ -80,28 +80,28 @@ describe('insert_lines on a real workspace', () => {
       { path: 'app.py', afterLine: 1.5, text: 'x' },
       { path: 'app.py', afterLine: 1, text: '' },
     ]) {
-      expect((await call('insert_lines', args)).observation.code).toBe('invalid_arguments');
+      expect((await call('insert_lines', args)).observation.code).toBe('INVALID_ARGUMENTS');
     }
     ctx.limits = { maxFileBytes: 10 };
     expect(
       (await call('insert_lines', { path: 'app.py', afterLine: 1, text: 'x' })).observation.code,
-    ).toBe('file_too_large');
+    ).toBe('FILE_TOO_LARGE');
     expect(onDisk('app.py').equals(before)).toBe(true);
 
     const latin1 = Buffer.from('caf\xe9\n', 'latin1');
     writeFileSync(path.join(tmp.dir, 'latin1.txt'), latin1);
     const notUtf8 = await call('insert_lines', { path: 'latin1.txt', afterLine: 1, text: 'x' });
-    expect(notUtf8.observation).toMatchObject({ ok: false, code: 'not_utf8_text' });
+    expect(notUtf8.observation).toMatchObject({ ok: false, code: 'NOT_UTF8_TEXT' });
     expect(onDisk('latin1.txt').equals(latin1)).toBe(true);
   });
 
   it('refuses paths outside the workspace and does not create missing files', async () => {
     const outside = await call('insert_lines', { path: '../x.py', afterLine: 0, text: 'x' });
-    expect(outside.observation).toMatchObject({ ok: false, code: 'path_outside_workspace' });
+    expect(outside.observation).toMatchObject({ ok: false, code: 'PATH_OUTSIDE_WORKSPACE' });
     const missing = await call('insert_lines', { path: 'new.py', afterLine: 0, text: 'x' });
     expect(missing.observation).toEqual({
       ok: false,
-      code: 'not_found',
+      code: 'PATH_NOT_FOUND',
       content: 'new.py does not exist.',
     });
   });

@@ -63,7 +63,7 @@ describe('run_command through an injected runner', () => {
   it('reports failures, timeouts and signals, timing the call itself when the runner does not', async () => {
     reply = { exitCode: 2, stdout: '', stderr: 'boom\n', timedOut: false };
     const failed = await run({ command: 'false' });
-    expect(failed.observation).toMatchObject({ ok: false, code: 'command_failed' });
+    expect(failed.observation).toMatchObject({ ok: false, code: 'COMMAND_FAILED' });
     expect(failed.observation.content).toMatch(
       /^\$ false\nexit code 2 in \d+ ms\n--- stdout: \(empty\) ---\n--- stderr ---\nboom\n$/,
     );
@@ -73,7 +73,7 @@ describe('run_command through an injected runner', () => {
     const slow = await run({ command: 'sleep 9', timeoutMs: 300 });
     expect(slow.observation).toMatchObject({
       ok: false,
-      code: 'command_timed_out',
+      code: 'COMMAND_TIMED_OUT',
       command: { timedOut: true },
     });
     expect(slow.observation.content).toContain('timed out after 300 ms');
@@ -110,7 +110,7 @@ describe('run_command through an injected runner', () => {
     );
     expect(result.observation).toEqual({
       ok: false,
-      code: 'tool_failed',
+      code: 'TOOL_FAILED',
       content:
         'run_command failed: bubblewrap (bwrap) is not installed; install the bubblewrap package',
     });

@@ -67,7 +67,7 @@ describe('search on a real workspace with ripgrep', () => {
     expect(found.content).toBe('1 matching line in 1 file:\n.config/settings.toml:1:needle = true');
 
     const viaLink = await search({ pattern: 'needle', path: 'link-dir' });
-    expect(viaLink).toMatchObject({ ok: false, code: 'path_symlink_outside' });
+    expect(viaLink).toMatchObject({ ok: false, code: 'PATH_SYMLINK_OUTSIDE' });
   });
 
   it('skips binary files whole, even when the text before the first NUL byte matches', async () => {
@@ -196,10 +196,10 @@ describe('search on a real workspace with ripgrep', () => {
   it('refuses paths outside the workspace and explains missing ones, as observations', async () => {
     writeFiles(tmp.dir, { 'secret.txt': 'password\n' });
     for (const [target, code] of [
-      ['..', 'path_outside_workspace'],
-      ['../secret.txt', 'path_outside_workspace'],
-      ['/etc', 'path_absolute'],
-      ['%2e%2e', 'path_outside_workspace'],
+      ['..', 'PATH_OUTSIDE_WORKSPACE'],
+      ['../secret.txt', 'PATH_OUTSIDE_WORKSPACE'],
+      ['/etc', 'PATH_ABSOLUTE'],
+      ['%2e%2e', 'PATH_OUTSIDE_WORKSPACE'],
     ] as const) {
       const refused = await search({ pattern: 'password', path: target });
       expect(refused).toMatchObject({ ok: false, code });
@@ -207,24 +207,24 @@ describe('search on a real workspace with ripgrep', () => {
     }
     expect(await search({ pattern: 'x', path: 'nope' })).toEqual({
       ok: false,
-      code: 'not_found',
+      code: 'PATH_NOT_FOUND',
       content: 'nope does not exist.',
     });
     symlinkSync('.', path.join(workspace, 'self'));
     expect(await search({ pattern: 'x', path: 'self' })).toMatchObject({
       ok: false,
-      code: 'symlink_not_followed',
+      code: 'SYMLINK_NOT_FOLLOWED',
     });
   });
 
   it('turns an invalid regex or glob into an observation with ripgrep`s message', async () => {
     writeFiles(workspace, { 'a.txt': 'a\n' });
     const regex = await search({ pattern: 'foo(' });
-    expect(regex).toMatchObject({ ok: false, code: 'invalid_pattern' });
+    expect(regex).toMatchObject({ ok: false, code: 'INVALID_PATTERN' });
     expect(regex.content).toMatch(/^The pattern is not a valid regular expression/);
     expect(regex.content).toContain('unclosed group');
     const glob = await search({ glob: 'src/[' });
-    expect(glob).toMatchObject({ ok: false, code: 'invalid_glob' });
+    expect(glob).toMatchObject({ ok: false, code: 'INVALID_GLOB' });
     expect(glob.content).toContain("error parsing glob 'src/['");
   });
 
@@ -233,7 +233,7 @@ describe('search on a real workspace with ripgrep', () => {
     ctx.ripgrep = path.join(tmp.dir, 'no-such-rg');
     for (const args of [{ pattern: 'a' }, { glob: '*.txt' }]) {
       const missing = await search(args);
-      expect(missing).toMatchObject({ ok: false, code: 'search_unavailable' });
+      expect(missing).toMatchObject({ ok: false, code: 'SEARCH_UNAVAILABLE' });
       expect(missing.content).toContain('apt-get install ripgrep');
     }
 
@@ -246,7 +246,7 @@ describe('search on a real workspace with ripgrep', () => {
     const started = Date.now();
     const stopped = await search({ pattern: 'a' });
     expect(Date.now() - started).toBeLessThan(10_000);
-    expect(stopped).toMatchObject({ ok: false, code: 'search_timed_out' });
+    expect(stopped).toMatchObject({ ok: false, code: 'SEARCH_TIMED_OUT' });
     expect(stopped.content).toContain('The search stopped after 0.3 s');
   });
 
@@ -271,7 +271,7 @@ describe('search on a real workspace with ripgrep', () => {
     });
     ctx.ripgrep = fake('rg-odd', `echo '{"type":"begin","data":{}}'`);
     const odd = await search({ pattern: 'a' });
-    expect(odd).toMatchObject({ ok: false, code: 'tool_failed' });
+    expect(odd).toMatchObject({ ok: false, code: 'TOOL_FAILED' });
     expect(odd.content).toMatch(
       /^search failed: rg printed a message the search does not understand/,
     );

@@ -66,12 +66,12 @@ test('an AtolyeError of every code is answered with its catalogue status; only 5
   expect(reported).toEqual(faults);
 });
 
-test('an error whose code the catalogue does not hold is a 500 INTERNAL_ERROR', async () => {
+test('an error whose code the catalogue does not hold is a 500 INTERNAL, not retryable', async () => {
   reported.length = 0;
   const response = await fetch(`${url}/relayed`);
   expect(response.status).toBe(500);
   expect(((await response.json()) as ErrorBody).error).toEqual({
-    code: 'INTERNAL_ERROR',
+    code: 'INTERNAL',
     message: 'the host failed to handle /relayed: a function refused',
     retryable: false,
   });

@@ -143,11 +143,12 @@ test('bad, missing and stale signatures are refused with 401 naming the problem;
 test('a body that is not { input, meta } is a 400 naming each bad field', async () => {
   const notJson = await call('echo', null, { secret, rawBody: '{"input": ' });
   expect(notJson.status).toBe(400);
-  expect(errorOf(notJson)).toMatchObject({ code: 'REQUEST_INVALID', retryable: false });
+  expect(errorOf(notJson)).toMatchObject({ code: 'BODY_INVALID_JSON', retryable: false });
   expect(errorOf(notJson).message).toContain('not JSON');
 
   const wrong = await call('echo', { inputs: {}, meta: { attempt: 0, colour: 'red' } });
   expect(wrong.status).toBe(400);
+  expect(errorOf(wrong)).toMatchObject({ code: 'INVALID_REQUEST', retryable: false });
   const message = errorOf(wrong).message;
   expect(message).toContain('inputs: unknown field');
   expect(message).toContain('input: required');
@@ -398,7 +399,7 @@ test('other modules add routes: by prefix and by pattern, with the request id an
 
   const broken = await fetch(`${url}/admin/fails`);
   expect(broken.status).toBe(500);
-  expect(((await broken.json()) as ErrorReply).error.code).toBe('INTERNAL_ERROR');
+  expect(((await broken.json()) as ErrorReply).error.code).toBe('INTERNAL');
 });
 
 test('close() lets calls in flight finish, stops the workers and the server', async () => {

@@ -29,7 +29,7 @@ function ran(
       id: 'call-1',
       name: 'run_command',
       ok: full.exitCode === 0,
-      ...(full.exitCode === 0 ? {} : { code: 'command_failed' }),
+      ...(full.exitCode === 0 ? {} : { code: 'COMMAND_FAILED' }),
       content: `$ ${TEST}\nexit code ${full.exitCode} in ${durationMs} ms\n--- stdout ---\n${full.stdout}\n--- stderr ---\n${full.stderr}`,
       outcome: full,
       durationMs,

@@ -9,7 +9,7 @@ describe('executeToolCall without touching files', () => {
   it('answers an unknown tool with the list of available tools', async () => {
     const result = await executeToolCall({ id: 'c1', name: 'rm_rf', args: {} }, ctx);
     expect(result).toMatchObject({ id: 'c1', name: 'rm_rf', filesChanged: [] });
-    expect(result.observation).toMatchObject({ ok: false, code: 'unknown_tool' });
+    expect(result.observation).toMatchObject({ ok: false, code: 'UNKNOWN_TOOL' });
     expect(result.observation.content).toContain(
       'list_files, search, read_file, write_file, edit_file, insert_lines, delete_file, run_command, finish',
     );
@@ -21,7 +21,7 @@ describe('executeToolCall without touching files', () => {
       { id: 'c2', name: 'edit_file', args: { path: 7, oldText: '' } },
       ctx,
     );
-    expect(result.observation).toMatchObject({ ok: false, code: 'invalid_arguments' });
+    expect(result.observation).toMatchObject({ ok: false, code: 'INVALID_ARGUMENTS' });
     const { content } = result.observation;
     expect(content).toMatch(/^Invalid arguments for edit_file:/);
     expect(content).toMatch(/- path: .*expected string/);
@@ -51,7 +51,7 @@ describe('executeToolCall without touching files', () => {
       content: 'Finished: done, tests pass',
     });
     const broken = await executeToolCall({ id: 'c6', name: 'finish', args: '{"summary":' }, ctx);
-    expect(broken.observation).toMatchObject({ ok: false, code: 'invalid_arguments' });
+    expect(broken.observation).toMatchObject({ ok: false, code: 'INVALID_ARGUMENTS' });
     expect(broken.observation.content).toContain('not valid JSON');
     const empty = await executeToolCall({ id: 'c7', name: 'finish', args: '' }, ctx);
     expect(empty.observation.content).toContain('- summary:');
@@ -63,7 +63,7 @@ describe('executeToolCall without touching files', () => {
       { id: 'c8', name: 'run_command', args: { command: 'ls' }, refused: reason },
       ctx,
     );
-    expect(result.observation).toEqual({ ok: false, code: 'invalid_arguments', content: reason });
+    expect(result.observation).toEqual({ ok: false, code: 'INVALID_ARGUMENTS', content: reason });
     expect(result.filesChanged).toEqual([]);
   });
 });

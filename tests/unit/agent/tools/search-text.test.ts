@@ -47,7 +47,7 @@ describe('search arguments', () => {
     );
     expect(result.observation).toEqual({
       ok: false,
-      code: 'invalid_arguments',
+      code: 'INVALID_ARGUMENTS',
       content:
         'Invalid arguments for search:\n- pattern: give pattern to search file contents, glob to find files by name, or both',
     });

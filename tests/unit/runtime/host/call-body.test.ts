@@ -4,12 +4,12 @@ import { HttpError } from '../../../../src/runtime/host/http.js';
 
 const parse = (value: unknown) =>
   parseCallBody(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)));
-function problemOf(value: unknown): string {
+function problemOf(value: unknown, code = 'INVALID_REQUEST'): string {
   try {
     parse(value);
   } catch (error) {
     if (error instanceof HttpError) {
-      expect(error).toMatchObject({ status: 400, code: 'REQUEST_INVALID', retryable: false });
+      expect(error).toMatchObject({ status: 400, code, retryable: false });
       return error.message;
     }
     throw error;
@@ -42,9 +42,9 @@ test('names every bad field in one message', () => {
 });
 
 test('refuses bodies that are not a JSON object, and a meta that is not one', () => {
-  expect(problemOf('{nope')).toContain('(body): not JSON');
-  expect(problemOf([1, 2])).toContain('must be a JSON object');
-  expect(problemOf('null')).toContain('must be a JSON object');
+  expect(problemOf('{nope', 'BODY_INVALID_JSON')).toContain('(body): not JSON');
+  expect(problemOf([1, 2], 'BODY_INVALID_JSON')).toContain('must be a JSON object');
+  expect(problemOf('null', 'BODY_INVALID_JSON')).toContain('must be a JSON object');
   expect(problemOf({ input: 1, meta: [] })).toContain('meta: must be an object');
   expect(problemOf({ input: 1, meta: { invocationId: 'x'.repeat(201) } })).toContain(
     'meta.invocationId',
