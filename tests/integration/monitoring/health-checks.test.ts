@@ -78,7 +78,9 @@ test('free disk reports MiB on the real filesystem and warns or fails under the 
 
   const huge = Number.MAX_SAFE_INTEGER;
   const warn = await freeDiskCheck(root.dir, { warnBytes: huge, warnRatio: 0, failBytes: 0 });
-  expect(warn).toMatchObject({ status: 'warn', observedValue: pass.observedValue });
+  expect(warn.status).toBe('warn');
+  // The same filesystem, read a moment later: other processes write to it meanwhile.
+  expect(Math.abs(Number(warn.observedValue) - Number(pass.observedValue))).toBeLessThan(1024);
   expect(warn.output).toMatch(/MiB \(\d+\.\d%\) free/);
   const ratio = await freeDiskCheck(root.dir, { warnBytes: 0, warnRatio: 1.01, failBytes: 0 });
   expect(ratio.status).toBe('warn');
