@@ -1,8 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import Sqlite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type RawBuilder } from 'kysely';
 import pg from 'pg';
+import { openDatabase } from './sqlite.js';
 
 /**
  * The orchestrator's stores on SQL: SQLite files in the data directory on one machine (the
@@ -58,18 +56,7 @@ export function wrap(kind: DatabaseKind, db: Db, close: () => Promise<void>): Da
 
 /** Opens (and creates) a SQLite file and brings the store's schema up to date. */
 export function openSqlite(file: string, migrations: Migrations): Database {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const raw = new Sqlite(file);
-  raw.pragma('journal_mode = WAL');
-  raw.pragma('busy_timeout = 5000');
-  raw.pragma('foreign_keys = ON');
-  const current = raw.pragma('user_version', { simple: true }) as number;
-  for (let version = current; version < migrations.sqlite.length; version += 1) {
-    raw.transaction(() => {
-      raw.exec(migrations.sqlite[version] as string);
-      raw.pragma(`user_version = ${version + 1}`);
-    })();
-  }
+  const raw = openDatabase(file, migrations.sqlite);
   const db: Db = new Kysely({ dialect: new SqliteDialect({ database: raw }) });
   return wrap('sqlite', db, async () => {
     await db.destroy();

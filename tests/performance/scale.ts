@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, projectRoot } from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import { adminCall } from '../../src/deploy/local/deploy.js';
 import { startHost } from '../../src/deploy/local/host.js';
 import { createLogging } from '../../src/logging/index.js';
@@ -8,7 +8,8 @@ import { buildFunctions } from '../../src/runtime/bundle/index.js';
 import { API_KEY_MIGRATIONS, ApiKeyStore, apiKeysFile } from '../../src/store/api-keys.js';
 import { openStorage } from '../../src/store/storage.js';
 import { startPostgres } from '../helpers/postgres.js';
-import { startProcess, type WatchedProcess } from '../helpers/processes.js';
+import { startOrchestratorProcess } from '../helpers/orchestrator-process.js';
+import type { WatchedProcess } from '../helpers/processes.js';
 import type { Figure } from './figures.js';
 import type { BenchContext, Benchmark } from './harness.js';
 
@@ -125,32 +126,16 @@ async function measure(
   try {
     const urls: string[] = [];
     for (let n = 0; n < setup.orchestrators; n += 1) {
-      const child = startProcess(
-        process.execPath,
-        [path.join(projectRoot(), 'bin', 'atolye.js'), 'orchestrator', '--port', '0'],
-        {
-          cwd: projectRoot(),
-          env: {
-            ...process.env,
-            ATOLYE_ENV: 'testing',
-            ATOLYE_STORAGE_URL: url,
-            ATOLYE_HOST_URL: round.hostUrl,
-            ATOLYE_DATA_DIR: dataDir(n),
-            ATOLYE_LOG_DIR: path.join(dir, `logs-${n}`),
-            ATOLYE_WORKSPACE_ROOT: path.join(dir, 'workspaces'),
-            ATOLYE_API_RATE_LIMIT: '100000',
-          },
-        },
-      );
+      const { url: listening, process: child } = await startOrchestratorProcess({
+        ATOLYE_STORAGE_URL: url,
+        ATOLYE_HOST_URL: round.hostUrl,
+        ATOLYE_DATA_DIR: dataDir(n),
+        ATOLYE_LOG_DIR: path.join(dir, `logs-${n}`),
+        ATOLYE_WORKSPACE_ROOT: path.join(dir, 'workspaces'),
+        ATOLYE_API_RATE_LIMIT: '100000',
+      });
       ctx.adopt(child.child.pid as number);
       processes.push(child);
-      const [, listening] = await child.waitFor(
-        /orchestrator listening on (http:\/\/\S+)/,
-        'an orchestrator to listen',
-        {
-          timeoutMs: 60_000,
-        },
-      );
       urls.push(listening as string);
     }
     const call = async <T>(

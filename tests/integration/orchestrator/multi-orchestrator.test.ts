@@ -1,11 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../../../src/config/index.js';
 import { openPostgres, postgresPool } from '../../../src/store/database.js';
 import { API_KEY_MIGRATIONS, ApiKeyStore } from '../../../src/store/api-keys.js';
 import { eventually } from '../../helpers/eventually.js';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres.js';
-import { startProcess, type WatchedProcess } from '../../helpers/processes.js';
+import {
+  startOrchestratorProcess,
+  type OrchestratorProcess,
+} from '../../helpers/orchestrator-process.js';
+import type { WatchedProcess } from '../../helpers/processes.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { startStepHost, stepsOf, type StepHost } from './helpers.js';
 import { endPool } from './store-databases.js';
@@ -23,7 +26,7 @@ let fixtureDir: string;
 let key: string;
 let keys: ApiKeyStore;
 let pool: ReturnType<typeof postgresPool>;
-const started: WatchedProcess[] = [];
+const processes: WatchedProcess[] = [];
 
 const LEASE_MS = 3_000;
 
@@ -40,42 +43,29 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all(started.map((orchestrator) => orchestrator.stop({ graceMs: 5_000 })));
+  await Promise.all(processes.map((child) => child.stop({ graceMs: 5_000 })));
   await host?.stop();
   if (pool) await endPool(pool);
   await postgres?.stop();
   root?.cleanup();
 });
 
-/** An orchestrator process on the shared database; resolves with its URL once it listens. */
-async function orchestrator(name: string): Promise<{ url: string; process: WatchedProcess }> {
-  const child = startProcess(
-    process.execPath,
-    [path.join(projectRoot(), 'bin', 'atolye.js'), 'orchestrator', '--port', '0'],
+/** An orchestrator process on the shared database, with a data directory of its own. */
+async function orchestrator(name: string): Promise<OrchestratorProcess> {
+  const started = await startOrchestratorProcess(
     {
-      cwd: projectRoot(),
-      env: {
-        ...process.env,
-        ATOLYE_ENV: 'testing',
-        ATOLYE_STORAGE_URL: storageUrl,
-        ATOLYE_HOST_URL: host.url,
-        ATOLYE_DATA_DIR: path.join(root.dir, name, 'data'),
-        ATOLYE_LOG_DIR: path.join(root.dir, name, 'logs'),
-        ATOLYE_WORKSPACE_ROOT: path.join(root.dir, 'workspaces'),
-        ATOLYE_LEASE_MS: String(LEASE_MS),
-        ATOLYE_POLL_MS: '200',
-      },
+      ATOLYE_STORAGE_URL: storageUrl,
+      ATOLYE_HOST_URL: host.url,
+      ATOLYE_DATA_DIR: path.join(root.dir, name, 'data'),
+      ATOLYE_LOG_DIR: path.join(root.dir, name, 'logs'),
+      ATOLYE_WORKSPACE_ROOT: path.join(root.dir, 'workspaces'),
+      ATOLYE_LEASE_MS: String(LEASE_MS),
+      ATOLYE_POLL_MS: '200',
     },
+    name,
   );
-  started.push(child);
-  const [, url] = await child.waitFor(
-    /orchestrator listening on (http:\/\/\S+)/,
-    `${name} to listen`,
-    {
-      timeoutMs: 60_000,
-    },
-  );
-  return { url: url as string, process: child };
+  processes.push(started.process);
+  return started;
 }
 
 async function api<T>(url: string, method: string, route: string, body?: unknown): Promise<T> {
