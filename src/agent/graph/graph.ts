@@ -97,6 +97,14 @@ export interface AgentGraphOptions {
 }
 
 /**
+ * The steps after which the workspace is recorded: the first of a task (the files as the task
+ * found them) and those that can change files (`tools` writes, `review` runs the checks). After
+ * `act` and `finalize` the state keeps the commit before them, which holds the same files; this
+ * spares half the git work of a run.
+ */
+const RECORDED_AFTER: ReadonlySet<StepName> = new Set<StepName>(['plan', 'tools', 'review']);
+
+/**
  * One key per step of one run: every attempt and every resume of the same step sends the same key,
  * so the worker host can refuse to run it twice.
  */
@@ -176,7 +184,9 @@ export function buildAgentGraph(options: AgentGraphOptions) {
     return async (state, config) => {
       try {
         const update = await body(state, config);
-        const commit = await options.recordWorkspace?.(runIdsOf(config).threadId);
+        const commit = RECORDED_AFTER.has(name)
+          ? await options.recordWorkspace?.(runIdsOf(config).threadId)
+          : undefined;
         return commit === undefined ? update : { ...update, workspaceCommit: commit };
       } catch (error) {
         // An interrupt (a pause for approval) is LangGraph's to handle, not a failure.
