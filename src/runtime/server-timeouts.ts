@@ -1,4 +1,5 @@
-import type { Server, ServerOptions } from 'node:http';
+import type { IncomingMessage, Server, ServerOptions } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { AtolyeError } from '../errors.js';
 
 /**
@@ -53,4 +54,21 @@ export function serverOptions(timeouts: ServerTimeouts, setting = 'the server'):
 /** What `serverOptions` cannot set at creation. */
 export function limitServer(server: Server): void {
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_SOCKET;
+  // Node destroys the socket of a CONNECT nobody listens for: an answer instead, as for any method.
+  server.on('connect', answerConnect);
+}
+
+function answerConnect(req: IncomingMessage, socket: Duplex): void {
+  const body = JSON.stringify({
+    error: {
+      code: 'METHOD_NOT_ALLOWED',
+      message: `${req.method ?? 'CONNECT'} is not taken: this server is no proxy`,
+      retryable: false,
+    },
+  });
+  socket.on('error', () => socket.destroy());
+  socket.end(
+    'HTTP/1.1 405 Method Not Allowed\r\ncontent-type: application/json; charset=utf-8\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }

@@ -19,6 +19,8 @@ export interface Figure {
   baseline?: { name: string; value: number };
   target?: Target;
   note?: string;
+  /** A count (errors, runs): printed as a whole number. */
+  count?: boolean;
 }
 
 export type Verdict = 'PASS' | 'MISS' | '';

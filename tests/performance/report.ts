@@ -18,12 +18,16 @@ export const COLUMNS = ['figure', 'value', 'baseline (same run)', 'target', 'pas
 /** The cells of one figure, in COLUMNS order. */
 export function figureCells(figure: Figure): string[] {
   const { baseline, target } = figure;
+  const cell = (value: number): string =>
+    figure.count && Number.isInteger(value)
+      ? `${value.toLocaleString('en-US')} ${figure.unit}`.trimEnd()
+      : withUnit(value, figure.unit);
   return [
     figure.name,
-    withUnit(figure.value, figure.unit),
-    baseline ? `${withUnit(baseline.value, figure.unit)} (${baseline.name})` : '—',
+    cell(figure.value),
+    baseline ? `${cell(baseline.value)} (${baseline.name})` : '—',
     target
-      ? `${target.op === '<=' ? '≤' : '≥'} ${withUnit(target.value, figure.unit)}` +
+      ? `${target.op === '<=' ? '≤' : '≥'} ${cell(target.value)}` +
         (target.rule ? ` (${target.rule})` : '')
       : '—',
     verdict(figure) || '—',

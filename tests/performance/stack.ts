@@ -11,7 +11,7 @@ import { startSlowModel, type SlowModel } from './model-latency.js';
 /** The one-file task every end-to-end run performs, and the script the mock model replays for it. */
 export const SIMPLE_TASK = 'write hello.py that prints hello, run it, and finish';
 export const SIMPLE_FILE = 'hello.py';
-const SIMPLE_SCRIPT = {
+export const SIMPLE_SCRIPT = {
   model: 'mock',
   turns: [
     {
@@ -44,18 +44,10 @@ const SIMPLE_SCRIPT = {
  * the admin API, an API key from `atolye keys create`, and the mock model server behind a proxy
  * that adds latency. Shared by the benchmarks that need a running host.
  */
-export interface Stack {
-  hostUrl: string;
-  apiUrl: string;
-  apiKey: string;
-  /** The environment and `--set` flags every `atolye` command of this stack needs. */
-  env: NodeJS.ProcessEnv;
-  sets: string[];
-  workspaceRoot: string;
+export interface Stack extends Product {
   model: SlowModel;
   /** Starts the mock model's script over (POST /__mock/reset). */
   resetModel(): Promise<void>;
-  close(): Promise<void>;
 }
 
 /** How long the stack may take to come up, asked every quarter second. */
@@ -69,9 +61,6 @@ async function startStack(ctx: BenchContext): Promise<Stack> {
   const root = ctx.dir('stack');
   const scriptFile = path.join(root, 'simple.script.json');
   writeFileSync(scriptFile, `${JSON.stringify(SIMPLE_SCRIPT, null, 2)}\n`);
-  const workspaceRoot = path.join(root, 'workspaces');
-  // The sandbox binds workspaces into a user namespace; others must be able to enter the path.
-  mkdirSync(workspaceRoot, { recursive: true, mode: 0o755 });
   const closers: (() => Promise<void>)[] = [];
   const close = async (): Promise<void> => {
     for (const closer of closers.splice(0).reverse()) await closer();
@@ -81,34 +70,75 @@ async function startStack(ctx: BenchContext): Promise<Stack> {
     closers.push(mock.close);
     const model = await startSlowModel(mock.url);
     closers.push(() => model.close());
-    const adminToken = randomBytes(24).toString('hex');
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ATOLYE_ENV: 'production',
-      ATOLYE_SIGNING_SECRET: randomBytes(24).toString('hex'),
-      ATOLYE_ADMIN_TOKEN: adminToken,
-      OPENAI_BASE_URL: model.url,
-      OPENAI_API_KEY: 'bench-key-not-checked-by-the-mock',
-      ATOLYE_MODEL: 'mock',
-    };
-    const sets = setFlags({
-      'storage.dataDir': path.join(root, 'data'),
-      'logging.dir': path.join(root, 'logs'),
-      'workspace.root': workspaceRoot,
-      'host.port': '0',
-      'api.port': '0',
-    });
-    const host = ctx.spawn(process.execPath, [ATOLYE_BIN, ...sets, 'host'], {
-      cwd: projectRoot(),
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let hostStderr = '';
-    host.stderr?.on('data', (chunk: Buffer) => (hostStderr = (hostStderr + chunk).slice(-4_000)));
-    closers.push(async () => {
-      // SIGTERM: the host stops its orchestrator and drains its workers, as on a user's Ctrl-C.
-      await stopProcess(host, { graceMs: 30_000 });
-    });
+    const product = await startProduct(ctx, root, { modelUrl: model.url });
+    closers.push(product.close);
+    return { ...product, model, resetModel: mock.reset, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The product without its model: what `startProduct` starts, for a model of the caller's. */
+export interface Product {
+  hostUrl: string;
+  apiUrl: string;
+  apiKey: string;
+  /** The environment and `--set` flags every `atolye` command of this stack needs. */
+  env: NodeJS.ProcessEnv;
+  sets: string[];
+  workspaceRoot: string;
+  /** The `atolye host` process, and the orchestrator it supervises. */
+  hostPid: number;
+  orchestratorPid: number | undefined;
+  /** Signs calls to the host's functions, as the orchestrator does. */
+  signingSecret: string;
+  /** SIGTERM to the host (it stops its orchestrator and drains its workers), SIGKILL after 30 s. */
+  close(): Promise<void>;
+}
+
+/**
+ * `atolye host` in production mode under `root`, the bench's build deployed to it through the
+ * admin API, and an API key from `atolye keys create`; its steps call the model at `modelUrl`.
+ * `settings` are more `--set` flags, after the stack's own.
+ */
+export async function startProduct(
+  ctx: BenchContext,
+  root: string,
+  options: { modelUrl: string; settings?: Record<string, string> },
+): Promise<Product> {
+  const workspaceRoot = path.join(root, 'workspaces');
+  // The sandbox binds workspaces into a user namespace; others must be able to enter the path.
+  mkdirSync(workspaceRoot, { recursive: true, mode: 0o755 });
+  const adminToken = randomBytes(24).toString('hex');
+  const signingSecret = randomBytes(24).toString('hex');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ATOLYE_ENV: 'production',
+    ATOLYE_SIGNING_SECRET: signingSecret,
+    ATOLYE_ADMIN_TOKEN: adminToken,
+    OPENAI_BASE_URL: options.modelUrl,
+    OPENAI_API_KEY: 'bench-key-not-checked-by-the-mock',
+    ATOLYE_MODEL: 'mock',
+  };
+  const sets = setFlags({
+    'storage.dataDir': path.join(root, 'data'),
+    'logging.dir': path.join(root, 'logs'),
+    'workspace.root': workspaceRoot,
+    'host.port': '0',
+    'api.port': '0',
+    ...options.settings,
+  });
+  const host = ctx.spawn(process.execPath, [ATOLYE_BIN, ...sets, 'host'], {
+    cwd: projectRoot(),
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let hostStderr = '';
+  host.stderr?.on('data', (chunk: Buffer) => (hostStderr = (hostStderr + chunk).slice(-4_000)));
+  // SIGTERM: the host stops its orchestrator and drains its workers, as on a user's Ctrl-C.
+  const close = (): Promise<void> => stopProcess(host, { graceMs: 30_000 });
+  try {
     const status = (): Promise<HostStatusJson | undefined> => statusJson(ctx, env, sets);
     const running = await eventually(
       'the worker host to answer',
@@ -154,8 +184,9 @@ async function startStack(ctx: BenchContext): Promise<Stack> {
       env,
       sets,
       workspaceRoot,
-      model,
-      resetModel: mock.reset,
+      hostPid: host.pid as number,
+      orchestratorPid: ready.services?.find((service) => service.name === 'orchestrator')?.pid,
+      signingSecret,
       close,
     };
   } catch (error) {
@@ -169,7 +200,7 @@ interface HostStatusJson {
   url?: string;
   apiUrl?: string | null;
   readiness?: { orchestrator?: { status?: string } | null };
-  services?: { pid?: number }[];
+  services?: { name?: string; pid?: number }[];
 }
 
 /** `atolye status --json`, the interface the CLI keeps for scripts; undefined while nothing answers. */
@@ -187,7 +218,7 @@ async function statusJson(
 }
 
 /** `atolye mock-llm --script FILE --port 0`: it prints its base URL on stdout once it listens. */
-async function startMockProcess(
+export async function startMockProcess(
   ctx: BenchContext,
   scriptFile: string,
 ): Promise<{ url: string; reset(): Promise<void>; close(): Promise<void> }> {

@@ -1,4 +1,5 @@
 import { AtolyeError } from '../../errors.js';
+import { isThreadId, THREAD_ID_RULE } from '../../workspace/thread-id.js';
 import { assistantsOf, type AssistantRecord } from '../assistants-store.js';
 import type { ThreadScope } from '../runs-store.js';
 import { scopeOf, type Caller } from './access.js';
@@ -30,6 +31,15 @@ export function isBuiltIn(assistantId: string): boolean {
   return assistantId === ASSISTANT_ID || assistantId === ASSISTANT_UUID;
 }
 
+/**
+ * Whether `assistantId` may name a stored variant: POST /assistants takes only ids of the thread
+ * id rule. Any other id is unknown without asking the store, which may not even hold it as text
+ * (Postgres refuses a NUL character; a 5 000-character id is no key of anything).
+ */
+function mayBeStored(assistantId: string): boolean {
+  return isThreadId(assistantId);
+}
+
 /** The assistant `assistantId` names for `scope`; ASSISTANT_NOT_FOUND otherwise. */
 export async function findAssistant(
   deps: Pick<ApiDeps, 'store'>,
@@ -37,11 +47,16 @@ export async function findAssistant(
   scope: ThreadScope,
 ): Promise<AssistantRecord> {
   if (isBuiltIn(assistantId)) return BUILT_IN_ASSISTANT;
-  const variant = await assistantsOf(deps.store).get(assistantId, scope);
+  const variant = mayBeStored(assistantId)
+    ? await assistantsOf(deps.store).get(assistantId, scope)
+    : undefined;
   if (!variant) {
+    const shown = JSON.stringify(assistantId);
+    const brief = shown.length > 80 ? `${shown.slice(0, 60)}…"` : shown;
+    const rule = mayBeStored(assistantId) ? '' : ` (an assistant id is ${THREAD_ID_RULE})`;
     throw new AtolyeError(
       'ASSISTANT_NOT_FOUND',
-      `no assistant ${assistantId}: use "${ASSISTANT_ID}", or an assistant_id from POST /assistants/search`,
+      `no assistant ${brief}${rule}: use "${ASSISTANT_ID}", or an assistant_id from POST /assistants/search`,
     );
   }
   return variant;
@@ -57,6 +72,7 @@ export async function assistantConfigurable(
   caller: Caller,
 ): Promise<Record<string, unknown> | undefined> {
   if (isBuiltIn(assistantId)) return {};
+  if (!mayBeStored(assistantId)) return undefined;
   return (await assistantsOf(deps.store).get(assistantId, scopeOf(caller)))?.configurable;
 }
 

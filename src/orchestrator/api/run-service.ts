@@ -1,6 +1,7 @@
 import { AtolyeError } from '../../errors.js';
 import type { ThreadState } from '../executor.js';
 import type { RunRecord } from '../runs-store.js';
+import { removeThread } from '../thread-removal.js';
 import type { RunStatus } from '../status.js';
 import { webhookPolicyFor } from '../webhook-policy.js';
 import { ownerOf, scopeOf, type Caller } from './access.js';
@@ -30,9 +31,24 @@ export async function createRun(
 ): Promise<RunRecord> {
   // Before anything is created: a refused webhook leaves no thread and no run behind.
   if (body.webhook) await webhookPolicyFor(deps.config, deps.hostUrl).check(body.webhook);
-  if (body.if_not_exists === 'create') {
-    await deps.store.createThread(threadId, {}, ownerOf(caller));
+  const created =
+    body.if_not_exists === 'create' &&
+    (await deps.store.createThread(threadId, {}, ownerOf(caller)));
+  try {
+    return await startOn(deps, caller, threadId, body);
+  } catch (error) {
+    // A refused run (an assistant, a checkpoint, a strategy) leaves no thread it created behind.
+    if (created) await removeThread(deps, threadId).catch(() => undefined);
+    throw error;
   }
+}
+
+async function startOn(
+  deps: ApiDeps,
+  caller: Caller,
+  threadId: string,
+  body: RunCreate,
+): Promise<RunRecord> {
   await findThread(deps.store, threadId, scopeOf(caller));
   const assistant = await findAssistant(deps, body.assistant_id, scopeOf(caller));
   const strategy = body.multitask_strategy ?? 'reject';

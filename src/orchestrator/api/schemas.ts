@@ -22,7 +22,30 @@ export const Metadata = z
   .record(z.string(), z.unknown())
   .refine((value) => !nestsDeeperThan(value, MAX_DEPTH), {
     message: `nests deeper than ${MAX_DEPTH} levels`,
+  })
+  // Kept as JSON text and searched as jsonb on Postgres, which refuses `\u0000`: one such row
+  // would fail every metadata search of its table.
+  .refine((value) => !holdsNul(value), {
+    message:
+      'holds a NUL character (\\u0000) in a key or a text, which the store cannot search: leave it out',
   });
+
+/** Whether a key or a string anywhere in `value` holds a NUL character. */
+function holdsNul(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item === 'string') {
+      if (item.includes('\0')) return true;
+    } else if (item !== null && typeof item === 'object') {
+      for (const [key, child] of Object.entries(item)) {
+        if (key.includes('\0')) return true;
+        pending.push(child);
+      }
+    }
+  }
+  return false;
+}
 const Timestamp = z
   .string()
   .meta({ description: 'ISO 8601 time', example: '2026-11-25T12:00:00.000Z' });

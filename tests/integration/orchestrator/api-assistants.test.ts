@@ -1,9 +1,12 @@
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from '@langchain/langgraph-sdk';
-import type { tempDir } from '../../helpers/tmp.js';
+import { startPostgres, type TestPostgres } from '../../helpers/postgres.js';
+import { tempDir } from '../../helpers/tmp.js';
 import { assistantConfigurable } from '../../../src/orchestrator/api/assistant-catalog.js';
 import { RunsStore } from '../../../src/orchestrator/runs-store.js';
-import { useTestApi, type TestApi } from './api-helpers.js';
+import { startTestApi, useTestApi, type TestApi } from './api-helpers.js';
+import { startStepHost, type StepHost } from './helpers.js';
 
 // Assistants through the official SDK: the built-in one, its graph and schemas, and variants
 // with their own run settings, stored in the orchestrator's SQLite file and owned as threads are.
@@ -30,8 +33,9 @@ async function call(
   route: string,
   body?: unknown,
   key = api.key,
+  url = api.url,
 ): Promise<{ status: number; body: ApiBody; headers: Headers }> {
-  const response = await fetch(`${api.url}${route}`, {
+  const response = await fetch(`${url}${route}`, {
     method,
     headers: { 'x-api-key': key, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -306,5 +310,79 @@ describe('refused requests name the field and the fix', () => {
     expect((await client.assistants.get(created.assistant_id)).assistant_id).toBe(
       created.assistant_id,
     );
+  });
+});
+
+// Found by `npm run fuzz`: on Postgres, which cannot hold a NUL character, such ids were a 500.
+describe('an odd assistant id is unknown (404), never a 500, on SQLite and on Postgres', () => {
+  const oddIds = ['a%00b', '%00', 'x'.repeat(150), '%E2%80%A4%E2%80%A4', '..%2F', '%ED%A0%80'];
+  let pg: { root: ReturnType<typeof tempDir>; postgres?: TestPostgres; host?: StepHost };
+  let pgApi: TestApi | undefined;
+
+  beforeAll(async () => {
+    pg = { root: tempDir('atolye-api-assistants-pg-') };
+    const fixtureDir = path.join(pg.root.dir, 'fixture');
+    mkdirSync(fixtureDir);
+    pg.postgres = await startPostgres();
+    const url = await pg.postgres.createDatabase('assistants');
+    pg.host = await startStepHost(pg.root.dir, fixtureDir);
+    pgApi = await startTestApi(pg.root.dir, pg.host, { 'storage.url': url });
+  }, 120_000);
+
+  afterAll(async () => {
+    await pgApi?.stop();
+    await pg.host?.stop();
+    await pg.postgres?.stop();
+    pg.root.cleanup();
+  });
+
+  const stores = (): [string, TestApi][] => [
+    ['sqlite', api],
+    ['postgres', pgApi as TestApi],
+  ];
+
+  test('GET, PATCH and DELETE /assistants/<odd id>', async () => {
+    for (const [store, target] of stores()) {
+      for (const id of oddIds) {
+        for (const method of ['GET', 'PATCH', 'DELETE']) {
+          const body = method === 'PATCH' ? { name: 'renamed' } : undefined;
+          const answer = await call(method, `/assistants/${id}`, body, target.key, target.url);
+          expect({
+            store,
+            id,
+            method,
+            status: answer.status,
+            code: answer.body.error.code,
+          }).toEqual({ store, id, method, status: 404, code: 'ASSISTANT_NOT_FOUND' });
+        }
+      }
+    }
+  });
+
+  test('a run of an odd assistant_id is a 404 naming the rule, and leaves no thread behind', async () => {
+    for (const [store, target] of stores()) {
+      const threads = async () =>
+        (await call('POST', '/threads/search', { limit: 1000 }, target.key, target.url)).body;
+      const thread = await call('POST', '/threads', {}, target.key, target.url);
+      const before = await threads();
+      for (const route of [
+        `/threads/${String(thread.body.thread_id)}/runs`,
+        '/runs',
+        '/runs/wait',
+      ]) {
+        for (const assistantId of ['a\u0000b', '\u0000', 'x'.repeat(150)]) {
+          const body = { assistant_id: assistantId, input: { task: 'write notes' } };
+          const answer = await call('POST', route, body, target.key, target.url);
+          expect({ store, route, status: answer.status, code: answer.body.error.code }).toEqual({
+            store,
+            route,
+            status: 404,
+            code: 'ASSISTANT_NOT_FOUND',
+          });
+          expect(answer.body.error.message).toMatch(/an assistant id is 1–128 letters/);
+        }
+      }
+      expect(await threads()).toEqual(before);
+    }
   });
 });

@@ -61,6 +61,22 @@ beforeAll(async () => {
     validator('json', (value) => value),
     (c) => c.json(c.req.valid('json')),
   );
+  // A store that cannot keep a text, as Postgres refuses a NUL character (SQLSTATE 22021, or
+  // 22P05 for `\u0000` cast to jsonb), whatever the request held.
+  const refusedText = (code: string) =>
+    Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code });
+  app.get('/store/:id', () => {
+    throw refusedText('22021');
+  });
+  app.post(
+    '/store/:id',
+    validator('json', (value) => value),
+    () => {
+      throw new AtolyeError('STORE_UNAVAILABLE', 'the search failed', {
+        cause: refusedText('22P05'),
+      });
+    },
+  );
   app.onError(answerError(logging.log('user_interactions')));
   server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
   await once(server, 'listening');
@@ -139,6 +155,38 @@ test("Hono's own refusal of a body that is not JSON is a 400 BODY_INVALID_JSON, 
     retryable: false,
   });
   expect(reported).toEqual([]);
+});
+
+test('a NUL character the store refuses is a 400 naming where the request holds it, not reported', async () => {
+  const refusals = [
+    [await get('/store/a%00b'), 'the path parameter id'],
+    [await get('/store/x?name=%00'), 'the query parameter "name"'],
+  ] as const;
+  const posted = await fetch(`${url}/store/x`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ metadata: { a: 'x\u0000' } }),
+  });
+  const body = [
+    { status: posted.status, body: (await posted.json()) as ErrorBody },
+    'the body field metadata.a',
+  ] as const;
+  for (const [answer, where] of [...refusals, body]) {
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toEqual({
+      code: 'INVALID_REQUEST',
+      message: `${where} holds a NUL character (\\u0000), which the store cannot keep: leave it out`,
+      retryable: false,
+    });
+  }
+  expect(reported).toEqual([]);
+});
+
+test('a text the store refuses that the request does not hold (a stored row) stays a 500', async () => {
+  const { status, body } = await get('/store/plain');
+  expect(status).toBe(500);
+  expect(body.error.code).toBe('INTERNAL');
+  expect(reported).toHaveLength(1);
 });
 
 test('the errors channel holds the reported lines and no refusal', async () => {

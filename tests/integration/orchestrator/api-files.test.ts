@@ -114,6 +114,27 @@ test('paths that leave the workspace are refused and leak nothing', async () => 
   expect(await sideways.text()).not.toContain('root:');
 });
 
+// A tester's report: a very long path was a 500 (the file system's ENAMETOOLONG).
+test('a path too long for the file system is a 400 PATH_REFUSED naming the limit', async () => {
+  const attempts: [string, RegExp][] = [
+    ['x'.repeat(300), /longer than 255 bytes/],
+    [`${'a'.repeat(200)}/`.repeat(30), /longer than 4095 bytes/],
+    // Short enough alone, too long together with the folder the workspace lives in.
+    [`${'b/'.repeat(2_040)}c`, /too long together with the workspace folder/],
+    ['%C3%A9'.repeat(130), /longer than 255 bytes/],
+  ];
+  for (const [attempt, reason] of attempts) {
+    const response = await request(`/threads/${threadId}/files/${attempt}`);
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect([attempt.slice(0, 20), response.status, error.code]).toEqual([
+      attempt.slice(0, 20),
+      400,
+      'PATH_REFUSED',
+    ]);
+    expect(error.message).toMatch(reason);
+  }
+});
+
 test('a missing file is 404, a directory 400, an unknown thread 404', async () => {
   const missing = await request(`/threads/${threadId}/files/nope.txt`);
   expect([missing.status, await errorCode(missing)]).toEqual([404, 'FILE_NOT_FOUND']);

@@ -56,6 +56,23 @@ test('the runs routes refuse a bad thread id with 400, even with if_not_exists c
   expect(existsSync(path.join(api.workspaceRoot, 'a..b'))).toBe(false);
 });
 
+// Found by `npm run fuzz`: a refused run left behind the thread if_not_exists had made for it.
+test('a run refused after if_not_exists made its thread leaves no thread behind', async () => {
+  const refusals = [
+    [{ assistant_id: 'no-such-assistant' }, 404, 'ASSISTANT_NOT_FOUND'],
+    [{ assistant_id: 'atolye', checkpoint_id: 'no-such-checkpoint' }, 404, 'CHECKPOINT_NOT_FOUND'],
+  ] as const;
+  for (const [fields, status, code] of refusals) {
+    for (const route of ['runs', 'runs/wait', 'runs/stream']) {
+      const id = `fresh-${route.replace('/', '-')}-${status}-${code.length}`;
+      const body = { ...fields, input: { task: 'x' }, if_not_exists: 'create' };
+      const answer = await call('POST', `/threads/${id}/${route}`, body);
+      expect([route, answer.status, answer.code]).toEqual([route, status, code]);
+      expect([id, (await call('GET', `/threads/${id}`)).code]).toEqual([id, 'THREAD_NOT_FOUND']);
+    }
+  }
+});
+
 test('the files and workspace routes refuse a bad thread id with 400', async () => {
   for (const id of ['a..b', '..%2F..%2Fetc']) {
     for (const [method, route] of [

@@ -328,3 +328,18 @@ describe('threads.create strictness', () => {
     expect(thread.metadata).toEqual({ graph_id: 'atolye' });
   });
 });
+
+// Found by `npm run fuzz`: on Postgres a stored `\u0000` made every metadata search of the table fail.
+test('metadata holding a NUL character is refused (400) wherever metadata is taken', async () => {
+  const cases: [string, string, unknown][] = [
+    ['POST', '/threads', { metadata: { note: 'a\u0000b' } }],
+    ['POST', '/threads', { metadata: { 'key\u0000': 1 } }],
+    ['POST', '/threads/search', { metadata: { deep: { list: ['\u0000'] } } }],
+    ['POST', '/assistants', { graph_id: 'atolye', metadata: { note: '\u0000' } }],
+  ];
+  for (const [method, route, body] of cases) {
+    const answer = await call(method, route, body);
+    expect([route, answer.status, answer.body.error.code]).toEqual([route, 400, 'INVALID_REQUEST']);
+    expect(answer.body.error.message).toMatch(/metadata: holds a NUL character/);
+  }
+});

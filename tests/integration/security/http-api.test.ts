@@ -4,7 +4,13 @@ import { createGateway, type Gateway } from '../../../src/runtime/host/gateway.j
 import { Registry } from '../../../src/runtime/host/registry.js';
 import { REQUEST_ID_MAX_LENGTH } from '../../../src/logging/request-id.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { startApi, startStandInHost, type Receiver, type SecurityApi } from './http-helpers.js';
+import {
+  rawConnection,
+  startApi,
+  startStandInHost,
+  type Receiver,
+  type SecurityApi,
+} from './http-helpers.js';
 
 // The run API's HTTP details, against the real orchestrator on port 0: a JSON body is JSON
 // whatever the case of its Content-Type, a known path with another method is 405 with Allow, the
@@ -109,6 +115,24 @@ describe('methods', () => {
     const { error } = (await response.json()) as { error: { code: string; message: string } };
     expect(error.code).toBe('METHOD_NOT_ALLOWED');
     expect(error.message).toContain(allow);
+  });
+
+  // Found by `npm run fuzz`: Node drops a CONNECT no one listens for, without a word.
+  test('a CONNECT is 405 METHOD_NOT_ALLOWED on the run API and on the worker host', async () => {
+    for (const url of [api.url, gatewayUrl]) {
+      const closed = await rawConnection(url, (socket) =>
+        socket.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'),
+      );
+      const [head = '', body = ''] = closed.text.split('\r\n\r\n');
+      expect([url, head.split('\r\n')[0]]).toEqual([url, 'HTTP/1.1 405 Method Not Allowed']);
+      expect(JSON.parse(body)).toEqual({
+        error: {
+          code: 'METHOD_NOT_ALLOWED',
+          message: 'CONNECT is not taken: this server is no proxy',
+          retryable: false,
+        },
+      });
+    }
   });
 
   test('a path no route knows stays 404', async () => {
