@@ -12,7 +12,7 @@ import { Tally } from '../../fuzz/tally.js';
 const SEED = 20_261_206;
 /** Only a hang fails on time: the machine may be busy with other suites. */
 const BOUND_MS = 30_000;
-const RUNS: Record<StorageKind, number> = { sqlite: 300, postgres: 200 };
+const RUNS: Record<StorageKind, number> = { sqlite: 150, postgres: 100 };
 
 describe.each(['sqlite', 'postgres'] as const)('the run API on %s', (storage) => {
   let target: ApiTarget;

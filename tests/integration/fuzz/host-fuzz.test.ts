@@ -12,7 +12,7 @@ import { Tally } from '../../fuzz/tally.js';
 const SEED = 20_261_206;
 /** Only a hang fails on time: the machine may be busy with other suites. */
 const BOUND_MS = 30_000;
-const RUNS = 250;
+const RUNS = 150;
 
 let target: HostTarget;
 

@@ -26,6 +26,8 @@ let fixtureDir: string;
 let key: string;
 let keys: ApiKeyStore;
 let pool: ReturnType<typeof postgresPool>;
+/** Lives through every test: the orchestrator the others' runs go on to. */
+let shared: OrchestratorProcess;
 const processes: WatchedProcess[] = [];
 
 const LEASE_MS = 3_000;
@@ -40,6 +42,7 @@ beforeAll(async () => {
   pool = postgresPool(storageUrl);
   keys = new ApiKeyStore(await openPostgres(pool, 'api-keys', API_KEY_MIGRATIONS));
   key = (await keys.create('multi-test')).key;
+  shared = await orchestrator('a');
 }, 120_000);
 
 afterAll(async () => {
@@ -86,7 +89,7 @@ interface Run {
 }
 
 test('two orchestrators share keys, threads and runs; runs of a killed one finish on the other, each step once', async () => {
-  const [a, b] = await Promise.all([orchestrator('a'), orchestrator('b')]);
+  const [a, b] = [shared, await orchestrator('b')];
 
   // One key, one thread store: a thread made through B is there through A.
   const made = await api<{ thread_id: string }>(b.url, 'POST', '/threads', {});
@@ -154,7 +157,7 @@ test('two orchestrators share keys, threads and runs; runs of a killed one finis
 }, 180_000);
 
 test('a key revoked through the shared store is refused by every orchestrator', async () => {
-  const [a] = await Promise.all([orchestrator('c')]);
+  const a = shared;
   const other = (await keys.create('to-revoke')).key;
   const status = async (): Promise<number> =>
     (await fetch(`${a.url}/threads/search`, { method: 'POST', headers: { 'x-api-key': other } }))
@@ -165,7 +168,7 @@ test('a key revoked through the shared store is refused by every orchestrator', 
 }, 120_000);
 
 test('a run executing on one orchestrator is cancelled through another', async () => {
-  const [d, e] = await Promise.all([orchestrator('d'), orchestrator('e')]);
+  const [d, e] = [shared, await orchestrator('e')];
   const thread = await api<{ thread_id: string }>(e.url, 'POST', '/threads', {});
   const run = await api<Run>(e.url, 'POST', `/threads/${thread.thread_id}/runs`, {
     assistant_id: 'atolye',
