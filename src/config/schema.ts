@@ -180,6 +180,12 @@ export const schema = {
       // A Postgres URL usually carries the password.
       sensitive: true,
     }),
+    poolSize: setting({
+      doc: "Postgres connections one process keeps at most for its stores, and as many again for its checkpoints: size the database's max_connections for 2 × poolSize per orchestrator (and poolSize per worker host sharing idempotency replies).",
+      format: atLeast(1),
+      default: 10,
+      env: 'ATOLYE_STORAGE_POOL_SIZE',
+    }),
   },
   ...workspaceSchema,
   model: {

@@ -224,7 +224,8 @@ export const ERROR_MEANINGS: { readonly [code in ErrorCode]: string } = {
   BACKUP_WRITE_FAILED: 'the backup cannot be written where it was asked',
   RESTORE_TARGET_NOT_EMPTY: 'a restore needs an empty data directory',
   STORE_BUSY: 'a store is in use and could not be vacuumed; run maintenance again',
-  STORE_UNAVAILABLE: 'the checkpoint store cannot be opened (storage.url, storage.dataDir)',
+  STORE_UNAVAILABLE:
+    'a store cannot be opened or does not answer now (storage.url, storage.dataDir); a request refused with it may be retried',
   STORE_CLOSED: 'the checkpoint store is closed: the server is stopping',
   CONFIG_INVALID: 'the configuration cannot be used; the message names each problem',
   LOG_DIR_UNWRITABLE: 'the log directory cannot be created (logging.dir)',

@@ -22,6 +22,8 @@ export interface CheckpointerOptions {
   dataDir: string;
   /** Longest wait for a Postgres connection; pg waits forever by default. */
   connectTimeoutMs?: number;
+  /** Connections kept at most (`storage.poolSize`; pg's default is 10). */
+  poolSize?: number;
   /** Told when an idle Postgres connection fails (the pool replaces it); the message has no password. */
   onIdleError?: (message: string) => void;
 }
@@ -72,6 +74,7 @@ async function openPostgres(options: CheckpointerOptions): Promise<OpenedCheckpo
     pool = new pg.Pool({
       connectionString: options.url,
       connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      max: options.poolSize,
     });
     // An idle connection dropped by the server must not crash the process; the pool replaces it.
     pool.on('error', (error) => {

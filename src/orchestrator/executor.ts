@@ -67,6 +67,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
   const checkpointer = new DeferredCheckpointSaver({
     url: config.storage.url,
     dataDir: options.dataDir,
+    poolSize: config.storage.poolSize,
     onIdleError: (message) => systemLog.warn(message),
   });
   const maxIterations = limits.maxIterations ?? DEFAULT_MAX_ITERATIONS;

@@ -92,6 +92,7 @@ export async function startOrchestrator(
 
   const storage = openStorage({
     url: config.storage.url,
+    poolSize: config.storage.poolSize,
     onIdleError: (message) => system.warn(message),
   });
   let store: RunsStore;

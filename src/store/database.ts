@@ -66,8 +66,12 @@ export function openSqlite(file: string, migrations: Migrations): Database {
 }
 
 /** A pool of connections to a Postgres database, shared by the stores of one process. */
-export function postgresPool(url: string, connectTimeoutMs = 10_000): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs });
+export function postgresPool(url: string, connectTimeoutMs = 10_000, max = 10): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    connectionTimeoutMillis: connectTimeoutMs,
+    max,
+  });
   // An idle connection the server drops (a restart, an admin's terminate) is replaced by the
   // pool; unheard, its 'error' would end the process. Owners add a listener that logs it.
   pool.on('error', () => undefined);

@@ -33,6 +33,8 @@ export interface StorageOptions {
   url: string;
   /** Longest wait for a Postgres connection. */
   connectTimeoutMs?: number;
+  /** Connections kept at most (`storage.poolSize`). */
+  poolSize?: number;
   /** Told when an idle Postgres connection fails (the pool replaces it); the message has no password. */
   onIdleError?: (message: string) => void;
 }
@@ -62,7 +64,7 @@ function sqliteStorage(): Storage {
 
 function postgresStorage(options: StorageOptions): Storage {
   const target = describePostgresUrl(options.url);
-  const pool = postgresPool(options.url, options.connectTimeoutMs);
+  const pool = postgresPool(options.url, options.connectTimeoutMs, options.poolSize);
   // An idle connection dropped by the server must not crash the process; the pool replaces it.
   pool.on('error', (error) => {
     options.onIdleError?.(

@@ -133,6 +133,8 @@ async function measure(
         ATOLYE_LOG_DIR: path.join(dir, `logs-${n}`),
         ATOLYE_WORKSPACE_ROOT: path.join(dir, 'workspaces'),
         ATOLYE_API_RATE_LIMIT: '100000',
+        // Three orchestrators × two pools within the test cluster's 30 connections.
+        ATOLYE_STORAGE_POOL_SIZE: '4',
       });
       ctx.adopt(child.child.pid as number);
       processes.push(child);

@@ -34,6 +34,16 @@ export function answerError(interactions: ChannelLogger): ErrorHandler {
         `${nul} holds a NUL character (\\u0000), which the store cannot keep: leave it out`,
       );
     }
+    if (storeUnreachable(error)) {
+      // The database is full up or gone for a moment: the request may well pass a little later.
+      c.header('Retry-After', '1');
+      return errorResponse(
+        c,
+        'STORE_UNAVAILABLE',
+        `the store did not answer this request (${errorMessage(error)}); retry shortly — an operator raises the database's max_connections, or lowers storage.poolSize times the number of orchestrators`,
+        true,
+      );
+    }
     const answer =
       isAtolyeError(error) && isErrorCode(error.code)
         ? errorResponse(c, error.code, error.message, error.retryable)
@@ -55,10 +65,25 @@ export function answerError(interactions: ChannelLogger): ErrorHandler {
  */
 const REFUSED_TEXT = new Set(['22021', '22P05']);
 
+/**
+ * A database that cannot take the request now: Postgres's 53300 (too many connections), 57P01-03
+ * (shutting down, cannot connect now), 08xxx (connection failures), and a refused or dropped
+ * socket to it.
+ */
+const UNREACHABLE = /^(53300|57P0[123]|08\d{3}|ECONNREFUSED|ECONNRESET|ETIMEDOUT)$/;
+
 function refusedText(error: unknown): boolean {
+  return codeIn(error, (code) => REFUSED_TEXT.has(code));
+}
+
+function storeUnreachable(error: unknown): boolean {
+  return codeIn(error, (code) => UNREACHABLE.test(code));
+}
+
+function codeIn(error: unknown, matches: (code: string) => boolean): boolean {
   for (let cause = error, depth = 0; cause && depth < 5; depth += 1) {
     const code = (cause as { code?: unknown }).code;
-    if (typeof code === 'string' && REFUSED_TEXT.has(code)) return true;
+    if (typeof code === 'string' && matches(code)) return true;
     cause = (cause as { cause?: unknown }).cause;
   }
   return false;
