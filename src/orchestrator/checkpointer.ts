@@ -83,7 +83,7 @@ async function openPostgres(options: CheckpointerOptions): Promise<OpenedCheckpo
       );
     });
     const saver = new PostgresSaver(pool);
-    await saver.setup();
+    await setupAlone(options, saver);
     const opened = pool;
     let ended: Promise<void> | undefined;
     return {
@@ -94,6 +94,27 @@ async function openPostgres(options: CheckpointerOptions): Promise<OpenedCheckpo
   } catch (error) {
     await pool?.end().catch(() => undefined); // the connection error below is the one to report
     throw unavailable('checkpoint store', target, error);
+  }
+}
+
+/**
+ * LangGraph's setup() of its tables is not safe to run twice at once: two orchestrators starting
+ * together on a fresh database race on its migrations table. It runs under a session advisory
+ * lock, one process after the other; the second finds the work done.
+ */
+async function setupAlone(options: CheckpointerOptions, saver: PostgresSaver): Promise<void> {
+  // A connection of its own: one taken from the pool could leave setup() none to work with.
+  const client = new pg.Client({
+    connectionString: options.url,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query(`SELECT pg_advisory_lock(hashtext('atolye_checkpoints'))`);
+    await saver.setup(); // the lock goes with the session when it ends
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 

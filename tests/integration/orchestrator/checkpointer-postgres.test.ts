@@ -146,6 +146,18 @@ test('a checkpoint written through one saver is read back through a fresh one af
   expect(existsSync(path.join(dataDir, 'checkpoints.sqlite'))).toBe(false);
 });
 
+test('orchestrators starting together on a fresh database set up the checkpoint tables once', async () => {
+  const { url } = await freshDatabase();
+  // LangGraph's own setup() races on its migrations table when two processes run it at once.
+  const opened = await Promise.all([open(url), open(url), open(url)]);
+  expect(opened.map((saver) => saver.kind)).toEqual(['postgres', 'postgres', 'postgres']);
+  const versions = await postgres.query<{ count: string }>(
+    url.slice(url.lastIndexOf('/') + 1),
+    'SELECT COUNT(*)::text AS count FROM checkpoint_migrations',
+  );
+  expect(Number(versions[0]?.count)).toBeGreaterThan(0);
+});
+
 test('an empty storage.url keeps checkpoints in <dataDir>/checkpoints.sqlite', async () => {
   const opened = await open('');
   expect(opened.kind).toBe('sqlite');
