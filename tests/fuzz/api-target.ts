@@ -9,11 +9,8 @@ import { threadWorkspacePath } from '../../src/workspace/confine.js';
 import { GIT_DIRS } from '../../src/workspace/git.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/tmp.js';
-import { startHost } from '../../src/deploy/local/host.js';
-import { createLogging } from '../../src/logging/index.js';
-import { build, deployOk, hostConfig } from '../integration/deploy/helpers.js';
 import { startTestApi, type TestApi } from '../integration/orchestrator/api-helpers.js';
-import type { StepHost } from '../integration/orchestrator/helpers.js';
+import { startStepHost, type StepHost } from '../integration/orchestrator/helpers.js';
 
 export type StorageKind = 'sqlite' | 'postgres';
 
@@ -145,39 +142,16 @@ export async function startApiTarget(storage: StorageKind): Promise<ApiTarget> {
 }
 
 /** A host with the steps and checkout, sharing the API's workspace root and git rules. */
-async function startFuzzStepHost(root: string, fixtureDir: string): Promise<StepHost> {
-  const config = hostConfig(path.join(root, 'host-data'), path.join(root, 'host-logs'), {
-    'workspace.root': path.join(root, 'workspaces'),
-    'git.allowedSchemes': OVERRIDES['git.allowedSchemes'],
-    'git.allowHosts': OVERRIDES['git.allowHosts'],
-    'logging.level': 'warn',
-  });
-  const logging = createLogging(config, { service: 'host', release: 'fuzz' });
-  const host = await startHost(config, {
-    port: 0,
-    logging,
-    sentry: false,
-    env: { ...process.env, ORCH_FIXTURE_DIR: fixtureDir },
-  });
-  try {
-    await deployOk(
-      { url: host.address.url, config },
-      await build(FUNCTIONS_DIR, path.join(root, 'dist')),
-    );
-  } catch (error) {
-    await host.close();
-    await logging.close();
-    throw error;
-  }
-  return {
-    host,
-    config,
-    url: host.address.url,
-    stop: async () => {
-      await host.close();
-      await logging.close();
+function startFuzzStepHost(root: string, fixtureDir: string): Promise<StepHost> {
+  return startStepHost(root, fixtureDir, {
+    functionsDir: FUNCTIONS_DIR,
+    overrides: {
+      'workspace.root': path.join(root, 'workspaces'),
+      'git.allowedSchemes': OVERRIDES['git.allowedSchemes'],
+      'git.allowHosts': OVERRIDES['git.allowHosts'],
+      'logging.level': 'warn',
     },
-  };
+  });
 }
 
 async function call(api: TestApi, method: string, route: string, body?: unknown, key = api.key) {

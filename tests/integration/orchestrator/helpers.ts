@@ -20,25 +20,36 @@ export interface StepHost {
  * Builds the fixture steps into `<root>/dist` and deploys them to a host whose data and logs live
  * under `root`; the fixtures journal their calls in `fixtureDir`.
  */
-export async function startStepHost(root: string, fixtureDir: string): Promise<StepHost> {
-  const config = hostConfig(path.join(root, 'host-data'), path.join(root, 'host-logs'));
+export async function startStepHost(
+  root: string,
+  fixtureDir: string,
+  options: { overrides?: Record<string, string>; functionsDir?: string } = {},
+): Promise<StepHost> {
+  const config = hostConfig(
+    path.join(root, 'host-data'),
+    path.join(root, 'host-logs'),
+    options.overrides,
+  );
   const logging: Logging = createLogging(config, { service: 'host', release: 'test-release' });
   const host = await startHost(config, {
     port: 0,
     logging,
     env: { ...process.env, ORCH_FIXTURE_DIR: fixtureDir },
   });
-  const target = { url: host.address.url, config };
-  await deployOk(target, await build(FUNCTIONS_DIR, path.join(root, 'dist')));
-  return {
-    host,
-    config,
-    url: host.address.url,
-    stop: async () => {
-      await host.close();
-      await logging.close();
-    },
+  const stop = async (): Promise<void> => {
+    await host.close();
+    await logging.close();
   };
+  try {
+    await deployOk(
+      { url: host.address.url, config },
+      await build(options.functionsDir ?? FUNCTIONS_DIR, path.join(root, 'dist')),
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { host, config, url: host.address.url, stop };
 }
 
 /** The fixtures' journal: `[step, detail]` for each call of one run, in call order. */
