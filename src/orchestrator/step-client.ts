@@ -1,5 +1,6 @@
 import { stepErrorCode, ToolsInput, ToolsOutput, type CallStep } from '../agent/graph/index.js';
 import type { Invoke } from '../runtime/invoke.js';
+import { hostAsksResend, RESEND_BUDGET_MS, resendGivenUp, resendWaitMs } from './host-resend.js';
 
 /** One finished step call, for the `agent` log line and metrics. */
 export interface StepCallRecord {
@@ -9,6 +10,8 @@ export interface StepCallRecord {
   attempt: number;
   /** The failure's code, when the call failed. */
   code?: string;
+  /** The host asked for the call again (a refusal, a killed worker); it is sent after this wait. */
+  retryInMs?: number;
   /** Tokens the step reported using, when it called a model. */
   inputTokens?: number;
   outputTokens?: number;
@@ -40,49 +43,80 @@ export interface StepClientOptions {
   /** Aborts every call in flight, when the orchestrator stops. */
   signal?: AbortSignal;
   onCall?: (record: StepCallRecord) => void;
+  /** Longest the waits the host asks for may add up to, per step attempt (host-resend.ts). */
+  resendBudgetMs?: number;
 }
 
 /**
- * The graph's `callStep` as a signed `POST /fn/<step>`, one attempt per call: the run's ids and
- * the graph's attempt number go in the invocation meta and the graph's per-step idempotency key in
- * the header, so a retried or resumed step that the host already ran (or is still running) is
- * answered from the host's cache instead of running twice.
+ * The graph's `callStep` as a signed `POST /fn/<step>`: the run's ids and the graph's attempt
+ * number go in the invocation meta and the graph's per-step idempotency key in the header, so a
+ * retried or resumed step that the host already ran (or is still running) is answered from the
+ * host's cache instead of running twice. A call the host asks for again (it refused it, or the
+ * worker running it was killed from outside) is sent again after the host's wait, within a time
+ * budget (host-resend.ts); any other failure goes to the graph's step retry policy.
  */
 export function stepClient(options: StepClientOptions): CallStep {
+  const budgetMs = options.resendBudgetMs ?? RESEND_BUDGET_MS;
   return async (name, input, call) => {
-    const started = performance.now();
-    try {
-      const result = await options.invoke(name, input, {
-        meta: {
-          threadId: call.threadId,
-          runId: call.runId,
-          step: call.step,
+    let waitedMs = 0;
+    for (let asked = 0; ;) {
+      const started = performance.now();
+      try {
+        const result = await options.invoke(name, input, {
+          meta: {
+            threadId: call.threadId,
+            runId: call.runId,
+            step: call.step,
+            attempt: call.attempt,
+          },
+          idempotencyKey: call.idempotencyKey,
+          timeoutMs: options.timeoutMs,
+          signal: options.signal,
+        });
+        options.onCall?.({
+          step: name,
+          durationMs: Math.round(performance.now() - started),
           attempt: call.attempt,
-        },
-        idempotencyKey: call.idempotencyKey,
-        timeoutMs: options.timeoutMs,
-        signal: options.signal,
-      });
-      options.onCall?.({
-        step: name,
-        durationMs: Math.round(performance.now() - started),
-        attempt: call.attempt,
-        ok: true,
-        ...usageOf(result.output),
-        ...(name === 'tools' ? toolCallsOf(input, result.output) : {}),
-      });
-      return result.output;
-    } catch (error) {
-      options.onCall?.({
-        step: name,
-        durationMs: Math.round(performance.now() - started),
-        attempt: call.attempt,
-        ok: false,
-        code: stepErrorCode(error),
-      });
-      throw error;
+          ok: true,
+          ...usageOf(result.output),
+          ...(name === 'tools' ? toolCallsOf(input, result.output) : {}),
+        });
+        return result.output;
+      } catch (error) {
+        const waitMs = resendWaitMs(error, asked, waitedMs, budgetMs);
+        options.onCall?.({
+          step: name,
+          durationMs: Math.round(performance.now() - started),
+          attempt: call.attempt,
+          ok: false,
+          code: stepErrorCode(error),
+          ...(waitMs === undefined ? {} : { retryInMs: waitMs }),
+        });
+        if (!hostAsksResend(error)) throw error;
+        asked += 1;
+        if (waitMs === undefined || !(await waited(waitMs, options.signal))) {
+          throw resendGivenUp(error, asked, waitedMs);
+        }
+        waitedMs += waitMs;
+      }
     }
   };
+}
+
+/** Waits `ms`; false when `signal` aborts first (the orchestrator is stopping). */
+function waited(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 function usageOf(output: unknown): Partial<StepCallRecord> {

@@ -25,7 +25,12 @@ export function stepCallLogger(
     const { step, ok, toolCalls = [], ...fields } = record;
     withLogContext({ step }, () => {
       if (ok) agentLog.info(`step ${step} finished`, fields);
-      else agentLog.warn(`step ${step} failed`, fields);
+      else if (fields.retryInMs !== undefined) {
+        agentLog.warn(
+          `step ${step} failed (${fields.code}); the host asked for it again, sent in ${fields.retryInMs} ms`,
+          fields,
+        );
+      } else agentLog.warn(`step ${step} failed`, fields);
       // A failed call is an observation for the model, not a failure of the run: info either way.
       for (const { tool, ...call } of toolCalls) agentLog.info(`tool ${tool}`, { tool, ...call });
     });

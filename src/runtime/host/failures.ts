@@ -4,7 +4,9 @@ import type { WireError } from '../protocol.js';
 /**
  * The host's own failures, as the wire errors callers receive, with the status and `retryable`
  * of their codes in the catalogue. `retryable` tells the invoke client whether the same call may
- * succeed later; how often it tries is the function's `retries`.
+ * succeed later; how often it tries is the function's `retries`, except that a failure with
+ * `retryAfterS` (a refusal, a killed worker) asks for the call again after that wait, which the
+ * orchestrator does within a time budget (src/orchestrator/host-resend.ts).
  */
 export interface HostFailure {
   status: number;
@@ -49,6 +51,19 @@ export function hostFault(name: string, reason: string): HostFailure {
 
 export function workerCrashed(message: string): HostFailure {
   return failure('WORKER_CRASHED', message);
+}
+
+/** The `Retry-After` of a call whose worker was killed from outside: a fresh one is starting now. */
+const KILLED_RETRY_AFTER_S = 1;
+
+/**
+ * The worker was killed from outside (an operator, the kernel's OOM killer, a chaos test) with
+ * the call in flight: a preemption, not the function's failure. The same code as a crash, plus a
+ * `Retry-After` that asks the caller to send the call again, as Modal restarts a preempted input
+ * whatever the function's `retries`; the orchestrator's step client does (host-resend.ts).
+ */
+export function workerKilled(message: string): HostFailure {
+  return failure('WORKER_CRASHED', message, KILLED_RETRY_AFTER_S);
 }
 
 /**

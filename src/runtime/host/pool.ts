@@ -5,6 +5,7 @@ import { functionDraining, hostFault, queueFull, type HostFailure } from './fail
 import { Fifo } from './fifo.js';
 import { silentLogger, type HostLogger } from './log.js';
 import type {
+  HostInvokeFailure,
   HostInvokeOutcome,
   Pool,
   PoolHealth,
@@ -97,14 +98,22 @@ export class FunctionPool implements Pool {
     const started = performance.now();
     const { workers, gate } = this.fleet;
     let slot = workers.free() ?? workers.find('ready');
-    if (!slot) {
+    while (!slot) {
       slot = workers.find('starting');
       if (!slot) {
         if (gate.waitMs() > 0) return { ok: false, reason: gate.waitReason() };
         slot = this.fleet.spawn();
       }
-      const late = await within(slot.worker.ready, timeoutMs);
-      if (late !== undefined) return { ok: false, reason: late };
+      const late = await within(slot.worker.ready, timeoutMs - (performance.now() - started));
+      if (late === undefined) break;
+      // A worker killed from outside while it started is no verdict on the bundle: check the
+      // next one, within the same timeout.
+      const { worker } = slot;
+      const killed = worker.currentState === 'exited' && (await worker.exited).reason === 'killed';
+      if (!killed || this.draining || performance.now() - started >= timeoutMs) {
+        return { ok: false, reason: late };
+      }
+      slot = undefined;
     }
     try {
       const left = Math.max(1, timeoutMs - (performance.now() - started));
@@ -186,8 +195,17 @@ export class FunctionPool implements Pool {
     });
     const pid = worker.pid;
     if (reply.ok) return { ok: true, output: reply.output, durationMs, coldStart, worker: pid };
-    const { status, error } = reply;
-    return { ok: false, status, error, durationMs, coldStart, worker: pid };
+    const { status, error, retryAfterS } = reply;
+    const failure: HostInvokeFailure = {
+      ok: false,
+      status,
+      error,
+      durationMs,
+      coldStart,
+      worker: pid,
+    };
+    if (retryAfterS !== undefined) failure.retryAfterS = retryAfterS;
+    return failure;
   }
 
   /** No free slot: queue the call, starting a worker for it when the pool may grow. */

@@ -5,10 +5,19 @@ import { functionUnavailable, workerStartFailed, type HostFailure } from './fail
 const UNHEALTHY_AFTER = 3;
 
 /**
+ * Kills from outside absorbed in a row while no worker proves itself. Beyond it a kill counts as
+ * a failure: workers that die this way again and again are likely the cause themselves (the
+ * kernel's OOM killer picks the process using the most memory), and restarting them at once
+ * would spin.
+ */
+export const ABSORBED_KILLS = 5;
+
+/**
  * When a pool may start its next worker. Every failed start, and every crash of a worker that
  * never proved itself, pushes the next start back exponentially; a successful call or a crash of
  * a long-lived worker clears the slate. A bundle that dies at start is thus retried once per
- * backoff window, on demand, rather than in a loop.
+ * backoff window, on demand, rather than in a loop. A worker killed by a signal from outside is
+ * not the bundle's fault: it is replaced at once and counts as no failure (see `killed`).
  */
 export class RestartGate {
   private failures = 0;
@@ -16,6 +25,8 @@ export class RestartGate {
   private lastFailure?: string;
   /** The last start attempt failed and no worker became ready since. */
   private startFailing = false;
+  /** Kills from outside since a worker last proved itself. */
+  private kills = 0;
 
   constructor(
     private readonly name: string,
@@ -52,11 +63,27 @@ export class RestartGate {
     else this.fail(message);
   }
 
+  /**
+   * A worker was killed by a signal from outside, while starting or after. True when the kill is
+   * absorbed (no backoff, no failure counted, the next start may happen now); false once more
+   * than ABSORBED_KILLS workers in a row were killed before any proved itself: the caller then
+   * treats the kill as a failed start or a crash.
+   */
+  killed(proven: boolean): boolean {
+    if (proven) {
+      this.kills = 0;
+      return true;
+    }
+    this.kills += 1;
+    return this.kills <= ABSORBED_KILLS;
+  }
+
   workerReady(): void {
     this.startFailing = false;
   }
 
   callSucceeded(): void {
+    this.kills = 0;
     if (this.failures > 0) this.reset();
   }
 

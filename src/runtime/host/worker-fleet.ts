@@ -1,6 +1,6 @@
 import type { RestartBackoff } from './backoff.js';
 import { outsideRequest, silentLogger, type HostLogger, type RecordStamp } from './log.js';
-import { RestartGate } from './restart-gate.js';
+import { ABSORBED_KILLS, RestartGate } from './restart-gate.js';
 import type { PoolSpec } from './types.js';
 import { workerEnv } from './worker-env.js';
 import type { WorkerExit } from './worker-exit.js';
@@ -173,6 +173,7 @@ export class WorkerFleet {
       code: exit.code,
       signal: exit.signal,
     };
+    const proven = slot.served > 0 || exit.uptimeMs >= (this.deps.stableMs ?? 10_000);
     switch (exit.reason) {
       case 'stopped':
         this.logger.system.info(`worker of ${name} stopped`, fields);
@@ -182,25 +183,52 @@ export class WorkerFleet {
         this.logger.system.warn(`worker of ${name} killed: ${exit.message}`, fields);
         break;
       case 'start-failed':
-        this.gate.startFailed(exit.message);
-        this.logger.system.error(`worker of ${name} failed to start: ${exit.message}`, {
-          ...fields,
-          failures: this.gate.failureCount,
-          retryInMs: this.gate.delayMs(),
-        });
+        this.startFailed(exit.message, fields);
         break;
-      case 'crashed': {
+      case 'crashed':
         this.counters.crashes += 1;
-        const proven = slot.served > 0 || exit.uptimeMs >= (this.deps.stableMs ?? 10_000);
-        this.gate.crashed(exit.message, proven);
-        this.logger.system.error(`worker of ${name} crashed: ${exit.message}`, {
-          ...fields,
-          uptimeMs: round(exit.uptimeMs),
-        });
+        this.crashed(exit, proven, exit.message, fields);
+        break;
+      case 'killed': {
+        this.counters.crashes += 1;
+        if (this.gate.killed(proven)) {
+          // Not the bundle's fault: the pool starts a replacement for whatever waits, now.
+          this.logger.system.warn(`worker of ${name} killed: ${exit.message}; replaced at once`, {
+            ...fields,
+            uptimeMs: round(exit.uptimeMs),
+          });
+          break;
+        }
+        // Workers killed again and again before serving anything: back off as for a bundle's fault.
+        const message = `${exit.message}; more than ${ABSORBED_KILLS} workers in a row were killed before serving a call`;
+        if (exit.wasStarting) this.startFailed(message, fields);
+        else this.crashed(exit, false, message, fields);
         break;
       }
     }
     this.events.changed();
+  }
+
+  private startFailed(message: string, fields: Record<string, unknown>): void {
+    this.gate.startFailed(message);
+    this.logger.system.error(`worker of ${this.spec.name} failed to start: ${message}`, {
+      ...fields,
+      failures: this.gate.failureCount,
+      retryInMs: this.gate.delayMs(),
+    });
+  }
+
+  private crashed(
+    exit: WorkerExit,
+    proven: boolean,
+    message: string,
+    fields: Record<string, unknown>,
+  ): void {
+    this.gate.crashed(message, proven);
+    this.logger.system.error(`worker of ${this.spec.name} crashed: ${message}`, {
+      ...fields,
+      uptimeMs: round(exit.uptimeMs),
+    });
   }
 }
 

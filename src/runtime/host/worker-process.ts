@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { AtolyeError, errorMessage } from '../../errors.js';
 import type { InvocationMeta } from '../contract.js';
 import type { HostMessage, WireError, WorkerMessage } from '../protocol.js';
-import { functionTimeout, inputUnsendable, workerCrashed } from './failures.js';
+import { functionTimeout, inputUnsendable, workerCrashed, workerKilled } from './failures.js';
 import { eachLine, LineTail } from './lines.js';
 import type { HostLogger, RecordStamp } from './log.js';
 import { LogForwarder } from './log-forwarder.js';
@@ -13,8 +13,10 @@ export type { ExitReason, WorkerExit } from './worker-exit.js';
 
 export type WorkerState = 'starting' | 'ready' | 'stopping' | 'exited';
 
+/** A failed reply carries `retryAfterS` when the caller should send the call again (a kill). */
 export type WorkerReply =
-  { ok: true; output: unknown } | { ok: false; status: number; error: WireError };
+  | { ok: true; output: unknown }
+  | { ok: false; status: number; error: WireError; retryAfterS?: number };
 
 export interface WorkerProcessOptions {
   functionName: string;
@@ -316,9 +318,10 @@ export class WorkerProcess {
     });
     const lost =
       exit.reason === 'timeout' ? `${exit.message}; this call was cut off with it` : exit.message;
+    const failed = exit.reason === 'killed' ? workerKilled : workerCrashed;
     for (const call of this.pending.values()) {
       clearTimeout(call.timer);
-      call.resolve({ ok: false, ...workerCrashed(`${this.options.functionName}: ${lost}`) });
+      call.resolve({ ok: false, ...failed(`${this.options.functionName}: ${lost}`) });
     }
     this.pending.clear();
     for (const ping of this.pings.values()) {
