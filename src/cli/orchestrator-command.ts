@@ -28,10 +28,14 @@ export function registerOrchestratorCommand(program: Command, cli: CliContext): 
         );
       }
       const { startOrchestrator } = await import('../orchestrator/service.js');
+      const { handedPort } = await import('../runtime/handed-connections.js');
       // Under the worker host, the host writes the channel files; the records go to it on stdout.
       const forward = cli.env.ATOLYE_LOG_FORWARD === 'stdout';
+      // The host that runs it may listen on api.port itself and hand it the connections.
+      const handed = handedPort(cli.env);
       const orchestrator = await startOrchestrator(config, {
-        port: options.port,
+        port: handed ?? options.port,
+        handed: handed !== undefined,
         // The worker host that runs this orchestrator as its service says where it serves.
         hostUrl: cli.env.ATOLYE_HOST_URL,
         forwardLogs: forward
@@ -51,8 +55,12 @@ export function registerOrchestratorCommand(program: Command, cli: CliContext): 
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
         process.once('SIGINT', resolve);
+        // The host that hands it its connections is gone: none will come, and nobody would stop it.
+        if (handed !== undefined) process.once('disconnect', resolve);
       });
       await orchestrator.close();
       removeOrchestratorState(config);
+      // The open channel to the host would keep this process alive.
+      if (process.connected) process.disconnect();
     });
 }

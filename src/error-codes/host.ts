@@ -50,4 +50,5 @@ export const HOST_ERRORS = {
   INVOKE_BAD_INPUT: { status: 500, retryable: false },
   INVOKER_INVALID: { status: 500, retryable: false },
   REPLAY_GUARD_INVALID: { status: 500, retryable: false },
+  ORCHESTRATOR_UNAVAILABLE: { status: 503, retryable: true },
 } as const satisfies Record<string, ErrorCodeEntry>;

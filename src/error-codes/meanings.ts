@@ -125,6 +125,8 @@ export const ERROR_MEANINGS: { readonly [code in ErrorCode]: string } = {
   INVOKE_BAD_INPUT: 'the input of a call cannot be sent as JSON',
   INVOKER_INVALID: 'the invoke client was set up wrongly (URL, secret or timeout)',
   REPLAY_GUARD_INVALID: "the replay guard's size is not a whole number ≥ 1",
+  ORCHESTRATOR_UNAVAILABLE:
+    'the run API is restarting (or stopping) and the worker host held this connection as long as it holds one; retry after the Retry-After seconds',
   // Runs, steps, the model and the sandbox (run.ts)
   RUN_TIMEOUT: 'the run did not finish within limits.runTimeoutMs',
   RUN_CANCELLED: 'the run was cancelled',

@@ -1,5 +1,5 @@
-import type { Server, ServerOptions } from 'node:http';
-import { serve, type ServerType } from '@hono/node-server';
+import type { Server } from 'node:http';
+import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import type { AtolyeConfig } from '../config/index.js';
 import { resolveFromRoot } from '../config/paths.js';
 import { resolveRelease } from '../config/release.js';
@@ -29,6 +29,8 @@ import { removeThread } from './thread-removal.js';
 import { ThreadWorkspaces, type CallCheckout } from './thread-workspace.js';
 import { deliverWebhook } from './webhook.js';
 import { webhookPolicyFor } from './webhook-policy.js';
+import { trackConnections } from '../runtime/connection-drain.js';
+import { takeHandedConnections, type HandedConnections } from '../runtime/handed-connections.js';
 import { hostUrls } from '../runtime/host-pool.js';
 import { limitServer, serverOptions } from '../runtime/server-timeouts.js';
 import { createInvoker } from '../runtime/invoke.js';
@@ -37,6 +39,12 @@ import type { CheckoutOutput } from '../workspace/remote.js';
 export interface OrchestratorOptions {
   /** Overrides api.port (0 = any free port). */
   port?: number;
+  /**
+   * Serve the connections the worker host hands over IPC instead of listening: the host listens
+   * on api.bind and `port` and holds the clients while this process restarts
+   * (runtime/handed-connections.ts).
+   */
+  handed?: boolean;
   /** Where the worker hosts serve the step functions (one URL or several, comma-separated); host.url otherwise. */
   hostUrl?: string;
   /** Logging to use instead of initialising the process's own (tests share one). */
@@ -191,10 +199,14 @@ export async function startOrchestrator(
   };
   const app = createApiApp(apiDeps);
 
-  let server: ServerType;
+  const server = createAdaptorServer({ fetch: app.fetch, serverOptions: httpOptions });
+  limitServer(server as Server);
+  const connections = trackConnections(server as Server);
   const port = options.port ?? config.api.port;
+  let handed: HandedConnections | undefined;
   try {
-    server = await listen(app, port, config.api.bind, httpOptions);
+    if (options.handed) handed = takeHandedConnections(server as Server);
+    else await listen(server, port, config.api.bind);
   } catch (error) {
     alerting.stop();
     await executor.close();
@@ -217,11 +229,13 @@ export async function startOrchestrator(
       system.info('orchestrator stopping');
       // First: no firing may start a run on an executor that is closing.
       await crons.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Streams and long waits would hold close() open until their runs end.
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
+      // No new connection from now on (the host holds them for the next process); the requests
+      // in progress get their answers, and streams and long waits are cut after the grace.
+      if (handed) handed.stopTaking();
+      else server.close();
+      await connections.drain(IN_FLIGHT_GRACE_MS);
+      // Stops Node's timers over the handed connections (set up as if it listened).
+      if (handed) server.close();
       alerting.stop();
       await executor.close();
       await storage.close();
@@ -234,19 +248,15 @@ export async function startOrchestrator(
   return { url, app, executor, keys, alerting, close };
 }
 
-function listen(
-  app: ApiApp,
-  port: number,
-  hostname: string,
-  serverOptions: ServerOptions,
-): Promise<ServerType> {
+/** How long a stopping orchestrator lets the requests in progress finish before it cuts them. */
+const IN_FLIGHT_GRACE_MS = 1_000;
+
+function listen(server: ServerType, port: number, hostname: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port, hostname, serverOptions });
-    limitServer(server as Server);
     server.once('error', reject);
-    server.once('listening', () => {
+    server.listen(port, hostname, () => {
       server.off('error', reject);
-      resolve(server);
+      resolve();
     });
   });
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { projectRoot, type AtolyeConfig } from '../../config/index.js';
+import { loadConfig, projectRoot, type AtolyeConfig } from '../../config/index.js';
 import { AtolyeError, errorMessage } from '../../errors.js';
 import {
   failedChecks,
@@ -26,6 +26,8 @@ export {
 /**
  * The orchestrator as a service of the worker host: `atolye orchestrator`, restarted with backoff
  * when it dies, told where the host serves the step functions, with the caller's `--set` flags.
+ * The host listens on the run API's address itself and hands the connections to the orchestrator
+ * of the moment, so a restart holds the API's clients instead of refusing them.
  */
 export function orchestratorService(
   hostUrl: string,
@@ -34,6 +36,7 @@ export function orchestratorService(
   env: NodeJS.ProcessEnv = process.env,
 ): ServiceSupervisor {
   const sets = Object.entries(overrides).flatMap(([key, value]) => ['--set', `${key}=${value}`]);
+  const api = apiAddress(env, overrides, logger);
   return new ServiceSupervisor(
     {
       name: 'orchestrator',
@@ -44,9 +47,32 @@ export function orchestratorService(
       forwardsRecords: true,
       // Runs in flight are checkpointed; a stop leaves them for the next start to resume.
       stopGraceMs: 15_000,
+      listen: api,
     },
     { logger },
   );
+}
+
+/**
+ * api.bind and api.port as the orchestrator will read them: from the same environment and flags.
+ * Undefined when they cannot be read; the orchestrator then listens itself, and reports the
+ * configuration's problems when it starts.
+ */
+function apiAddress(
+  env: NodeJS.ProcessEnv,
+  overrides: Record<string, string>,
+  logger?: HostLogger,
+): { host: string; port: number } | undefined {
+  try {
+    const { api } = loadConfig({ environ: env, overrides }).config;
+    return { host: api.bind, port: api.port };
+  } catch (error) {
+    logger?.system.warn(
+      `the run API's address cannot be read from the configuration (${errorMessage(error)}): the orchestrator listens itself`,
+      { service: 'orchestrator' },
+    );
+    return undefined;
+  }
 }
 
 export interface WaitForOrchestratorOptions {

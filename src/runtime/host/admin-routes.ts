@@ -72,12 +72,8 @@ export function addAdminRoutes(gateway: Gateway, options: AdminOptions): void {
   gateway.route('POST', '/admin/services/restart', async (req, _res, ctx) => {
     guard(req);
     const services = options.services?.() ?? [];
-    await Promise.all(
-      services.map(async (service) => {
-        await service.stop();
-        service.start();
-      }),
-    );
+    // A restart keeps the host listening for a service: its clients wait, none is refused.
+    await Promise.all(services.map((service) => service.restart()));
     ctx.json(200, { services: services.map((service) => service.status()) });
   });
 

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { HANDED_PORT_ENV } from '../handed-connections.js';
 import { DEFAULT_RESTART_BACKOFF, restartDelay, type RestartBackoff } from './backoff.js';
+import { ConnectionFront, type FrontOptions } from './connection-front.js';
 import type { LogRecord } from '../../logging/record.js';
 import { eachLine } from './lines.js';
 import { outsideRequest, silentLogger, type HostLogger } from './log.js';
@@ -22,6 +24,14 @@ export interface ServiceSpec {
    * channel files: one process writes those files, as for the workers.
    */
   forwardsRecords?: boolean;
+  /**
+   * Where the service serves HTTP. The host listens there itself and hands each connection to the
+   * service's process over IPC, holding them while it restarts, so that its clients are never
+   * refused (host/connection-front.ts); the command takes them when it finds HANDED_PORT_ENV set
+   * (runtime/handed-connections.ts). If the host cannot listen there, the command is started
+   * without it and listens itself.
+   */
+  listen?: FrontOptions;
 }
 
 export type ServiceState = 'idle' | 'running' | 'backoff' | 'stopping' | 'stopped';
@@ -42,16 +52,21 @@ export interface ServiceStatus {
     stderr: string[];
   };
   nextStartInMs?: number;
+  /** The host's listening socket for the service, and the connections waiting there for it. */
+  front?: { port: number; held: number };
 }
 
 const STDERR_TAIL_LINES = 20;
 const STDERR_LINE_CHARS = 2_000;
+/** Told to a client held too long: the seconds a start of the service takes, beyond its backoff. */
+const RETRY_AFTER_START_S = 5;
 
 /**
  * Supervises one command: starts it, forwards its output lines to the `system` channel, restarts
  * it with exponential backoff whenever it exits (a service is never meant to end on its own), and
  * stops it with SIGTERM, then SIGKILL after a grace period. The command runs in its own process
- * group so that stopping it also stops what it started (`npm run`, a shell).
+ * group so that stopping it also stops what it started (`npm run`, a shell). A service that
+ * declares `listen` gets its connections from the host, which holds them across restarts.
  */
 export class ServiceSupervisor {
   private state: ServiceState = 'idle';
@@ -65,25 +80,68 @@ export class ServiceSupervisor {
   private nextStartAt = 0;
   private exited?: Promise<void>;
   private readonly logger: HostLogger;
+  private readonly front?: ConnectionFront;
+  /** The front being opened before the first launch. */
+  private opening?: Promise<boolean>;
 
   constructor(
     readonly spec: ServiceSpec,
     deps: { logger?: HostLogger } = {},
   ) {
     this.logger = deps.logger ?? silentLogger;
+    if (spec.listen) {
+      this.front = new ConnectionFront(spec.name, spec.listen, {
+        logger: this.logger,
+        retryAfterS: () => this.retryAfterS(),
+      });
+    }
   }
 
   start(): void {
     if (this.state === 'running' || this.state === 'backoff' || this.state === 'stopping') return;
-    this.launch();
+    if (!this.front) return this.launch();
+    // Listen first: the command is told whether it gets its connections or listens itself.
+    this.state = 'running';
+    const opening = this.front.open();
+    this.opening = opening;
+    void opening.then(() => {
+      this.opening = undefined;
+      if (this.state === 'running' && !this.child) this.launch();
+    });
   }
 
+  /** Stops the service for good: the host stops listening for it too. */
   async stop(): Promise<void> {
+    await this.halt();
+    this.front?.close(`the worker host is stopping the ${this.spec.name}`);
+    this.state = 'stopped';
+  }
+
+  /**
+   * Stops the process and starts a new one (new code after a deploy). The old one finishes what
+   * it serves; connections that arrive meanwhile wait in the host for the new one. One process at
+   * a time: two orchestrators must not share a SQLite store.
+   */
+  async restart(): Promise<void> {
+    await this.halt();
+    this.state = 'stopped';
+    this.start();
+  }
+
+  /** Ends the process (SIGTERM, then SIGKILL after the grace period) and cancels any restart. */
+  private async halt(): Promise<void> {
     clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
+    if (this.opening) {
+      // The launch that waits for the front sees this state and does not happen.
+      this.state = 'stopping';
+      await this.opening;
+    }
     if (this.state === 'running' && this.child) {
       this.state = 'stopping';
       const child = this.child;
+      // New connections wait for the next process from now on.
+      this.front?.release(child);
       this.signal(child, 'SIGTERM');
       const kill = setTimeout(() => this.signal(child, 'SIGKILL'), this.spec.stopGraceMs ?? 10_000);
       await this.exited;
@@ -91,7 +149,6 @@ export class ServiceSupervisor {
     } else if (this.state === 'stopping') {
       await this.exited;
     }
-    this.state = 'stopped';
   }
 
   status(): ServiceStatus {
@@ -100,7 +157,7 @@ export class ServiceSupervisor {
       state: this.state,
       restarts: this.restarts,
     };
-    if (this.state === 'running' || this.state === 'stopping') {
+    if ((this.state === 'running' || this.state === 'stopping') && this.child) {
       status.pid = this.child?.pid;
       status.startedAt = new Date(Date.now() - (performance.now() - this.startedAt)).toISOString();
       status.uptimeMs = Math.round(performance.now() - this.startedAt);
@@ -108,6 +165,8 @@ export class ServiceSupervisor {
     if (this.lastExit) status.lastExit = this.lastExit;
     if (this.state === 'backoff')
       status.nextStartInMs = Math.max(0, Math.round(this.nextStartAt - performance.now()));
+    const port = this.front?.port();
+    if (this.front && port !== undefined) status.front = { port, held: this.front.heldCount() };
     return status;
   }
 
@@ -118,15 +177,22 @@ export class ServiceSupervisor {
     this.state = 'running';
     this.startedAt = performance.now();
     const fields = { service: this.spec.name };
+    // Without the host's front (none declared, or the port was taken) the command listens itself.
+    const handedPort = this.front?.port();
+    const env = { ...(this.spec.env ?? process.env) };
+    delete env[HANDED_PORT_ENV];
+    if (handedPort !== undefined) env[HANDED_PORT_ENV] = String(handedPort);
     const child = outsideRequest(() =>
       spawn(this.spec.command, [...(this.spec.args ?? [])], {
         cwd: this.spec.cwd,
-        env: this.spec.env ?? process.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        env,
+        stdio:
+          handedPort === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'ipc'],
         detached: true,
       }),
     );
     this.child = child;
+    if (handedPort !== undefined) this.front?.attach(child);
     const pidFields = { ...fields, pid: child.pid };
     this.logger.system.info(`service ${this.spec.name} started`, {
       ...pidFields,
@@ -184,6 +250,12 @@ export class ServiceSupervisor {
     this.state = 'backoff';
     this.nextStartAt = performance.now() + delayMs;
     this.restartTimer = outsideRequest(() => setTimeout(() => this.launch(), delayMs));
+  }
+
+  /** When a client held too long may find the service: after its next start and its start-up. */
+  private retryAfterS(): number {
+    const untilStartMs = this.state === 'backoff' ? this.nextStartAt - performance.now() : 0;
+    return Math.ceil(Math.max(0, untilStartMs) / 1000) + RETRY_AFTER_START_S;
   }
 
   private signal(child: ChildProcess, signal: NodeJS.Signals): void {
