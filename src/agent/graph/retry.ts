@@ -8,8 +8,10 @@ import type { RunError, StepName } from './steps.js';
  * attempts a step gets is its function's declared `limits.retries` (+1); how long it waits between
  * them is the backoff below. Only errors that say so themselves (`retryable: true`, as
  * `InvokeError` and every `AtolyeError` carry) are retried; anything else ends the run. Nothing
- * underneath retries: the invoke client makes one attempt per call and the model client makes
- * one request, unless the model server itself says when to come back (agent/model/retry.ts).
+ * underneath retries blindly: the invoke client makes one attempt per call and the model client
+ * makes one request, unless the server on the other end says when to come back — the model server
+ * (agent/model/retry.ts), or the worker host for a call it refused or whose worker was killed
+ * from outside (orchestrator/host-resend.ts).
  */
 
 /** When LangGraph tries a failed step again; how often is each function's declared `retries`. */
