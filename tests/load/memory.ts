@@ -79,7 +79,7 @@ export async function snapshot(
 }
 
 /** The pids whose parent is `parent`, from each process's /proc/<pid>/stat. */
-async function childrenOf(parent: number): Promise<number[]> {
+export async function childrenOf(parent: number): Promise<number[]> {
   const found: number[] = [];
   for (const entry of await readdir('/proc')) {
     const pid = Number(entry);

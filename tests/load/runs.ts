@@ -51,7 +51,29 @@ export interface RoundOptions {
   deadline: AbortSignal;
   /** Called with the runs ended so far every TICK_MS (a memory snapshot for the trend, say). */
   onProgress?: (ended: number) => void;
+  /** A request other than the join not answered this long is given up and counted `→ timeout`. */
+  requestTimeoutMs?: number;
+  /** How the client retries a failed request (none by default: the load counts and moves on). */
+  retry?: RetryPolicy;
+  /** Called once when no more runs will start (all started, or the deadline). */
+  onSubmissionEnded?: () => void;
 }
+
+/** What went wrong with one request, for a retry policy. */
+export interface RequestFailure {
+  method: string;
+  route: string;
+  /** The answer's status; undefined when none came (`refused`, `timedOut` or another network error). */
+  status?: number;
+  /** The answer's Retry-After in seconds, when it had one. */
+  retryAfterS?: number;
+  /** The connection was refused: the request surely never reached a server. */
+  refused: boolean;
+  timedOut: boolean;
+}
+
+/** Milliseconds to wait before sending the request again, or undefined to give up on it. */
+export type RetryPolicy = (failure: RequestFailure, attempt: number) => number | undefined;
 
 const TERMINAL = new Set(['success', 'error', 'timeout', 'interrupted']);
 const POLL_MS = 1_000;
@@ -79,26 +101,43 @@ export async function driveRuns(
     body?: unknown,
     signal?: AbortSignal,
   ): Promise<T | undefined> => {
-    let response: Response;
-    try {
-      response = await fetch(`${product.apiUrl}${url}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal,
-      });
-    } catch (error) {
-      // Our own deadline or join bound is not the server's error.
-      if (signal?.aborted) return undefined;
-      const key = `${method} ${route} → network (${(error as Error).cause ?? (error as Error).message})`;
+    const count = (outcome: string): void => {
+      const key = `${method} ${route} → ${outcome}`;
       httpErrors[key] = (httpErrors[key] ?? 0) + 1;
-      return undefined;
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      // The join is bounded by its own signal; every other request by requestTimeoutMs.
+      const timeout =
+        signal === undefined && options.requestTimeoutMs !== undefined
+          ? AbortSignal.timeout(options.requestTimeoutMs)
+          : undefined;
+      let failure: RequestFailure;
+      try {
+        const response = await fetch(`${product.apiUrl}${url}`, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: signal ?? timeout,
+        });
+        if (response.ok) return (await response.json()) as T;
+        await response.arrayBuffer();
+        count(String(response.status));
+        const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+        failure = { method, route, status: response.status, refused: false, timedOut: false };
+        if (Number.isFinite(retryAfter)) failure.retryAfterS = retryAfter;
+      } catch (error) {
+        // Our own deadline or join bound is not the server's error.
+        if (signal?.aborted) return undefined;
+        const timedOut = timeout?.aborted === true;
+        const cause = String((error as Error).cause ?? (error as Error).message);
+        count(timedOut ? 'timeout' : `network (${cause})`);
+        failure = { method, route, refused: /ECONNREFUSED/.test(cause), timedOut };
+      }
+      const wait = options.retry?.(failure, attempt);
+      if (wait === undefined) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      if (signal?.aborted) return undefined;
     }
-    if (response.ok) return (await response.json()) as T;
-    await response.arrayBuffer();
-    const key = `${method} ${route} → ${response.status}`;
-    httpErrors[key] = (httpErrors[key] ?? 0) + 1;
-    return undefined;
   };
   const runStatus = async (record: RunRecord): Promise<void> => {
     const run = await call<{ status: string; error?: { code?: string } | null }>(
@@ -121,6 +160,7 @@ export async function driveRuns(
   let cutTimer: NodeJS.Timeout | undefined;
   const submissionEnded = (): void => {
     if (lostAt !== undefined) return;
+    options.onSubmissionEnded?.();
     lostAt = performance.now() + options.lostBoundMs;
     cutTimer = setTimeout(() => cut.abort(), options.lostBoundMs);
   };
