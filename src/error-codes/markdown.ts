@@ -106,10 +106,15 @@ value; an answer that knows better (a timeout, a busy file) says otherwise, and 
 the one to follow.
 
 An error whose code is not below reaches no client under that code: the run API and the worker
-host answer it as a 500 \`INTERNAL\` (the worker host's not retryable). Only server faults are
-logged as errors with their stack (the \`errors\` channel, and Sentry where it is set up): a 5xx
-of the run API, a 500 of the worker host. The exception is a function's own error, which the
-worker host answers 500 with the code the function threw.
+host answer it as a 500 \`INTERNAL\` (the worker host's not retryable). The exception is a
+function's own error, which the worker host answers 500 with the code the function threw.
+
+What is logged as an error (the \`errors\` channel, and Sentry where it is set up) is a fault or
+a failed run: a 5xx of the run API and a fault of the worker host or of a worker process itself
+(a crash, an uncaught exception), each with its stack; and a run that ends in \`error\` or
+\`timeout\`, one line with its code and \`runId\`. A function's own error is a warning of the
+function (its code and stack, in \`agent\`): its caller decides what it means, and the
+orchestrator may retry the step.
 `;
 
 /**

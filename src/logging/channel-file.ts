@@ -3,6 +3,7 @@ import path from 'node:path';
 import winston from 'winston';
 import DailyRotateFile from 'winston-daily-rotate-file';
 import { Archiver } from './archive.js';
+import { DiskFullGuard } from './disk-full.js';
 import { FileTracker } from './file-tracker.js';
 import type { AtolyeConfig } from '../config/schema.js';
 import type { Channel } from './record.js';
@@ -21,6 +22,9 @@ export type RotationSettings = Pick<
  * One channel's files: `<dir>/<channel>-<date>[.<n>].log`, rotated daily and by size, rotated
  * files gzipped, retention and audit trail in `<dir>/.audit/<channel>.json`, and a `<channel>.log`
  * symlink to the live file. This is the only writer of these files in the whole system.
+ *
+ * On a full disk the channel reports the error (`onError`), drops its lines while there is no
+ * room, and writes again once there is (`onResumed` tells how many lines were dropped).
  */
 export class ChannelFile {
   private readonly logger: winston.Logger;
@@ -36,7 +40,9 @@ export class ChannelFile {
     channel: Channel,
     settings: RotationSettings,
     onError: (error: Error) => void,
+    onResumed: (droppedLines: number, cause: Error) => void = () => undefined,
   ) {
+    const guard = new DiskFullGuard({ full: onError, resumed: onResumed });
     const auditFile = path.join(dir, '.audit', `${channel}.json`);
     const earlierFiles = readAuditedFiles(auditFile);
     this.archiver = new Archiver(onError);
@@ -51,7 +57,7 @@ export class ChannelFile {
       createSymlink: true,
       symlinkName: `${channel}.log`,
       zippedArchive: false, // see archive.ts for why gzip is ours
-      options: { flags: 'a', fs: this.tracker.fs },
+      options: { flags: 'a', fs: guard.over(this.tracker.fs) },
     });
     // file-stream-rotator re-emits stream errors on a bare EventEmitter: unheard, they would throw.
     this.transport.logStream.on('error', onError);

@@ -15,6 +15,8 @@ export interface Sink {
 /** The four channel files; an error-level record of any channel is also written to `errors`. */
 export class ChannelFilesSink implements Sink {
   private readonly files: Record<Channel, ChannelFile>;
+  /** The last record written: whose process the note of a channel written again speaks for. */
+  private last: LogRecord | undefined;
 
   constructor(dir: string, settings: RotationSettings, onError: (error: Error) => void) {
     try {
@@ -27,11 +29,17 @@ export class ChannelFilesSink implements Sink {
       );
     }
     this.files = Object.fromEntries(
-      CHANNELS.map((channel) => [channel, new ChannelFile(dir, channel, settings, onError)]),
+      CHANNELS.map((channel) => [
+        channel,
+        new ChannelFile(dir, channel, settings, onError, (dropped, cause) =>
+          this.resumed(channel, dropped, cause),
+        ),
+      ]),
     ) as Record<Channel, ChannelFile>;
   }
 
   write(record: LogRecord): void {
+    this.last = record;
     const line = jsonLine(record);
     this.files[record.channel].write(line);
     if (record.level === 'error' && record.channel !== 'errors') this.files.errors.write(line);
@@ -39,6 +47,23 @@ export class ChannelFilesSink implements Sink {
 
   async close(): Promise<void> {
     await Promise.all(Object.values(this.files).map((file) => file.close()));
+  }
+
+  /** A `system` line once a channel's file takes lines again after a full disk: what was lost. */
+  private resumed(channel: Channel, droppedLines: number, cause: Error): void {
+    const code = (cause as NodeJS.ErrnoException).code ?? cause.name;
+    this.write({
+      ts: new Date().toISOString(),
+      level: 'warn',
+      channel: 'system',
+      msg: `log file of ${channel} written again: ${droppedLines} lines were dropped while it had no room (${code})`,
+      service: this.last?.service ?? 'atolye',
+      env: this.last?.env ?? '',
+      release: this.last?.release ?? '',
+      logChannel: channel,
+      droppedLines,
+      code,
+    });
   }
 }
 

@@ -108,11 +108,15 @@ type Integrations = Exclude<
   (...args: never[]) => unknown
 >;
 
+/**
+ * Not Dedupe: it drops an event equal to the one before it (message and stack, tags ignored), so
+ * two runs failing the same way, from the same line, reached Sentry as one. What is reported is
+ * the logging's decision (one error line per failure); Sentry groups alike events into one issue.
+ */
 function integrations(globalHandlers: boolean): Integrations {
   const kept: Integrations = [
     Sentry.eventFiltersIntegration(),
     Sentry.linkedErrorsIntegration(),
-    Sentry.dedupeIntegration(),
     Sentry.nodeContextIntegration(),
     Sentry.contextLinesIntegration(),
   ];

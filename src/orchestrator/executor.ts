@@ -34,7 +34,7 @@ import { startingPoint, type StartDeps } from './run-start.js';
 import { RunsStore, runsFile, type RunRecord } from './runs-store.js';
 import { mapAgentStatus } from './status.js';
 import { stepClient } from './step-client.js';
-import { declaredRetries, stepCallLogger, stepFailureLogger } from './step-retries.js';
+import { declaredRetries, logRunEnd, stepCallLogger, stepFailureLogger } from './step-retries.js';
 import { RECORDED_MODES, recordStream } from './stream-recorder.js';
 import { threadTimeline } from './thread-timeline.js';
 
@@ -242,10 +242,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         summary: final.summary,
         usage,
       });
-      agentLog.info(`run ended: ${record.status}`, {
-        stopReason: record.stopReason,
-        ...record.usage,
-      });
+      logRunEnd(agentLog, record);
       return record;
     } catch (error) {
       if (stop.aborted) {
@@ -270,7 +267,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
               message: errorMessage(error),
             },
       });
-      agentLog.error(`run ended: ${record.status}`, { err: error });
+      // A deadline's abort says nothing the code does not: the run's end is the event.
+      logRunEnd(agentLog, record, timedOut ? undefined : error);
       return record;
     }
   }

@@ -3,13 +3,11 @@ import path from 'node:path';
 import { STEP_NAMES, type StepFailure, type StepRetries } from '../agent/graph/index.js';
 import { resolveFromRoot } from '../config/paths.js';
 import { currentLogContext, withLogContext, type ChannelLogger } from '../logging/index.js';
+import type { ErrorCode } from '../error-codes/index.js';
+import type { RunRecord } from './runs-store.js';
 import type { StepCallRecord } from './step-client.js';
 import { MANIFEST_FILE, parseManifest } from '../runtime/bundle/manifest.js';
 
-/**
- * One `agent` line per failed attempt of a step: which, why, and what the step retry policy does
- * next. Nothing once `stopped()` (the executor is closing).
- */
 /**
  * Logs each step call on the `agent` channel (and tells `onStep`), unless `dropped()`: a call
  * dropped by close() belongs to no run any more; its resumed twin is logged instead.
@@ -37,6 +35,12 @@ export function stepCallLogger(
   };
 }
 
+/**
+ * One `agent` line per failed attempt of a step: which, why, and what the step retry policy does
+ * next. A warning even when it ends the run: the run's failure is reported once, by the line that
+ * ends the run (`logRunEnd`), so a failure a retry absorbed is no error at all. Nothing once
+ * `stopped()` (the executor is closing).
+ */
 export function stepFailureLogger(
   agentLog: ChannelLogger,
   stopped: () => boolean,
@@ -64,13 +68,34 @@ export function stepFailureLogger(
           : attempt >= maxAttempts
             ? `no attempts left of ${maxAttempts}`
             : 'the run is stopping';
-        agentLog.error(
+        agentLog.warn(
           `step ${step} attempt ${attempt} of ${maxAttempts} failed (${code}); ${why}, the run ends`,
           fields,
         );
       }
     });
   };
+}
+
+/**
+ * The line that ends a run, in the run's log context. A run that failed (`error`, `timeout`) is
+ * one error, with its code: the one record of the failure in the `errors` channel and the one
+ * Sentry event (tagged with the run). `cause` is what was thrown, when the run ended on a throw.
+ */
+export function logRunEnd(agentLog: ChannelLogger, run: RunRecord, cause?: unknown): void {
+  const fields = { stopReason: run.stopReason, ...run.usage };
+  if (run.status !== 'error' && run.status !== 'timeout') {
+    agentLog.info(`run ended: ${run.status}`, fields);
+    return;
+  }
+  const code = run.error?.code ?? ('RUN_FAILED' satisfies ErrorCode);
+  const message = run.error?.message ?? `the run ended with status ${run.status}`;
+  agentLog.error(`run ended: ${run.status} (${code}): ${message}`, {
+    ...fields,
+    code,
+    error: message,
+    ...(cause === undefined ? {} : { err: cause }),
+  });
 }
 
 /**

@@ -266,11 +266,14 @@ async function runInvocation(
     });
   } catch (error) {
     const wire = toWireError(error);
+    // A warning, not an error: the caller decides what the failure means (the orchestrator may
+    // retry the step, and reports the run's failure once when the run ends). Errors are kept
+    // for faults of the process itself (an uncaught exception, above).
     forwardLog(
       sendLog,
-      'error',
-      `${definition.name} failed: ${wire.message}`,
-      { err: serialiseError(error) },
+      'warn',
+      `${definition.name} failed (${wire.code}): ${wire.message}`,
+      { code: wire.code, retryable: wire.retryable, err: serialiseError(error) },
       message.meta,
     );
     // The function failed: a 500 whatever its code, which may be its own (outside the catalogue).

@@ -6,8 +6,10 @@ import { startIngest, type IngestServer } from '../monitoring/fixtures/ingest.js
 import { tempDir } from '../../helpers/tmp.js';
 import { build, deployOk, hostConfig } from './helpers.js';
 
-// A handler's error, thrown inside a worker that holds no DSN, reaches Sentry through the host
-// with the function's tags, and its line in errors.log carries the event id.
+// A handler's error is the caller's to judge (the orchestrator may retry it, and reports a failed
+// run once when the run ends): the host logs it as a warning of the function, with its code, not
+// in errors and not to Sentry. A worker that crashes by itself is a fault of the process: one
+// error line in errors, joined to its one Sentry event.
 
 let work: ReturnType<typeof tempDir>;
 let ingest: IngestServer;
@@ -24,7 +26,13 @@ afterAll(async () => {
   work.cleanup();
 });
 
-it('reports a failed invocation once, tagged, and joins it to the errors channel', async () => {
+const recordsOf = (logDir: string, channel: string): Record<string, unknown>[] =>
+  readFileSync(path.join(logDir, `${channel}.log`), 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+it('logs a failed invocation as a warning with its code; reports a crashed worker once, joined to errors', async () => {
   const logDir = path.join(work.dir, 'logs');
   const config = hostConfig(path.join(work.dir, 'data'), logDir, { 'sentry.dsn': ingest.dsn });
   // No logging given: the host initialises its own logging and Sentry, as `atolye host` does.
@@ -45,33 +53,49 @@ it('reports a failed invocation once, tagged, and joins it to the errors channel
       { meta: { invocationId: 'inv-e2e', runId: 'run-7', step: 'act' } },
     ),
   ).rejects.toMatchObject({ code: 'HANDLER_ERROR', status: 500 });
+  await expect(
+    invoke(
+      'echo',
+      { message: 'down', fail: 'crash' },
+      { meta: { invocationId: 'inv-crash', runId: 'run-8', step: 'act' } },
+    ),
+  ).rejects.toMatchObject({ code: 'WORKER_CRASHED', status: 502 });
 
-  const event = await ingest.waitForEvent(
-    (candidate) => JSON.stringify(candidate).includes('echo was asked to fail: kaboom'),
+  const crash = await ingest.waitForEvent(
+    (candidate) => JSON.stringify(candidate).includes('worker of echo crashed'),
     15_000,
   );
-  expect(event.tags).toMatchObject({
+  expect(crash.environment).toBe('testing');
+  expect(crash.tags).toMatchObject({ service: 'host' });
+
+  // close() flushes Sentry: every event the host captured has arrived by then.
+  await host.close();
+  host = undefined;
+  const failed = recordsOf(logDir, 'agent').filter((record) =>
+    String(record.msg).includes('kaboom'),
+  );
+  expect(failed).toHaveLength(1);
+  expect(failed[0]).toMatchObject({
+    level: 'warn',
+    msg: 'echo failed (HANDLER_ERROR): echo was asked to fail: kaboom',
+    code: 'HANDLER_ERROR',
+    retryable: false,
     function: 'echo',
     invocationId: 'inv-e2e',
     runId: 'run-7',
-    step: 'act',
+    err: { message: 'echo was asked to fail: kaboom' },
   });
-  expect(event.environment).toBe('testing');
+  expect(failed[0]?.sentryEventId).toBeUndefined();
 
-  await host.close();
-  host = undefined;
-  const errors = readFileSync(path.join(logDir, 'errors.log'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((record) => String(record.msg).includes('kaboom'));
-  expect(errors).toHaveLength(1);
-  expect(errors[0]).toMatchObject({
-    function: 'echo',
-    invocationId: 'inv-e2e',
-    sentryEventId: event.event_id,
-  });
+  const errors = recordsOf(logDir, 'errors');
+  expect(errors.filter((record) => JSON.stringify(record).includes('kaboom'))).toEqual([]);
+  const crashed = errors.filter((record) => String(record.msg).includes('worker of echo crashed'));
+  expect(crashed).toHaveLength(1);
+  expect(crashed[0]).toMatchObject({ level: 'error', sentryEventId: crash.event_id });
+
+  const events = ingest.events();
+  expect(events.filter((candidate) => JSON.stringify(candidate).includes('kaboom'))).toEqual([]);
   expect(
-    ingest.events().filter((candidate) => JSON.stringify(candidate).includes('kaboom')),
+    events.filter((candidate) => JSON.stringify(candidate).includes('worker of echo crashed')),
   ).toHaveLength(1);
 });

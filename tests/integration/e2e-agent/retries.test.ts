@@ -123,7 +123,7 @@ test('an act failing with a non-retryable error: one act call, one model request
     'step act failed',
     'step act attempt 1 of 2 failed (MODEL_ERROR); not retryable, the run ends',
   ]);
-  expect(acts[1]).toMatchObject({ level: 'error', retryable: false, attempt: 1 });
+  expect(acts[1]).toMatchObject({ level: 'warn', retryable: false, attempt: 1 });
 }, 30_000);
 
 test('a 429 with Retry-After is retried by the model request layer only: one act call, two requests', async () => {

@@ -169,7 +169,7 @@ test('a step failing for good ends the run with error and the function message',
     'step act attempt 1 of 2 failed (MODEL_REJECTED); not retryable, the run ends',
   ]);
   expect(failures[1]).toMatchObject({
-    level: 'error',
+    level: 'warn',
     attempt: 1,
     maxAttempts: 2,
     code: 'MODEL_REJECTED',

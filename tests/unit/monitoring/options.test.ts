@@ -67,7 +67,6 @@ describe('sentryOptions', () => {
     expect(names).toEqual([
       'EventFilters',
       'LinkedErrors',
-      'Dedupe',
       'Context',
       'ContextLines',
       'OnUncaughtException',
