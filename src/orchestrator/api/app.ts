@@ -78,8 +78,11 @@ export function createApiApp(options: ApiDeps): ApiApp {
       runId: c.get('runId') ?? c.req.param('run_id'),
     };
     withLogContext({ requestId }, () => {
-      if (status >= 500) interactions.error(`${c.req.method} ${c.req.path} ${status}`, fields);
-      else interactions.info(`${c.req.method} ${c.req.path} ${status}`, fields);
+      const line = `${c.req.method} ${c.req.path} ${status}`;
+      // One failure, one error (and one Sentry event): the handler's line carries the error.
+      if (status >= 500 && c.get('failureLogged')) interactions.warn(line, fields);
+      else if (status >= 500) interactions.error(line, fields);
+      else interactions.info(line, fields);
     });
   });
   const limitBody = bodyLimit({

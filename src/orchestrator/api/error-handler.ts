@@ -53,6 +53,7 @@ export function answerError(interactions: ChannelLogger): ErrorHandler {
         err: error,
         route: c.req.routePath,
       });
+      c.set('failureLogged', true);
     }
     return answer;
   };

@@ -64,6 +64,8 @@ export interface ApiEnv {
     caller: Caller;
     /** Set for a refusal whose request line is left out (a rate-limited flood of bad keys). */
     unlogged?: boolean;
+    /** The error handler logged this request's failure (with its error): the access line need not. */
+    failureLogged?: boolean;
     requestId: string;
     threadId?: string;
     runId?: string;

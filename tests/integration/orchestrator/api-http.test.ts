@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import { runsFile } from '../../../src/orchestrator/runs-store.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { startTestApi, type TestApi } from './api-helpers.js';
 import { startStepHost, type StepHost } from './helpers.js';
@@ -420,3 +422,33 @@ function logFiles(dir: string): string[] {
     .map((name) => path.join(dir, name))
     .filter((file) => statSync(file).isFile());
 }
+
+describe('a server fault', () => {
+  test('is one error line with its cause, and its request line a warning (one Sentry event, not two)', async () => {
+    // The store loses a table under the running API: reading it is a fault, not a refusal.
+    const database = new Database(runsFile(path.join(small.config.storage.dataDir)));
+    database.exec('DROP TABLE assistants');
+    database.close();
+    const requestId = randomUUID();
+    const response = await request(small, '/assistants/search', {
+      method: 'POST',
+      headers: json,
+      body: '{}',
+      requestId,
+    });
+    expect(response.status).toBe(500);
+    expect((await errorOf(response)).code).toBe('INTERNAL');
+    const [line] = await interactionLines(small, (candidate) => candidate.requestId === requestId);
+    expect(line).toMatchObject({ level: 'warn', status: 500, route: '/assistants/search' });
+    const errors = readFileSync(path.join(small.logDir, 'errors.log'), 'utf8')
+      .split('\n')
+      .filter((text) => text.includes(requestId))
+      .map((text) => JSON.parse(text) as { level: string; msg: string });
+    expect(errors).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        msg: expect.stringMatching(/^request failed: .*assistants/),
+      }),
+    ]);
+  });
+});
