@@ -1,6 +1,7 @@
 import * as Sentry from '@sentry/node';
 import type { Event } from '@sentry/node';
 import { secretValues } from '../config/mask.js';
+import { isErrorCode } from '../error-codes/index.js';
 import type { AtolyeConfig } from '../config/schema.js';
 import { createRedactor, currentLogContext, setErrorReporter } from '../logging/index.js';
 import {
@@ -55,10 +56,20 @@ export function isSentryEnabled(): boolean {
 export function captureError(error: unknown, context?: ErrorContext): string | undefined {
   if (!active) return undefined;
   const { tags, extra } = splitContext(context);
+  const fingerprint = fingerprintOf(context?.code ?? (error as { code?: unknown } | null)?.code);
   if (typeof error === 'string') {
-    return Sentry.captureMessage(error, { level: 'error', tags, extra });
+    return Sentry.captureMessage(error, { level: 'error', tags, extra, fingerprint });
   }
-  return Sentry.captureException(error, { tags, extra });
+  return Sentry.captureException(error, { tags, extra, fingerprint });
+}
+
+/**
+ * Failures of one kind are one Sentry issue, whatever line logged them: every run failure is
+ * logged by the same line, so Sentry's default grouping (by stack) alone would make them one
+ * issue. A catalogue code splits the default group by code; anything else keeps the default.
+ */
+function fingerprintOf(code: unknown): string[] | undefined {
+  return typeof code === 'string' && isErrorCode(code) ? ['{{ default }}', code] : undefined;
 }
 
 /**

@@ -103,4 +103,10 @@ test('each of three runs failing the same way reaches Sentry once per error line
     'WORKER_CRASHED',
     'WORKER_CRASHED',
   ]);
+  // Grouped by their code on top of Sentry's default grouping; a record without one keeps the default.
+  const fingerprints = events.map((event) => JSON.stringify(event.fingerprint ?? null));
+  expect(
+    fingerprints.filter((print) => print === '["{{ default }}","WORKER_CRASHED"]'),
+  ).toHaveLength(6);
+  expect(fingerprints.filter((print) => print === 'null')).toHaveLength(3);
 });
