@@ -126,7 +126,7 @@ export const ERROR_MEANINGS: { readonly [code in ErrorCode]: string } = {
   INVOKER_INVALID: 'the invoke client was set up wrongly (URL, secret or timeout)',
   REPLAY_GUARD_INVALID: "the replay guard's size is not a whole number ≥ 1",
   ORCHESTRATOR_UNAVAILABLE:
-    'the run API is restarting (or stopping) and the worker host held this connection as long as it holds one; retry after the Retry-After seconds',
+    'the run API is restarting or stopping: it could not answer this request, or the worker host held the connection as long as it holds one; retry after the Retry-After seconds',
   // Runs, steps, the model and the sandbox (run.ts)
   RUN_TIMEOUT: 'the run did not finish within limits.runTimeoutMs',
   RUN_CANCELLED: 'the run was cancelled',

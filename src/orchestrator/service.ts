@@ -29,7 +29,7 @@ import { removeThread } from './thread-removal.js';
 import { ThreadWorkspaces, type CallCheckout } from './thread-workspace.js';
 import { deliverWebhook } from './webhook.js';
 import { webhookPolicyFor } from './webhook-policy.js';
-import { trackConnections } from '../runtime/connection-drain.js';
+import { rawErrorAnswer, trackConnections } from '../runtime/connection-drain.js';
 import { takeHandedConnections, type HandedConnections } from '../runtime/handed-connections.js';
 import { hostUrls } from '../runtime/host-pool.js';
 import { limitServer, serverOptions } from '../runtime/server-timeouts.js';
@@ -233,7 +233,14 @@ export async function startOrchestrator(
       // in progress get their answers, and streams and long waits are cut after the grace.
       if (handed) handed.stopTaking();
       else server.close();
-      await connections.drain(IN_FLIGHT_GRACE_MS);
+      await connections.drain(
+        IN_FLIGHT_GRACE_MS,
+        rawErrorAnswer(
+          'ORCHESTRATOR_UNAVAILABLE',
+          'the run API stopped before it could answer this request (it restarts or stops); send it again',
+          1,
+        ),
+      );
       // Stops Node's timers over the handed connections (set up as if it listened).
       if (handed) server.close();
       alerting.stop();

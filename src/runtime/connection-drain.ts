@@ -1,17 +1,20 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { ERROR_CODES, type ErrorCode } from '../error-codes/index.js';
 
 /**
  * Closes an HTTP server's connections without cutting its clients short. A request in progress
  * gets its answer; a connection just opened gets the answer to its first request; each of those
  * answers says `Connection: close`, and Node closes the connection after it. A connection kept
  * alive between requests is given a moment for its client's next request before it is closed:
- * closing it at once would race the request its client may be sending that instant. Whatever is
- * still open after the grace period (event streams, long waits, silent clients) is cut.
+ * closing it at once would race the request its client may be sending that instant. What is
+ * still open after the grace period is cut: a request not answered yet (a long wait) gets
+ * `unanswered` first, a whole HTTP answer (a 503 with Retry-After, so clients such as the SDK
+ * send it again); an answer under way (an event stream) just ends, and its client re-attaches.
  */
 export interface ConnectionDrain {
   /** Resolves once every connection has closed, or after `graceMs`, when the rest are cut. */
-  drain(graceMs: number): Promise<void>;
+  drain(graceMs: number, unanswered?: string): Promise<void>;
 }
 
 /** How long a kept-alive connection may stay idle once the server drains. */
@@ -59,7 +62,7 @@ export function trackConnections(server: Server): ConnectionDrain {
   });
 
   return {
-    drain: (graceMs) => {
+    drain: (graceMs, unanswered) => {
       draining = true;
       for (const [socket, connection] of connections) {
         for (const res of connection.answers) if (!res.headersSent) res.shouldKeepAlive = false;
@@ -67,7 +70,13 @@ export function trackConnections(server: Server): ConnectionDrain {
       }
       return new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
-          for (const socket of connections.keys()) socket.destroy();
+          for (const [socket, connection] of connections) {
+            const waiting = [...connection.answers].some((res) => !res.headersSent);
+            // Written on the socket itself: the application's own answer, should it come, goes
+            // nowhere (Node drops writes to a destroyed socket).
+            if (waiting && unanswered !== undefined) socket.end(unanswered, () => socket.destroy());
+            else socket.destroy();
+          }
           resolve();
         }, graceMs);
         emptied = () => {
@@ -78,4 +87,21 @@ export function trackConnections(server: Server): ConnectionDrain {
       });
     },
   };
+}
+
+/**
+ * A whole HTTP answer, as bytes to write on a socket no server answers on any more: the error
+ * body of the catalogue, when to retry, and `Connection: close`.
+ */
+export function rawErrorAnswer(code: ErrorCode, message: string, retryAfterS: number): string {
+  const { status, retryable } = ERROR_CODES[code];
+  const body = JSON.stringify({ error: { code, message, retryable } });
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+    'content-type: application/json; charset=utf-8\r\n' +
+    `content-length: ${Buffer.byteLength(body)}\r\n` +
+    `retry-after: ${retryAfterS}\r\n` +
+    'connection: close\r\n\r\n' +
+    body
+  );
 }

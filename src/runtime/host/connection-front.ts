@@ -1,10 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
-import { STATUS_CODES } from 'node:http';
 import net, { type Server, type Socket } from 'node:net';
-import { ERROR_CODES, type ErrorCode } from '../../error-codes/index.js';
+import type { ErrorCode } from '../../error-codes/index.js';
 import { errorMessage } from '../../errors.js';
+import { rawErrorAnswer } from '../connection-drain.js';
 import { isServiceReply, type HandedConnection } from '../handed-connections.js';
-import { errorBody } from './http.js';
 import { outsideRequest, type HostLogger } from './log.js';
 
 /** Where a service serves, and how long the host holds its clients while no process takes them. */
@@ -231,23 +230,11 @@ export class ConnectionFront {
     }
     this.unanswered += 1;
     const retryAfterS = this.deps.retryAfterS();
-    const body = errorBody(
-      UNAVAILABLE,
-      `the ${this.name} is not taking connections (${why}); retry after ${retryAfterS} s`,
-      true,
-    );
-    const status = ERROR_CODES[UNAVAILABLE].status;
+    const message = `the ${this.name} is not taking connections (${why}); retry after ${retryAfterS} s`;
     // The request is read and dropped: closing a socket with unread data resets it, and the
     // client would lose this answer.
     socket.resume();
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
-        'content-type: application/json; charset=utf-8\r\n' +
-        `content-length: ${Buffer.byteLength(body)}\r\n` +
-        `retry-after: ${retryAfterS}\r\n` +
-        'connection: close\r\n\r\n' +
-        body,
-    );
+    socket.end(rawErrorAnswer(UNAVAILABLE, message, retryAfterS));
     setTimeout(() => socket.destroy(), 5_000).unref();
   }
 }

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import net from 'node:net';
-import { trackConnections } from '../../../src/runtime/connection-drain.js';
+import { rawErrorAnswer, trackConnections } from '../../../src/runtime/connection-drain.js';
 
 // How a stopping orchestrator closes the run API's connections (runtime/connection-drain.ts), on a
 // real HTTP server over loopback with raw client sockets: no request is cut while it is answered,
@@ -14,6 +14,8 @@ const sockets: net.Socket[] = [];
 beforeEach(async () => {
   server = http.createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     if (req.url === '/slow') setTimeout(() => res.end('slow'), 150);
+    // A long wait (a join): answered long after any grace period.
+    else if (req.url === '/wait') setTimeout(() => res.end('late'), 30_000).unref();
     else if (req.url === '/stream') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(': open\n\n');
@@ -105,5 +107,31 @@ test('a kept-alive connection that stays idle is closed, and a stream is cut aft
   // The idle connection closed first; the stream is still open until the grace ends.
   expect(drained).toBe(false);
   await draining;
+  expect(answers(await stream.closed)).toEqual(['HTTP/1.1 200 OK']);
+});
+
+test('a request still unanswered when the grace ends gets a whole 503 with Retry-After; a stream under way just ends', async () => {
+  const drain = trackConnections(server);
+  const waiting = client();
+  const stream = client();
+  await Promise.all([waiting.connected, stream.connected]);
+  waiting.get('/wait');
+  stream.get('/stream');
+  await new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (answers(stream.received()).length === 1) resolve(clearInterval(poll));
+    }, 5);
+  });
+
+  const unanswered = rawErrorAnswer('ORCHESTRATOR_UNAVAILABLE', 'the run API stopped', 1);
+  await drain.drain(300, unanswered);
+  const waitText = await waiting.closed;
+  expect(answers(waitText)).toEqual(['HTTP/1.1 503 Service Unavailable']);
+  expect(waitText).toMatch(/^retry-after: 1\r$/im);
+  const body = JSON.parse(waitText.slice(waitText.indexOf('\r\n\r\n') + 4)) as unknown;
+  expect(body).toEqual({
+    error: { code: 'ORCHESTRATOR_UNAVAILABLE', message: 'the run API stopped', retryable: true },
+  });
+  // The stream had its headers: no second answer is written into it.
   expect(answers(await stream.closed)).toEqual(['HTTP/1.1 200 OK']);
 });
