@@ -1,4 +1,7 @@
+import { eachArgument, UsageError, wholeNumber } from '../performance/command-line.js';
 import { SCENARIO_NAMES } from './scenarios.js';
+
+const CODE = 'CHAOS_USAGE';
 
 /** The command line of `npm run chaos`. */
 export interface ChaosOptions {
@@ -23,23 +26,12 @@ export const USAGE = `usage: npm run chaos -- [--quick] [--scenario NAME[,NAMEâ€
   --concurrency C      runs in flight at once (default ${FULL.concurrency})
   --max-minutes T      stop everything after T minutes and report what was measured (default ${FULL.maxMs / 60_000}; --quick ${QUICK.maxMs / 60_000})`;
 
-export class UsageError extends Error {
-  readonly code = 'CHAOS_USAGE';
-  readonly retryable = false;
-}
-
-function count(flag: string, text: string | undefined, min: number): number {
-  const value = Number(text);
-  if (text === undefined || text === '' || !Number.isInteger(value) || value < min)
-    throw new UsageError(`${flag} needs a whole number of at least ${min}, not "${text ?? ''}"`);
-  return value;
-}
-
 function scenarioNames(text: string | undefined): string[] {
   const names = (text ?? '').split(',').filter((name) => name !== '');
   const unknown = names.filter((name) => !SCENARIO_NAMES.includes(name));
   if (names.length === 0 || unknown.length > 0)
     throw new UsageError(
+      CODE,
       `--scenario needs one of ${SCENARIO_NAMES.join(', ')}, not "${unknown.join(',') || (text ?? '')}"`,
     );
   return names;
@@ -54,17 +46,14 @@ export function parseOptions(args: readonly string[]): ChaosOptions {
     quick,
     help: false,
   };
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i] as string;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split('=', 2) : [arg];
-    const value = (): string | undefined => inline ?? args[(i += 1)];
+  for (const { arg, flag, value } of eachArgument(args)) {
     if (flag === '--quick') continue;
     else if (flag === '--help' || flag === '-h') options.help = true;
     else if (flag === '--scenario') options.scenarios.push(...scenarioNames(value()));
-    else if (flag === '--runs') options.runs = count('--runs', value(), 1);
-    else if (flag === '--concurrency') options.concurrency = count('--concurrency', value(), 1);
-    else if (flag === '--max-minutes') options.maxMs = count('--max-minutes', value(), 1) * 60_000;
-    else throw new UsageError(`unknown option ${arg}`);
+    else if (flag === '--runs') options.runs = wholeNumber(CODE, flag, value(), 1);
+    else if (flag === '--concurrency') options.concurrency = wholeNumber(CODE, flag, value(), 1);
+    else if (flag === '--max-minutes') options.maxMs = wholeNumber(CODE, flag, value(), 1) * 60_000;
+    else throw new UsageError(CODE, `unknown option ${arg}`);
   }
   if (options.scenarios.length === 0) options.scenarios = [...SCENARIO_NAMES];
   options.scenarios = [...new Set(options.scenarios)];

@@ -12,13 +12,12 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { resolveFromRoot } from '../../src/config/paths.js';
-import { errorMessage } from '../../src/errors.js';
 import { MANIFEST_FILE, parseManifest, type Manifest } from '../../src/runtime/bundle/manifest.js';
 import { freePort } from '../helpers/free-port.js';
-import { processesUsing } from '../helpers/processes.js';
 import { startIngest } from '../integration/monitoring/fixtures/ingest.js';
 import { section } from '../load/figures.js';
-import type { BenchmarkResult } from '../performance/figures.js';
+import { boundedRun, sectionStart, type BoundedReport } from '../performance/bounded-run.js';
+import { runScript } from '../performance/command-line.js';
 import { createHarness } from '../performance/harness.js';
 import { formatMachine, machine } from '../performance/machine.js';
 import { formatSummary, formatTable } from '../performance/report.js';
@@ -26,7 +25,7 @@ import { writeJson } from '../performance/results.js';
 import { misses, scenarioFigures } from './figures.js';
 import { LogDiskUnavailable, unmountAll } from './log-disk.js';
 import { startModelFront } from './model-front.js';
-import { parseOptions, USAGE, UsageError, type ChaosOptions } from './options.js';
+import { parseOptions, USAGE, type ChaosOptions } from './options.js';
 import { runScenario, type ScenarioResult } from './round.js';
 import { SCENARIOS } from './scenarios.js';
 
@@ -40,24 +39,10 @@ const RATE_LIMIT = '1000000';
 /** The model answers each call after this long: a model, not an echo, and runs long enough to be hit. */
 const MODEL_LATENCY_MS = { min: 100, max: 300 };
 
-interface Report {
-  startedAt: string;
-  settings: Record<string, unknown>;
-  machine: ReturnType<typeof machine>;
-  loadavgAfter?: number[];
-  durationMs?: number;
-  sections: BenchmarkResult[];
+interface Report extends BoundedReport {
   scenarios: ScenarioResult[];
   misses: string[];
-  notes: string[];
-  error?: string;
 }
-
-const mark = (): { at: string; ms: number; loadavg: number[] } => ({
-  at: new Date().toISOString(),
-  ms: performance.now(),
-  loadavg: os.loadavg(),
-});
 
 async function main(options: ChaosOptions): Promise<number> {
   const bounds = options.quick ? BOUNDS.quick : BOUNDS.full;
@@ -79,143 +64,107 @@ async function main(options: ChaosOptions): Promise<number> {
     notes: [],
   };
   console.log(formatMachine(report.machine) + (options.quick ? '; --quick' : ''));
-  const finish = (): string => {
-    report.durationMs = performance.now() - began;
-    report.loadavgAfter = os.loadavg();
-    console.log(`\n${formatSummary(report.sections)}`);
-    if (report.misses.length > 0) console.log(`\n${report.misses.join('\n')}`);
-    for (const note of report.notes) console.log(`note: ${note}`);
-    return writeJson('chaos', report);
-  };
   const left = (): number => options.maxMs - (performance.now() - began);
-
   let interrupted = false;
   const stopNow = new AbortController();
-  const hard = setTimeout(() => {
-    report.error = `still running after ${options.maxMs / 60_000} min: stopped`;
-    console.error(report.error);
-    const file = finish();
-    console.log(`results so far in ${path.relative(process.cwd(), file)}`);
-    unmountAll();
-    harness.cleanup();
-    process.exit(1);
-  }, options.maxMs).unref();
-  const interrupt = (): void => {
-    interrupted = true;
-    report.notes.push('interrupted (SIGINT/SIGTERM): stopped early');
-    stopNow.abort();
-  };
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
 
-  let broke = false;
-  const closers: (() => Promise<void>)[] = [];
-  try {
-    const dist = await harness.dist();
-    const front = await startModelFront(harness);
-    closers.push(() => front.close());
-    front.latencyMs = MODEL_LATENCY_MS;
-    const ingest = await startIngest();
-    closers.push(() => ingest.close());
-    const functions = dist.manifest.functions.map((fn) => fn.name);
-    const retries = stepRetriesNote(dist.manifest);
-    if (retries) {
-      report.notes.push(retries);
-      console.error(`note: ${retries}`);
-    }
+  return boundedRun({
+    name: 'chaos',
+    harness,
+    report,
+    began,
+    maxMs: options.maxMs,
+    finish() {
+      console.log(`\n${formatSummary(report.sections)}`);
+      if (report.misses.length > 0) console.log(`\n${report.misses.join('\n')}`);
+      for (const note of report.notes) console.log(`note: ${note}`);
+      return writeJson('chaos', report);
+    },
+    interrupt() {
+      interrupted = true;
+      stopNow.abort();
+    },
+    // A log disk mounted under the harness's folder would keep it from being removed.
+    release: unmountAll,
+    async body(closers) {
+      let broke = false;
+      const dist = await harness.dist();
+      const front = await startModelFront(harness);
+      closers.push(() => front.close());
+      front.latencyMs = MODEL_LATENCY_MS;
+      const ingest = await startIngest();
+      closers.push(() => ingest.close());
+      const functions = dist.manifest.functions.map((fn) => fn.name);
+      const retries = stepRetriesNote(dist.manifest);
+      if (retries) {
+        report.notes.push(retries);
+        console.error(`note: ${retries}`);
+      }
 
-    const chosen = SCENARIOS.filter((scenario) => options.scenarios.includes(scenario.name));
-    for (const [index, scenario] of chosen.entries()) {
-      if (interrupted) {
-        report.notes.push(`${scenario.name}: skipped, interrupted`);
-        continue;
-      }
-      // Each scenario gets an equal share of what is left; its runs stop starting in time for
-      // the lost bound and the close to fit in it.
-      const share = left() / (chosen.length - index);
-      const submitMs = Math.floor(share - bounds.lostBoundMs - bounds.closeMs);
-      if (submitMs < 30_000) {
-        report.notes.push(`${scenario.name}: skipped, too little time left`);
-        continue;
-      }
-      const deadline = AbortSignal.any([stopNow.signal, AbortSignal.timeout(submitMs)]);
-      const started = mark();
-      console.error(`${scenario.name}: ${scenario.description}`);
-      try {
-        const result = await runScenario(harness, scenario, front, ingest, {
-          runs: options.runs,
-          concurrency: options.concurrency,
-          lostBoundMs: bounds.lostBoundMs,
-          runMaxMs: bounds.runMaxMs,
-          deadline,
-          functions,
-          settings: {
-            'api.rateLimitPerMinute': RATE_LIMIT,
-            // A fixed port, as a user's: the restarted orchestrator serves the API where it was.
-            'api.port': String(await freePort()),
-            'sentry.dsn': ingest.dsn,
-            // Error events are what is counted; no transactions to store and sift.
-            'sentry.tracesSampleRate': '0',
-          },
-        });
-        report.scenarios.push(result);
-        const figures = scenarioFigures(scenario, result, bounds.lostBoundMs);
-        const done = section(
-          scenario.name,
-          scenario.description,
-          started,
-          figures,
-          { promise: scenario.promise, notes: result.notes },
-          os.loadavg(),
-        );
-        report.sections.push(done);
-        report.misses.push(...misses(scenario.name, figures));
-        console.log(`\n${formatTable(done)}`);
-      } catch (error) {
-        if (error instanceof LogDiskUnavailable) {
-          report.notes.push(`${scenario.name}: skipped, ${error.message}`);
+      const chosen = SCENARIOS.filter((scenario) => options.scenarios.includes(scenario.name));
+      for (const [index, scenario] of chosen.entries()) {
+        if (interrupted) {
+          report.notes.push(`${scenario.name}: skipped, interrupted`);
           continue;
         }
-        const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-        report.sections.push({
-          ...section(scenario.name, scenario.description, started, [], {}, os.loadavg()),
-          error: message,
-        });
-        console.error(`${scenario.name} broke: ${message}`);
-        broke = true;
+        // Each scenario gets an equal share of what is left; its runs stop starting in time for
+        // the lost bound and the close to fit in it.
+        const share = left() / (chosen.length - index);
+        const submitMs = Math.floor(share - bounds.lostBoundMs - bounds.closeMs);
+        if (submitMs < 30_000) {
+          report.notes.push(`${scenario.name}: skipped, too little time left`);
+          continue;
+        }
+        const deadline = AbortSignal.any([stopNow.signal, AbortSignal.timeout(submitMs)]);
+        const started = sectionStart();
+        console.error(`${scenario.name}: ${scenario.description}`);
+        try {
+          const result = await runScenario(harness, scenario, front, ingest, {
+            runs: options.runs,
+            concurrency: options.concurrency,
+            lostBoundMs: bounds.lostBoundMs,
+            runMaxMs: bounds.runMaxMs,
+            deadline,
+            functions,
+            settings: {
+              'api.rateLimitPerMinute': RATE_LIMIT,
+              // A fixed port, as a user's: the restarted orchestrator serves the API where it was.
+              'api.port': String(await freePort()),
+              'sentry.dsn': ingest.dsn,
+              // Error events are what is counted; no transactions to store and sift.
+              'sentry.tracesSampleRate': '0',
+            },
+          });
+          report.scenarios.push(result);
+          const figures = scenarioFigures(scenario, result, bounds.lostBoundMs);
+          const done = section(
+            scenario.name,
+            scenario.description,
+            started,
+            figures,
+            { promise: scenario.promise, notes: result.notes },
+            os.loadavg(),
+          );
+          report.sections.push(done);
+          report.misses.push(...misses(scenario.name, figures));
+          console.log(`\n${formatTable(done)}`);
+        } catch (error) {
+          if (error instanceof LogDiskUnavailable) {
+            report.notes.push(`${scenario.name}: skipped, ${error.message}`);
+            continue;
+          }
+          const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+          report.sections.push({
+            ...section(scenario.name, scenario.description, started, [], {}, os.loadavg()),
+            error: message,
+          });
+          console.error(`${scenario.name} broke: ${message}`);
+          broke = true;
+        }
       }
-    }
-  } catch (error) {
-    broke = true;
-    report.error = error instanceof Error ? (error.stack ?? error.message) : errorMessage(error);
-    console.error(`the chaos run broke: ${report.error}`);
-  } finally {
-    for (const closer of closers.reverse()) {
-      await closer().catch((error: unknown) => {
-        broke = true;
-        report.notes.push(`closing: ${errorMessage(error)}`);
-      });
-    }
-    unmountAll();
-    const root = path.dirname(harness.dir('leftovers'));
-    await harness.close();
-    const leftovers = processesUsing(root);
-    if (leftovers.length > 0) {
-      broke = true;
-      report.notes.push(
-        `processes left running: ${leftovers.map((item) => `${item.pid} ${item.command}`).join('; ')}`,
-      );
-    }
-  }
-  clearTimeout(hard);
-  process.off('SIGINT', interrupt);
-  process.off('SIGTERM', interrupt);
-  const file = finish();
-  const load = report.loadavgAfter?.map((value) => value.toFixed(2)).join(' ');
-  console.log(
-    `\n${((report.durationMs ?? 0) / 1000).toFixed(0)} s; load average at the end ${load}; results in ${path.relative(process.cwd(), file)}`,
-  );
-  return broke ? 1 : 0;
+      return broke;
+    },
+  });
 }
 
 /**
@@ -238,21 +187,4 @@ function stepRetriesNote(deployed: Manifest): string | undefined {
     : `the orchestrator retries steps as ${file} declares (${retriesOf(local)}), not as the deployed build does (${retriesOf(deployed)})`;
 }
 
-let options: ChaosOptions;
-try {
-  options = parseOptions(process.argv.slice(2));
-} catch (error) {
-  console.error(`${error instanceof UsageError ? error.message : errorMessage(error)}\n${USAGE}`);
-  process.exit(64);
-}
-if (options.help) console.log(USAGE);
-else
-  main(options).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
+runScript(parseOptions, USAGE, main);

@@ -1,3 +1,7 @@
+import { eachArgument, UsageError, wholeNumber } from '../performance/command-line.js';
+
+const CODE = 'LOAD_USAGE';
+
 /** The command line of `npm run load`. */
 export interface LoadOptions {
   /** Runs at zero model latency: the leak check wants at least 1,000. */
@@ -45,24 +49,13 @@ export const USAGE = `usage: npm run load -- [--quick] [--runs N] [--latency-run
   --host-concurrency H signed calls at once to the worker host alone (default ${FULL.hostConcurrency}; 0 skips them)
   --max-minutes T      stop everything after T minutes and report what was measured (default ${FULL.maxMs / 60_000}; --quick ${QUICK.maxMs / 60_000})`;
 
-export class UsageError extends Error {
-  readonly code = 'LOAD_USAGE';
-  readonly retryable = false;
-}
-
-function count(flag: string, text: string | undefined, min: number): number {
-  const value = Number(text);
-  if (text === undefined || text === '' || !Number.isInteger(value) || value < min)
-    throw new UsageError(`${flag} needs a whole number of at least ${min}, not "${text ?? ''}"`);
-  return value;
-}
-
 function latency(text: string | undefined): { min: number; max: number } {
   const match = /^(\d+)(?:-(\d+))?$/.exec(text ?? '');
   const min = Number(match?.[1]);
   const max = match?.[2] === undefined ? min : Number(match[2]);
   if (!match || max < min)
     throw new UsageError(
+      CODE,
       `--latency-ms needs milliseconds (500) or a range MIN-MAX (300-800), not "${text ?? ''}"`,
     );
   return { min, max };
@@ -73,20 +66,17 @@ export function parseOptions(args: readonly string[]): LoadOptions {
   const quick = args.includes('--quick');
   const base = quick ? QUICK : FULL;
   const options: LoadOptions = { ...base, latencyMs: LATENCY, quick, help: false };
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i] as string;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split('=', 2) : [arg];
-    const value = (): string | undefined => inline ?? args[(i += 1)];
+  for (const { arg, flag, value } of eachArgument(args)) {
     if (flag === '--quick') continue;
     else if (flag === '--help' || flag === '-h') options.help = true;
-    else if (flag === '--runs') options.runs = count('--runs', value(), 1);
-    else if (flag === '--latency-runs') options.latencyRuns = count('--latency-runs', value(), 0);
-    else if (flag === '--concurrency') options.concurrency = count('--concurrency', value(), 1);
+    else if (flag === '--runs') options.runs = wholeNumber(CODE, flag, value(), 1);
+    else if (flag === '--latency-runs') options.latencyRuns = wholeNumber(CODE, flag, value(), 0);
+    else if (flag === '--concurrency') options.concurrency = wholeNumber(CODE, flag, value(), 1);
     else if (flag === '--latency-ms') options.latencyMs = latency(value());
     else if (flag === '--host-concurrency')
-      options.hostConcurrency = count('--host-concurrency', value(), 0);
-    else if (flag === '--max-minutes') options.maxMs = count('--max-minutes', value(), 1) * 60_000;
-    else throw new UsageError(`unknown option ${arg}`);
+      options.hostConcurrency = wholeNumber(CODE, flag, value(), 0);
+    else if (flag === '--max-minutes') options.maxMs = wholeNumber(CODE, flag, value(), 1) * 60_000;
+    else throw new UsageError(CODE, `unknown option ${arg}`);
   }
   return options;
 }

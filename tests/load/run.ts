@@ -8,10 +8,8 @@
  * everything and reports what it has. Exit code 0 unless the harness itself broke.
  */
 import os from 'node:os';
-import path from 'node:path';
-import { errorMessage } from '../../src/errors.js';
-import { processesUsing } from '../helpers/processes.js';
-import type { BenchmarkResult } from '../performance/figures.js';
+import { boundedRun, sectionStart, type BoundedReport } from '../performance/bounded-run.js';
+import { runScript } from '../performance/command-line.js';
 import { createHarness } from '../performance/harness.js';
 import { formatMachine, machine } from '../performance/machine.js';
 import { formatSummary, formatTable } from '../performance/report.js';
@@ -21,7 +19,7 @@ import { hostAloneFigures, latencyLabel, memoryFigures, roundFigures, section } 
 import { hostAlone } from './host-alone.js';
 import { snapshot, type MemorySnapshot, type Watched } from './memory.js';
 import { startModelRouter } from './model-router.js';
-import { parseOptions, USAGE, UsageError, type LoadOptions } from './options.js';
+import { parseOptions, USAGE, type LoadOptions } from './options.js';
 import { driveRuns, type RoundResult } from './runs.js';
 
 /** Runs not terminal this long after submission ended are lost; a join waits at most runMaxMs. */
@@ -34,29 +32,16 @@ const SETTLE_MS = 2_000;
 /** The run API's per-key rate limit, raised: the load client is one key sending 4 requests a run. */
 const RATE_LIMIT = '1000000';
 
-interface Report {
-  startedAt: string;
-  settings: Record<string, unknown>;
-  machine: ReturnType<typeof machine>;
-  loadavgAfter?: number[];
-  durationMs?: number;
-  sections: BenchmarkResult[];
+interface Report extends BoundedReport {
   memory: MemorySnapshot[];
   /** Taken every 10 s while the rounds ran (TICK_MS in runs.ts), labelled with their round. */
   trend: MemorySnapshot[];
   rounds: Omit<RoundResult, 'runs'>[];
   /** The runs that did not succeed, one by one. */
   unsuccessful: (RoundResult['runs'][number] & { round: string })[];
-  notes: string[];
-  error?: string;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const mark = (): { at: string; ms: number; loadavg: number[] } => ({
-  at: new Date().toISOString(),
-  ms: performance.now(),
-  loadavg: os.loadavg(),
-});
 
 async function main(options: LoadOptions): Promise<number> {
   const bounds = options.quick ? BOUNDS.quick : BOUNDS.full;
@@ -80,17 +65,15 @@ async function main(options: LoadOptions): Promise<number> {
     printed = report.sections.length;
   };
   const finish = (): string => {
-    report.durationMs = performance.now() - began;
-    report.loadavgAfter = os.loadavg();
     if (report.memory.length > 0) {
       report.sections.push(
         section(
           'memory',
           'VmRSS of the host, the orchestrator and the workers (the leak check)',
-          mark(),
+          sectionStart(),
           memoryFigures(report.memory, report.trend),
           {},
-          report.loadavgAfter,
+          report.loadavgAfter ?? os.loadavg(),
         ),
       );
     }
@@ -106,183 +89,130 @@ async function main(options: LoadOptions): Promise<number> {
     () => deadline.abort(),
     Math.max(0, options.maxMs - bounds.lostBoundMs - bounds.closeMs),
   );
-  const hard = setTimeout(() => {
-    report.error = `still running after ${options.maxMs / 60_000} min: stopped`;
-    console.error(report.error);
-    const file = finish();
-    console.log(`results so far in ${path.relative(process.cwd(), file)}`);
-    harness.cleanup();
-    process.exit(1);
-  }, options.maxMs).unref();
-  const interrupt = (): void => {
-    report.notes.push('interrupted (SIGINT/SIGTERM): stopped early');
-    deadline.abort();
-  };
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
   const left = (): number => options.maxMs - (performance.now() - began);
 
-  let broke = false;
-  const closers: (() => Promise<void>)[] = [];
-  try {
-    const dist = await harness.dist();
-    const router = await startModelRouter(harness, options.concurrency);
-    closers.push(() => router.close());
-    const product = await startProduct(harness, harness.dir('stack'), {
-      modelUrl: router.url,
-      settings: { 'api.rateLimitPerMinute': RATE_LIMIT },
-    });
-    closers.push(product.close);
-    const watched: Watched = {
-      hostPid: product.hostPid,
-      orchestratorPid: product.orchestratorPid,
-      functions: dist.manifest.functions.map((fn) => fn.name),
-    };
-    let runsSoFar = 0;
-    const remember = async (label: string, afterRound = false): Promise<MemorySnapshot> => {
-      await sleep(SETTLE_MS);
-      const taken = await snapshot(label, runsSoFar, watched, afterRound);
-      report.memory.push(taken);
-      return taken;
-    };
-    await remember('idle after the deploy');
-
-    const round = async (
-      label: string,
-      runs: number,
-      latencyMs: { min: number; max: number },
-    ): Promise<RoundResult> => {
-      router.latencyMs = latencyMs;
-      const result = await driveRuns(product, router, {
-        label,
-        runs,
-        concurrency: options.concurrency,
-        ...bounds,
-        deadline: deadline.signal,
-        onProgress(ended) {
-          if (label === 'warm-up') return;
-          void snapshot(label, runsSoFar + ended, watched).then(
-            (taken) => report.trend.push(taken),
-            () => undefined,
-          );
-        },
+  return boundedRun({
+    name: 'load',
+    harness,
+    report,
+    began,
+    maxMs: options.maxMs,
+    finish,
+    interrupt: () => deadline.abort(),
+    body: async (closers) => {
+      const dist = await harness.dist();
+      const router = await startModelRouter(harness, options.concurrency);
+      closers.push(() => router.close());
+      const product = await startProduct(harness, harness.dir('stack'), {
+        modelUrl: router.url,
+        settings: { 'api.rateLimitPerMinute': RATE_LIMIT },
       });
-      runsSoFar += result.runs.length;
-      const { runs: records, ...summary } = result;
-      report.rounds.push(summary);
-      for (const record of records)
-        if (record.status !== 'success') report.unsuccessful.push({ ...record, round: label });
-      return result;
-    };
+      closers.push(product.close);
+      const watched: Watched = {
+        hostPid: product.hostPid,
+        orchestratorPid: product.orchestratorPid,
+        functions: dist.manifest.functions.map((fn) => fn.name),
+      };
+      let runsSoFar = 0;
+      const remember = async (label: string, afterRound = false): Promise<MemorySnapshot> => {
+        await sleep(SETTLE_MS);
+        const taken = await snapshot(label, runsSoFar, watched, afterRound);
+        report.memory.push(taken);
+        return taken;
+      };
+      await remember('idle after the deploy');
 
-    const warmup = await round('warm-up', options.concurrency * (options.quick ? 1 : 2), {
-      min: 0,
-      max: 0,
-    });
-    report.notes.push(
-      `warm-up: ${warmup.runs.length} runs, statuses ${JSON.stringify(warmup.statuses)}`,
-    );
-    await remember('after warm-up');
+      const round = async (
+        label: string,
+        runs: number,
+        latencyMs: { min: number; max: number },
+      ): Promise<RoundResult> => {
+        router.latencyMs = latencyMs;
+        const result = await driveRuns(product, router, {
+          label,
+          runs,
+          concurrency: options.concurrency,
+          ...bounds,
+          deadline: deadline.signal,
+          onProgress(ended) {
+            if (label === 'warm-up') return;
+            void snapshot(label, runsSoFar + ended, watched).then(
+              (taken) => report.trend.push(taken),
+              () => undefined,
+            );
+          },
+        });
+        runsSoFar += result.runs.length;
+        const { runs: records, ...summary } = result;
+        report.rounds.push(summary);
+        for (const record of records)
+          if (record.status !== 'success') report.unsuccessful.push({ ...record, round: label });
+        return result;
+      };
 
-    const rounds: [string, number, { min: number; max: number }][] = [
-      ['model 0 ms', options.runs, { min: 0, max: 0 }],
-      [`model ${latencyLabel(options.latencyMs)}`, options.latencyRuns, options.latencyMs],
-    ];
-    for (const [label, runs, latencyMs] of rounds) {
-      if (runs === 0) continue;
-      if (deadline.signal.aborted) {
-        report.notes.push(`${label}: skipped, the deadline had passed`);
-        continue;
-      }
-      const started = mark();
-      const before = report.memory.at(-1) as MemorySnapshot;
-      const result = await round(label, runs, latencyMs);
-      const after = await remember(`after ${runsSoFar} runs (${label})`, true);
-      report.sections.push(
-        section(
-          `runs, ${label}`,
-          `the one-file task through the HTTP API, ${options.concurrency} at a time`,
-          started,
-          roundFigures(result, bounds.lostBoundMs, { before, after }),
-          { latencyMs, statuses: result.statuses, httpErrors: result.httpErrors },
-          os.loadavg(),
-        ),
-      );
-      emit();
-    }
-
-    // Its own bound: a client start, a short warm-up and hostMs, then the stack must still close.
-    if (options.hostConcurrency > 0 && left() > options.hostMs + 20_000 + bounds.closeMs) {
-      const started = mark();
-      const result = await hostAlone(harness, product, {
-        concurrency: options.hostConcurrency,
-        maxMs: options.hostMs,
+      const warmup = await round('warm-up', options.concurrency * (options.quick ? 1 : 2), {
+        min: 0,
+        max: 0,
       });
-      await remember('after the worker host alone');
-      // The client sends no samples unless asked; the summary is all the report keeps.
-      const summary = { ...result, samples: undefined };
-      report.sections.push(
-        section(
-          'worker host alone',
-          `signed POST /fn/echo, ${options.hostConcurrency} at a time for ${options.hostMs / 1000} s`,
-          started,
-          hostAloneFigures(result),
-          summary,
-          os.loadavg(),
-        ),
-      );
-      emit();
-    } else if (options.hostConcurrency > 0) {
-      report.notes.push('worker host alone: skipped, too little time left');
-    }
-  } catch (error) {
-    broke = true;
-    report.error = error instanceof Error ? (error.stack ?? error.message) : errorMessage(error);
-    console.error(`the load run broke: ${report.error}`);
-  } finally {
-    clearTimeout(soft);
-    for (const closer of closers.reverse()) {
-      await closer().catch((error: unknown) => {
-        broke = true;
-        report.notes.push(`closing: ${errorMessage(error)}`);
-      });
-    }
-    const root = path.dirname(harness.dir('leftovers'));
-    await harness.close();
-    const leftovers = processesUsing(root);
-    if (leftovers.length > 0) {
-      broke = true;
       report.notes.push(
-        `processes left running: ${leftovers.map((item) => `${item.pid} ${item.command}`).join('; ')}`,
+        `warm-up: ${warmup.runs.length} runs, statuses ${JSON.stringify(warmup.statuses)}`,
       );
-    }
-  }
-  clearTimeout(hard);
-  process.off('SIGINT', interrupt);
-  process.off('SIGTERM', interrupt);
-  const file = finish();
-  const load = report.loadavgAfter?.map((value) => value.toFixed(2)).join(' ');
-  console.log(
-    `\n${((report.durationMs ?? 0) / 1000).toFixed(0)} s; load average at the end ${load}; results in ${path.relative(process.cwd(), file)}`,
-  );
-  return broke ? 1 : 0;
+      await remember('after warm-up');
+
+      const rounds: [string, number, { min: number; max: number }][] = [
+        ['model 0 ms', options.runs, { min: 0, max: 0 }],
+        [`model ${latencyLabel(options.latencyMs)}`, options.latencyRuns, options.latencyMs],
+      ];
+      for (const [label, runs, latencyMs] of rounds) {
+        if (runs === 0) continue;
+        if (deadline.signal.aborted) {
+          report.notes.push(`${label}: skipped, the deadline had passed`);
+          continue;
+        }
+        const started = sectionStart();
+        const before = report.memory.at(-1) as MemorySnapshot;
+        const result = await round(label, runs, latencyMs);
+        const after = await remember(`after ${runsSoFar} runs (${label})`, true);
+        report.sections.push(
+          section(
+            `runs, ${label}`,
+            `the one-file task through the HTTP API, ${options.concurrency} at a time`,
+            started,
+            roundFigures(result, bounds.lostBoundMs, { before, after }),
+            { latencyMs, statuses: result.statuses, httpErrors: result.httpErrors },
+            os.loadavg(),
+          ),
+        );
+        emit();
+      }
+
+      // Its own bound: a client start, a short warm-up and hostMs, then the stack must still close.
+      if (options.hostConcurrency > 0 && left() > options.hostMs + 20_000 + bounds.closeMs) {
+        const started = sectionStart();
+        const result = await hostAlone(harness, product, {
+          concurrency: options.hostConcurrency,
+          maxMs: options.hostMs,
+        });
+        await remember('after the worker host alone');
+        // The client sends no samples unless asked; the summary is all the report keeps.
+        const summary = { ...result, samples: undefined };
+        report.sections.push(
+          section(
+            'worker host alone',
+            `signed POST /fn/echo, ${options.hostConcurrency} at a time for ${options.hostMs / 1000} s`,
+            started,
+            hostAloneFigures(result),
+            summary,
+            os.loadavg(),
+          ),
+        );
+        emit();
+      } else if (options.hostConcurrency > 0) {
+        report.notes.push('worker host alone: skipped, too little time left');
+      }
+      return false;
+    },
+  }).finally(() => clearTimeout(soft));
 }
 
-let options: LoadOptions;
-try {
-  options = parseOptions(process.argv.slice(2));
-} catch (error) {
-  console.error(`${error instanceof UsageError ? error.message : errorMessage(error)}\n${USAGE}`);
-  process.exit(64);
-}
-if (options.help) console.log(USAGE);
-else
-  main(options).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
+runScript(parseOptions, USAGE, main);

@@ -7,16 +7,18 @@
  */
 import os from 'node:os';
 import { errorMessage } from '../../src/errors.js';
+import { endLine } from './bounded-run.js';
 import { bundleSize } from './bundle-size.js';
 import { cliStart } from './cli-start.js';
 import { coldStart } from './cold-start.js';
+import { runScript } from './command-line.js';
 import { verdict, type BenchmarkResult } from './figures.js';
 import { createHarness, type Benchmark } from './harness.js';
 import { idleRss } from './idle-rss.js';
 import { invokeOverhead } from './invoke-overhead.js';
 import { logThroughput } from './log-throughput.js';
 import { formatMachine, machine } from './machine.js';
-import { parseOptions, USAGE, UsageError, type BenchOptions } from './options.js';
+import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { orchestratorOverhead } from './orchestrator-overhead.js';
 import { formatSummary, formatTable } from './report.js';
 import { writeJson, writeReport } from './results.js';
@@ -38,12 +40,6 @@ const BENCHMARKS: Benchmark[] = [
 ];
 /** The whole run ends here even if something hangs; each benchmark bounds its own loops well below it. */
 const RUN_MAX_MS = 12 * 60_000;
-
-const loadavg = (): string =>
-  os
-    .loadavg()
-    .map((v) => v.toFixed(2))
-    .join(' ');
 
 async function runOne(bench: Benchmark, harness: ReturnType<typeof createHarness>) {
   const before = os.loadavg();
@@ -108,9 +104,7 @@ async function main(options: BenchOptions): Promise<number> {
   }
   const durationMs = performance.now() - runStarted;
   console.log(`\n${formatSummary(results)}`);
-  console.log(
-    `\n${(durationMs / 1000).toFixed(0)} s; load average at the end ${loadavg()}; results in bench-results/`,
-  );
+  console.log(`\n${endLine(durationMs, os.loadavg(), 'bench-results/')}`);
   if (options.jsonFile) {
     const file = writeReport(options.jsonFile, {
       startedAt: runStartedAt,
@@ -129,23 +123,4 @@ async function main(options: BenchOptions): Promise<number> {
   return crashed.length > 0 ? 1 : 0;
 }
 
-let options: BenchOptions;
-try {
-  options = parseOptions(process.argv.slice(2));
-} catch (error) {
-  console.error(`${error instanceof UsageError ? error.message : errorMessage(error)}\n${USAGE}`);
-  process.exit(64);
-}
-if (options.help) {
-  console.log(USAGE);
-} else {
-  main(options).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
-}
+runScript(parseOptions, USAGE, main);

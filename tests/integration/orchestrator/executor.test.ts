@@ -2,14 +2,17 @@ import { mkdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { createLogging, type Logging } from '../../../src/logging/index.js';
-import {
-  createExecutor,
-  type Executor,
-  type ExecutorOptions,
-} from '../../../src/orchestrator/index.js';
+import type { Executor, ExecutorOptions } from '../../../src/orchestrator/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { hostConfig } from '../deploy/helpers.js';
-import { agentRecords, callsOf, startStepHost, stepsOf, type StepHost } from './helpers.js';
+import {
+  agentRecords,
+  callsOf,
+  createStepExecutor,
+  startStepHost,
+  stepsOf,
+  type StepHost,
+} from './helpers.js';
 import { eventually } from '../../helpers/eventually.js';
 
 // Real host, real worker processes, real SQLite: the executor drives scripted step functions.
@@ -54,16 +57,7 @@ afterEach(async () => {
 });
 
 function executor(overrides: Partial<ExecutorOptions> = {}): Executor {
-  const created = createExecutor({
-    config: stepHost.config,
-    hostUrl: stepHost.url,
-    signingSecret: stepHost.config.security.signingSecret,
-    dataDir,
-    logging,
-    retry: { initialInterval: 50, jitter: false },
-    distDir: path.join(root.dir, 'dist'),
-    ...overrides,
-  });
+  const created = createStepExecutor(stepHost, { dataDir, logging, ...overrides });
   executors.push(created);
   return created;
 }

@@ -1,16 +1,10 @@
 import http from 'node:http';
-import path from 'node:path';
-import {
-  orchestratorService,
-  waitForOrchestrator,
-} from '../../../src/deploy/local/orchestrator.js';
-import { startHost, type RunningHost } from '../../../src/deploy/local/host.js';
-import { createLogging, type Logging } from '../../../src/logging/index.js';
+import { waitForOrchestrator } from '../../../src/deploy/local/orchestrator.js';
 import type { AtolyeConfig } from '../../../src/config/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { eventually, sleep } from '../../helpers/eventually.js';
 import { isAlive } from '../../helpers/processes.js';
-import { hostConfig } from '../deploy/helpers.js';
+import { startOrchestratorHost, type OrchestratorHost } from './helpers.js';
 
 // The orchestrator as `npm run deploy` runs it: a real `atolye orchestrator` process supervised by
 // a real worker host, which listens on the run API's port itself and hands it the connections.
@@ -19,33 +13,16 @@ import { hostConfig } from '../deploy/helpers.js';
 
 let root: ReturnType<typeof tempDir>;
 let config: AtolyeConfig;
-let host: RunningHost | undefined;
-let logging: Logging | undefined;
+let host: OrchestratorHost | undefined;
 
 beforeAll(async () => {
   root = tempDir('atolye-restart-holds-');
-  const dataDir = path.join(root.dir, 'data');
-  const logDir = path.join(root.dir, 'logs');
-  config = hostConfig(dataDir, logDir);
-  logging = createLogging(config, { service: 'host', release: 'test-release' });
-  const childEnv = {
-    ...process.env,
-    ATOLYE_ENV: 'testing',
-    ATOLYE_DATA_DIR: dataDir,
-    ATOLYE_LOG_DIR: logDir,
-    ATOLYE_API_PORT: '0',
-    ATOLYE_WORKSPACE_ROOT: path.join(root.dir, 'workspaces'),
-  };
-  host = await startHost(config, {
-    port: 0,
-    logging,
-    services: (url, logger) => [orchestratorService(url, {}, logger, childEnv)],
-  });
+  host = await startOrchestratorHost(root.dir);
+  config = host.config;
 }, 30_000);
 
 afterAll(async () => {
-  await host?.close();
-  await logging?.close();
+  await host?.stop();
   root?.cleanup();
 });
 
@@ -161,7 +138,7 @@ test('a graceful restart (POST /admin/services/restart, as a deploy does) answer
   await eventually('a few answers', () => load.samples.length >= 10);
 
   const restartAt = performance.now();
-  const restarted = await fetch(`${host!.address.url}/admin/services/restart`, {
+  const restarted = await fetch(`${host!.url}/admin/services/restart`, {
     method: 'POST',
     headers: { authorization: `Bearer ${config.security.adminToken}` },
   });

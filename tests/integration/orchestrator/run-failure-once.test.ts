@@ -11,15 +11,11 @@ import * as Sentry from '@sentry/node';
 import { loadConfig } from '../../../src/config/index.js';
 import { createLogging, type Logging, type LogRecord } from '../../../src/logging/index.js';
 import { flushSentry, initSentry } from '../../../src/monitoring/index.js';
-import {
-  createExecutor,
-  type Executor,
-  type ExecutorOptions,
-} from '../../../src/orchestrator/index.js';
+import type { Executor, ExecutorOptions } from '../../../src/orchestrator/index.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { hostConfig } from '../deploy/helpers.js';
 import { startIngest, type IngestServer } from '../monitoring/fixtures/ingest.js';
-import { startStepHost, type StepHost } from './helpers.js';
+import { createStepExecutor, startStepHost, type StepHost } from './helpers.js';
 
 let root: ReturnType<typeof tempDir>;
 let ingest: IngestServer;
@@ -48,15 +44,9 @@ afterAll(async () => {
 });
 
 function executor(name: string, overrides: Partial<ExecutorOptions> = {}): Executor {
-  const host = stepHost as StepHost;
-  const created = createExecutor({
-    config: host.config,
-    hostUrl: host.url,
-    signingSecret: host.config.security.signingSecret,
+  const created = createStepExecutor(stepHost as StepHost, {
     dataDir: path.join(root.dir, name),
     logging,
-    retry: { initialInterval: 50, jitter: false },
-    distDir: path.join(root.dir, 'dist'),
     ...overrides,
   });
   executors.push(created);

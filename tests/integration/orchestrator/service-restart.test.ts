@@ -1,16 +1,13 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  orchestratorService,
   readOrchestratorState,
   waitForOrchestrator,
 } from '../../../src/deploy/local/orchestrator.js';
-import { startHost, type RunningHost } from '../../../src/deploy/local/host.js';
-import { createLogging, type Logging } from '../../../src/logging/index.js';
 import { ApiKeyStore, apiKeysFile } from '../../../src/store/api-keys.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { build, deployOk, hostConfig } from '../deploy/helpers.js';
-import { FUNCTIONS_DIR, stepsOf } from './helpers.js';
+import { FUNCTIONS_DIR, startOrchestratorHost, stepsOf, type OrchestratorHost } from './helpers.js';
 import { eventually } from '../../helpers/eventually.js';
 
 // The orchestrator as the worker host runs it: a real `atolye orchestrator` process supervised by
@@ -20,44 +17,23 @@ import { eventually } from '../../helpers/eventually.js';
 let root: ReturnType<typeof tempDir>;
 let dataDir: string;
 let fixtureDir: string;
-let host: RunningHost | undefined;
-let logging: Logging | undefined;
+let host: OrchestratorHost | undefined;
 let key: string;
 
 beforeAll(async () => {
   root = tempDir('atolye-service-');
-  dataDir = path.join(root.dir, 'data');
   fixtureDir = path.join(root.dir, 'fixture');
   mkdirSync(fixtureDir);
-  const logDir = path.join(root.dir, 'logs');
-  const config = hostConfig(dataDir, logDir);
-  logging = createLogging(config, { service: 'host', release: 'test-release' });
-  const childEnv = {
-    ...process.env,
-    ATOLYE_ENV: 'testing',
-    ATOLYE_DATA_DIR: dataDir,
-    ATOLYE_LOG_DIR: logDir,
-    ATOLYE_API_PORT: '0',
-    ATOLYE_WORKSPACE_ROOT: path.join(root.dir, 'workspaces'),
-  };
-  host = await startHost(config, {
-    port: 0,
-    logging,
-    env: { ...process.env, ORCH_FIXTURE_DIR: fixtureDir },
-    services: (url, logger) => [orchestratorService(url, {}, logger, childEnv)],
-  });
-  await deployOk(
-    { url: host.address.url, config },
-    await build(FUNCTIONS_DIR, path.join(root.dir, 'dist')),
-  );
+  host = await startOrchestratorHost(root.dir, { ...process.env, ORCH_FIXTURE_DIR: fixtureDir });
+  dataDir = host.dataDir;
+  await deployOk(host, await build(FUNCTIONS_DIR, path.join(root.dir, 'dist')));
   const keys = ApiKeyStore.inFile(apiKeysFile(dataDir));
   key = (await keys.create('service-test')).key;
   await keys.close();
 }, 60_000);
 
 afterAll(async () => {
-  await host?.close();
-  await logging?.close();
+  await host?.stop();
   root?.cleanup();
 });
 
@@ -106,7 +82,7 @@ test('a run survives SIGKILL of the orchestrator: the host restarts it and it re
   expect(ended.status).toBe('success');
   expect(stepsOf(fixtureDir, run.run_id).filter((step) => step === 'plan')).toHaveLength(1);
 
-  const status = await fetch(`${host!.address.url}/admin/status`, {
+  const status = await fetch(`${host!.url}/admin/status`, {
     headers: { authorization: `Bearer ${config.security.adminToken}` },
   });
   const { services } = (await status.json()) as {

@@ -8,6 +8,9 @@ import type { ChannelLogger, LogContext, LogRecord } from '../../../../src/loggi
 import {
   FunctionPool,
   hostLogger,
+  type HostInvokeFailure,
+  type HostInvokeOutcome,
+  type HostInvokeSuccess,
   type HostLogger,
   type PoolDeps,
   type PoolSpec,
@@ -65,6 +68,19 @@ export class PoolSet {
   async drainAll(): Promise<void> {
     await Promise.all(this.pools.splice(0).map((pool) => pool.drain()));
   }
+}
+
+/** The outcome of a call that should have succeeded; a test failure naming the error otherwise. */
+export function asSuccess(result: HostInvokeOutcome): HostInvokeSuccess {
+  if (!result.ok)
+    throw new Error(`expected success, got ${result.status} ${JSON.stringify(result.error)}`);
+  return result;
+}
+
+/** The outcome of a call that should have failed; a test failure naming the output otherwise. */
+export function asFailure(result: HostInvokeOutcome): HostInvokeFailure {
+  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.output)}`);
+  return result;
 }
 
 /** The testing configuration with logs in `logDir`. */

@@ -1,12 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type {
-  HostInvokeFailure,
-  HostInvokeOutcome,
-  HostInvokeSuccess,
-} from '../../../../src/runtime/host/index.js';
+import type { HostInvokeOutcome } from '../../../../src/runtime/host/index.js';
 import { tempDir } from '../../../helpers/tmp.js';
-import { bundleFixtures, PoolSet, poolSpec, recordingLogger } from './harness.js';
+import {
+  asFailure,
+  asSuccess,
+  bundleFixtures,
+  PoolSet,
+  poolSpec,
+  recordingLogger,
+} from './harness.js';
 import { eventually, sleep } from '../../../helpers/eventually.js';
 import { isAlive } from '../../../helpers/processes.js';
 
@@ -26,17 +29,8 @@ beforeAll(async () => {
 afterEach(() => pools.drainAll());
 afterAll(() => tmp.cleanup());
 
-function ok(result: HostInvokeOutcome): HostInvokeSuccess {
-  if (!result.ok)
-    throw new Error(`expected success, got ${result.status} ${JSON.stringify(result.error)}`);
-  return result;
-}
-function failed(result: HostInvokeOutcome): HostInvokeFailure {
-  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.output)}`);
-  return result;
-}
 const echoOutput = (result: HostInvokeOutcome) =>
-  ok(result).output as {
+  asSuccess(result).output as {
     message: string;
     pid: number;
     invocations: number;
@@ -48,17 +42,17 @@ test('reuses a warm worker (same pid, module state survives); only the first cal
   const first = await pool.invoke({ message: 'one' });
   const second = await pool.invoke({ message: 'two' });
 
-  expect(ok(first).coldStart).toBe(true);
-  expect(ok(second).coldStart).toBe(false);
+  expect(asSuccess(first).coldStart).toBe(true);
+  expect(asSuccess(second).coldStart).toBe(false);
   expect(echoOutput(first)).toMatchObject({
     message: 'one',
     invocations: 1,
-    pid: ok(first).worker,
+    pid: asSuccess(first).worker,
   });
   expect(echoOutput(second)).toMatchObject({
     message: 'two',
     invocations: 2,
-    pid: ok(first).worker,
+    pid: asSuccess(first).worker,
   });
   expect(pool.stats()).toMatchObject({
     invocations: 2,
@@ -72,20 +66,20 @@ test('kills a worker whose call overruns the timeout: 504 for it, 502 for its ne
   const pool = pools.make(
     poolSpec('sleepy', bundles.sleepy, { timeoutMs: 500, concurrency: 2, maxWorkers: 1 }),
   );
-  const warm = ok(await pool.invoke({ ms: 0 }));
+  const warm = asSuccess(await pool.invoke({ ms: 0 }));
   const overrun = pool.invoke({ ms: 5_000 });
   // The neighbour's own deadline is 300 ms after the overrun's: it is cut off by the kill first.
   await sleep(300);
   const neighbour = pool.invoke({ ms: 5_000 });
 
-  const timedOut = failed(await overrun);
+  const timedOut = asFailure(await overrun);
   expect(timedOut).toMatchObject({
     status: 504,
     error: { code: 'FUNCTION_TIMEOUT', retryable: true },
   });
   expect(timedOut.durationMs).toBeGreaterThanOrEqual(490);
   expect(timedOut.durationMs).toBeLessThan(2_000);
-  expect(failed(await neighbour)).toMatchObject({
+  expect(asFailure(await neighbour)).toMatchObject({
     status: 502,
     error: { code: 'WORKER_CRASHED', retryable: true },
   });
@@ -93,7 +87,7 @@ test('kills a worker whose call overruns the timeout: 504 for it, 502 for its ne
     timeoutMs: 2_000,
   });
 
-  const next = ok(await pool.invoke({ ms: 0 }));
+  const next = asSuccess(await pool.invoke({ ms: 0 }));
   expect(next.worker).not.toBe(warm.worker);
   expect(next.coldStart).toBe(true);
   expect(pool.stats()).toMatchObject({ timeouts: 1, crashes: 0 });
@@ -106,8 +100,8 @@ test('kills a worker whose call overruns the timeout: 504 for it, 502 for its ne
 
 test('a crash fails the call with 502 retryable; the next call is served by a new worker', async () => {
   const pool = pools.make(poolSpec('echo', bundles.echo));
-  const warm = ok(await pool.invoke({ message: 'warm' }));
-  const crash = failed(await pool.invoke({ message: 'bye', fail: 'crash' }));
+  const warm = asSuccess(await pool.invoke({ message: 'warm' }));
+  const crash = asFailure(await pool.invoke({ message: 'bye', fail: 'crash' }));
   expect(crash).toMatchObject({
     status: 502,
     error: { code: 'WORKER_CRASHED', retryable: true },
@@ -115,7 +109,7 @@ test('a crash fails the call with 502 retryable; the next call is served by a ne
   });
   expect(crash.error.message).toContain('code 3');
 
-  const after = ok(await pool.invoke({ message: 'again' }));
+  const after = asSuccess(await pool.invoke({ message: 'again' }));
   expect(after.worker).not.toBe(warm.worker);
   expect(echoOutput(after).invocations).toBe(1);
   expect(pool.stats()).toMatchObject({ crashes: 1, health: { status: 'pass' } });
@@ -125,16 +119,16 @@ test('a worker that crashes before serving anything is restarted after a short b
   const pool = pools.make(poolSpec('echo', bundles.echo), {
     backoff: { initialMs: 150, maxMs: 1_000, factor: 2 },
   });
-  failed(await pool.invoke({ message: 'x', fail: 'crash' }));
+  asFailure(await pool.invoke({ message: 'x', fail: 'crash' }));
   const started = performance.now();
-  const next = ok(await pool.invoke({ message: 'after' }));
+  const next = asSuccess(await pool.invoke({ message: 'after' }));
   expect(performance.now() - started).toBeGreaterThanOrEqual(100);
   expect(next.coldStart).toBe(true);
 });
 
 test('a worker over its heap limit (limits.memoryMb) dies, and the call fails 502 naming the limit', async () => {
   const pool = pools.make(poolSpec('hog', bundles.hog, { memoryMb: 32 }));
-  const result = failed(await pool.invoke({}));
+  const result = asFailure(await pool.invoke({}));
   expect(result).toMatchObject({ status: 502, error: { code: 'WORKER_CRASHED', retryable: true } });
   expect(result.error.message).toContain(
     'ran out of memory (its heap limit is limits.memoryMb = 32 MB)',
@@ -150,14 +144,14 @@ test('runs `concurrency` calls per worker, queues up to queueSize, then refuses 
       queueSize: 1,
     }),
   );
-  const warm = ok(await pool.invoke({ ms: 0 }));
+  const warm = asSuccess(await pool.invoke({ ms: 0 }));
   const calls = [pool.invoke({ ms: 300 }), pool.invoke({ ms: 300 }), pool.invoke({ ms: 300 })];
-  const refused = failed(await pool.invoke({ ms: 300 }));
+  const refused = asFailure(await pool.invoke({ ms: 300 }));
   expect(refused).toMatchObject({ status: 429, error: { code: 'QUEUE_FULL', retryable: true } });
   expect(refused.retryAfterS).toBeGreaterThanOrEqual(1);
   expect(pool.stats()).toMatchObject({ queued: 1, inFlight: 2, workers: { busy: 1, total: 1 } });
 
-  const results = (await Promise.all(calls)).map(ok);
+  const results = (await Promise.all(calls)).map(asSuccess);
   expect(results.map((result) => result.worker)).toEqual([warm.worker, warm.worker, warm.worker]);
   // The queued call waited for a slot: it took about two rounds.
   expect(results[2]?.durationMs).toBeGreaterThanOrEqual(550);
@@ -170,11 +164,11 @@ test('starts another worker when every worker is saturated, up to maxWorkers', a
   // Long enough that the first worker is still busy when the second is ready, even on a loaded machine.
   const first = pool.invoke({ message: 'a', delayMs: 1_500 });
   const second = pool.invoke({ message: 'b', delayMs: 1_500 });
-  const third = failed(await pool.invoke({ message: 'c' }));
+  const third = asFailure(await pool.invoke({ message: 'c' }));
   expect(third.status).toBe(429);
   expect(pool.stats().workers.starting).toBe(2);
 
-  const [a, b] = [ok(await first), ok(await second)];
+  const [a, b] = [asSuccess(await first), asSuccess(await second)];
   expect(a.worker).not.toBe(b.worker);
   expect([a.coldStart, b.coldStart]).toEqual([true, true]);
   expect(pool.stats()).toMatchObject({ coldStarts: 2, workers: { idle: 2 } });
@@ -182,7 +176,7 @@ test('starts another worker when every worker is saturated, up to maxWorkers', a
 
 test('scales to zero after idleMs; the next call is a cold start', async () => {
   const pool = pools.make(poolSpec('echo', bundles.echo, { idleMs: 200 }));
-  const first = ok(await pool.invoke({ message: 'a' }));
+  const first = asSuccess(await pool.invoke({ message: 'a' }));
   expect(pool.stats().workers.total).toBe(1);
   const idleFrom = performance.now();
 
@@ -192,7 +186,7 @@ test('scales to zero after idleMs; the next call is a cold start', async () => {
   expect(performance.now() - idleFrom).toBeGreaterThanOrEqual(190);
   expect(isAlive(first.worker)).toBe(false);
 
-  const next = ok(await pool.invoke({ message: 'b' }));
+  const next = asSuccess(await pool.invoke({ message: 'b' }));
   expect(next.coldStart).toBe(true);
   expect(next.worker).not.toBe(first.worker);
 });
@@ -201,7 +195,7 @@ test('keeps minWorkers warm: started ahead of calls and never scaled below', asy
   const pool = pools.make(poolSpec('echo', bundles.echo, { minWorkers: 1, idleMs: 100 }));
   await pool.start();
   expect(pool.stats().workers.idle).toBe(1);
-  expect(ok(await pool.invoke({ message: 'a' })).coldStart).toBe(false);
+  expect(asSuccess(await pool.invoke({ message: 'a' })).coldStart).toBe(false);
   await sleep(350);
   expect(pool.stats().workers.idle).toBe(1);
 });
@@ -225,7 +219,7 @@ test('a function sees its declared secrets and no other variable of the host', a
 
 test('a handler error is logged with a stack that names the source lines, mapped by the host', async () => {
   const pool = pools.make(poolSpec('echo', bundles.echo));
-  const result = failed(await pool.invoke({ message: 'mapped', fail: 'error' }));
+  const result = asFailure(await pool.invoke({ message: 'mapped', fail: 'error' }));
   expect(result.error).toMatchObject({ code: 'HANDLER_ERROR' });
 
   await eventually('the handler error in the log', () =>
@@ -250,7 +244,7 @@ test('a bundle that crashes at start: 503 quoting its error, no restart loop, un
   const pool = pools.make(poolSpec('broken', bundles.broken), {
     backoff: { initialMs: 200, maxMs: 1_000, factor: 2 },
   });
-  const first = failed(await pool.invoke({}));
+  const first = asFailure(await pool.invoke({}));
   expect(first).toMatchObject({
     status: 503,
     error: { code: 'WORKER_START_FAILED', retryable: true },
@@ -259,7 +253,7 @@ test('a bundle that crashes at start: 503 quoting its error, no restart loop, un
   expect(pool.health()).toMatchObject({ status: 'fail' });
 
   // Within the backoff window calls are refused at once, and nothing is started.
-  const refused = failed(await pool.invoke({}));
+  const refused = asFailure(await pool.invoke({}));
   expect(refused.status).toBe(503);
   expect(refused.retryAfterS).toBeGreaterThanOrEqual(1);
   expect(refused.durationMs).toBeLessThan(50);
@@ -267,7 +261,7 @@ test('a bundle that crashes at start: 503 quoting its error, no restart loop, un
   expect(await pool.healthCheck(1_000)).toMatchObject({ ok: false });
 
   await sleep(250);
-  failed(await pool.invoke({}));
+  asFailure(await pool.invoke({}));
   expect(pool.stats().starts).toBe(2);
   expect(
     logger.lines.some(
@@ -285,7 +279,7 @@ test('a worker that never says ready is killed after the start timeout', async (
   const silent = path.join(tmp.dir, 'silent.mjs');
   writeFileSync(silent, 'setInterval(() => {}, 1000);\n');
   const pool = pools.make(poolSpec('silent', silent), { startTimeoutMs: 300 });
-  const result = failed(await pool.invoke({}));
+  const result = asFailure(await pool.invoke({}));
   expect(result).toMatchObject({ status: 503, error: { code: 'WORKER_START_FAILED' } });
   expect(result.error.message).toContain('did not report ready within 300 ms');
 });
@@ -296,7 +290,7 @@ test('healthCheck starts a worker when none runs and pings it', async () => {
   if (!check.ok) throw new Error(check.reason);
   expect(check.rssBytes).toBeGreaterThan(1_000_000);
   expect(isAlive(check.worker)).toBe(true);
-  expect(ok(await pool.invoke({ message: 'warm' }))).toMatchObject({
+  expect(asSuccess(await pool.invoke({ message: 'warm' }))).toMatchObject({
     coldStart: false,
     worker: check.worker,
   });
@@ -305,12 +299,12 @@ test('healthCheck starts a worker when none runs and pings it', async () => {
 
 test('drain refuses new calls, finishes running and queued ones, then stops the workers', async () => {
   const pool = pools.make(poolSpec('echo', bundles.echo, { concurrency: 1, maxWorkers: 1 }));
-  const warm = ok(await pool.invoke({ message: 'warm' }));
+  const warm = asSuccess(await pool.invoke({ message: 'warm' }));
   const running = pool.invoke({ message: 'running', delayMs: 200 });
   const queued = pool.invoke({ message: 'queued', delayMs: 50 });
   const drained = pool.drain();
 
-  expect(failed(await pool.invoke({ message: 'late' }))).toMatchObject({
+  expect(asFailure(await pool.invoke({ message: 'late' }))).toMatchObject({
     status: 503,
     error: { code: 'FUNCTION_DRAINING', retryable: true },
   });

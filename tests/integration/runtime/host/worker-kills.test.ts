@@ -2,20 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Limits } from '../../../../src/runtime/contract.js';
-import type {
-  FunctionPool,
-  HostInvokeFailure,
-  HostInvokeOutcome,
-  HostInvokeSuccess,
-  PoolDeps,
-} from '../../../../src/runtime/host/index.js';
+import type { FunctionPool, PoolDeps } from '../../../../src/runtime/host/index.js';
 import { ABSORBED_KILLS } from '../../../../src/runtime/host/restart-gate.js';
 import { createGateway, Registry } from '../../../../src/runtime/host/index.js';
 import { bundleFunction } from '../../../helpers/function-bundle.js';
 import { signedCall, type CallReply } from '../../../helpers/signed-call.js';
 import { eventually } from '../../../helpers/eventually.js';
 import { tempDir } from '../../../helpers/tmp.js';
-import { PoolSet, poolSpec, recordingLogger } from './harness.js';
+import { asFailure, asSuccess, PoolSet, poolSpec, recordingLogger } from './harness.js';
 
 /**
  * Workers killed from outside (SIGKILL from an operator, a chaos test, the kernel's OOM killer)
@@ -36,16 +30,6 @@ beforeAll(async () => {
 });
 afterEach(() => pools.drainAll());
 afterAll(() => tmp.cleanup());
-
-function ok(result: HostInvokeOutcome): HostInvokeSuccess {
-  if (!result.ok)
-    throw new Error(`expected success, got ${result.status} ${JSON.stringify(result.error)}`);
-  return result;
-}
-function failed(result: HostInvokeOutcome): HostInvokeFailure {
-  if (result.ok) throw new Error(`expected a failure, got ${JSON.stringify(result.output)}`);
-  return result;
-}
 
 /** A file path in the test's folder that does not exist yet. */
 const freshFile = (what: string): string => path.join(tmp.dir, `${what}-${randomUUID()}`);
@@ -100,7 +84,7 @@ test('a worker killed while it starts: the waiting call is served by the next wo
   await eventually('a replacement worker', () => pool.stats().starts === 2);
   writeFileSync(gate, '');
 
-  const result = ok(await call);
+  const result = asSuccess(await call);
   expect(result.worker).not.toBe(first);
   expect(result.coldStart).toBe(true);
   expect(pool.health()).toEqual({ status: 'pass' });
@@ -130,7 +114,7 @@ test('a worker killed during a call: that call fails 502 retryable, the next cal
   const running = pool.invoke({ message: 'cut off', holdWhile: hold });
   const pid = await killWorker(pool, 'busy', killed);
 
-  const lost = failed(await running);
+  const lost = asFailure(await running);
   // Unlike a crash of its own, a kill asks the caller to send the call again (a preemption).
   expect(lost).toMatchObject({
     status: 502,
@@ -141,7 +125,7 @@ test('a worker killed during a call: that call fails 502 retryable, the next cal
     `worker ${pid} was killed by SIGKILL from outside the host after it was ready`,
   );
   // The worker had served nothing; a crash of its own would close the pool for 10 s.
-  const next = ok(await pool.invoke({ message: 'next' }));
+  const next = asSuccess(await pool.invoke({ message: 'next' }));
   expect(next.worker).not.toBe(pid);
   expect(pool.health()).toEqual({ status: 'pass' });
 });
@@ -159,7 +143,7 @@ test('workers killed again and again, idle and starting, during a series of call
     await killWorker(pool, 'starting', killed);
     await eventually('a replacement worker', () => pool.stats().starts === 2 * (round + 1));
     writeFileSync(gate, '');
-    expect(ok(await call).coldStart).toBe(true);
+    expect(asSuccess(await call).coldStart).toBe(true);
   }
   expect(killed.size).toBe(2 * rounds - 1);
   expect(killed.size).toBeGreaterThan(ABSORBED_KILLS);
@@ -175,7 +159,7 @@ test(`kills of workers that never serve are absorbed ${ABSORBED_KILLS} times in 
     await killWorker(pool, 'starting', killed);
   }
 
-  const refused = failed(await call);
+  const refused = asFailure(await call);
   expect(refused).toMatchObject({
     status: 503,
     error: { code: 'WORKER_START_FAILED', retryable: true },
@@ -184,7 +168,7 @@ test(`kills of workers that never serve are absorbed ${ABSORBED_KILLS} times in 
     `more than ${ABSORBED_KILLS} workers in a row were killed before serving a call`,
   );
   // Now the pool backs off as for a failing bundle: refused at once, nothing started.
-  const again = failed(await pool.invoke({ message: 'again' }));
+  const again = asFailure(await pool.invoke({ message: 'again' }));
   expect(again).toMatchObject({ status: 503, error: { code: 'WORKER_START_FAILED' } });
   expect(again.retryAfterS).toBeGreaterThanOrEqual(1);
   expect(pool.stats().starts).toBe(ABSORBED_KILLS + 1);
@@ -203,7 +187,7 @@ test('a bundle that fails at start by itself (exit code 1, or a signal it raises
     [aborts, 'signal SIGABRT before it was ready'],
   ] as const) {
     const pool = pools.make(poolSpec(path.basename(bundle, '.mjs'), bundle), { backoff });
-    const first = failed(await pool.invoke({}));
+    const first = asFailure(await pool.invoke({}));
     expect(first).toMatchObject({
       status: 503,
       error: { code: 'WORKER_START_FAILED', retryable: true },
@@ -217,7 +201,7 @@ test('a bundle that fails at start by itself (exit code 1, or a signal it raises
     await eventually(
       'three failed starts',
       async () => {
-        codes.push(failed(await pool.invoke({})).error.code);
+        codes.push(asFailure(await pool.invoke({})).error.code);
         return pool.stats().starts >= 3;
       },
       { intervalMs: 50 },
