@@ -15,6 +15,9 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   setupFiles: ['<rootDir>/tests/setup-env.ts'],
   testTimeout: 60_000,
+  // Jest's default on 2 cores is one worker; most suites wait on processes, servers and timers
+  // rather than compute, so two share the machine well (docs/performance.md, "npm test").
+  maxWorkers: 2,
   collectCoverage: true,
   coverageDirectory: 'coverage',
   coverageReporters: ['text-summary', 'lcov', 'json-summary'],
