@@ -16,7 +16,7 @@ export default {
   setupFiles: ['<rootDir>/tests/setup-env.ts'],
   testTimeout: 60_000,
   // Jest's default on 2 cores is one worker; most suites wait on processes, servers and timers
-  // rather than compute, so two share the machine well (docs/performance.md, "npm test").
+  // rather than compute, so two share the machine well (CONTRIBUTING.md, "Tests").
   maxWorkers: 2,
   collectCoverage: true,
   coverageDirectory: 'coverage',

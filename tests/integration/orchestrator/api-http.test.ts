@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { runsFile } from '../../../src/orchestrator/runs-store.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { startTestApi, type TestApi } from './api-helpers.js';
 import { startStepHost, type StepHost } from './helpers.js';
@@ -425,21 +423,22 @@ function logFiles(dir: string): string[] {
 
 describe('a server fault', () => {
   test('is one error line with its cause, and its request line a warning (one Sentry event, not two)', async () => {
-    // The store loses a table under the running API: reading it is a fault, not a refusal.
-    const database = new Database(runsFile(path.join(small.config.storage.dataDir)));
-    database.exec('DROP TABLE assistants');
-    database.close();
+    const threadId = await newThread(small);
+    // The executor fails under the running API: reading the state is a fault, not a refusal.
+    const executor = small.orchestrator.executor;
+    const threadState = executor.threadState.bind(executor);
+    executor.threadState = () => Promise.reject(new Error('the checkpoint store failed'));
     const requestId = randomUUID();
-    const response = await request(small, '/assistants/search', {
-      method: 'POST',
-      headers: json,
-      body: '{}',
-      requestId,
-    });
+    let response: Response;
+    try {
+      response = await request(small, `/threads/${threadId}/state`, { requestId });
+    } finally {
+      executor.threadState = threadState;
+    }
     expect(response.status).toBe(500);
     expect((await errorOf(response)).code).toBe('INTERNAL');
     const [line] = await interactionLines(small, (candidate) => candidate.requestId === requestId);
-    expect(line).toMatchObject({ level: 'warn', status: 500, route: '/assistants/search' });
+    expect(line).toMatchObject({ level: 'warn', status: 500, route: '/threads/:thread_id/state' });
     const errors = readFileSync(path.join(small.logDir, 'errors.log'), 'utf8')
       .split('\n')
       .filter((text) => text.includes(requestId))
@@ -447,7 +446,7 @@ describe('a server fault', () => {
     expect(errors).toEqual([
       expect.objectContaining({
         level: 'error',
-        msg: expect.stringMatching(/^request failed: .*assistants/),
+        msg: 'request failed: the checkpoint store failed',
       }),
     ]);
   });
