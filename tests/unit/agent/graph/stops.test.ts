@@ -33,6 +33,54 @@ describe('toolFingerprint', () => {
   });
 });
 
+describe('toolFingerprint: what counts as the same outcome', () => {
+  const call = (args: unknown) => [{ id: '1', name: 'run_command', args }];
+
+  it('tells results apart by their error code', () => {
+    const failed = (code: string) => [
+      { id: 'x', name: 'read_file', ok: false, content: 'no', code },
+    ];
+    expect(toolFingerprint(call({}), failed('PATH_NOT_FOUND'))).not.toBe(
+      toolFingerprint(call({}), failed('FS_ERROR')),
+    );
+  });
+
+  it('tells argument values apart, numbers and nested ones included', () => {
+    const print = (args: unknown) => toolFingerprint(call(args), ok('x'));
+    expect(print({ timeout: 1 })).not.toBe(print({ timeout: 2 }));
+    expect(print({ opts: { deep: 1 } })).not.toBe(print({ opts: { deep: 2 } }));
+    expect(print([1, 2])).not.toBe(print([2, 1]));
+  });
+
+  it('ignores the order of keys however many there are', () => {
+    const print = (args: unknown) => toolFingerprint(call(args), ok('x'));
+    const base = print({ a: 1, b: 2, c: 3, d: { x: 1, y: 2 } });
+    expect(print({ d: { y: 2, x: 1 }, c: 3, b: 2, a: 1 })).toBe(base);
+    expect(print({ c: 3, a: 1, d: { x: 1, y: 2 }, b: 2 })).toBe(base);
+    expect(print({ b: 2, d: { y: 2, x: 1 }, a: 1, c: 3 })).toBe(base);
+  });
+
+  it('compares command outcomes without their timings', () => {
+    let runs = 0;
+    const ran = (stdout: string, exitCode = 0) => [
+      {
+        id: 'x',
+        name: 'run_command',
+        ok: exitCode === 0,
+        // The observation text differs on each run (it carries the duration).
+        content: `run ${++runs}`,
+        outcome: { exitCode, timedOut: false, stdout, stderr: '' },
+      },
+    ];
+    expect(toolFingerprint(call({}), ran('Ran 1 test in 0.003s'))).toBe(
+      toolFingerprint(call({}), ran('Ran 1 test in 0.120s')),
+    );
+    expect(toolFingerprint(call({}), ran('ok', 0))).not.toBe(
+      toolFingerprint(call({}), ran('ok', 1)),
+    );
+  });
+});
+
 describe('checkStops', () => {
   const state = (overrides: Partial<AgentStateValue>): AgentStateValue => ({
     task: 't',
@@ -63,6 +111,17 @@ describe('checkStops', () => {
         false,
       ),
     ).toBeNull();
+  });
+
+  it('stops when the tokens used reach the budget exactly', () => {
+    const used = state({
+      usage: { steps: [], totals: { inputTokens: 60, outputTokens: 40, costUsd: 0 } },
+    });
+    expect(checkStops(used, { maxIterations: 5, maxTokens: 100 }, false)).toMatchObject({
+      status: 'budget_exceeded',
+      error: { code: 'TOKEN_BUDGET_EXCEEDED' },
+    });
+    expect(checkStops(used, { maxIterations: 5, maxTokens: 101 }, false)).toBeNull();
   });
 
   it('puts cancellation before every other stop', () => {
