@@ -1,3 +1,4 @@
+import path from 'node:path';
 import {
   assertChangeable,
   assistantConfigurable,
@@ -6,7 +7,10 @@ import {
   isBuiltIn,
 } from '../../../src/orchestrator/api/assistant-catalog.js';
 import { ASSISTANT_ID, ASSISTANT_UUID } from '../../../src/orchestrator/api/schemas.js';
+import { assistantsOf } from '../../../src/orchestrator/assistants-store.js';
+import { RunsStore } from '../../../src/orchestrator/runs-store.js';
 import { THREAD_ID_RULE } from '../../../src/workspace/thread-id.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 // The built-in assistant and ids no store could hold are answered without asking the store: a
 // store that throws when asked proves it.
@@ -60,5 +64,49 @@ describe('an id no store could hold', () => {
     const exact = 'x'.repeat(77) + ' '; // 80 characters once quoted: shown whole
     const whole = (await findAssistant(noStore, exact, scope).catch((e: unknown) => e)) as Error;
     expect(whole.message).toContain(`no assistant ${JSON.stringify(exact)} (`);
+  });
+});
+
+describe('a variant in the store', () => {
+  let root: ReturnType<typeof tempDir>;
+  let store: RunsStore;
+  const me = { name: 'me', team: null, admin: false } as never;
+
+  beforeAll(async () => {
+    root = tempDir('atolye-assistant-catalog-');
+    store = RunsStore.inFile(path.join(root.dir, 'orchestrator.sqlite'));
+    await assistantsOf(store).create({
+      assistantId: 'careful',
+      graphId: ASSISTANT_ID,
+      name: 'careful',
+      description: null,
+      configurable: { approval: 'always' },
+      metadata: {},
+      owner: 'key:me',
+    });
+  });
+
+  afterAll(async () => {
+    await store.close();
+    root.cleanup();
+  });
+
+  it('gives its settings to the runs that name it', async () => {
+    expect(await assistantConfigurable({ store }, 'careful', me)).toEqual({ approval: 'always' });
+    expect((await findAssistant({ store }, 'careful', { owners: ['key:me'] })).name).toBe(
+      'careful',
+    );
+  });
+
+  it('of another key, or none, is not found, without the id rule', async () => {
+    expect(await assistantConfigurable({ store }, 'missing', me)).toBeUndefined();
+    const other = { name: 'other', team: null, admin: false } as never;
+    expect(await assistantConfigurable({ store }, 'careful', other)).toBeUndefined();
+    await expect(
+      findAssistant({ store }, 'careful', { owners: ['key:other'] }),
+    ).rejects.toMatchObject({
+      code: 'ASSISTANT_NOT_FOUND',
+      message: `no assistant "careful": use "${ASSISTANT_ID}", or an assistant_id from POST /assistants/search`,
+    });
   });
 });
