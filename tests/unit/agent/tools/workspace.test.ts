@@ -1,4 +1,7 @@
+import { realpathSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { resolveInside, resolveLexically } from '../../../../src/agent/tools/index.js';
+import { tempDir } from '../../../helpers/tmp.js';
 
 describe('resolveLexically', () => {
   it.each([
@@ -57,6 +60,110 @@ describe('resolveLexically', () => {
   it('refuses a workspace root that is not absolute, as a programming error', async () => {
     await expect(resolveInside('relative/root', 'a.txt')).rejects.toMatchObject({
       code: 'WORKSPACE_NOT_ABSOLUTE',
+    });
+  });
+});
+
+describe('what a refusal tells the model', () => {
+  const reason = (userPath: string): string => {
+    const result = resolveLexically(userPath);
+    return result.ok ? 'accepted' : result.reason;
+  };
+
+  it.each([
+    ['', 'Path is empty; use "." for the workspace root.'],
+    ['a\0b', 'Path "a\\u0000b" contains a NUL byte.'],
+    ['/etc/passwd', 'Path "/etc/passwd" is absolute; give a path relative to the workspace root.'],
+    ['../x', 'Path "../x" leads outside the workspace.'],
+    // Refused as written: the decoded form is not looked at, so the reason names no decoding.
+    ['../a%20b', 'Path "../a%20b" leads outside the workspace.'],
+    ['%2e%2e/x', 'Path "%2e%2e/x" leads outside the workspace. (after percent-decoding)'],
+  ])('%j: %s', (userPath, expected) => {
+    expect(reason(userPath)).toBe(expected);
+  });
+
+  it('a colon inside a name is an ordinary character; a drive letter is absolute', () => {
+    expect(resolveLexically('notes/v2:draft.txt')).toEqual({
+      ok: true,
+      relative: 'notes/v2:draft.txt',
+    });
+    expect(resolveLexically('c:notes')).toMatchObject({ ok: false, code: 'PATH_ABSOLUTE' });
+  });
+
+  it('shows a path too long cut short', () => {
+    const long = `${'d/'.repeat(40)}${'n'.repeat(256)}`;
+    expect(reason(long)).toBe(
+      `Path ${JSON.stringify(long).slice(0, 60)}…" has a name longer than 255 bytes, which no file system here can hold; shorten it.`,
+    );
+    expect(reason(`${'a/'.repeat(2_048)}b`)).toBe(
+      `Path ${JSON.stringify(`${'a/'.repeat(2_048)}b`).slice(0, 60)}…" is longer than 4095 bytes, which no file system here can hold; shorten it.`,
+    );
+  });
+
+  it('refuses a relative workspace root by name', async () => {
+    await expect(resolveInside('relative/root', 'a.txt')).rejects.toThrow(
+      'Workspace root must be absolute, got relative/root.',
+    );
+  });
+});
+
+describe('resolveInside on a real folder', () => {
+  let root: ReturnType<typeof tempDir>;
+  let real: string;
+
+  beforeAll(() => {
+    root = tempDir('atolye-workspace-paths-');
+    real = realpathSync(root.dir);
+    writeFileSync(path.join(root.dir, 'line\nbreak.txt'), 'x');
+    writeFileSync(path.join(root.dir, 'back\\slash.txt'), 'x');
+  });
+  afterAll(() => root.cleanup());
+
+  it('resolves the root itself and a path under it to absolute paths', async () => {
+    expect(await resolveInside(root.dir, '.')).toEqual({ ok: true, absolute: real, relative: '.' });
+    expect(await resolveInside(root.dir, 'a/b.txt')).toEqual({
+      ok: true,
+      absolute: path.join(real, 'a/b.txt'),
+      relative: 'a/b.txt',
+    });
+  });
+
+  it('reaches an existing name whatever its characters, and refuses them in a new one', async () => {
+    expect(await resolveInside(root.dir, 'line\nbreak.txt')).toMatchObject({ ok: true });
+    expect(await resolveInside(root.dir, 'back\\slash.txt')).toMatchObject({ ok: true });
+    expect(await resolveInside(root.dir, 'new\tname.txt')).toEqual({
+      ok: false,
+      code: 'PATH_CONTROL_CHARACTER',
+      reason:
+        'Path "new\\tname.txt" contains a control character (a newline, a tab…) in a new name; leave it out.',
+    });
+    expect(await resolveInside(root.dir, 'dir\\new.txt')).toEqual({
+      ok: false,
+      code: 'PATH_BACKSLASH',
+      reason:
+        'Path "dir\\\\new.txt" contains a backslash in a new name; use forward slashes between folders.',
+    });
+  });
+
+  it('counts the workspace folder’s own path against the file system’s limit', async () => {
+    // Names of 200 bytes: the whole path is exactly 4,095 bytes, then one byte more.
+    const fill = (bytes: number): string => {
+      const names: string[] = [];
+      let left = bytes;
+      while (left > 201) {
+        names.push('n'.repeat(200));
+        left -= 201;
+      }
+      names.push('m'.repeat(left));
+      return names.join('/');
+    };
+    const room = 4_095 - Buffer.byteLength(real) - 1;
+    expect(await resolveInside(root.dir, fill(room))).toMatchObject({ ok: true });
+    const over = fill(room + 1);
+    expect(await resolveInside(root.dir, over)).toEqual({
+      ok: false,
+      code: 'PATH_TOO_LONG',
+      reason: `Path ${JSON.stringify(over).slice(0, 60)}… is too long together with the workspace folder (the file system allows 4095 bytes); shorten it.`,
     });
   });
 });
