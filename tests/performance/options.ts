@@ -1,3 +1,5 @@
+import { eachArgument, UsageError } from './command-line.js';
+
 /** The command line of `npm run bench`. */
 export interface BenchOptions {
   /** Benchmarks to run, by name; empty runs them all. */
@@ -14,23 +16,17 @@ export const USAGE = `usage: npm run bench -- [--quick] [--json FILE] [benchmark
   --json FILE  also write the machine header and every result to FILE (markdown.ts renders it)
   benchmark    run only these (all by default)`;
 
-export class UsageError extends Error {
-  readonly code = 'BENCH_USAGE';
-  readonly retryable = false;
-}
-
 /** Parses the arguments after `npm run bench --`; throws UsageError on a flag it does not know. */
 export function parseOptions(args: readonly string[]): BenchOptions {
   const options: BenchOptions = { names: [], quick: false, help: false };
-  for (let i = 0; i < args.length; i += 1) {
-    const arg = args[i] as string;
+  for (const { arg, flag, value } of eachArgument(args)) {
     if (arg === '--quick') options.quick = true;
     else if (arg === '--help' || arg === '-h') options.help = true;
-    else if (arg === '--json' || arg.startsWith('--json=')) {
-      const file = arg === '--json' ? args[(i += 1)] : arg.slice('--json='.length);
-      if (!file) throw new UsageError('--json needs a file name');
+    else if (flag === '--json') {
+      const file = value();
+      if (!file) throw new UsageError('BENCH_USAGE', '--json needs a file name');
       options.jsonFile = file;
-    } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}`);
+    } else if (arg.startsWith('-')) throw new UsageError('BENCH_USAGE', `unknown option ${arg}`);
     else options.names.push(arg);
   }
   return options;

@@ -8,7 +8,8 @@ import {
   type Figure,
 } from '../../performance/figures.js';
 import { formatMachine, type MachineInfo } from '../../performance/machine.js';
-import { parseOptions, UsageError } from '../../performance/options.js';
+import { UsageError } from '../../performance/command-line.js';
+import { parseOptions } from '../../performance/options.js';
 import {
   figureCells,
   formatSummary,
@@ -145,6 +146,7 @@ describe('the command line', () => {
 
   test('an unknown flag or a --json without a file is a usage error', () => {
     expect(() => parseOptions(['--fast'])).toThrow(UsageError);
+    expect(() => parseOptions(['--quick=yes'])).toThrow('unknown option --quick=yes');
     expect(() => parseOptions(['--json'])).toThrow('--json needs a file name');
   });
 });
