@@ -137,9 +137,17 @@ describe('a text the store cannot keep (a NUL character)', () => {
     expect(await nulAnswer(await post(JSON.stringify(body)))).toBe(where);
   });
 
-  test('is a 500 when the request holds none: the text came from the store', async () => {
-    expect((await post(JSON.stringify({ a: 'clean' }))).status).toBe(500);
-    expect((await post('not json \u0000')).status).toBe(500);
-    expect((await appThrowing(refused()).request('/x?q=clean')).status).toBe(500);
+  test('is a 500 INTERNAL when the request holds none: the text came from the store', async () => {
+    for (const response of [
+      await post(JSON.stringify({ a: 'clean', list: [1, { b: 'also clean' }] })),
+      await post('not json \u0000'),
+      await appThrowing(refused()).request('/x?q=clean'),
+    ]) {
+      expect(response.status).toBe(500);
+      expect(await errorOf(response)).toMatchObject({
+        code: 'INTERNAL',
+        message: 'the request failed: invalid byte sequence',
+      });
+    }
   });
 });
