@@ -1,0 +1,16 @@
+import base from './jest.mutation.config.js';
+
+// The tests stryker.integration.config.mjs runs against each mutant: the run API's suites (an
+// orchestrator in process in front of a worker host) and the worker host's (worker processes),
+// besides the fast ones of jest.mutation.config.js. The mutated code runs in the jest process;
+// the worker processes run built bundles, which no mutant reaches.
+/** @type {import('jest').Config} */
+export default {
+  ...base,
+  testMatch: [
+    ...base.testMatch,
+    '<rootDir>/tests/integration/orchestrator/api-*.test.ts',
+    '<rootDir>/tests/integration/runtime/host/*.test.ts',
+    '<rootDir>/tests/integration/orchestrator/connection-drain.test.ts',
+  ],
+};
