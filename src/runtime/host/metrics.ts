@@ -127,8 +127,9 @@ export class HostMetrics {
             const stats = statfsSync(logDir);
             this.set(stats.bavail * stats.bsize);
           } catch {
-            // A missing folder is the readiness check's to report; the gauge just has no value.
-            this.reset();
+            // A missing folder is the readiness check's to report; the gauge has no sample then
+            // (reset() would leave an unlabelled gauge at 0: "no space left", a false alert).
+            this.remove();
           }
         },
       });

@@ -1,11 +1,18 @@
+import { statfsSync } from 'node:fs';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import type { Logging } from '../../../../src/logging/index.js';
+import type { LogLevel, LogRecord } from '../../../../src/logging/record.js';
 import { restartDelay } from '../../../../src/runtime/host/backoff.js';
 import { Fifo } from '../../../../src/runtime/host/fifo.js';
+import { hostLogger, silentLogger } from '../../../../src/runtime/host/log.js';
+import { HostMetrics } from '../../../../src/runtime/host/metrics.js';
 import { eachLine, LineTail } from '../../../../src/runtime/host/lines.js';
 import { workerEnv } from '../../../../src/runtime/host/worker-env.js';
 import { Registry } from '../../../../src/runtime/host/registry.js';
 import { AtolyeError } from '../../../../src/errors.js';
 import type { Pool } from '../../../../src/runtime/host/types.js';
+import { tempDir } from '../../../helpers/tmp.js';
 
 test('restart delays grow by the factor from initialMs and stop at maxMs; none before a failure', () => {
   const policy = { initialMs: 100, maxMs: 1_000, factor: 2 };
@@ -144,4 +151,44 @@ test('the registry swaps pools atomically and hands back the one it replaced', (
   expect(registry.remove('echo')).toBe(green);
   expect(registry.remove('echo')).toBeUndefined();
   expect(registry.list()).toEqual([]);
+});
+
+describe('the host logger', () => {
+  const records = (level: LogLevel | undefined): string[] => {
+    const written: string[] = [];
+    const logging = {
+      log: () => silentLogger.system,
+      writeRecord: (record: LogRecord) => void written.push(record.msg),
+      close: () => Promise.resolve(),
+    } as unknown as Logging;
+    const host = hostLogger(logging, level === undefined ? {} : { level });
+    for (const at of ['error', 'warn', 'info', 'debug'] as const) {
+      host.writeRecord({ level: at, msg: at } as LogRecord);
+    }
+    return written;
+  };
+
+  it('writes the forwarded records at or above its level, every one by default', () => {
+    expect(records('warn')).toEqual(['error', 'warn']);
+    expect(records('info')).toEqual(['error', 'warn', 'info']);
+    expect(records(undefined)).toEqual(['error', 'warn', 'info', 'debug']);
+  });
+});
+
+test('the host reports the free bytes of its log folder’s file system, and nothing for a missing one', async () => {
+  const root = tempDir('atolye-log-gauge-');
+  try {
+    const gauge = async (logDir: string): Promise<string | undefined> => {
+      const metrics = new HostMetrics({ pools: () => [], processMetrics: false, logDir });
+      return /^atolye_log_dir_free_bytes (\d+)$/m.exec(await metrics.text())?.[1];
+    };
+    const stats = statfsSync(root.dir);
+    const free = Number(await gauge(root.dir));
+    // Within a megabyte of what statfs says now: other processes write to this disk too.
+    expect(Math.abs(free - stats.bavail * stats.bsize)).toBeLessThan(1024 * 1024);
+    expect(free).toBeGreaterThan(stats.bavail);
+    expect(await gauge(path.join(root.dir, 'missing'))).toBeUndefined();
+  } finally {
+    root.cleanup();
+  }
 });
