@@ -22,7 +22,8 @@ export default {
     'src/runtime/bundle/{budget,discover,manifest,native}.ts',
     'src/runtime/host/{backoff,call-body,fifo,http,idempotency,lines,log,log-forwarder}.ts',
     'src/runtime/host/{metrics,registry,restart-gate,stack-mapper,worker-env,worker-exit}.ts',
-    'src/orchestrator/api/{assistant-catalog,error-handler,run-request,serialize}.ts',
+    'src/orchestrator/api/{access,assistant-catalog,error-handler,media-type,methods}.ts',
+    'src/orchestrator/api/{run-request,serialize}.ts',
     'src/orchestrator/api/schemas*.ts',
     // Type declarations and re-exports: nothing a test could observe.
     '!src/**/types.ts',

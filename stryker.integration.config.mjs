@@ -9,8 +9,7 @@ export default {
   ...base,
   jest: { ...base.jest, configFile: 'jest.mutation.integration.config.js' },
   mutate: [
-    'src/orchestrator/api/{access,app,assistant-graph,auth,key-watch,media-type}.ts',
-    'src/orchestrator/api/{methods,openapi,respond,run-service}.ts',
+    'src/orchestrator/api/{app,assistant-graph,auth,key-watch,openapi,respond,run-service}.ts',
     'src/orchestrator/api/routes/*.ts',
     'src/runtime/host/{pool,worker-process,worker-fleet,worker-set,services,deployer}.ts',
     'src/runtime/host/{gateway,admin-routes,invoke-route,health,failures,bundle-store}.ts',
