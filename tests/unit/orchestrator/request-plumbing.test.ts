@@ -1,5 +1,10 @@
 import { Hono } from 'hono';
-import { ownerOf, requireAdmin, scopeOf } from '../../../src/orchestrator/api/access.js';
+import {
+  ownerOf,
+  ownLogLines,
+  requireAdmin,
+  scopeOf,
+} from '../../../src/orchestrator/api/access.js';
 import {
   canonicalContentType,
   canonicalMediaType,
@@ -32,6 +37,72 @@ describe('tenancy', () => {
   });
 });
 
+describe('the log lines a key that is not an admin key reads', () => {
+  const asked: string[] = [];
+  const lookups = {
+    threadVisible: (threadId: string) => {
+      asked.push(threadId);
+      return Promise.resolve(threadId.startsWith('mine'));
+    },
+    teamMembers: (team: string) => Promise.resolve(team === 'blue' ? ['bob'] : []),
+  };
+  const reads = async (caller: { name: string; team: string | null }, lines: object[]) => {
+    const own = await ownLogLines({ id: 1, admin: false, ...caller }, lookups);
+    const shown: boolean[] = [];
+    for (const line of lines) shown.push(await own(line as Record<string, unknown>));
+    return shown;
+  };
+
+  beforeEach(() => {
+    asked.length = 0;
+  });
+
+  it('are the lines of its threads; lines about no thread or another’s are not', async () => {
+    expect(
+      await reads({ name: 'ana', team: null }, [
+        { threadId: 'mine-1', msg: 'step done' },
+        { threadId: 'theirs', msg: 'step done' },
+        { msg: 'host started' },
+        { threadId: 42 },
+      ]),
+    ).toEqual([true, false, false, false]);
+  });
+
+  it('of request lines, only those a key of its own (or its team) made', async () => {
+    const lines = [
+      { threadId: 'mine-1', method: 'GET', key: 'ana' },
+      { threadId: 'mine-1', method: 'GET', key: 'bob' },
+      { threadId: 'mine-1', method: 'GET', key: 'eve' },
+      { threadId: 'mine-1', method: 'GET' },
+      { threadId: 'mine-1', key: 'eve', msg: 'a line with a key but no method' },
+    ];
+    expect(await reads({ name: 'ana', team: null }, lines)).toEqual([
+      true,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    expect(await reads({ name: 'ana', team: 'blue' }, lines)).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+  });
+
+  it('asks whether a thread is visible once per thread', async () => {
+    await reads({ name: 'ana', team: null }, [
+      { threadId: 'mine-1' },
+      { threadId: 'mine-1' },
+      { threadId: 'theirs' },
+      { threadId: 'theirs' },
+    ]);
+    expect(asked).toEqual(['mine-1', 'theirs']);
+  });
+});
+
 describe('Content-Type', () => {
   it.each([
     ['application/json', 'application/json'],
@@ -40,6 +111,7 @@ describe('Content-Type', () => {
     ['application/json;charset=utf-8;;', 'application/json; charset=utf-8'],
     ['multipart/form-data; Boundary = abc', 'multipart/form-data; boundary=abc'],
     ['text/plain; FLAG', 'text/plain; flag'],
+    ['', ''],
   ])('%j reads as %j', (value, canonical) => {
     expect(canonicalMediaType(value)).toBe(canonical);
   });
