@@ -12,6 +12,9 @@ export default tseslint.config(
       'data',
       'docs/reference',
       'test-results',
+      // Mutation reports and the sandboxes of a Stryker run stopped before it could remove them.
+      'reports',
+      'bench-results',
       'deploy/docker',
       'deploy/kubernetes',
       'deploy/modal',
@@ -44,7 +47,9 @@ export default tseslint.config(
     // passes.
     files: ['src/**/*.ts'],
     ignores: ['src/dashboard/ui/**'],
-    languageOptions: { parserOptions: { projectService: true } },
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
